@@ -1,0 +1,35 @@
+// How the codec meets the network. The call's transport (P2P today, SFU later) gives the codec one
+// PacketLink per remote peer; the codec never sees simple-peer, mediasoup or WebRTC objects.
+
+/**
+ * The two datachannels every call reserves for the codec:
+ * - `frames`: unreliable, unordered (maxRetransmits 0) for per-frame packets: a late packet is
+ *   worthless, so it is never retransmitted.
+ * - `control`: reliable, ordered, for references (keyframes) and requests.
+ */
+export type CodecChannel = 'frames' | 'control';
+
+export const CODEC_CHANNELS: readonly CodecChannel[] = ['frames', 'control'];
+
+export type PacketListener = (channel: CodecChannel, packet: Uint8Array) => void;
+
+/** Codec packets to and from one remote peer. */
+export interface PacketLink {
+  readonly peerId: string;
+  /** True while both channels are open. */
+  readonly isOpen: boolean;
+  /**
+   * Queues one packet. Returns false when it was not sent: channel not open, or (for `frames`)
+   * the send buffer is backed up, since a frame that waits behind others is already stale.
+   */
+  send(channel: CodecChannel, packet: Uint8Array): boolean;
+  /** Subscribes to packets from this peer; returns the unsubscribe function. */
+  onPacket(listener: PacketListener): () => void;
+}
+
+/** The set of links of a call, as peers come and go. */
+export interface PacketTransport {
+  links(): PacketLink[];
+  /** Called when a link opens (both channels ready) or closes; returns the unsubscribe function. */
+  onLinkChange(listener: (link: PacketLink, open: boolean) => void): () => void;
+}

@@ -1,0 +1,70 @@
+// The signalling protocol: JSON text messages over one WebSocket per browser tab.
+// The browser imports only the types; the server validates every incoming message against them.
+
+export const PROTOCOL_VERSION = 1;
+
+export interface PeerInfo {
+  id: string;
+  name: string;
+}
+
+/** Returned by a successful join; lets a tab whose socket dropped take its place back. */
+export interface ResumeTicket {
+  peerId: string;
+  token: string;
+}
+
+export type ClientMessage =
+  | { type: 'join'; room: string; name: string; secret?: string; resume?: ResumeTicket }
+  | { type: 'signal'; to: string; data: unknown }
+  | { type: 'leave' }
+  | { type: 'ping' };
+
+export type ErrorCode =
+  | 'bad-json'
+  | 'bad-message'
+  | 'too-large'
+  | 'rate-limited'
+  | 'room-full'
+  | 'wrong-secret'
+  | 'not-joined'
+  | 'already-joined'
+  | 'unknown-peer'
+  | 'resume-failed';
+
+export interface IceServerConfig {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export type ServerMessage =
+  | {
+      type: 'welcome';
+      protocol: number;
+      room: string;
+      self: PeerInfo;
+      resume: ResumeTicket;
+      /** True when an earlier session of this tab was taken back: its peer connections still stand. */
+      resumed: boolean;
+      /** Whether the room is protected by a secret (set by whoever created it). */
+      secured: boolean;
+      peers: PeerInfo[];
+      maxPeers: number;
+      iceServers: IceServerConfig[];
+    }
+  | { type: 'peer-joined'; peer: PeerInfo }
+  | { type: 'peer-left'; peerId: string; reason: 'left' | 'timeout' }
+  | { type: 'signal'; from: string; data: unknown }
+  | { type: 'error'; code: ErrorCode; message: string }
+  | { type: 'pong' }
+  | { type: 'shutdown'; message: string };
+
+export const LIMITS = {
+  /** Largest message we read; an SDP with many codecs is ~10 kB. */
+  maxMessageBytes: 64 * 1024,
+  roomName: /^[A-Za-z0-9_-]{1,64}$/,
+  maxNameLength: 40,
+  maxSecretLength: 128,
+  peerId: /^[A-Za-z0-9_-]{8,64}$/,
+} as const;

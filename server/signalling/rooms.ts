@@ -1,0 +1,201 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { PROTOCOL_VERSION, type ErrorCode, type PeerInfo, type ResumeTicket, type ServerMessage } from './protocol.ts';
+
+/** Where messages for one peer go: its WebSocket while connected. */
+export type PeerSink = (message: ServerMessage) => void;
+
+export interface RoomOptions {
+  /** A P2P mesh beyond 4 people overloads uplinks; the SFU mode lifts this. */
+  maxPeers: number;
+  /** How long a peer whose socket dropped keeps its place (its P2P media keeps flowing meanwhile). */
+  resumeGraceMs: number;
+  /** Signals kept for a peer while its socket is down. */
+  maxQueuedMessages: number;
+}
+
+export const DEFAULT_ROOM_OPTIONS: RoomOptions = { maxPeers: 4, resumeGraceMs: 15_000, maxQueuedMessages: 256 };
+
+export class PeerSession {
+  readonly token = randomBytes(24).toString('base64url');
+  sink: PeerSink | null;
+  /** Messages that arrived while the socket was down, delivered on resume. */
+  readonly queued: ServerMessage[] = [];
+  graceTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    readonly room: Room,
+    sink: PeerSink,
+  ) {
+    this.sink = sink;
+  }
+
+  get info(): PeerInfo {
+    return { id: this.id, name: this.name };
+  }
+
+  get ticket(): ResumeTicket {
+    return { peerId: this.id, token: this.token };
+  }
+
+  deliver(message: ServerMessage, maxQueued: number): void {
+    if (this.sink) this.sink(message);
+    else if (this.queued.length < maxQueued) this.queued.push(message);
+  }
+}
+
+export class Room {
+  readonly peers = new Map<string, PeerSession>();
+  private readonly secretHash: Buffer | undefined;
+
+  constructor(
+    readonly name: string,
+    secret: string | undefined,
+  ) {
+    this.secretHash = secret === undefined ? undefined : hashSecret(secret);
+  }
+
+  get secured(): boolean {
+    return this.secretHash !== undefined;
+  }
+
+  admits(secret: string | undefined): boolean {
+    if (!this.secretHash) return true;
+    if (secret === undefined) return false;
+    return timingSafeEqual(this.secretHash, hashSecret(secret));
+  }
+}
+
+function hashSecret(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+export type JoinResult =
+  | { ok: true; session: PeerSession; welcome: Extract<ServerMessage, { type: 'welcome' }> }
+  | { ok: false; code: ErrorCode; message: string };
+
+export interface JoinRequest {
+  room: string;
+  name: string;
+  secret?: string;
+  resume?: ResumeTicket;
+}
+
+/** All rooms of one server. Pure logic: the WebSocket layer feeds it and delivers what it emits. */
+export class RoomRegistry {
+  private readonly rooms = new Map<string, Room>();
+
+  constructor(
+    private readonly options: RoomOptions = DEFAULT_ROOM_OPTIONS,
+    private readonly iceServers: Extract<ServerMessage, { type: 'welcome' }>['iceServers'] = [],
+  ) {}
+
+  join(request: JoinRequest, sink: PeerSink): JoinResult {
+    const existing = this.rooms.get(request.room);
+    if (existing && !existing.admits(request.secret)) {
+      return { ok: false, code: 'wrong-secret', message: 'this room needs the right secret' };
+    }
+    if (request.resume) {
+      const session = existing?.peers.get(request.resume.peerId);
+      if (!session || !tokensEqual(session.token, request.resume.token)) {
+        return { ok: false, code: 'resume-failed', message: 'that session has ended; join afresh' };
+      }
+      return { ok: true, session: this.resume(session, sink), welcome: this.welcome(session, true) };
+    }
+    if (existing && existing.peers.size >= this.options.maxPeers) {
+      return { ok: false, code: 'room-full', message: `room is full (${this.options.maxPeers} people)` };
+    }
+    const room = existing ?? this.createRoom(request.room, request.secret);
+    const session = new PeerSession(randomBytes(12).toString('base64url'), request.name, room, sink);
+    // Others hear of the newcomer before the newcomer can send them an offer.
+    this.broadcast(room, { type: 'peer-joined', peer: session.info });
+    room.peers.set(session.id, session);
+    return { ok: true, session, welcome: this.welcome(session, false) };
+  }
+
+  relay(from: PeerSession, to: string, data: unknown): { code: ErrorCode; message: string } | undefined {
+    const target = from.room.peers.get(to);
+    if (!target || target === from) return { code: 'unknown-peer', message: `no peer ${to} in this room` };
+    target.deliver({ type: 'signal', from: from.id, data }, this.options.maxQueuedMessages);
+    return undefined;
+  }
+
+  leave(session: PeerSession, reason: 'left' | 'timeout'): void {
+    const room = session.room;
+    if (room.peers.get(session.id) !== session) return;
+    clearTimeout(session.graceTimer);
+    session.sink = null;
+    room.peers.delete(session.id);
+    if (room.peers.size === 0) this.rooms.delete(room.name);
+    else this.broadcast(room, { type: 'peer-left', peerId: session.id, reason });
+  }
+
+  /** The socket dropped: keep the seat for a while so the tab can resume without tearing down media. */
+  detach(session: PeerSession, sink: PeerSink): void {
+    if (session.sink !== sink) return; // a newer socket already took over
+    session.sink = null;
+    clearTimeout(session.graceTimer);
+    session.graceTimer = setTimeout(() => this.leave(session, 'timeout'), this.options.resumeGraceMs);
+    session.graceTimer.unref?.();
+  }
+
+  get size(): { rooms: number; peers: number } {
+    let peers = 0;
+    for (const room of this.rooms.values()) peers += room.peers.size;
+    return { rooms: this.rooms.size, peers };
+  }
+
+  room(name: string): Room | undefined {
+    return this.rooms.get(name);
+  }
+
+  close(): void {
+    for (const room of this.rooms.values()) for (const session of room.peers.values()) clearTimeout(session.graceTimer);
+    this.rooms.clear();
+  }
+
+  private createRoom(name: string, secret: string | undefined): Room {
+    const room = new Room(name, secret);
+    this.rooms.set(name, room);
+    return room;
+  }
+
+  private resume(session: PeerSession, sink: PeerSink): PeerSession {
+    clearTimeout(session.graceTimer);
+    session.graceTimer = undefined;
+    session.sink = sink;
+    return session;
+  }
+
+  /** Sends queued messages after the welcome, in order. */
+  flushQueued(session: PeerSession): void {
+    const queued = session.queued.splice(0);
+    for (const message of queued) session.deliver(message, this.options.maxQueuedMessages);
+  }
+
+  private welcome(session: PeerSession, resumed: boolean): Extract<ServerMessage, { type: 'welcome' }> {
+    return {
+      type: 'welcome',
+      protocol: PROTOCOL_VERSION,
+      room: session.room.name,
+      self: session.info,
+      resume: session.ticket,
+      resumed,
+      secured: session.room.secured,
+      peers: [...session.room.peers.values()].filter((p) => p !== session).map((p) => p.info),
+      maxPeers: this.options.maxPeers,
+      iceServers: this.iceServers,
+    };
+  }
+
+  private broadcast(room: Room, message: ServerMessage): void {
+    for (const peer of room.peers.values()) peer.deliver(message, this.options.maxQueuedMessages);
+  }
+}
+
+function tokensEqual(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}

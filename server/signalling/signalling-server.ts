@@ -1,0 +1,186 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { LIMITS, type ErrorCode, type ServerMessage } from './protocol.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { RoomRegistry, type PeerSession, type PeerSink } from './rooms.ts';
+import { validateClientMessage } from './validate.ts';
+
+export interface SignallingOptions {
+  /** Sustained messages per second per socket, and the burst allowed on top. */
+  messagesPerSecond: number;
+  messageBurst: number;
+  /** A socket that keeps flooding after this many refusals is closed. */
+  maxRefusals: number;
+  heartbeatMs: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_SIGNALLING_OPTIONS: SignallingOptions = {
+  messagesPerSecond: 50,
+  messageBurst: 200,
+  maxRefusals: 100,
+  heartbeatMs: 20_000,
+  log: (line) => console.log(line),
+};
+
+/** One WebSocket connection: parses, validates, rate-limits, and hands valid messages to the rooms. */
+class Connection {
+  private session: PeerSession | undefined;
+  private readonly limiter: RateLimiter;
+  private refusals = 0;
+  private lastRateLimitReply = -Infinity;
+  alive = true;
+  readonly sink: PeerSink = (message) => this.send(message);
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly rooms: RoomRegistry,
+    private readonly options: SignallingOptions,
+  ) {
+    this.limiter = new RateLimiter(options.messagesPerSecond, options.messageBurst);
+    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('pong', () => (this.alive = true));
+    socket.on('close', () => this.onClose());
+    socket.on('error', (error) => options.log(`signalling: socket error: ${error.message}`));
+  }
+
+  send(message: ServerMessage): void {
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  ping(): void {
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  close(code: number, reason: string): void {
+    this.socket.close(code, reason);
+  }
+
+  private refuse(code: ErrorCode, message: string): void {
+    this.refusals += 1;
+    if (this.refusals > this.options.maxRefusals) {
+      this.socket.close(1008, 'too many invalid or excess messages');
+      return;
+    }
+    this.send({ type: 'error', code, message });
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    try {
+      if (!this.limiter.take()) {
+        // Reply at most once a second: a flood must not turn into a flood of replies.
+        const now = performance.now();
+        if (now - this.lastRateLimitReply > 1000) {
+          this.lastRateLimitReply = now;
+          this.refuse('rate-limited', `more than ${this.options.messagesPerSecond} messages per second`);
+        } else if (++this.refusals > this.options.maxRefusals) {
+          this.socket.close(1008, 'too many invalid or excess messages');
+        }
+        return;
+      }
+      if (isBinary) return this.refuse('bad-message', 'send JSON text frames, not binary');
+      const validated = validateClientMessage(rawToString(data));
+      if (!validated.ok) return this.refuse(validated.code, validated.message);
+      const message = validated.message;
+      switch (message.type) {
+        case 'join': {
+          if (this.session) return this.refuse('already-joined', `already in room ${this.session.room.name}`);
+          const result = this.rooms.join(message, this.sink);
+          if (!result.ok) return this.refuse(result.code, result.message);
+          this.session = result.session;
+          this.send(result.welcome);
+          this.rooms.flushQueued(result.session);
+          this.options.log(
+            `signalling: ${result.welcome.resumed ? 'resumed' : 'joined'} room=${message.room} peer=${result.session.id}`,
+          );
+          return;
+        }
+        case 'signal': {
+          if (!this.session) return this.refuse('not-joined', 'join a room first');
+          const error = this.rooms.relay(this.session, message.to, message.data);
+          if (error) this.refuse(error.code, error.message);
+          return;
+        }
+        case 'leave': {
+          if (!this.session) return this.refuse('not-joined', 'join a room first');
+          this.rooms.leave(this.session, 'left');
+          this.session = undefined;
+          return;
+        }
+        case 'ping':
+          return this.send({ type: 'pong' });
+      }
+    } catch (error) {
+      // A bug here must cost one reply, never the process or the other rooms.
+      this.options.log(`signalling: internal error: ${(error as Error).stack ?? String(error)}`);
+      this.send({ type: 'error', code: 'bad-message', message: 'internal error handling that message' });
+    }
+  }
+
+  private onClose(): void {
+    if (this.session) this.rooms.detach(this.session, this.sink);
+    this.session = undefined;
+  }
+}
+
+function rawToString(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+/** WebSocket signalling on one path of an HTTP(S) server. */
+export class SignallingServer {
+  readonly rooms: RoomRegistry;
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+
+  constructor(
+    rooms: RoomRegistry,
+    private readonly options: SignallingOptions = DEFAULT_SIGNALLING_OPTIONS,
+  ) {
+    this.rooms = rooms;
+    // The hard cap sits above the protocol limit so an oversize message gets a readable error
+    // instead of a bare close; anything larger still closes the socket (ws code 1009).
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxMessageBytes * 4 });
+    this.wss.on('connection', (socket) => {
+      const connection = new Connection(socket, this.rooms, this.options);
+      this.connections.add(connection);
+      socket.on('close', () => this.connections.delete(connection));
+    });
+    // Dead sockets (laptop lid closed, NAT timeout) never send a close; ping finds them.
+    this.heartbeat = setInterval(() => {
+      for (const connection of this.connections) {
+        if (!connection.alive) connection.terminate();
+        else connection.ping();
+      }
+    }, options.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request));
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Tells every client the server is going away, then closes the sockets. */
+  async close(message: string): Promise<void> {
+    clearInterval(this.heartbeat);
+    for (const connection of this.connections) {
+      connection.send({ type: 'shutdown', message });
+      connection.close(1001, 'server shutting down');
+    }
+    this.rooms.close();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}

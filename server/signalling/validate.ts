@@ -1,0 +1,94 @@
+import { LIMITS, type ClientMessage, type ErrorCode } from './protocol.ts';
+
+export type Validated =
+  | { ok: true; message: ClientMessage }
+  | { ok: false; code: ErrorCode; message: string };
+
+const fail = (code: ErrorCode, message: string): Validated => ({ ok: false, code, message });
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function onlyKeys(value: Record<string, unknown>, allowed: readonly string[]): string | undefined {
+  return Object.keys(value).find((key) => !allowed.includes(key));
+}
+
+// Display names are shown to other people: no control characters, no invisible bidi tricks.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
+
+export function validateDisplayName(raw: unknown): string | undefined {
+  if (typeof raw !== 'string') return undefined;
+  const name = raw.trim();
+  if (name.length === 0 || name.length > LIMITS.maxNameLength || UNPRINTABLE.test(name)) return undefined;
+  return name;
+}
+
+/** Parses and checks one text frame. Never throws: every problem becomes an error reply. */
+export function validateClientMessage(text: string): Validated {
+  if (Buffer.byteLength(text, 'utf8') > LIMITS.maxMessageBytes) {
+    return fail('too-large', `message larger than ${LIMITS.maxMessageBytes} bytes`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail('bad-json', 'message is not valid JSON');
+  }
+  if (!isRecord(parsed)) return fail('bad-message', 'message must be a JSON object');
+
+  switch (parsed.type) {
+    case 'join': {
+      const extra = onlyKeys(parsed, ['type', 'room', 'name', 'secret', 'resume']);
+      if (extra) return fail('bad-message', `join: unknown field "${extra}"`);
+      if (typeof parsed.room !== 'string' || !LIMITS.roomName.test(parsed.room)) {
+        return fail('bad-message', 'join: room must be 1-64 characters of A-Z a-z 0-9 _ -');
+      }
+      const name = validateDisplayName(parsed.name);
+      if (name === undefined) {
+        return fail('bad-message', `join: name must be 1-${LIMITS.maxNameLength} printable characters`);
+      }
+      const message: ClientMessage = { type: 'join', room: parsed.room, name };
+      if (parsed.secret !== undefined) {
+        if (typeof parsed.secret !== 'string' || parsed.secret.length === 0 || parsed.secret.length > LIMITS.maxSecretLength) {
+          return fail('bad-message', `join: secret must be a string of 1-${LIMITS.maxSecretLength} characters`);
+        }
+        message.secret = parsed.secret;
+      }
+      if (parsed.resume !== undefined) {
+        const resume = parsed.resume;
+        if (
+          !isRecord(resume) ||
+          onlyKeys(resume, ['peerId', 'token']) ||
+          typeof resume.peerId !== 'string' ||
+          !LIMITS.peerId.test(resume.peerId) ||
+          typeof resume.token !== 'string' ||
+          resume.token.length < 16 ||
+          resume.token.length > 128
+        ) {
+          return fail('bad-message', 'join: resume must be {peerId, token} from an earlier welcome');
+        }
+        message.resume = { peerId: resume.peerId, token: resume.token };
+      }
+      return { ok: true, message };
+    }
+    case 'signal': {
+      const extra = onlyKeys(parsed, ['type', 'to', 'data']);
+      if (extra) return fail('bad-message', `signal: unknown field "${extra}"`);
+      if (typeof parsed.to !== 'string' || !LIMITS.peerId.test(parsed.to)) {
+        return fail('bad-message', 'signal: "to" must be a peer id');
+      }
+      // The payload is opaque to the server (SDP, ICE candidates), but it must be an object.
+      if (!isRecord(parsed.data)) return fail('bad-message', 'signal: "data" must be an object');
+      return { ok: true, message: { type: 'signal', to: parsed.to, data: parsed.data } };
+    }
+    case 'leave':
+    case 'ping': {
+      const extra = onlyKeys(parsed, ['type']);
+      if (extra) return fail('bad-message', `${parsed.type}: unknown field "${extra}"`);
+      return { ok: true, message: { type: parsed.type } };
+    }
+    default:
+      return fail('bad-message', `unknown message type ${JSON.stringify(String(parsed.type)).slice(0, 40)}`);
+  }
+}

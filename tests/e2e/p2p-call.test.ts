@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import WebSocket from 'ws';
+import type { RunningServer } from '../../server/app.ts';
+import { FAKE_CAMERA_Y4M } from './global-setup.ts';
+import { launchChromium, mean, openPage, readStat, readStatText, remoteFramesShown, REMOTE_TILE, sampleStat, type OpenedPage } from './helpers/browser.ts';
+import { startTestServer } from './helpers/server.ts';
+
+let server: RunningServer;
+let browser: Browser;
+let alice: OpenedPage;
+let bob: OpenedPage;
+const room = `e2e-${Date.now()}`;
+
+/** Waits until the page shows a connected remote tile with a playing picture. */
+async function waitForRemoteVideo(opened: OpenedPage): Promise<void> {
+  await opened.page.waitForSelector(`${REMOTE_TILE}[data-connection="connected"]`, { timeout: 30_000 });
+  await opened.page.waitForFunction(
+    (selector) => {
+      const video = document.querySelector<HTMLVideoElement>(`${selector} video`);
+      return !!video && video.videoWidth > 0 && video.getVideoPlaybackQuality().totalVideoFrames > 5;
+    },
+    REMOTE_TILE,
+    { timeout: 30_000 },
+  );
+}
+
+describe('P2P call in real Chromium', () => {
+  beforeAll(async () => {
+    server = await startTestServer();
+    browser = await launchChromium(FAKE_CAMERA_Y4M);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('two people see and hear each other, and the codec channels carry packets both ways', async () => {
+    const started = performance.now();
+    alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&secret=s3cret&cap=200`);
+    bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&secret=s3cret&cap=200`);
+    await Promise.all([waitForRemoteVideo(alice), waitForRemoteVideo(bob)]);
+    console.log(`connect time (both pages load -> remote video playing): ${Math.round(performance.now() - started)} ms`);
+
+    // Audio: the fake microphone's beep arrives as Opus.
+    await bob.page.waitForFunction((sel) => Number.parseFloat(document.querySelector(`${sel} [data-stat="audio-kbps"]`)?.textContent ?? '') > 0, REMOTE_TILE, { timeout: 15_000 });
+    expect(await readStatText(bob.page, 'audio-codec')).toBe('opus');
+    expect(await readStat(alice.page, 'video-fps')).toBeGreaterThan(0);
+
+    // The codec's channels, through the PacketLink interface the codec will use.
+    const exchange = async (from: OpenedPage, to: OpenedPage): Promise<void> => {
+      await to.page.evaluate(() => {
+        const w = window as unknown as { received: string[] };
+        w.received = [];
+        for (const link of window.kiloface!.call!.links()) link.onPacket((channel, packet) => w.received.push(`${channel}:${Array.from(packet).join(',')}`));
+      });
+      await from.page.waitForFunction(() => window.kiloface?.call?.links()[0]?.isOpen === true);
+      await from.page.evaluate(() => {
+        const link = window.kiloface!.call!.links()[0]!;
+        for (let i = 0; i < 20; i++) link.send('frames', new Uint8Array([1, i]));
+        link.send('control', new Uint8Array([2, 42, 7]));
+      });
+      await to.page.waitForFunction(() => (window as unknown as { received: string[] }).received.includes('control:2,42,7'), undefined, { timeout: 5000 });
+      const received = await to.page.evaluate(() => (window as unknown as { received: string[] }).received);
+      // Loopback loses nothing in practice, but the frames channel is allowed to; most must arrive.
+      expect(received.filter((r) => r.startsWith('frames:1,')).length).toBeGreaterThanOrEqual(18);
+    };
+    await exchange(alice, bob);
+    await exchange(bob, alice);
+  });
+
+  it('keeps the video under the chosen cap (50 kbit/s)', async () => {
+    await alice.page.selectOption('select[name="cap"]', '50');
+    await alice.page.waitForTimeout(4000); // let the encoder settle on the new target
+    const sent = await sampleStat(alice.page, 'video-send-kbps', 8);
+    const received = await sampleStat(bob.page, 'video-kbps', 8);
+    console.log(`cap 50: sent ${mean(sent).toFixed(1)} kbit/s, received ${mean(received).toFixed(1)} kbit/s (codec ${await readStatText(bob.page, 'video-codec')})`);
+    expect(mean(received)).toBeGreaterThan(5);
+    expect(mean(received)).toBeLessThan(60);
+    expect(Math.max(...received)).toBeLessThan(90);
+  });
+
+  it('switches the codec it sends when the user picks another', async () => {
+    await alice.page.selectOption('select[name="codec"]', 'VP9');
+    await bob.page.waitForFunction((sel) => document.querySelector(`${sel} [data-stat="video-codec"]`)?.textContent === 'VP9', REMOTE_TILE, { timeout: 15_000 });
+    expect(await readStatText(alice.page, 'video-send-codec')).toBe('VP9');
+  });
+
+  it('refuses a third person with the wrong secret, and the call goes on', async () => {
+    const mallory = await openPage(browser, `${server.url}/r/${room}?name=Mallory&secret=wrong`);
+    await mallory.page.waitForSelector('form.join .error:has-text("secret")', { timeout: 15_000 });
+    expect(await alice.page.locator(REMOTE_TILE).count()).toBe(1);
+    await mallory.context.close();
+  });
+
+  it('answers garbage on the signalling socket with errors, and the call goes on', async () => {
+    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws`);
+    const replies: { type: string; code?: string }[] = [];
+    socket.on('message', (data) => replies.push(JSON.parse(String(data))));
+    await new Promise((resolve) => socket.once('open', resolve));
+    const garbage = ['not json', '[]', '{"type":"join"}', '{"type":"signal","to":"x","data":1}', JSON.stringify({ type: 'join', room, name: 'x'.repeat(500) }), Buffer.from([0, 1, 2])];
+    for (const message of garbage) socket.send(message);
+    socket.send(JSON.stringify({ type: 'signal', to: 'A'.repeat(16), data: { x: 'y'.repeat(70_000) } }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(replies.map((r) => r.code)).toEqual(['bad-json', 'bad-message', 'bad-message', 'bad-message', 'bad-message', 'bad-message', 'too-large']);
+    socket.close();
+
+    const before = await remoteFramesShown(bob.page);
+    await bob.page.waitForTimeout(1500);
+    expect(await remoteFramesShown(bob.page)).toBeGreaterThan(before + 10);
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { ok: boolean; peers: number };
+    expect(health).toMatchObject({ ok: true, peers: 2 });
+  });
+
+  it('rejoins by itself after the signalling socket drops, without breaking the media', async () => {
+    await alice.page.evaluate(() => window.kiloface!.call!.dropSignalling());
+    await alice.page.waitForSelector('[data-role="signalling"][data-state="reconnecting"]', { timeout: 5000 });
+    await alice.page.waitForSelector('[data-role="signalling"][data-state="open"]', { timeout: 15_000 });
+    const before = await remoteFramesShown(bob.page);
+    await bob.page.waitForTimeout(1500);
+    expect(await remoteFramesShown(bob.page)).toBeGreaterThan(before + 10);
+    expect(await alice.page.locator(REMOTE_TILE).count()).toBe(1);
+  });
+});

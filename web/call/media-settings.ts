@@ -1,0 +1,77 @@
+// What the user picks for the standard-codec video track, and how it maps onto WebRTC.
+
+export type VideoCodecName = 'VP8' | 'VP9' | 'H264' | 'AV1';
+export const VIDEO_CODECS: readonly VideoCodecName[] = ['VP8', 'VP9', 'H264', 'AV1'];
+
+/** Caps offered to the user, kbit/s: from "2G" to "fine". */
+export const VIDEO_CAPS_KBPS: readonly number[] = [20, 30, 50, 100, 200, 300, 500];
+
+export interface MediaSettings {
+  videoCodec: VideoCodecName;
+  videoCapKbps: number;
+}
+
+export const DEFAULT_MEDIA_SETTINGS: MediaSettings = { videoCodec: 'VP8', videoCapKbps: 100 };
+
+/** Opus for speech at a low rate, with DTX so silence costs almost nothing. */
+export const AUDIO_MAX_BITRATE = 12_000;
+const OPUS_PARAMS = { maxaveragebitrate: String(AUDIO_MAX_BITRATE), usedtx: '1', stereo: '0', useinbandfec: '1' };
+
+export function parseVideoCodec(raw: string | null | undefined): VideoCodecName | undefined {
+  const upper = raw?.toUpperCase().replace('.', '');
+  return VIDEO_CODECS.find((c) => c === upper);
+}
+
+export function parseCapKbps(raw: string | null | undefined): number | undefined {
+  const n = Number(raw);
+  return Number.isFinite(n) && n >= 10 && n <= 5000 ? Math.round(n) : undefined;
+}
+
+interface CodecLike {
+  mimeType: string;
+  sdpFmtpLine?: string;
+}
+
+function isCodec(codec: CodecLike, name: VideoCodecName): boolean {
+  return codec.mimeType.toLowerCase() === `video/${name.toLowerCase()}`;
+}
+
+/** H.264 has several profiles; the constrained-baseline, packetization-mode 1 one is the one every browser decodes. */
+function h264Rank(codec: CodecLike): number {
+  const fmtp = codec.sdpFmtpLine ?? '';
+  return (fmtp.includes('packetization-mode=1') ? 0 : 2) + (fmtp.includes('profile-level-id=42e01f') ? 0 : 1);
+}
+
+/** The codec list reordered so that `name` comes first; the rest keep their order as fallbacks. */
+export function preferCodec<C extends CodecLike>(codecs: readonly C[], name: VideoCodecName): C[] {
+  const chosen = codecs.filter((c) => isCodec(c, name));
+  if (name === 'H264') chosen.sort((a, b) => h264Rank(a) - h264Rank(b));
+  return [...chosen, ...codecs.filter((c) => !isCodec(c, name))];
+}
+
+/** The negotiated codec entry to send with, for `RTCRtpEncodingParameters.codec`. */
+export function findSendCodec<C extends CodecLike>(codecs: readonly C[], name: VideoCodecName): C | undefined {
+  return preferCodec(codecs, name).find((c) => isCodec(c, name));
+}
+
+/**
+ * Adds our Opus parameters to every Opus fmtp line of a local SDP. In a local description they
+ * tell the remote sender how to send to us, so both ends applying it caps both directions.
+ */
+export function withOpusParams(sdp: string): string {
+  const payloadTypes = [...sdp.matchAll(/^a=rtpmap:(\d+) opus\/48000/gim)].map((m) => m[1]);
+  let out = sdp;
+  for (const pt of payloadTypes) {
+    const fmtp = new RegExp(`^a=fmtp:${pt} (.*)$`, 'm');
+    const match = fmtp.exec(out);
+    const params = new Map<string, string>();
+    for (const part of (match?.[1] ?? '').split(';')) {
+      const [key, value] = part.split('=');
+      if (key?.trim()) params.set(key.trim(), value?.trim() ?? '');
+    }
+    for (const [key, value] of Object.entries(OPUS_PARAMS)) params.set(key, value);
+    const line = `a=fmtp:${pt} ${[...params].map(([k, v]) => `${k}=${v}`).join(';')}`;
+    out = match ? out.replace(fmtp, line) : out.replace(new RegExp(`^(a=rtpmap:${pt} .*)$`, 'm'), `$1\r\n${line}`);
+  }
+  return out;
+}

@@ -1,0 +1,218 @@
+import SimplePeer from 'simple-peer';
+import type { CodecChannel, PacketLink, PacketListener } from '../../codec/transport.ts';
+import type { IceServerConfig, PeerInfo } from '../../server/signalling/protocol.ts';
+import { Emitter } from '../util/emitter.ts';
+import { AUDIO_MAX_BITRATE, findSendCodec, preferCodec, withOpusParams, type MediaSettings } from './media-settings.ts';
+
+/** What a peer tells the others about itself on simple-peer's own (reliable) channel. */
+export interface PeerState {
+  muted: boolean;
+  cameraOff: boolean;
+}
+
+/** A signal as relayed by the server: which connection attempt it belongs to, and simple-peer's payload. */
+export interface WireSignal {
+  cid: string;
+  signal: SimplePeer.SignalData;
+}
+
+export interface RemotePeerOptions {
+  info: PeerInfo;
+  /** Identifies this connection attempt, so signals of an older, failed one are ignored. */
+  connectionId: string;
+  initiator: boolean;
+  localStream: MediaStream;
+  iceServers: IceServerConfig[];
+  settings: MediaSettings;
+  sendSignal: (signal: WireSignal) => void;
+}
+
+// Negotiated (pre-agreed ids) so both ends create them at once, whoever offers.
+const CHANNEL_INIT: Record<CodecChannel, RTCDataChannelInit> = {
+  frames: { negotiated: true, id: 1, ordered: false, maxRetransmits: 0 },
+  control: { negotiated: true, id: 2, ordered: true },
+};
+
+/** Above this much queued data, frame packets are dropped: they would arrive stale. */
+const FRAMES_MAX_BUFFERED_BYTES = 16 * 1024;
+
+type Events = {
+  stream: [MediaStream];
+  connect: [];
+  state: [PeerState];
+  /** The connection is gone (failed, or closed by either side). */
+  close: [reason: string];
+  'link-open': [];
+};
+
+/** One remote person: the simple-peer connection to them, their media, and the codec's channels. */
+export class RemotePeer extends Emitter<Events> implements PacketLink {
+  readonly peerId: string;
+  readonly name: string;
+  readonly connectionId: string;
+  readonly pc: RTCPeerConnection;
+  remoteStream: MediaStream | undefined;
+  remoteState: PeerState = { muted: false, cameraOff: false };
+  connected = false;
+  private readonly peer: SimplePeer.Instance;
+  private readonly channels = new Map<CodecChannel, RTCDataChannel>();
+  private readonly packetListeners = new Set<PacketListener>();
+  private settings: MediaSettings;
+  private closed = false;
+
+  constructor(private readonly options: RemotePeerOptions) {
+    super();
+    this.peerId = options.info.id;
+    this.name = options.info.name;
+    this.connectionId = options.connectionId;
+    this.settings = options.settings;
+    this.peer = new SimplePeer({
+      initiator: options.initiator,
+      stream: options.localStream,
+      trickle: true,
+      config: { iceServers: options.iceServers as RTCIceServer[] },
+      channelName: 'kiloface-app',
+      sdpTransform: (sdp: string) => withOpusParams(sdp),
+    });
+    // simple-peer keeps its RTCPeerConnection in a private field; we need it for the codec's
+    // extra channels, codec preferences, sender parameters and getStats().
+    this.pc = (this.peer as unknown as { _pc: RTCPeerConnection })._pc;
+    this.openCodecChannels();
+    this.applyCodecPreferences();
+
+    this.peer.on('signal', (signal) => this.options.sendSignal({ cid: this.connectionId, signal }));
+    this.peer.on('stream', (stream: MediaStream) => {
+      this.remoteStream = stream;
+      this.emit('stream', stream);
+    });
+    this.peer.on('connect', () => {
+      this.connected = true;
+      void this.applySenderParameters();
+      this.emit('connect');
+    });
+    this.peer.on('data', (data: Uint8Array) => this.onAppMessage(data));
+    this.peer.on('error', (error: Error) => this.shutdown(`connection error: ${error.message}`));
+    this.peer.on('close', () => this.shutdown('connection closed'));
+    // Sender parameters are per negotiated session: re-apply whenever a negotiation completes.
+    this.pc.addEventListener('signalingstatechange', () => {
+      if (this.pc.signalingState === 'stable') void this.applySenderParameters();
+    });
+  }
+
+  get isOpen(): boolean {
+    return [...this.channels.values()].every((c) => c.readyState === 'open') && this.channels.size === 2;
+  }
+
+  signal(signal: SimplePeer.SignalData): void {
+    if (!this.closed) this.peer.signal(signal);
+  }
+
+  send(channel: CodecChannel, packet: Uint8Array): boolean {
+    const dc = this.channels.get(channel);
+    if (!dc || dc.readyState !== 'open') return false;
+    if (channel === 'frames' && dc.bufferedAmount > FRAMES_MAX_BUFFERED_BYTES) return false;
+    dc.send(packet as Uint8Array<ArrayBuffer>);
+    return true;
+  }
+
+  onPacket(listener: PacketListener): () => void {
+    this.packetListeners.add(listener);
+    return () => this.packetListeners.delete(listener);
+  }
+
+  sendState(state: PeerState): void {
+    if (this.connected && !this.closed) {
+      try {
+        this.peer.send(JSON.stringify({ type: 'state', ...state }));
+      } catch {
+        // the channel closed between the check and the send; the next state update will retry
+      }
+    }
+  }
+
+  async updateSettings(settings: MediaSettings): Promise<void> {
+    this.settings = settings;
+    this.applyCodecPreferences();
+    await this.applySenderParameters();
+  }
+
+  close(): void {
+    this.shutdown('closed locally');
+  }
+
+  private shutdown(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.connected = false;
+    for (const channel of this.channels.values()) channel.close();
+    this.peer.destroy();
+    this.emit('close', reason);
+  }
+
+  private openCodecChannels(): void {
+    for (const [name, init] of Object.entries(CHANNEL_INIT) as [CodecChannel, RTCDataChannelInit][]) {
+      const channel = this.pc.createDataChannel(`kiloface-${name}`, init);
+      channel.binaryType = 'arraybuffer';
+      channel.onmessage = (event: MessageEvent<ArrayBuffer>) => {
+        const packet = new Uint8Array(event.data);
+        for (const listener of this.packetListeners) listener(name, packet);
+      };
+      channel.onopen = () => {
+        if (this.isOpen) this.emit('link-open');
+      };
+      this.channels.set(name, channel);
+    }
+  }
+
+  /** Puts the chosen codec first in what we offer or answer. */
+  private applyCodecPreferences(): void {
+    const capabilities = RTCRtpReceiver.getCapabilities('video');
+    if (!capabilities) return;
+    for (const transceiver of this.pc.getTransceivers()) {
+      if (transceiver.sender.track?.kind !== 'video' || !('setCodecPreferences' in transceiver)) continue;
+      try {
+        transceiver.setCodecPreferences(preferCodec(capabilities.codecs, this.settings.videoCodec));
+      } catch (error) {
+        console.warn('setCodecPreferences failed', error);
+      }
+    }
+  }
+
+  /**
+   * The codec we send comes first in the *remote* description, which the other side wrote; so we
+   * pick it explicitly per encoding (RTCRtpEncodingParameters.codec) among the negotiated ones,
+   * and cap its bitrate. Audio gets its low cap here too.
+   */
+  private async applySenderParameters(): Promise<void> {
+    for (const sender of this.pc.getSenders()) {
+      const kind = sender.track?.kind;
+      if (!kind) continue;
+      const params = sender.getParameters();
+      const encoding = params.encodings?.[0];
+      if (!encoding) continue; // not negotiated yet
+      if (kind === 'audio') encoding.maxBitrate = AUDIO_MAX_BITRATE;
+      else {
+        encoding.maxBitrate = this.settings.videoCapKbps * 1000;
+        const codec = findSendCodec(params.codecs ?? [], this.settings.videoCodec);
+        if (codec) (encoding as RTCRtpEncodingParameters & { codec?: RTCRtpCodec }).codec = codec;
+      }
+      try {
+        await sender.setParameters(params);
+      } catch (error) {
+        console.warn(`setParameters (${kind}) failed`, error);
+      }
+    }
+  }
+
+  private onAppMessage(data: Uint8Array): void {
+    try {
+      const message = JSON.parse(new TextDecoder().decode(data)) as { type?: string } & Partial<PeerState>;
+      if (message.type === 'state') {
+        this.remoteState = { muted: message.muted === true, cameraOff: message.cameraOff === true };
+        this.emit('state', this.remoteState);
+      }
+    } catch {
+      // a newer peer may send messages we do not know; ignore them
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import type {
+  ClientMessage,
+  ErrorCode,
+  PeerInfo,
+  ResumeTicket,
+  ServerMessage,
+} from '../../server/signalling/protocol.ts';
+import { Emitter } from '../util/emitter.ts';
+
+type Welcome = Extract<ServerMessage, { type: 'welcome' }>;
+
+export type SignallingState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface JoinParams {
+  room: string;
+  name: string;
+  secret?: string;
+}
+
+/** Errors after which retrying cannot help: the user has to change something. */
+const FATAL_JOIN_ERRORS: ReadonlySet<ErrorCode> = new Set(['wrong-secret', 'room-full', 'bad-message']);
+
+type Events = {
+  state: [SignallingState];
+  /** `resumed` false means a new identity: every earlier peer connection is void. */
+  welcome: [Welcome];
+  'peer-joined': [PeerInfo];
+  'peer-left': [string];
+  signal: [from: string, data: unknown];
+  /** The server refused something; `fatal` ones end the session (wrong secret, full room). */
+  error: [code: ErrorCode | 'shutdown', message: string, fatal: boolean];
+};
+
+/**
+ * The browser's end of the signalling socket. Reconnects with backoff after a drop and takes back
+ * its seat in the room with the resume ticket, so the P2P media survives a signalling outage.
+ */
+export class SignallingClient extends Emitter<Events> {
+  private socket: WebSocket | undefined;
+  private ticket: ResumeTicket | undefined;
+  private joined = false;
+  private stopped = false;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private keepalive: ReturnType<typeof setInterval> | undefined;
+  private _state: SignallingState = 'connecting';
+
+  constructor(
+    private readonly url: string,
+    private readonly join: JoinParams,
+  ) {
+    super();
+  }
+
+  get state(): SignallingState {
+    return this._state;
+  }
+
+  get selfId(): string | undefined {
+    return this.ticket?.peerId;
+  }
+
+  connect(): void {
+    if (this.stopped) return;
+    const socket = new WebSocket(this.url);
+    this.socket = socket;
+    socket.onopen = () => {
+      this.attempt = 0;
+      this.sendRaw({ type: 'join', ...this.join, ...(this.ticket ? { resume: this.ticket } : {}) });
+    };
+    socket.onmessage = (event) => this.onMessage(event.data);
+    socket.onclose = () => {
+      if (socket !== this.socket) return;
+      this.joined = false;
+      clearInterval(this.keepalive);
+      if (this.stopped) return this.setState('closed');
+      this.setState('reconnecting');
+      // 0.5 s, 1 s, 2 s, 4 s, then every 8 s: quick after a blip, gentle on a server that is down.
+      const delay = Math.min(8000, 500 * 2 ** this.attempt++);
+      this.retryTimer = setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  /** Sends a signal to a peer; dropped (with no error) while reconnecting, as simple-peer re-sends nothing anyway. */
+  signal(to: string, data: unknown): boolean {
+    if (!this.joined) return false;
+    this.sendRaw({ type: 'signal', to, data });
+    return true;
+  }
+
+  /** Leaves the room for good. */
+  close(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.keepalive);
+    if (this.joined) this.sendRaw({ type: 'leave' });
+    this.socket?.close(1000, 'left');
+    this.setState('closed');
+  }
+
+  /** Drops the socket as a network fault would (for tests and for the "reconnect" button). */
+  dropConnection(): void {
+    this.socket?.close(4000, 'dropped by client');
+  }
+
+  private sendRaw(message: ClientMessage): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+
+  private setState(state: SignallingState): void {
+    if (state === this._state) return;
+    this._state = state;
+    this.emit('state', state);
+  }
+
+  private onMessage(raw: unknown): void {
+    let message: ServerMessage;
+    try {
+      message = JSON.parse(String(raw)) as ServerMessage;
+    } catch {
+      return;
+    }
+    switch (message.type) {
+      case 'welcome':
+        this.ticket = message.resume;
+        this.joined = true;
+        this.setState('open');
+        clearInterval(this.keepalive);
+        this.keepalive = setInterval(() => this.sendRaw({ type: 'ping' }), 15_000);
+        this.emit('welcome', message);
+        return;
+      case 'peer-joined':
+        return this.emit('peer-joined', message.peer);
+      case 'peer-left':
+        return this.emit('peer-left', message.peerId);
+      case 'signal':
+        return this.emit('signal', message.from, message.data);
+      case 'shutdown':
+        return this.emit('error', 'shutdown', message.message, false);
+      case 'error':
+        if (message.code === 'resume-failed') {
+          // Our seat expired while we were away: join again as a new peer.
+          this.ticket = undefined;
+          this.sendRaw({ type: 'join', ...this.join });
+          return;
+        }
+        if (!this.joined && FATAL_JOIN_ERRORS.has(message.code)) {
+          this.stopped = true;
+          this.emit('error', message.code, message.message, true);
+          this.socket?.close(1000, 'refused');
+          return;
+        }
+        return this.emit('error', message.code, message.message, false);
+      case 'pong':
+        return;
+    }
+  }
+}

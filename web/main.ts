@@ -1,0 +1,36 @@
+import './polyfills.ts';
+import { Call } from './call/call.ts';
+import { parseRoomLink, roomPath, signallingUrl } from './route.ts';
+import { renderCallView } from './ui/call-view.ts';
+import { renderJoinScreen, type JoinChoice } from './ui/join-screen.ts';
+
+const root = document.getElementById('app')!;
+
+/** For tools and tests: the running call, whose `links()` are the codec's packet links. */
+declare global {
+  interface Window {
+    kiloface?: { call: Call | undefined };
+  }
+}
+window.kiloface = { call: undefined };
+
+function showJoin(error?: string): void {
+  renderJoinScreen(root, parseRoomLink(location), error, (choice) => {
+    history.replaceState(null, '', roomPath(choice.room));
+    void join(choice);
+  });
+}
+
+async function join(choice: JoinChoice): Promise<void> {
+  const call = new Call({ ...choice, signallingUrl: signallingUrl(location) });
+  window.kiloface = { call };
+  call.on('fatal', (_code, message) => showJoin(message));
+  await call.start();
+  renderCallView(root, call, choice.room, () => showJoin());
+}
+
+// `/r/<room>?name=<name>` joins at once: for shared links, tests and tools.
+const link = parseRoomLink(location);
+if (link.room && link.name) {
+  void join({ room: link.room, name: link.name, ...(link.secret ? { secret: link.secret } : {}), settings: link.settings });
+} else showJoin();

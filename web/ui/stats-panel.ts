@@ -1,0 +1,64 @@
+import { computePeerFigures, STAT_FIELDS, type StatsEntry, type StatsSnapshot } from '../stats/peer-stats.ts';
+import { h } from '../util/dom.ts';
+
+export const STATS_INTERVAL_MS = 1000;
+
+/**
+ * The per-peer figures, refreshed each second from getStats(). Every value sits in an element with
+ * a `data-stat` name inside the tile's `data-peer` element, so tests and tools read what people see.
+ */
+export class StatsPanel {
+  readonly element: HTMLDetailsElement;
+  private readonly cells = new Map<string, HTMLElement>();
+  private previous: { pc: RTCPeerConnection; snapshot: StatsSnapshot } | undefined;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(private readonly connection: () => RTCPeerConnection | undefined) {
+    const rows = new Map<string, { receive?: HTMLElement; send?: HTMLElement; label: string }>();
+    for (const field of STAT_FIELDS) {
+      const key = field.stat.replace('-send', '');
+      const row = rows.get(key) ?? { label: field.label };
+      const cell = h('td', { 'data-stat': field.stat }, '–');
+      this.cells.set(field.stat, cell);
+      if (field.stat.includes('-send') ) row.send = cell;
+      else row.receive = cell;
+      rows.set(key, row);
+    }
+    const body = h('tbody');
+    for (const row of rows.values()) body.append(h('tr', {}, h('td', {}, row.label), row.receive ?? h('td'), row.send ?? h('td')));
+    this.element = h(
+      'details',
+      { class: 'stats', open: true },
+      h('summary', {}, 'stats'),
+      h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'from them'), h('th', {}, 'to them'))), body),
+    );
+    this.timer = setInterval(() => void this.refresh(), STATS_INTERVAL_MS);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+
+  private async refresh(): Promise<void> {
+    const pc = this.connection();
+    if (!pc || pc.connectionState === 'closed') {
+      this.previous = undefined;
+      return;
+    }
+    let snapshot: StatsSnapshot;
+    try {
+      snapshot = new Map([...(await pc.getStats()).values()].map((entry: StatsEntry) => [entry.id, entry]));
+    } catch {
+      return; // the connection closed while we asked
+    }
+    // A replaced connection (after a reconnect) restarts the deltas.
+    if (this.previous?.pc === pc) {
+      const figures = computePeerFigures(this.previous.snapshot, snapshot);
+      for (const field of STAT_FIELDS) {
+        const cell = this.cells.get(field.stat);
+        if (cell) cell.textContent = field.read(figures) || '–';
+      }
+    }
+    this.previous = { pc, snapshot };
+  }
+}

@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ServerMessage } from '../../../server/signalling/protocol.ts';
+import { RoomRegistry } from '../../../server/signalling/rooms.ts';
+
+function inbox(): { sink: (m: ServerMessage) => void; messages: ServerMessage[] } {
+  const messages: ServerMessage[] = [];
+  return { sink: (m) => messages.push(m), messages };
+}
+
+const options = { maxPeers: 3, resumeGraceMs: 1000, maxQueuedMessages: 2 };
+
+afterEach(() => vi.useRealTimers());
+
+describe('RoomRegistry', () => {
+  it('lists existing peers to a newcomer and announces the newcomer to them', () => {
+    const rooms = new RoomRegistry(options);
+    const a = inbox();
+    const b = inbox();
+    const ja = rooms.join({ room: 'r', name: 'A' }, a.sink);
+    const jb = rooms.join({ room: 'r', name: 'B' }, b.sink);
+    if (!ja.ok || !jb.ok) throw new Error('join failed');
+    expect(ja.welcome.peers).toEqual([]);
+    expect(jb.welcome.peers).toEqual([{ id: ja.session.id, name: 'A' }]);
+    expect(a.messages).toEqual([{ type: 'peer-joined', peer: { id: jb.session.id, name: 'B' } }]);
+    expect(rooms.size).toEqual({ rooms: 1, peers: 2 });
+  });
+
+  it('relays signals within a room only', () => {
+    const rooms = new RoomRegistry(options);
+    const a = inbox();
+    const b = inbox();
+    const c = inbox();
+    const ja = rooms.join({ room: 'r', name: 'A' }, a.sink);
+    const jb = rooms.join({ room: 'r', name: 'B' }, b.sink);
+    const jc = rooms.join({ room: 'other', name: 'C' }, c.sink);
+    if (!ja.ok || !jb.ok || !jc.ok) throw new Error('join failed');
+    expect(rooms.relay(ja.session, jb.session.id, { sdp: 'x' })).toBeUndefined();
+    expect(b.messages.at(-1)).toEqual({ type: 'signal', from: ja.session.id, data: { sdp: 'x' } });
+    expect(rooms.relay(ja.session, jc.session.id, {})?.code).toBe('unknown-peer');
+    expect(rooms.relay(ja.session, ja.session.id, {})?.code).toBe('unknown-peer');
+    expect(c.messages).toEqual([]);
+  });
+
+  it('keeps a room with a secret closed to everyone without it', () => {
+    const rooms = new RoomRegistry(options);
+    expect(rooms.join({ room: 'r', name: 'A', secret: 'pw' }, inbox().sink)).toMatchObject({ ok: true, welcome: { secured: true } });
+    expect(rooms.join({ room: 'r', name: 'B' }, inbox().sink)).toMatchObject({ ok: false, code: 'wrong-secret' });
+    expect(rooms.join({ room: 'r', name: 'B', secret: 'PW' }, inbox().sink)).toMatchObject({ ok: false, code: 'wrong-secret' });
+    expect(rooms.join({ room: 'r', name: 'B', secret: 'pw' }, inbox().sink).ok).toBe(true);
+  });
+
+  it('refuses people beyond the room size', () => {
+    const rooms = new RoomRegistry(options);
+    for (const name of ['A', 'B', 'C']) expect(rooms.join({ room: 'r', name }, inbox().sink).ok).toBe(true);
+    expect(rooms.join({ room: 'r', name: 'D' }, inbox().sink)).toMatchObject({ ok: false, code: 'room-full' });
+  });
+
+  it('removes a leaver, tells the others, and forgets an empty room (and its secret)', () => {
+    const rooms = new RoomRegistry(options);
+    const a = inbox();
+    const ja = rooms.join({ room: 'r', name: 'A', secret: 'pw' }, a.sink);
+    const jb = rooms.join({ room: 'r', name: 'B', secret: 'pw' }, inbox().sink);
+    if (!ja.ok || !jb.ok) throw new Error('join failed');
+    rooms.leave(jb.session, 'left');
+    expect(a.messages.at(-1)).toEqual({ type: 'peer-left', peerId: jb.session.id, reason: 'left' });
+    rooms.leave(ja.session, 'left');
+    expect(rooms.size).toEqual({ rooms: 0, peers: 0 });
+    expect(rooms.join({ room: 'r', name: 'C' }, inbox().sink)).toMatchObject({ ok: true, welcome: { secured: false } });
+  });
+
+  it('holds a dropped peer’s seat, queues its signals, and gives them back on resume', () => {
+    vi.useFakeTimers();
+    const rooms = new RoomRegistry(options);
+    const a = inbox();
+    const ja = rooms.join({ room: 'r', name: 'A' }, a.sink);
+    const jb = rooms.join({ room: 'r', name: 'B' }, inbox().sink);
+    if (!ja.ok || !jb.ok) throw new Error('join failed');
+    rooms.detach(ja.session, a.sink);
+    for (const n of [1, 2, 3]) rooms.relay(jb.session, ja.session.id, { n });
+    vi.advanceTimersByTime(500);
+    expect(rooms.join({ room: 'r', name: 'A', resume: { peerId: ja.session.id, token: 'wrong-token-123456' } }, inbox().sink)).toMatchObject({
+      ok: false,
+      code: 'resume-failed',
+    });
+    const again = inbox();
+    const resumed = rooms.join({ room: 'r', name: 'A', resume: ja.session.ticket }, again.sink);
+    expect(resumed).toMatchObject({ ok: true, welcome: { resumed: true, self: { id: ja.session.id } } });
+    if (resumed.ok) rooms.flushQueued(resumed.session);
+    // The queue holds at most maxQueuedMessages (2): the oldest signals are kept, in order.
+    expect(again.messages.map((m) => (m.type === 'signal' ? m.data : m))).toEqual([{ n: 1 }, { n: 2 }]);
+    vi.advanceTimersByTime(5000);
+    expect(rooms.size.peers).toBe(2);
+  });
+
+  it('lets the seat go after the grace period and tells the others', () => {
+    vi.useFakeTimers();
+    const rooms = new RoomRegistry(options);
+    const a = inbox();
+    const b = inbox();
+    const ja = rooms.join({ room: 'r', name: 'A' }, a.sink);
+    rooms.join({ room: 'r', name: 'B' }, b.sink);
+    if (!ja.ok) throw new Error('join failed');
+    rooms.detach(ja.session, a.sink);
+    vi.advanceTimersByTime(1001);
+    expect(b.messages.at(-1)).toEqual({ type: 'peer-left', peerId: ja.session.id, reason: 'timeout' });
+    expect(rooms.join({ room: 'r', name: 'A', resume: ja.session.ticket }, inbox().sink)).toMatchObject({ ok: false, code: 'resume-failed' });
+  });
+});

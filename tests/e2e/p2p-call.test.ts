@@ -73,8 +73,7 @@ describe('P2P call in real Chromium', () => {
   it('keeps the video under the chosen cap (50 kbit/s)', async () => {
     await alice.page.selectOption('select[name="cap"]', '50');
     await alice.page.waitForTimeout(4000); // let the encoder settle on the new target
-    const sent = await sampleStat(alice.page, 'video-send-kbps', 8);
-    const received = await sampleStat(bob.page, 'video-kbps', 8);
+    const [sent, received] = await Promise.all([sampleStat(alice.page, 'video-send-kbps', 8), sampleStat(bob.page, 'video-kbps', 8)]);
     console.log(`cap 50: sent ${mean(sent).toFixed(1)} kbit/s, received ${mean(received).toFixed(1)} kbit/s (codec ${await readStatText(bob.page, 'video-codec')})`);
     expect(mean(received)).toBeGreaterThan(5);
     expect(mean(received)).toBeLessThan(60);
@@ -121,5 +120,33 @@ describe('P2P call in real Chromium', () => {
     await bob.page.waitForTimeout(1500);
     expect(await remoteFramesShown(bob.page)).toBeGreaterThan(before + 10);
     expect(await alice.page.locator(REMOTE_TILE).count()).toBe(1);
+  });
+
+  it('re-establishes a peer connection that failed', async () => {
+    const before = await bob.page.evaluate(() => [...window.kiloface!.call!.peers.values()][0]!.connectionId);
+    await alice.page.evaluate(() => [...window.kiloface!.call!.peers.values()][0]!.pc.close());
+    await bob.page.waitForFunction(
+      (old) => {
+        const peer = [...window.kiloface!.call!.peers.values()][0];
+        return !!peer && peer.connectionId !== old && peer.connected;
+      },
+      before,
+      { timeout: 20_000 },
+    );
+    await waitForRemoteVideo(alice);
+    await waitForRemoteVideo(bob);
+  });
+
+  it('takes a third person into the mesh; mute and camera-off show on the others\' tiles; leaving removes the tile', async () => {
+    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&secret=s3cret`);
+    await carol.page.waitForFunction((sel) => document.querySelectorAll(`${sel}[data-connection="connected"]`).length === 2, REMOTE_TILE, { timeout: 30_000 });
+    await alice.page.waitForFunction((sel) => document.querySelectorAll(`${sel}[data-connection="connected"]`).length === 2, REMOTE_TILE, { timeout: 30_000 });
+    await carol.page.click('[data-role="mute"]');
+    await carol.page.click('[data-role="camera"]');
+    const carolOnAlice = alice.page.locator(`${REMOTE_TILE}:has-text("Carol") [data-role="badges"]`);
+    await carolOnAlice.filter({ hasText: 'muted · camera off' }).waitFor({ timeout: 10_000 });
+    await carol.page.click('[data-role="leave"]');
+    await alice.page.waitForFunction((sel) => document.querySelectorAll(sel).length === 1, REMOTE_TILE, { timeout: 10_000 });
+    await carol.context.close();
   });
 });

@@ -1,0 +1,154 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FFMPEG, FFMPEG_QUIET, ffmpegEncoders, packetSizes } from '../ffmpeg-tools.ts';
+import { BENCH_FPS, BENCH_SIZE } from '../prepared-clip.ts';
+import { renderCommand, runProcess } from '../process.ts';
+import { splitRawYuv420 } from '../y4m.ts';
+import type { Availability, Codec, CodecJob, CodecRun, OperatingPoint } from './codec.ts';
+import { RTP_WIRE_MODEL, rtpWireBytes } from './rtp-overhead.ts';
+
+/** How one standard codec is driven through ffmpeg. */
+export interface FfmpegCodecSpec {
+  id: string;
+  label: string;
+  encoder: string;
+  settings: string;
+  /** Output muxer and file extension of the elementary stream. */
+  muxer: 'h264' | 'hevc' | 'ivf';
+  extension: string;
+  /** Encoder options for a target rate (kbit/s), shared by both passes. */
+  encoderArgs(kbps: number, threads: number): string[];
+  /** Options for pass 1 and 2 of a two-pass encode; absent = one pass. */
+  passArgs?(pass: 1 | 2, statsPrefix: string): string[];
+  /** Bitstream filter applied to the final stream (e.g. drop the encoder's info SEI). */
+  bitstreamFilter?: string;
+  decoder: string;
+  decoderArgs: string[];
+  /** Where the library version shows up in a 1-frame probe (stderr, or the stream's bytes). */
+  versionPattern: RegExp;
+}
+
+/** Two-pass statistics files are large and useless after the encode. */
+async function removePassLogs(dir: string, prefix: string): Promise<void> {
+  for (const name of await readdir(dir)) if (name.startsWith(prefix)) await rm(join(dir, name), { force: true });
+}
+
+export class FfmpegCodec implements Codec {
+  constructor(private readonly spec: FfmpegCodecSpec) {}
+
+  get id(): string {
+    return this.spec.id;
+  }
+  get label(): string {
+    return this.spec.label;
+  }
+  get settings(): string {
+    return this.spec.settings;
+  }
+  get decoder(): string {
+    return this.spec.decoder;
+  }
+
+  async checkAvailable(): Promise<Availability> {
+    let encoders: Set<string>;
+    try {
+      encoders = await ffmpegEncoders();
+    } catch (e) {
+      return { ok: false, reason: `ffmpeg not runnable: ${(e as Error).message}` };
+    }
+    if (!encoders.has(this.spec.encoder)) return { ok: false, reason: `this ffmpeg has no ${this.spec.encoder}` };
+    // One tiny frame tells the library version (and proves the encoder works).
+    const probe = await runProcess(FFMPEG, [
+      '-hide_banner', '-nostdin', '-loglevel', 'info', '-f', 'lavfi', '-i', 'testsrc2=s=64x64:d=0.04',
+      '-frames:v', '1', '-c:v', this.spec.encoder, '-f', this.spec.muxer, '-',
+    ]).catch((e: Error) => e);
+    if (probe instanceof Error) return { ok: false, reason: probe.message };
+    const text = `${probe.stderr}\n${probe.stdout.toString('latin1')}`;
+    const version = this.spec.versionPattern.exec(text)?.[1] ?? 'version not reported';
+    return { ok: true, version: `${this.spec.encoder} ${version}` };
+  }
+
+  operatingPoints(targetsKbps: readonly number[]): OperatingPoint[] {
+    return targetsKbps.map((kbps) => ({ id: `${kbps}k`, label: `${kbps} kbit/s target`, targetKbps: kbps, params: { kbps } }));
+  }
+
+  async run(job: CodecJob): Promise<CodecRun> {
+    const kbps = job.point.targetKbps;
+    if (kbps === null) throw new Error(`${this.id} needs a target bitrate`);
+    await mkdir(job.workDir, { recursive: true });
+    const stream = join(job.workDir, `${this.id}-${job.point.id}.${this.spec.extension}`);
+    const stats = join(job.workDir, `${this.id}-${job.point.id}-pass`);
+    const input = [...FFMPEG_QUIET, '-i', job.clip.y4mPath, '-an'];
+    const common = this.spec.encoderArgs(kbps, job.threads);
+    const output = [
+      ...(this.spec.bitstreamFilter ? ['-bsf:v', this.spec.bitstreamFilter] : []),
+      '-f', this.spec.muxer, stream,
+    ];
+    const passes: string[][] = this.spec.passArgs
+      ? [
+          [...input, ...common, ...this.spec.passArgs(1, stats), '-f', 'null', '-'],
+          [...input, ...common, ...this.spec.passArgs(2, stats), ...output],
+        ]
+      : [[...input, ...common, ...output]];
+    let encodeMs = 0;
+    for (const args of passes) encodeMs += (await runProcess(FFMPEG, args, { nice: true })).wallMs;
+    await removePassLogs(job.workDir, `${this.id}-${job.point.id}-pass`);
+    return this.measure(stream, job, encodeMs, passes.map((a) => renderCommand('ffmpeg', a)));
+  }
+
+  private async measure(stream: string, job: CodecJob, encodeMs: number, commands: string[]): Promise<CodecRun> {
+    const sizes = await packetSizes(stream);
+    const payloadBytes = sizes.reduce((a, b) => a + b, 0);
+    const wire = rtpWireBytes(sizes);
+    const notes: string[] = [];
+    let decoded = await this.decode(stream, job.threads, 'passthrough');
+    if (decoded.frames.length !== job.clip.frameCount) {
+      // Frames the encoder dropped: a receiver keeps showing the last one, which is what
+      // constant-rate output (timestamp-driven repeats) reproduces.
+      notes.push(`decoder returned ${decoded.frames.length} of ${job.clip.frameCount} frames; measured with repeats filled in by timestamp`);
+      decoded = await this.decode(stream, job.threads, 'cfr');
+    }
+    const frames = decoded.frames.slice(0, job.clip.frameCount);
+    while (frames.length > 0 && frames.length < job.clip.frameCount) frames.push(frames[frames.length - 1]!);
+    return {
+      streamPath: stream,
+      bits: { payloadBytes, wireBytes: wire.wireBytes, wireModel: RTP_WIRE_MODEL, packets: wire.packets },
+      decodedFrames: frames,
+      encodeMs,
+      decodeMs: decoded.wallMs,
+      commands,
+      notes,
+    };
+  }
+
+  private async decode(stream: string, threads: number, mode: 'passthrough' | 'cfr'): Promise<{ frames: Uint8Array[]; wallMs: number }> {
+    const timing = mode === 'cfr' ? ['-fps_mode', 'cfr', '-r', String(BENCH_FPS)] : ['-fps_mode', 'passthrough'];
+    const { stdout, wallMs } = await runProcess(
+      FFMPEG,
+      [...FFMPEG_QUIET, '-threads', String(threads), ...this.spec.decoderArgs, '-i', stream, ...timing, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'],
+      { nice: true },
+    );
+    return { frames: splitRawYuv420(new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.length), BENCH_SIZE, BENCH_SIZE), wallMs };
+  }
+
+  /**
+   * Decode time per frame without process start-up and demuxer set-up: time a full decode and
+   * a 1-frame decode (best of three each) and divide the difference by the remaining frames.
+   */
+  async decodeMsPerFrame(streamPath: string, frameCount: number, threads: number): Promise<number> {
+    const time = async (frames: number | null): Promise<number> => {
+      let best = Infinity;
+      for (let i = 0; i < 3; i++) {
+        const limit = frames === null ? [] : ['-frames:v', String(frames)];
+        const { wallMs } = await runProcess(FFMPEG, [
+          ...FFMPEG_QUIET, '-threads', String(threads), ...this.spec.decoderArgs, '-i', streamPath, ...limit, '-f', 'null', '-',
+        ]);
+        best = Math.min(best, wallMs);
+      }
+      return best;
+    };
+    const all = await time(null);
+    const one = await time(1);
+    return Math.max(0, all - one) / Math.max(1, frameCount - 1);
+  }
+}

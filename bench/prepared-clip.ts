@@ -1,0 +1,84 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CropBox } from './crop.ts';
+import { FFMPEG, FFMPEG_QUIET } from './ffmpeg-tools.ts';
+import type { ClipEntry } from './manifest.ts';
+import { runProcess } from './process.ts';
+import { parseY4m, type Yuv420Video } from './y4m.ts';
+
+/** The common input of every codec (DESIGN.md section 5). */
+export const BENCH_SIZE = 256;
+export const BENCH_FPS = 25;
+
+export interface PreparedClip {
+  /** Short stable id used in file names and reports. */
+  id: string;
+  entry: ClipEntry;
+  crop: CropBox;
+  y4mPath: string;
+  frameCount: number;
+}
+
+// Bump when the preparation below changes, so stale cache entries are not reused.
+const PREPARATION_VERSION = 1;
+
+/** Raw elementary streams carry no timing (and raw YUV no size): take both from the manifest. */
+function inputOptions(entry: ClipEntry): string[] {
+  const ext = entry.file.toLowerCase().split('.').pop() ?? '';
+  if (ext === 'yuv') {
+    return ['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${entry.width}x${entry.height}`, '-framerate', String(entry.fps)];
+  }
+  if (['264', 'h264', '265', 'hevc', 'ivf', 'obu'].includes(ext)) return ['-r', String(entry.fps)];
+  return [];
+}
+
+export function clipId(entry: ClipEntry): string {
+  const stem = entry.file.replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9_-]+/g, '_');
+  if (stem.length <= 48) return stem;
+  // Long names keep their distinctive tail plus a hash of the whole name, to stay unique.
+  return `${stem.slice(-40)}-${createHash('sha256').update(entry.file).digest('hex').slice(0, 6)}`;
+}
+
+/** ffmpeg arguments that turn a source clip into the 256x256 25 fps yuv420p input. */
+export function preparationArgs(sourcePath: string, entry: ClipEntry, crop: CropBox, maxFrames: number, outPath: string): string[] {
+  const filters = [
+    `fps=${BENCH_FPS}`, // time-based resampling: drops or repeats frames, never blends them
+    `crop=${crop.size}:${crop.size}:${crop.x}:${crop.y}`,
+    `scale=${BENCH_SIZE}:${BENCH_SIZE}:flags=lanczos`,
+    'format=yuv420p',
+  ].join(',');
+  return [...FFMPEG_QUIET, ...inputOptions(entry), '-i', sourcePath, '-an', '-vf', filters, '-frames:v', String(maxFrames), '-f', 'yuv4mpegpipe', outPath];
+}
+
+/** Make (or reuse from the cache) the prepared .y4m of one clip. */
+export async function prepareClip(
+  dataDir: string,
+  entry: ClipEntry,
+  crop: CropBox,
+  maxFrames: number,
+  cacheDir: string,
+): Promise<PreparedClip> {
+  const sourcePath = join(dataDir, 'clips', entry.file);
+  const source = await stat(sourcePath);
+  const key = createHash('sha256')
+    .update(JSON.stringify([PREPARATION_VERSION, entry.file, entry.sha256, source.size, source.mtimeMs, crop, maxFrames]))
+    .digest('hex')
+    .slice(0, 16);
+  const id = clipId(entry);
+  await mkdir(cacheDir, { recursive: true });
+  const y4mPath = join(cacheDir, `${id}-${key}.y4m`);
+  try {
+    await stat(y4mPath);
+  } catch {
+    const partial = `${y4mPath}.partial-${process.pid}`;
+    await runProcess(FFMPEG, preparationArgs(sourcePath, entry, crop, maxFrames, partial), { nice: true });
+    await rename(partial, y4mPath); // atomic: a killed run never leaves a half file under the real name
+  }
+  const video = await loadY4m(y4mPath);
+  return { id, entry, crop, y4mPath, frameCount: video.frames.length };
+}
+
+export async function loadY4m(path: string): Promise<Yuv420Video> {
+  return parseY4m(new Uint8Array(await readFile(path)));
+}

@@ -1,0 +1,61 @@
+// ModelRuntime on onnxruntime-web: WebGPU when the browser has it and the caller asks, else WASM
+// (SIMD, and threads when the page is cross-origin isolated).
+import * as ort from 'onnxruntime-web';
+import { checkTensor, ModelLoadError, type ModelRunner, type ModelRunnerOptions, type ModelRuntime, type ModelSource, type Tensors } from '../../codec/model-runner.ts';
+
+class OnnxWebRunner implements ModelRunner {
+  constructor(
+    private readonly session: ort.InferenceSession,
+    readonly backend: string,
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+
+  async run(feeds: Tensors): Promise<Tensors> {
+    const inputs: Record<string, ort.Tensor> = {};
+    for (const [name, tensor] of Object.entries(feeds)) {
+      checkTensor(name, tensor);
+      inputs[name] = new ort.Tensor('float32', tensor.data, tensor.dims);
+    }
+    const outputs = await this.session.run(inputs);
+    const result: Tensors = {};
+    for (const [name, value] of Object.entries(outputs)) result[name] = { data: (await value.getData()) as Float32Array, dims: value.dims };
+    return result;
+  }
+
+  close(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+function hasWebGpu(): boolean {
+  return typeof navigator !== 'undefined' && 'gpu' in navigator;
+}
+
+export const onnxWebRuntime: ModelRuntime = {
+  name: 'onnxruntime-web',
+  async load(source: ModelSource, options: ModelRunnerOptions = {}): Promise<ModelRunner> {
+    // Threads need SharedArrayBuffer, which browsers give only to cross-origin-isolated pages.
+    ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, options.threads ?? 1) : 1;
+    const providers = options.preferGpu && hasWebGpu() ? ['webgpu', 'wasm'] : ['wasm'];
+    let lastError: unknown;
+    for (const provider of providers) {
+      try {
+        const session =
+          typeof source === 'string'
+            ? await ort.InferenceSession.create(source, { executionProviders: [provider], graphOptimizationLevel: 'all' })
+            : await ort.InferenceSession.create(source, { executionProviders: [provider], graphOptimizationLevel: 'all' });
+        return new OnnxWebRunner(session, provider);
+      } catch (error) {
+        lastError = error; // e.g. no WebGPU adapter: fall through to WASM
+      }
+    }
+    throw new ModelLoadError(source, lastError);
+  },
+};

@@ -1,8 +1,7 @@
 import { gmsd } from './gmsd.ts';
-import { msssim } from './msssim.ts';
+import { msssimWithFullScaleSsim } from './msssim.ts';
 import type { Plane } from './plane.ts';
 import { meanSquaredError, psnrFromMse } from './psnr.ts';
-import { ssim } from './ssim.ts';
 
 /** Full-reference quality of one decoded frame against its source, on the luma plane. */
 export interface FrameQuality {
@@ -21,10 +20,11 @@ export function higherIsBetter(metric: QualityMetric): boolean {
 }
 
 export function measureFrame(source: Plane, decoded: Plane): FrameQuality {
+  const multiScale = msssimWithFullScaleSsim(source, decoded);
   return {
     psnr: psnrFromMse(meanSquaredError(source, decoded)),
-    ssim: ssim(source, decoded),
-    msssim: msssim(source, decoded),
+    ssim: multiScale.ssim,
+    msssim: multiScale.msssim,
     gmsd: gmsd(source, decoded),
   };
 }

@@ -11,6 +11,11 @@ export const MS_SSIM_WEIGHTS = [0.0448, 0.2856, 0.3001, 0.2363, 0.1333] as const
  * clamped to 0 before the power, as pytorch_msssim does, instead of producing NaN.
  */
 export function msssim(a: Plane, b: Plane): number {
+  return msssimWithFullScaleSsim(a, b).msssim;
+}
+
+/** MS-SSIM plus the single-scale SSIM that its first scale computes anyway (saves one pass). */
+export function msssimWithFullScaleSsim(a: Plane, b: Plane): { msssim: number; ssim: number } {
   const scales = MS_SSIM_WEIGHTS.length;
   const minSide = 11 * 2 ** (scales - 1);
   if (Math.min(a.width, a.height) < minSide) {
@@ -19,8 +24,10 @@ export function msssim(a: Plane, b: Plane): number {
   let x = a;
   let y = b;
   let result = 1;
+  let fullScaleSsim = NaN;
   for (let s = 0; s < scales; s++) {
     const { ssim, contrastStructure } = ssimComponents(x, y);
+    if (s === 0) fullScaleSsim = ssim;
     const value = s === scales - 1 ? ssim : contrastStructure;
     result *= Math.max(0, value) ** MS_SSIM_WEIGHTS[s]!;
     if (s < scales - 1) {
@@ -28,5 +35,5 @@ export function msssim(a: Plane, b: Plane): number {
       y = downsample2x2(y);
     }
   }
-  return result;
+  return { msssim: result, ssim: fullScaleSsim };
 }

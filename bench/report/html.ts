@@ -1,0 +1,126 @@
+import { QUALITY_METRICS } from '../metrics/frame-metrics.ts';
+import { METRIC_LABELS, db, formatMetric, kbps, ms, percent, unit } from './format.ts';
+import type { SampleSet } from './sample-frames.ts';
+import type { BenchReport } from './schema.ts';
+import { escapeXml as esc, rdPlotSvg } from './svg-plot.ts';
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const th = header.map((h) => `<th>${esc(h)}</th>`).join('');
+  const body = rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n');
+  return `<table><thead><tr>${th}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+const STYLE = `
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
+.plots { display: flex; flex-wrap: wrap; gap: 12px; }
+.samples { display: flex; flex-wrap: wrap; gap: 10px; }
+figure { margin: 0; width: 256px; font-size: 12px; }
+figure img { width: 256px; height: 256px; image-rendering: pixelated; display: block; }
+code { background: #f4f4f4; padding: 1px 4px; }
+.note { color: #555; font-size: 13px; }
+details pre { white-space: pre-wrap; font-size: 12px; background: #f8f8f8; padding: 6px; }
+`;
+
+export function renderHtml(r: BenchReport, samples: readonly SampleSet[]): string {
+  const label = (id: string): string => r.codecs.find((c) => c.id === id)?.label ?? id;
+  const e = r.environment;
+  const plots = QUALITY_METRICS.map((m) =>
+    rdPlotSvg(
+      r.averagedCurves.map((c) => ({
+        name: label(c.codec),
+        points: c.points.map((p) => ({ x: p.kbps, y: p[m], label: `${kbps(p.kbps)} kbit/s, ${formatMetric(m, p[m])}` })),
+      })),
+      { title: `${METRIC_LABELS[m]} vs rate, mean over ${r.clips.length} clip(s)`, xLabel: 'payload kbit/s (log scale)', yLabel: METRIC_LABELS[m] },
+    ),
+  );
+  const anchorRan = r.codecs.some((c) => c.id === r.settings.anchor);
+  const others = r.codecs.filter((c) => c.id !== r.settings.anchor);
+  const bd = table(
+    ['codec', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), 'clips'],
+    others.map((c) => {
+      const es = QUALITY_METRICS.map((m) => r.bdRates.find((b) => b.anchor === r.settings.anchor && b.test === c.id && b.metric === m));
+      return [c.label, ...es.map((x) => percent(x?.meanPercent ?? null)), String(es[0]?.clipsUsed ?? 0)];
+    }),
+  );
+  const ssimMatrix = table(
+    ['test \\ anchor', ...r.codecs.map((c) => c.label)],
+    r.codecs.map((t) => [
+      t.label,
+      ...r.codecs.map((a) => (a.id === t.id ? '-' : percent(r.bdRates.find((b) => b.anchor === a.id && b.test === t.id && b.metric === 'ssim')?.meanPercent ?? null))),
+    ]),
+  );
+  const threads = [...new Set(r.decodeSpeed.map((d) => d.threads))].sort();
+  const decode = table(
+    ['codec', 'decoder', ...threads.map((t) => `ms/frame, ${t} thread(s)`)],
+    r.codecs.map((c) => [c.label, c.decoder, ...threads.map((t) => {
+      const d = r.decodeSpeed.find((s) => s.codec === c.id && s.threads === t);
+      return d ? ms(d.msPerFrame) : '-';
+    })]),
+  );
+  const lowest = table(
+    ['codec', 'lowest target', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y'],
+    r.lowestRates.map((l) => [label(l.codec), l.lowestTarget === null ? '-' : String(l.lowestTarget), kbps(l.kbps), kbps(l.wireKbps), db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd)]),
+  );
+  const perClip = r.clips
+    .map((clip) => {
+      const rows = r.rows.filter((row) => row.clip === clip.id);
+      return `<h3>${esc(clip.id)}</h3>
+<p class="note">${esc(clip.file)}: ${esc(clip.person || 'person unknown')}; licence ${esc(clip.licence || 'unknown')}; source ${clip.source.width}x${clip.source.height} at ${clip.source.fps} fps; crop ${clip.crop.size}px at (${clip.crop.x}, ${clip.crop.y}); ${clip.frames} frames.</p>
+${table(['codec', 'target', 'kbit/s', 'wire kbit/s', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), 'encode s'],
+  rows.map((row) => [label(row.codec), row.point.label, kbps(row.kbps), kbps(row.wireKbps), ...QUALITY_METRICS.map((m) => formatMetric(m, row[m])), (row.encodeMs / 1000).toFixed(2)]))}`;
+    })
+    .join('\n');
+  const sampleHtml = samples
+    .map(
+      (s) => `<h3>${esc(s.title)}</h3><div class="samples">${s.images
+        .map((i) => `<figure><img alt="${esc(i.caption)}" src="${i.dataUri}"><figcaption>${esc(i.caption)}</figcaption></figure>`)
+        .join('')}</div>`,
+    )
+    .join('\n');
+  const settings = r.codecs
+    .map((c) => `<li><b>${esc(c.label)}</b> (<code>${esc(c.id)}</code>, ${esc(c.version)}): ${esc(c.settings)}. Decoder: ${esc(c.decoder)}.
+<details><summary>commands</summary><pre>${esc(c.exampleCommands.join('\n'))}</pre></details></li>`)
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>kiloface bench: standard codecs</title><style>${STYLE}</style></head>
+<body>
+<h1>kiloface bench: standard codecs</h1>
+<p>Command: <code>${esc(r.command)}</code><br>Run ${esc(r.createdAt)}, ${Math.round(r.durationS)} s.
+Machine: ${esc(e.cpu)}, ${e.logicalCores} logical cores, ${e.memoryGiB} GiB; ${esc(e.os)}; Node ${esc(e.node)}; ${esc(e.ffmpeg)}.</p>
+<p>Input: ${r.clips.length} clip(s), first ${r.settings.secondsPerClip} s each, ${r.settings.size}x${r.settings.size} ${r.settings.fps} fps 8-bit yuv420p, the same file for every codec.
+Crop rule (<code>${esc(r.settings.crop.provider)}</code>): ${esc(r.settings.crop.rule)}.
+Metrics on ${esc(r.metrics.plane)}. Rates are measured from the coded packets; wire adds transport headers (${esc(r.wireModel)}).</p>
+<p class="note">Not measured: AKD: ${esc(r.metrics.akd)}. ${esc(r.metrics.notAvailable)}</p>
+
+<h2>Lowest achievable bitrate</h2>
+<p class="note">Per clip the codec's lowest real rate in the sweep, averaged over clips.</p>
+${lowest}
+
+<h2>Rate-quality curves</h2>
+<div class="plots">${plots.join('\n')}</div>
+
+<h2>BD-rate</h2>
+${anchorRan ? `<p class="note">Against ${esc(label(r.settings.anchor))}: PCHIP Bjontegaard delta rate per clip, averaged over clips where the curves overlap in quality; negative = fewer bits for the same quality.</p>${bd}` : `<p>Anchor ${esc(r.settings.anchor)} was not run.</p>`}
+<p class="note">All pairs on SSIM-Y (row = test codec, column = anchor):</p>
+${ssimMatrix}
+
+<h2>Decode speed</h2>
+<p class="note">ffmpeg decode of the middle operating point per clip; time per frame without process start-up; median over clips; on ${esc(e.cpu)}.</p>
+${decode}
+
+<h2>Sample frames</h2>
+${sampleHtml || '<p>No sample frames.</p>'}
+
+<h2>Per clip</h2>
+${perClip}
+
+<h2>Codec settings</h2>
+<ul>${settings}${r.unavailableCodecs.map((u) => `<li><code>${esc(u.id)}</code>: not run (${esc(u.reason)})</li>`).join('')}</ul>
+${r.skippedClips.length ? `<h2>Skipped clips</h2><ul>${r.skippedClips.map((s) => `<li>${esc(s.file)}: ${esc(s.reason)}</li>`).join('')}</ul>` : ''}
+${r.failures.length ? `<h2>Failed jobs</h2><ul>${r.failures.map((f) => `<li>${esc(`${f.codec} ${f.point} ${f.clip}: ${f.error}`)}</li>`).join('')}</ul>` : ''}
+</body></html>
+`;
+}

@@ -1,0 +1,128 @@
+import { QUALITY_METRICS } from '../metrics/frame-metrics.ts';
+import { METRIC_LABELS, db, formatMetric, kbps, ms, percent, unit } from './format.ts';
+import type { BenchReport } from './schema.ts';
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+const codecLabel = (r: BenchReport, id: string): string => r.codecs.find((c) => c.id === id)?.label ?? id;
+
+export function lowestRateTable(r: BenchReport): string {
+  return table(
+    ['codec', 'lowest target', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y'],
+    r.lowestRates.map((l) => [
+      codecLabel(r, l.codec), l.lowestTarget === null ? '-' : `${l.lowestTarget}`, kbps(l.kbps), kbps(l.wireKbps),
+      db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd),
+    ]),
+  );
+}
+
+export function bdRateTable(r: BenchReport, anchor: string): string {
+  const others = r.codecs.map((c) => c.id).filter((id) => id !== anchor);
+  return table(
+    ['codec', ...QUALITY_METRICS.map((m) => `BD-rate on ${METRIC_LABELS[m]}`), 'clips'],
+    others.map((test) => {
+      const entries = QUALITY_METRICS.map((m) => r.bdRates.find((b) => b.anchor === anchor && b.test === test && b.metric === m));
+      return [codecLabel(r, test), ...entries.map((e) => percent(e?.meanPercent ?? null)), `${entries[0]?.clipsUsed ?? 0}`];
+    }),
+  );
+}
+
+export function decodeSpeedTable(r: BenchReport): string {
+  const threads = [...new Set(r.decodeSpeed.map((d) => d.threads))].sort();
+  return table(
+    ['codec', 'decoder', ...threads.map((t) => `ms/frame, ${t} thread${t > 1 ? 's' : ''}`)],
+    r.codecs.map((c) => [
+      c.label, c.decoder,
+      ...threads.map((t) => {
+        const d = r.decodeSpeed.find((s) => s.codec === c.id && s.threads === t);
+        return d ? ms(d.msPerFrame) : '-';
+      }),
+    ]),
+  );
+}
+
+function perClipTables(r: BenchReport): string {
+  return r.clips
+    .map((clip) => {
+      const rows = r.rows.filter((row) => row.clip === clip.id);
+      return [
+        `### ${clip.id}`,
+        '',
+        `${clip.file} (${clip.person || 'person unknown'}; ${clip.licence || 'licence unknown'}), source ${clip.source.width}x${clip.source.height} at ${clip.source.fps} fps, crop ${clip.crop.size}px at (${clip.crop.x}, ${clip.crop.y}), ${clip.frames} frames.`,
+        '',
+        table(
+          ['codec', 'target', 'kbit/s', 'wire kbit/s', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m])],
+          rows.map((row) => [
+            codecLabel(r, row.codec), row.point.label, kbps(row.kbps), kbps(row.wireKbps),
+            ...QUALITY_METRICS.map((m) => formatMetric(m, row[m])),
+          ]),
+        ),
+      ].join('\n');
+    })
+    .join('\n\n');
+}
+
+export function renderMarkdown(r: BenchReport): string {
+  const e = r.environment;
+  const parts = [
+    '# kiloface bench: standard codecs',
+    '',
+    `Command: \`${r.command}\`  `,
+    `Run ${r.createdAt}, ${Math.round(r.durationS)} s on ${e.cpu} (${e.logicalCores} logical cores, ${e.memoryGiB} GiB), ${e.os}, Node ${e.node}, ${e.ffmpeg}.`,
+    '',
+    `Input: ${r.clips.length} clip(s), each the first ${r.settings.secondsPerClip} s as ${r.settings.size}x${r.settings.size} ${r.settings.fps} fps 8-bit yuv420p. Crop: ${r.settings.crop.rule}. Metrics on ${r.metrics.plane}. Rates are measured from the coded packets (payload); wire adds transport headers (${r.wireModel}).`,
+    '',
+    '## Lowest achievable bitrate',
+    '',
+    'Each codec at its lowest operating point (per clip its lowest real rate, averaged over clips).',
+    '',
+    lowestRateTable(r),
+    '',
+    `## BD-rate against ${codecLabel(r, r.settings.anchor)}`,
+    '',
+    'Bjontegaard delta rate, piecewise cubic (PCHIP) interpolation of log-rate over quality, per clip, averaged over clips; negative = fewer bits for the same quality. All pairs and the classic cubic-polynomial variant are in report.json.',
+    '',
+    r.codecs.some((c) => c.id === r.settings.anchor) ? bdRateTable(r, r.settings.anchor) : `(anchor ${r.settings.anchor} was not run)`,
+    '',
+    '## Decode speed',
+    '',
+    `ffmpeg decode of the middle operating point per clip, time per frame without process start-up (median over clips), on ${e.cpu}.`,
+    '',
+    decodeSpeedTable(r),
+    '',
+    '## Rate-quality points (mean over clips)',
+    '',
+    ...r.averagedCurves.flatMap((c) => [
+      `**${codecLabel(r, c.codec)}**`,
+      '',
+      table(
+        ['target', 'kbit/s', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m])],
+        c.points.map((p) => [p.targetKbps === null ? p.point : `${p.targetKbps}`, kbps(p.kbps), ...QUALITY_METRICS.map((m) => formatMetric(m, p[m]))]),
+      ),
+      '',
+    ]),
+    '## Per clip',
+    '',
+    perClipTables(r),
+    '',
+    '## Not measured',
+    '',
+    `- AKD: ${r.metrics.akd}`,
+    `- ${r.metrics.notAvailable}`,
+    '',
+    '## Codec settings',
+    '',
+    ...r.codecs.map((c) => `- **${c.label}** (\`${c.id}\`, ${c.version}): ${c.settings}. Decoder: ${c.decoder}.`),
+    ...r.unavailableCodecs.map((u) => `- \`${u.id}\`: not run (${u.reason})`),
+  ];
+  if (r.skippedClips.length) {
+    parts.push('', '## Skipped clips', '', ...r.skippedClips.map((s) => `- ${s.file}: ${s.reason}`));
+  }
+  if (r.failures.length) {
+    parts.push('', '## Failed jobs', '', ...r.failures.map((f) => `- ${f.codec} ${f.point} ${f.clip}: ${f.error}`));
+  }
+  return `${parts.join('\n')}\n`;
+}

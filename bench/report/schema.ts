@@ -1,0 +1,98 @@
+import type { SkippedClip } from '../clip-selection.ts';
+import type { DecodeSpeedRow } from '../decode-speed.ts';
+import type { QualityMetric } from '../metrics/frame-metrics.ts';
+import type { FailedJob, ResultRow } from '../results.ts';
+import type { EnvironmentInfo } from './environment.ts';
+
+// report.json, version 1. docs/bench.md describes every field; change both together.
+export const REPORT_SCHEMA = 'kiloface-bench-report/1';
+
+export interface CodecInfo {
+  id: string;
+  label: string;
+  version: string;
+  settings: string;
+  decoder: string;
+  /** Command lines of one encode (the first job), to show exactly what ran. */
+  exampleCommands: string[];
+}
+
+export interface ClipInfo {
+  id: string;
+  file: string;
+  person: string;
+  licence: string;
+  source: { width: number; height: number; fps: number; frames: number };
+  crop: { x: number; y: number; size: number };
+  frames: number;
+}
+
+export interface BdRateEntry {
+  metric: QualityMetric;
+  anchor: string;
+  test: string;
+  /** Mean over clips where both curves overlap; null when none do. */
+  meanPercent: number | null;
+  /** Same with the classic cubic-polynomial fit (needs 4+ points per curve). */
+  meanPercentCubicPolynomial: number | null;
+  clipsUsed: number;
+  perClip: { clip: string; percent: number | null; reason?: string }[];
+}
+
+export interface LowestRate {
+  codec: string;
+  /** Means over clips of each clip's lowest-rate operating point. */
+  kbps: number;
+  wireKbps: number;
+  psnr: number;
+  ssim: number;
+  msssim: number;
+  gmsd: number;
+  lowestTarget: number | null;
+}
+
+export interface AveragedPoint {
+  point: string;
+  targetKbps: number | null;
+  kbps: number;
+  psnr: number;
+  ssim: number;
+  msssim: number;
+  gmsd: number;
+}
+
+export interface BenchReport {
+  schema: typeof REPORT_SCHEMA;
+  createdAt: string;
+  command: string;
+  durationS: number;
+  settings: {
+    quick: boolean;
+    size: number;
+    fps: number;
+    secondsPerClip: number;
+    targetsKbps: number[];
+    jobs: number;
+    threads: number;
+    crop: { provider: string; rule: string };
+    anchor: string;
+  };
+  environment: EnvironmentInfo;
+  metrics: {
+    plane: string;
+    definitions: Record<QualityMetric, string>;
+    akd: string;
+    notAvailable: string;
+  };
+  codecs: CodecInfo[];
+  unavailableCodecs: { id: string; reason: string }[];
+  clips: ClipInfo[];
+  skippedClips: SkippedClip[];
+  rows: ResultRow[];
+  failures: FailedJob[];
+  averagedCurves: { codec: string; points: AveragedPoint[] }[];
+  lowestRates: LowestRate[];
+  bdRates: BdRateEntry[];
+  decodeSpeed: DecodeSpeedRow[];
+  wireModel: string;
+}

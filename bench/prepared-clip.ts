@@ -33,11 +33,28 @@ function inputOptions(entry: ClipEntry): string[] {
   return [];
 }
 
-export function clipId(entry: ClipEntry): string {
-  const stem = entry.file.replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9_-]+/g, '_');
-  if (stem.length <= 48) return stem;
-  // Long names keep their distinctive tail plus a hash of the whole name, to stay unique.
-  return `${stem.slice(-40)}-${createHash('sha256').update(entry.file).digest('hex').slice(0, 6)}`;
+/**
+ * Short readable id for file names and tables: the clip's own path part of the shared naming
+ * scheme (owner_repo__path), trimmed at word boundaries to 40 characters, with a hash of the
+ * whole name added only where two files would otherwise get the same id.
+ */
+export function clipIds(entries: readonly ClipEntry[]): Map<string, string> {
+  const tail = (file: string): string => {
+    let stem = file.replace(/\.[^.]+$/, '');
+    stem = stem.includes('__') ? stem.slice(stem.lastIndexOf('__') + 2) : stem;
+    stem = stem.replace(/[^A-Za-z0-9_-]+/g, '_');
+    while (stem.length > 40 && stem.includes('_')) stem = stem.slice(stem.indexOf('_') + 1);
+    return stem.slice(-40);
+  };
+  const counts = new Map<string, number>();
+  for (const e of entries) counts.set(tail(e.file), (counts.get(tail(e.file)) ?? 0) + 1);
+  return new Map(
+    entries.map((e) => {
+      const t = tail(e.file);
+      const unique = counts.get(t) === 1;
+      return [e.file, unique ? t : `${t}-${createHash('sha256').update(e.file).digest('hex').slice(0, 6)}`];
+    }),
+  );
 }
 
 /** ffmpeg arguments that turn a source clip into the 256x256 25 fps yuv420p input. */
@@ -54,6 +71,7 @@ export function preparationArgs(sourcePath: string, entry: ClipEntry, crop: Crop
 /** Make (or reuse from the cache) the prepared .y4m of one clip. */
 export async function prepareClip(
   dataDir: string,
+  id: string,
   entry: ClipEntry,
   crop: CropBox,
   maxFrames: number,
@@ -65,7 +83,6 @@ export async function prepareClip(
     .update(JSON.stringify([PREPARATION_VERSION, entry.file, entry.sha256, source.size, source.mtimeMs, crop, maxFrames]))
     .digest('hex')
     .slice(0, 16);
-  const id = clipId(entry);
   await mkdir(cacheDir, { recursive: true });
   const y4mPath = join(cacheDir, `${id}-${key}.y4m`);
   try {

@@ -9,7 +9,7 @@ import { ffmpegVersion } from './ffmpeg-tools.ts';
 import { readManifest } from './manifest.ts';
 import { AKD_NOT_AVAILABLE } from './metrics/landmark-distance.ts';
 import type { BenchOptions } from './options.ts';
-import { BENCH_FPS, BENCH_SIZE, prepareClip, type PreparedClip } from './prepared-clip.ts';
+import { BENCH_FPS, BENCH_SIZE, clipIds, prepareClip, type PreparedClip } from './prepared-clip.ts';
 import { ProgressLog } from './progress.ts';
 import { RTP_WIRE_MODEL } from './codecs/rtp-overhead.ts';
 import { describeEnvironment } from './report/environment.ts';
@@ -65,9 +65,10 @@ export async function runBench(options: BenchOptions, command: string): Promise<
 
   const maxFrames = Math.round(options.seconds * BENCH_FPS);
   const prepared: PreparedClip[] = [];
+  const ids = clipIds(manifest);
   const prepProgress = new ProgressLog('prepare', selection.selected.length);
   for (const { entry, crop } of selection.selected) {
-    const clip = await prepareClip(options.dataDir, entry, crop, maxFrames, options.cacheDir);
+    const clip = await prepareClip(options.dataDir, ids.get(entry.file)!, entry, crop, maxFrames, options.cacheDir);
     prepared.push(clip);
     prepProgress.tick(`${clip.id}: ${clip.frameCount} frames`);
   }

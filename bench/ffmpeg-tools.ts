@@ -6,11 +6,12 @@ export const FFPROBE = process.env.KILOFACE_FFPROBE ?? 'ffprobe';
 /** Flags every bench ffmpeg call starts with: quiet, never prompt, never read stdin by accident. */
 export const FFMPEG_QUIET = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'] as const;
 
-/** First line of `ffmpeg -version`, or null when ffmpeg cannot be run. */
+/** "ffmpeg version X" from `ffmpeg -version`, or null when ffmpeg cannot be run. */
 export async function ffmpegVersion(): Promise<string | null> {
   try {
     const { stdout } = await runProcess(FFMPEG, ['-hide_banner', '-version']);
-    return stdout.toString('utf8').split('\n')[0]?.trim() ?? null;
+    const first = stdout.toString('utf8').split('\n')[0]?.trim() ?? '';
+    return /^ffmpeg version \S+/.exec(first)?.[0] ?? (first || null);
   } catch {
     return null;
   }

@@ -4,7 +4,7 @@ import { BENCH_SIZE } from '../prepared-clip.ts';
 import { runProcess } from '../process.ts';
 import { sampleFramePath } from '../sweep.ts';
 import type { BenchReport } from './schema.ts';
-import { matchedRateRows } from './summary.ts';
+import { commonFloorKbps, matchedRateRows } from './summary.ts';
 
 /** A raw yuv420p frame as a PNG data URI (lossless, so the picture shows the codec, not us). */
 export async function yuvFrameToPngDataUri(yuvPath: string): Promise<string> {
@@ -47,7 +47,7 @@ export async function buildSampleSets(report: BenchReport, outDir: string, clipI
     const source = await yuvFrameToPngDataUri(sourcePath);
     const first = matchedRateRows(report.rows, clip);
     if (first.length === 0) continue;
-    const floor = Math.max(...first.map((r) => r.kbps));
+    const floor = commonFloorKbps(report.rows, clip);
     const rowsets = [{ rows: first, title: `the lowest rate every codec reaches here (${floor.toFixed(1)} kbit/s)` }];
     if (floor < SECOND_RATE_KBPS * 0.75) {
       rowsets.push({ rows: matchedRateRows(report.rows, clip, SECOND_RATE_KBPS), title: `near ${SECOND_RATE_KBPS} kbit/s` });

@@ -94,10 +94,15 @@ export function lowestRate(rows: readonly ResultRow[], codec: string): LowestRat
  * For side-by-side pictures: the lowest rate every codec reaches on this clip, and for each
  * codec its point closest to that rate (in log terms). Returns rows in codec order.
  */
+export function commonFloorKbps(rows: readonly ResultRow[], clip: string): number {
+  const ofClip = rows.filter((r) => r.clip === clip);
+  return Math.max(...codecIds(ofClip).map((c) => Math.min(...ofClip.filter((r) => r.codec === c).map((r) => r.kbps))));
+}
+
 export function matchedRateRows(rows: readonly ResultRow[], clip: string, atLeastKbps = 0): ResultRow[] {
   const ofClip = rows.filter((r) => r.clip === clip);
   const codecs = codecIds(ofClip);
-  const floor = Math.max(atLeastKbps, ...codecs.map((c) => Math.min(...ofClip.filter((r) => r.codec === c).map((r) => r.kbps))));
+  const floor = Math.max(atLeastKbps, commonFloorKbps(rows, clip));
   return codecs.map(
     (c) =>
       ofClip

@@ -1,12 +1,15 @@
+import { timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { cpus } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Connect, ViteDevServer } from 'vite';
 import type { ServerConfig } from './config.ts';
 import { RoomRegistry, DEFAULT_ROOM_OPTIONS } from './signalling/rooms.ts';
 import { DEFAULT_SIGNALLING_OPTIONS, SignallingServer } from './signalling/signalling-server.ts';
 import { serveStatic } from './static-files.ts';
+import { SfuService } from './sfu/sfu-service.ts';
 
 export const SIGNALLING_PATH = '/ws';
 
@@ -21,14 +24,24 @@ export interface RunningServer {
   url: string;
   port: number;
   signalling: SignallingServer;
+  /** The SFU, when it is enabled and its worker binary runs. */
+  sfu: SfuService | undefined;
   close(): Promise<void>;
 }
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
   const log = config.quiet ? () => {} : (line: string) => console.log(line);
   const startedAt = Date.now();
-  const rooms = new RoomRegistry({ ...DEFAULT_ROOM_OPTIONS, maxPeers: config.maxPeersPerRoom }, config.iceServers);
+  const sfu = config.sfu.enabled ? await startSfu(config, log) : undefined;
+  const rooms = new RoomRegistry(
+    { ...DEFAULT_ROOM_OPTIONS, maxPeers: config.maxPeersPerRoom, sfuAvailable: sfu !== undefined, sfuMaxPeers: config.sfu.maxPeersPerRoom },
+    config.iceServers,
+  );
   const signalling = new SignallingServer(rooms, { ...DEFAULT_SIGNALLING_OPTIONS, log });
+  if (sfu) {
+    sfu.attach(rooms);
+    signalling.sfu = sfu;
+  }
   const tls = config.tlsCert && config.tlsKey;
   let vite: ViteDevServer | undefined;
 
@@ -45,6 +58,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           connections: signalling.connectionCount,
         }),
       );
+      return;
+    }
+    if (url.pathname === '/admin/stats') {
+      void adminStats(req, res, config.adminToken, sfu, rooms);
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -98,10 +115,54 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await signalling.close('the server is restarting; your call will reconnect');
+      await sfu?.close();
       await vite?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     })());
 
-  return { url, port, signalling, close };
+  return { url, port, signalling, sfu, close };
+}
+
+/** Starts mediasoup; without a worker binary the server still runs, P2P only, and says why. */
+async function startSfu(config: ServerConfig, log: (line: string) => void): Promise<SfuService | undefined> {
+  try {
+    const sfu = await SfuService.start({
+      workers: config.sfu.workers || cpus().length,
+      listenIp: config.sfu.listenIp,
+      ...(config.sfu.announcedAddress ? { announcedAddress: config.sfu.announcedAddress } : {}),
+      peersPerRouter: config.sfu.peersPerRouter,
+      rtcMinPort: config.sfu.rtcMinPort,
+      rtcMaxPort: config.sfu.rtcMaxPort,
+      log,
+    });
+    log(`sfu: ${sfu.pool.workers.length} mediasoup workers, media on ${config.sfu.listenIp}${config.sfu.announcedAddress ? ` announced as ${config.sfu.announcedAddress}` : ''}`);
+    return sfu;
+  } catch (error) {
+    console.warn(`warning: SFU disabled, rooms stay P2P (max ${config.maxPeersPerRoom} people): ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function tokenMatches(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** GET /admin/stats with `Authorization: Bearer <token>`: rooms, peers, and the SFU's per-stream bitrates. */
+async function adminStats(req: http.IncomingMessage, res: http.ServerResponse, token: string | undefined, sfu: SfuService | undefined, rooms: RoomRegistry): Promise<void> {
+  const reply = (status: number, body: unknown): void => {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(body));
+  };
+  if (!token) return reply(404, { error: 'admin endpoint disabled: start the server with --admin-token' });
+  const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+  if (!tokenMatches(given, token)) return reply(401, { error: 'missing or wrong bearer token' });
+  if (req.method !== 'GET') return reply(405, { error: 'GET only' });
+  try {
+    reply(200, { ...rooms.size, sfu: sfu ? await sfu.stats() : null });
+  } catch (error) {
+    reply(500, { error: (error as Error).message });
+  }
 }

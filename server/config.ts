@@ -16,6 +16,21 @@ export interface ServerConfig {
   maxPeersPerRoom: number;
   iceServers: IceServerConfig[];
   quiet: boolean;
+  sfu: {
+    enabled: boolean;
+    /** mediasoup workers; 0 = one per core. */
+    workers: number;
+    /** Address the media transports listen on. */
+    listenIp: string;
+    /** Address announced to browsers (public IP or name) when it differs from listenIp. */
+    announcedAddress?: string;
+    peersPerRouter: number;
+    maxPeersPerRoom: number;
+    rtcMinPort: number;
+    rtcMaxPort: number;
+  };
+  /** Bearer token for /admin/stats; the endpoint is off without it. */
+  adminToken?: string;
 }
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,6 +43,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxPeersPerRoom: 4,
   iceServers: [],
   quiet: false,
+  sfu: { enabled: true, workers: 0, listenIp: '127.0.0.1', peersPerRouter: 8, maxPeersPerRoom: 16, rtcMinPort: 40000, rtcMaxPort: 49999 },
 };
 
 export const USAGE = `kiloface server
@@ -42,6 +58,14 @@ export const USAGE = `kiloface server
   --max-peers N      people per room (default ${DEFAULT_CONFIG.maxPeersPerRoom})
   --ice-servers JSON STUN/TURN servers handed to browsers (env KILOFACE_ICE_SERVERS), e.g.
                      '[{"urls":"stun:stun.example.org:3478"}]'
+  --no-sfu           P2P mesh only (rooms of up to --max-peers), no mediasoup
+  --sfu-workers N    mediasoup workers (default: one per core)
+  --sfu-listen-ip IP address the SFU's media transports listen on (default: --host, or 127.0.0.1)
+  --sfu-announced-address ADDR  address browsers reach the SFU at (public IP/name), if different
+  --sfu-peers-per-router N      peers on one worker's router before a room spreads to another (default 8)
+  --sfu-max-peers N  people per SFU room (default 16)
+  --rtc-ports A-B    UDP/TCP port range for media (default 40000-49999)
+  --admin-token T    enables GET /admin/stats with "Authorization: Bearer T" (env KILOFACE_ADMIN_TOKEN)
   --quiet            no per-join log lines
   --help
 `;
@@ -87,6 +111,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
       'max-peers': { type: 'string' },
       'ice-servers': { type: 'string' },
       quiet: { type: 'boolean' },
+      'no-sfu': { type: 'boolean' },
+      'sfu-workers': { type: 'string' },
+      'sfu-listen-ip': { type: 'string' },
+      'sfu-announced-address': { type: 'string' },
+      'sfu-peers-per-router': { type: 'string' },
+      'sfu-max-peers': { type: 'string' },
+      'rtc-ports': { type: 'string' },
+      'admin-token': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -113,5 +145,32 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
   const ice = values['ice-servers'] ?? env.KILOFACE_ICE_SERVERS;
   if (ice !== undefined) config.iceServers = parseIceServers(ice);
   config.quiet = values.quiet ?? false;
+  const intIn = (name: string, raw: string | undefined, min: number, max: number, fallback: number): number => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`--${name} must be an integer in ${min}-${max}`);
+    return n;
+  };
+  const sfu = { ...config.sfu };
+  sfu.enabled = !(values['no-sfu'] ?? false);
+  sfu.workers = intIn('sfu-workers', values['sfu-workers'], 0, 64, sfu.workers);
+  sfu.peersPerRouter = intIn('sfu-peers-per-router', values['sfu-peers-per-router'], 1, 100, sfu.peersPerRouter);
+  sfu.maxPeersPerRoom = intIn('sfu-max-peers', values['sfu-max-peers'], 2, 100, sfu.maxPeersPerRoom);
+  const wildcard = config.host === '0.0.0.0' || config.host === '::';
+  sfu.listenIp = values['sfu-listen-ip'] ?? (wildcard || config.host === 'localhost' ? (wildcard ? config.host : '127.0.0.1') : config.host);
+  if (values['sfu-announced-address']) sfu.announcedAddress = values['sfu-announced-address'];
+  if (values['rtc-ports'] !== undefined) {
+    const match = /^(\d+)-(\d+)$/.exec(values['rtc-ports']);
+    const [min, max] = [Number(match?.[1]), Number(match?.[2])];
+    if (!match || min < 1024 || max > 65535 || min > max) throw new ConfigError('--rtc-ports must look like 40000-49999');
+    sfu.rtcMinPort = min;
+    sfu.rtcMaxPort = max;
+  }
+  config.sfu = sfu;
+  const adminToken = values['admin-token'] ?? env.KILOFACE_ADMIN_TOKEN;
+  if (adminToken !== undefined) {
+    if (adminToken.length < 16) throw new ConfigError('--admin-token must be at least 16 characters');
+    config.adminToken = adminToken;
+  }
   return config;
 }

@@ -1,19 +1,28 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { PROTOCOL_VERSION, type ErrorCode, type PeerInfo, type ResumeTicket, type ServerMessage } from './protocol.ts';
+import { PROTOCOL_VERSION, type ErrorCode, type PeerInfo, type ResumeTicket, type RoomMode, type ServerMessage } from './protocol.ts';
 
 /** Where messages for one peer go: its WebSocket while connected. */
 export type PeerSink = (message: ServerMessage) => void;
 
 export interface RoomOptions {
-  /** A P2P mesh beyond 4 people overloads uplinks; the SFU mode lifts this. */
+  /** A P2P mesh beyond 4 people overloads uplinks. */
   maxPeers: number;
+  /** Room size when the SFU is available (it carries rooms above two people). */
+  sfuMaxPeers: number;
+  sfuAvailable: boolean;
   /** How long a peer whose socket dropped keeps its place (its P2P media keeps flowing meanwhile). */
   resumeGraceMs: number;
   /** Signals kept for a peer while its socket is down. */
   maxQueuedMessages: number;
 }
 
-export const DEFAULT_ROOM_OPTIONS: RoomOptions = { maxPeers: 4, resumeGraceMs: 15_000, maxQueuedMessages: 256 };
+export const DEFAULT_ROOM_OPTIONS: RoomOptions = { maxPeers: 4, sfuMaxPeers: 16, sfuAvailable: false, resumeGraceMs: 15_000, maxQueuedMessages: 256 };
+
+/** What the SFU (or anything else) needs to hear about rooms. */
+export interface RoomEvents {
+  peerLeft?(session: PeerSession): void;
+  modeChanged?(room: Room, mode: RoomMode): void;
+}
 
 export class PeerSession {
   readonly token = randomBytes(24).toString('base64url');
@@ -48,6 +57,9 @@ export class PeerSession {
 export class Room {
   readonly peers = new Map<string, PeerSession>();
   private readonly secretHash: Buffer | undefined;
+  mode: RoomMode = 'p2p';
+  /** Someone asked for the SFU (`?mode=sfu`): the room stays on it while it exists. */
+  sfuRequested = false;
 
   constructor(
     readonly name: string,
@@ -80,16 +92,24 @@ export interface JoinRequest {
   name: string;
   secret?: string;
   resume?: ResumeTicket;
+  mode?: RoomMode;
 }
 
 /** All rooms of one server. Pure logic: the WebSocket layer feeds it and delivers what it emits. */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
 
+  events: RoomEvents = {};
+
   constructor(
     private readonly options: RoomOptions = DEFAULT_ROOM_OPTIONS,
     private readonly iceServers: Extract<ServerMessage, { type: 'welcome' }>['iceServers'] = [],
   ) {}
+
+  /** The most people a room holds: a mesh's limit, or the SFU's when it is there. */
+  get maxPeers(): number {
+    return this.options.sfuAvailable ? this.options.sfuMaxPeers : this.options.maxPeers;
+  }
 
   join(request: JoinRequest, sink: PeerSink): JoinResult {
     const existing = this.rooms.get(request.room);
@@ -103,15 +123,19 @@ export class RoomRegistry {
       }
       return { ok: true, session: this.resume(session, sink), welcome: this.welcome(session, true) };
     }
-    if (existing && existing.peers.size >= this.options.maxPeers) {
-      return { ok: false, code: 'room-full', message: `room is full (${this.options.maxPeers} people)` };
+    if (existing && existing.peers.size >= this.maxPeers) {
+      return { ok: false, code: 'room-full', message: `room is full (${this.maxPeers} people)` };
     }
     const room = existing ?? this.createRoom(request.room, request.secret);
     const session = new PeerSession(randomBytes(12).toString('base64url'), request.name, room, sink);
     // Others hear of the newcomer before the newcomer can send them an offer.
     this.broadcast(room, { type: 'peer-joined', peer: session.info });
     room.peers.set(session.id, session);
-    return { ok: true, session, welcome: this.welcome(session, false) };
+    if (request.mode === 'sfu') room.sfuRequested = true;
+    const welcome = this.welcome(session, false);
+    this.updateMode(room, session);
+    welcome.mode = room.mode;
+    return { ok: true, session, welcome };
   }
 
   relay(from: PeerSession, to: string, data: unknown): { code: ErrorCode; message: string } | undefined {
@@ -127,8 +151,21 @@ export class RoomRegistry {
     clearTimeout(session.graceTimer);
     session.sink = null;
     room.peers.delete(session.id);
+    this.events.peerLeft?.(session);
     if (room.peers.size === 0) this.rooms.delete(room.name);
-    else this.broadcast(room, { type: 'peer-left', peerId: session.id, reason });
+    else {
+      this.broadcast(room, { type: 'peer-left', peerId: session.id, reason });
+      this.updateMode(room);
+    }
+  }
+
+  /** Mesh for two, SFU for more or when asked: tells everyone (but `except`, whose welcome says it) on a change. */
+  private updateMode(room: Room, except?: PeerSession): void {
+    const mode: RoomMode = this.options.sfuAvailable && (room.sfuRequested || room.peers.size > 2) ? 'sfu' : 'p2p';
+    if (mode === room.mode) return;
+    room.mode = mode;
+    for (const peer of room.peers.values()) if (peer !== except) peer.deliver({ type: 'mode', mode }, this.options.maxQueuedMessages);
+    this.events.modeChanged?.(room, mode);
   }
 
   /** The socket dropped: keep the seat for a while so the tab can resume without tearing down media. */
@@ -183,8 +220,9 @@ export class RoomRegistry {
       resume: session.ticket,
       resumed,
       secured: session.room.secured,
+      mode: session.room.mode,
       peers: [...session.room.peers.values()].filter((p) => p !== session).map((p) => p.info),
-      maxPeers: this.options.maxPeers,
+      maxPeers: this.maxPeers,
       iceServers: this.iceServers,
     };
   }

@@ -5,6 +5,7 @@ import { LIMITS, type ErrorCode, type ServerMessage } from './protocol.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RoomRegistry, type PeerSession, type PeerSink } from './rooms.ts';
 import { validateClientMessage } from './validate.ts';
+import type { SfuService } from '../sfu/sfu-service.ts';
 
 export interface SignallingOptions {
   /** Sustained messages per second per socket, and the burst allowed on top. */
@@ -37,6 +38,7 @@ class Connection {
     private readonly socket: WebSocket,
     private readonly rooms: RoomRegistry,
     private readonly options: SignallingOptions,
+    private readonly sfu: () => SfuService | undefined,
   ) {
     this.limiter = new RateLimiter(options.messagesPerSecond, options.messageBurst);
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -115,6 +117,13 @@ class Connection {
         }
         case 'ping':
           return this.send({ type: 'pong' });
+        case 'sfu': {
+          if (!this.session) return this.refuse('not-joined', 'join a room first');
+          const sfu = this.sfu();
+          if (!sfu) return this.send({ type: 'sfu-response', id: message.id, ok: false, error: 'this server runs without an SFU' });
+          void sfu.handle(this.session, message.id, message.method, message.data).then((response) => this.send(response));
+          return;
+        }
       }
     } catch (error) {
       // A bug here must cost one reply, never the process or the other rooms.
@@ -141,6 +150,8 @@ export class SignallingServer {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private readonly heartbeat: ReturnType<typeof setInterval>;
+  /** Set when the SFU is running; `sfu` requests are refused without it. */
+  sfu: SfuService | undefined;
 
   constructor(
     rooms: RoomRegistry,
@@ -151,7 +162,7 @@ export class SignallingServer {
     // instead of a bare close; anything larger still closes the socket (ws code 1009).
     this.wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxMessageBytes * 4 });
     this.wss.on('connection', (socket) => {
-      const connection = new Connection(socket, this.rooms, this.options);
+      const connection = new Connection(socket, this.rooms, this.options, () => this.sfu);
       this.connections.add(connection);
       socket.on('close', () => this.connections.delete(connection));
     });

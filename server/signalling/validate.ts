@@ -1,4 +1,4 @@
-import { LIMITS, type ClientMessage, type ErrorCode } from './protocol.ts';
+import { LIMITS, SFU_METHODS, type ClientMessage, type ErrorCode, type SfuMethod } from './protocol.ts';
 
 export type Validated =
   | { ok: true; message: ClientMessage }
@@ -39,7 +39,7 @@ export function validateClientMessage(text: string): Validated {
 
   switch (parsed.type) {
     case 'join': {
-      const extra = onlyKeys(parsed, ['type', 'room', 'name', 'secret', 'resume']);
+      const extra = onlyKeys(parsed, ['type', 'room', 'name', 'secret', 'resume', 'mode']);
       if (extra) return fail('bad-message', `join: unknown field "${extra}"`);
       if (typeof parsed.room !== 'string' || !LIMITS.roomName.test(parsed.room)) {
         return fail('bad-message', 'join: room must be 1-64 characters of A-Z a-z 0-9 _ -');
@@ -48,7 +48,11 @@ export function validateClientMessage(text: string): Validated {
       if (name === undefined) {
         return fail('bad-message', `join: name must be 1-${LIMITS.maxNameLength} printable characters`);
       }
-      const message: ClientMessage = { type: 'join', room: parsed.room, name };
+      const message: Extract<ClientMessage, { type: 'join' }> = { type: 'join', room: parsed.room, name };
+      if (parsed.mode !== undefined) {
+        if (parsed.mode !== 'p2p' && parsed.mode !== 'sfu') return fail('bad-message', 'join: mode must be "p2p" or "sfu"');
+        message.mode = parsed.mode;
+      }
       if (parsed.secret !== undefined) {
         if (typeof parsed.secret !== 'string' || parsed.secret.length === 0 || parsed.secret.length > LIMITS.maxSecretLength) {
           return fail('bad-message', `join: secret must be a string of 1-${LIMITS.maxSecretLength} characters`);
@@ -81,6 +85,17 @@ export function validateClientMessage(text: string): Validated {
       // The payload is opaque to the server (SDP, ICE candidates), but it must be an object.
       if (!isRecord(parsed.data)) return fail('bad-message', 'signal: "data" must be an object');
       return { ok: true, message: { type: 'signal', to: parsed.to, data: parsed.data } };
+    }
+    case 'sfu': {
+      const extra = onlyKeys(parsed, ['type', 'id', 'method', 'data']);
+      if (extra) return fail('bad-message', `sfu: unknown field "${extra}"`);
+      if (typeof parsed.id !== 'number' || !Number.isInteger(parsed.id) || parsed.id < 0 || parsed.id > 2 ** 31) {
+        return fail('bad-message', 'sfu: id must be a non-negative integer');
+      }
+      if (!SFU_METHODS.includes(parsed.method as SfuMethod)) return fail('bad-message', `sfu: unknown method ${JSON.stringify(String(parsed.method)).slice(0, 40)}`);
+      // The parameters' deep shape (RTP, DTLS, SCTP) is checked by mediasoup itself.
+      if (!isRecord(parsed.data)) return fail('bad-message', 'sfu: "data" must be an object');
+      return { ok: true, message: { type: 'sfu', id: parsed.id, method: parsed.method as SfuMethod, data: parsed.data } };
     }
     case 'leave':
     case 'ping': {

@@ -1,6 +1,6 @@
 import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
 import type { ErrorCode, IceServerConfig, PeerInfo } from '../../server/signalling/protocol.ts';
-import { Emitter } from '../util/emitter.ts';
+import { Emitter } from '../../codec/emitter.ts';
 import { openLocalMedia } from './local-media.ts';
 import type { MediaSettings } from './media-settings.ts';
 import { RemotePeer, type PeerState, type WireSignal } from './remote-peer.ts';

@@ -1,7 +1,7 @@
 import SimplePeer from 'simple-peer';
 import type { CodecChannel, PacketLink, PacketListener } from '../../codec/transport.ts';
 import type { IceServerConfig, PeerInfo } from '../../server/signalling/protocol.ts';
-import { Emitter } from '../util/emitter.ts';
+import { Emitter } from '../../codec/emitter.ts';
 import { AUDIO_MAX_BITRATE, findSendCodec, preferCodec, withOpusParams, type MediaSettings } from './media-settings.ts';
 
 /** What a peer tells the others about itself on simple-peer's own (reliable) channel. */

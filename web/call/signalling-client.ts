@@ -5,7 +5,7 @@ import type {
   ResumeTicket,
   ServerMessage,
 } from '../../server/signalling/protocol.ts';
-import { Emitter } from '../util/emitter.ts';
+import { Emitter } from '../../codec/emitter.ts';
 
 type Welcome = Extract<ServerMessage, { type: 'welcome' }>;
 

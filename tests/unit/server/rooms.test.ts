@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '../../../server/signalling/protocol.ts';
-import { RoomRegistry } from '../../../server/signalling/rooms.ts';
+import { DEFAULT_ROOM_OPTIONS, RoomRegistry } from '../../../server/signalling/rooms.ts';
 
 function inbox(): { sink: (m: ServerMessage) => void; messages: ServerMessage[] } {
   const messages: ServerMessage[] = [];
   return { sink: (m) => messages.push(m), messages };
 }
 
-const options = { maxPeers: 3, resumeGraceMs: 1000, maxQueuedMessages: 2 };
+const options = { ...DEFAULT_ROOM_OPTIONS, maxPeers: 3, resumeGraceMs: 1000, maxQueuedMessages: 2 };
 
 afterEach(() => vi.useRealTimers());
 
@@ -104,5 +104,28 @@ describe('RoomRegistry', () => {
     vi.advanceTimersByTime(1001);
     expect(b.messages.at(-1)).toEqual({ type: 'peer-left', peerId: ja.session.id, reason: 'timeout' });
     expect(rooms.join({ room: 'r', name: 'A', resume: ja.session.ticket }, inbox().sink)).toMatchObject({ ok: false, code: 'resume-failed' });
+  });
+
+  it('moves a room to the SFU above two people or when asked, and back to P2P', () => {
+    const rooms = new RoomRegistry({ ...options, sfuAvailable: true, sfuMaxPeers: 5 });
+    const changes: string[] = [];
+    rooms.events = { modeChanged: (room, mode) => changes.push(`${room.name}:${mode}`) };
+    const a = inbox();
+    const ja = rooms.join({ room: 'r', name: 'A' }, a.sink);
+    expect(ja).toMatchObject({ ok: true, welcome: { mode: 'p2p', maxPeers: 5 } });
+    rooms.join({ room: 'r', name: 'B' }, inbox().sink);
+    const jc = rooms.join({ room: 'r', name: 'C' }, inbox().sink);
+    expect(jc).toMatchObject({ ok: true, welcome: { mode: 'sfu' } });
+    expect(a.messages.filter((m) => m.type === 'mode')).toEqual([{ type: 'mode', mode: 'sfu' }]);
+    if (jc.ok) rooms.leave(jc.session, 'left');
+    expect(a.messages.at(-1)).toEqual({ type: 'mode', mode: 'p2p' });
+    expect(rooms.join({ room: 'asked', name: 'D', mode: 'sfu' }, inbox().sink)).toMatchObject({ ok: true, welcome: { mode: 'sfu' } });
+    expect(changes).toEqual(['r:sfu', 'r:p2p', 'asked:sfu']);
+  });
+
+  it('stays P2P when no SFU is available', () => {
+    const rooms = new RoomRegistry(options);
+    for (const name of ['A', 'B']) rooms.join({ room: 'r', name }, inbox().sink);
+    expect(rooms.join({ room: 'r', name: 'C', mode: 'sfu' }, inbox().sink)).toMatchObject({ ok: true, welcome: { mode: 'p2p' } });
   });
 });

@@ -8,7 +8,7 @@ let server: RunningServer;
 let wsUrl: string;
 
 beforeAll(async () => {
-  server = await startServer({ ...DEFAULT_CONFIG, port: 0, quiet: true, distDir: '/nonexistent-dist' });
+  server = await startServer({ ...DEFAULT_CONFIG, port: 0, quiet: true, distDir: '/nonexistent-dist', sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
   wsUrl = `${server.url.replace('http', 'ws')}/ws`;
 });
 afterAll(() => server.close());

@@ -1,0 +1,287 @@
+import type {
+  Consumer,
+  DataConsumer,
+  DataProducer,
+  DtlsParameters,
+  MediaKind,
+  Producer,
+  Router,
+  RtpCapabilities,
+  RtpParameters,
+  SctpStreamParameters,
+  WebRtcTransport,
+} from 'mediasoup/types';
+import type { SfuNotification } from '../signalling/protocol.ts';
+import type { PeerSession } from '../signalling/rooms.ts';
+import { ROUTER_MEDIA_CODECS } from './media-codecs.ts';
+import type { PooledWorker, WorkerPool } from './worker-pool.ts';
+
+export interface SfuRoomOptions {
+  listenIp: string;
+  /** The address browsers should connect to, when the server is behind NAT or listens on 0.0.0.0. */
+  announcedAddress?: string;
+  /** Peers per router before the room spreads to another worker (joined with pipeToRouter). */
+  peersPerRouter: number;
+  notify: (session: PeerSession, notification: SfuNotification) => void;
+}
+
+/** A per-peer limit on server objects, so one browser cannot exhaust the worker. */
+const LIMITS = { transports: 4, producers: 4, dataProducers: 4 };
+
+interface RouterEntry {
+  router: Router;
+  worker: PooledWorker;
+  peers: Set<string>;
+}
+
+class SfuPeer {
+  readonly transports = new Map<string, WebRtcTransport>();
+  readonly producers = new Map<string, Producer>();
+  readonly dataProducers = new Map<string, DataProducer>();
+  readonly consumers = new Map<string, Consumer>();
+  readonly dataConsumers = new Map<string, DataConsumer>();
+  rtpCapabilities: RtpCapabilities | undefined;
+
+  constructor(
+    readonly session: PeerSession,
+    readonly home: RouterEntry,
+  ) {}
+
+  get recvTransport(): WebRtcTransport | undefined {
+    return [...this.transports.values()].find((t) => t.appData.direction === 'recv');
+  }
+
+  transport(id: unknown): WebRtcTransport {
+    const transport = typeof id === 'string' ? this.transports.get(id) : undefined;
+    if (!transport) throw new SfuRequestError(`no transport ${String(id)}`);
+    return transport;
+  }
+}
+
+export class SfuRequestError extends Error {}
+
+/**
+ * One room on the SFU: its routers (one per worker it spans), and per peer its transports,
+ * producers and consumers. Every producer and data producer of a peer is consumed by every other
+ * peer; producers are piped to the room's other routers when the room spans several workers.
+ */
+export class SfuRoom {
+  readonly routers: RouterEntry[] = [];
+  readonly peers = new Map<string, SfuPeer>();
+  /** Which routers each producer (or data producer) id already exists on. */
+  private readonly pipedTo = new Map<string, Set<Router>>();
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    private readonly pool: WorkerPool,
+    private readonly options: SfuRoomOptions,
+  ) {}
+
+  get slots(): Set<number> {
+    return new Set(this.routers.map((r) => r.worker.slot));
+  }
+
+  async addPeer(session: PeerSession): Promise<SfuPeer> {
+    const existing = this.peers.get(session.id);
+    if (existing) return existing;
+    const home = await this.routerWithRoom();
+    // Another request may have added the peer while we waited for a router.
+    const raced = this.peers.get(session.id);
+    if (raced) return raced;
+    const peer = new SfuPeer(session, home);
+    home.peers.add(session.id);
+    this.peers.set(session.id, peer);
+    return peer;
+  }
+
+  peer(session: PeerSession): SfuPeer {
+    const peer = this.peers.get(session.id);
+    if (!peer) throw new SfuRequestError('ask for router-capabilities first');
+    return peer;
+  }
+
+  async createTransport(peer: SfuPeer, direction: unknown): Promise<Record<string, unknown>> {
+    if (direction !== 'send' && direction !== 'recv') throw new SfuRequestError('direction must be "send" or "recv"');
+    if (peer.transports.size >= LIMITS.transports) throw new SfuRequestError('too many transports');
+    const listen = { ip: this.options.listenIp, ...(this.options.announcedAddress ? { announcedAddress: this.options.announcedAddress } : {}) };
+    const transport = await peer.home.router.createWebRtcTransport({
+      listenInfos: [
+        { protocol: 'udp', ...listen },
+        { protocol: 'tcp', ...listen }, // for networks that block UDP
+      ],
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      enableSctp: true,
+      appData: { direction, peerId: peer.session.id },
+    });
+    peer.transports.set(transport.id, transport);
+    return {
+      id: transport.id,
+      iceParameters: transport.iceParameters,
+      iceCandidates: transport.iceCandidates,
+      dtlsParameters: transport.dtlsParameters,
+      sctpParameters: transport.sctpParameters,
+    };
+  }
+
+  async connectTransport(peer: SfuPeer, transportId: unknown, dtlsParameters: unknown): Promise<void> {
+    await peer.transport(transportId).connect({ dtlsParameters: dtlsParameters as DtlsParameters });
+  }
+
+  async produce(peer: SfuPeer, data: Record<string, unknown>): Promise<{ id: string }> {
+    if (peer.producers.size >= LIMITS.producers) throw new SfuRequestError('too many producers');
+    if (data.kind !== 'audio' && data.kind !== 'video') throw new SfuRequestError('kind must be audio or video');
+    const producer = await peer.transport(data.transportId).produce({ kind: data.kind as MediaKind, rtpParameters: data.rtpParameters as RtpParameters });
+    peer.producers.set(producer.id, producer);
+    producer.observer.on('close', () => {
+      peer.producers.delete(producer.id);
+      this.pipedTo.delete(producer.id);
+    });
+    await this.spread(producer.id, 'producer', peer.home.router);
+    for (const other of this.peers.values()) if (other !== peer) await this.consume(other, peer, producer);
+    return { id: producer.id };
+  }
+
+  async produceData(peer: SfuPeer, data: Record<string, unknown>): Promise<{ id: string }> {
+    if (peer.dataProducers.size >= LIMITS.dataProducers) throw new SfuRequestError('too many data producers');
+    const label = typeof data.label === 'string' ? data.label.slice(0, 64) : '';
+    const protocol = typeof data.protocol === 'string' ? data.protocol.slice(0, 64) : '';
+    const dataProducer = await peer.transport(data.transportId).produceData({
+      sctpStreamParameters: data.sctpStreamParameters as SctpStreamParameters,
+      label,
+      protocol,
+    });
+    peer.dataProducers.set(dataProducer.id, dataProducer);
+    dataProducer.observer.on('close', () => {
+      peer.dataProducers.delete(dataProducer.id);
+      this.pipedTo.delete(dataProducer.id);
+    });
+    await this.spread(dataProducer.id, 'dataProducer', peer.home.router);
+    for (const other of this.peers.values()) if (other !== peer) await this.consumeData(other, peer, dataProducer);
+    return { id: dataProducer.id };
+  }
+
+  closeProducer(peer: SfuPeer, producerId: unknown): void {
+    const producer = typeof producerId === 'string' ? peer.producers.get(producerId) : undefined;
+    if (!producer) throw new SfuRequestError(`no producer ${String(producerId)}`);
+    producer.close();
+  }
+
+  /** The browser has loaded its device and its receive transport: send it everything there is. */
+  async ready(peer: SfuPeer, rtpCapabilities: unknown): Promise<void> {
+    if (typeof rtpCapabilities !== 'object' || rtpCapabilities === null) throw new SfuRequestError('rtpCapabilities must be an object');
+    peer.rtpCapabilities = rtpCapabilities as RtpCapabilities;
+    for (const other of this.peers.values()) {
+      if (other === peer) continue;
+      for (const producer of other.producers.values()) await this.consume(peer, other, producer);
+      for (const dataProducer of other.dataProducers.values()) await this.consumeData(peer, other, dataProducer);
+    }
+  }
+
+  async resumeConsumer(peer: SfuPeer, consumerId: unknown): Promise<void> {
+    const consumer = typeof consumerId === 'string' ? peer.consumers.get(consumerId) : undefined;
+    if (!consumer) throw new SfuRequestError(`no consumer ${String(consumerId)}`);
+    await consumer.resume();
+  }
+
+  removePeer(sessionId: string): void {
+    const peer = this.peers.get(sessionId);
+    if (!peer) return;
+    this.peers.delete(sessionId);
+    peer.home.peers.delete(sessionId);
+    // Closing the transports closes their producers, and with them the others' consumers.
+    for (const transport of peer.transports.values()) transport.close();
+  }
+
+  get isEmpty(): boolean {
+    return this.peers.size === 0;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const entry of this.routers) {
+      entry.worker.load -= 1;
+      entry.router.close();
+    }
+    this.routers.length = 0;
+    this.peers.clear();
+  }
+
+  private async consume(consumer: SfuPeer, producerPeer: SfuPeer, producer: Producer): Promise<void> {
+    const transport = consumer.recvTransport;
+    if (!consumer.rtpCapabilities || !transport) return; // `ready` will do it
+    const router = consumer.home.router;
+    if (!router.canConsume({ producerId: producer.id, rtpCapabilities: consumer.rtpCapabilities })) return;
+    // Video starts paused until the browser has its consumer ready (it asks to resume).
+    const created = await transport.consume({ producerId: producer.id, rtpCapabilities: consumer.rtpCapabilities, paused: true });
+    consumer.consumers.set(created.id, created);
+    created.observer.on('close', () => consumer.consumers.delete(created.id));
+    created.on('producerclose', () => {
+      created.close();
+      this.options.notify(consumer.session, { method: 'consumer-closed', data: { id: created.id } });
+    });
+    this.options.notify(consumer.session, {
+      method: 'new-consumer',
+      data: { peerId: producerPeer.session.id, id: created.id, producerId: producer.id, kind: created.kind, rtpParameters: created.rtpParameters },
+    });
+  }
+
+  private async consumeData(consumer: SfuPeer, producerPeer: SfuPeer, dataProducer: DataProducer): Promise<void> {
+    const transport = consumer.recvTransport;
+    if (!consumer.rtpCapabilities || !transport) return;
+    const created = await transport.consumeData({ dataProducerId: dataProducer.id });
+    consumer.dataConsumers.set(created.id, created);
+    created.observer.on('close', () => consumer.dataConsumers.delete(created.id));
+    created.on('dataproducerclose', () => {
+      created.close();
+      this.options.notify(consumer.session, { method: 'consumer-closed', data: { id: created.id } });
+    });
+    this.options.notify(consumer.session, {
+      method: 'new-data-consumer',
+      data: {
+        peerId: producerPeer.session.id,
+        id: created.id,
+        dataProducerId: dataProducer.id,
+        sctpStreamParameters: created.sctpStreamParameters,
+        label: created.label,
+        protocol: created.protocol,
+      },
+    });
+  }
+
+  /** Makes a producer exist on every router of the room (same id, thanks to pipeToRouter). */
+  private async spread(id: string, kind: 'producer' | 'dataProducer', origin: Router): Promise<void> {
+    const on = this.pipedTo.get(id) ?? new Set([origin]);
+    this.pipedTo.set(id, on);
+    for (const entry of this.routers) {
+      if (on.has(entry.router)) continue;
+      await origin.pipeToRouter({ ...(kind === 'producer' ? { producerId: id } : { dataProducerId: id }), router: entry.router });
+      on.add(entry.router);
+    }
+  }
+
+  /** A router with room for one more peer, adding one on another worker when all are full. */
+  private async routerWithRoom(): Promise<RouterEntry> {
+    const withSpace = this.routers.find((r) => r.peers.size < this.options.peersPerRouter);
+    if (withSpace) return withSpace;
+    const worker = this.pool.pick(this.slots);
+    if (this.routers.some((r) => r.worker === worker)) {
+      // No other worker is free: fill the least full router rather than pipe within one worker
+      // (mediasoup cannot pipe between two routers of the same worker).
+      return this.routers.reduce((a, b) => (b.peers.size < a.peers.size ? b : a));
+    }
+    const router = await worker.worker.createRouter({ mediaCodecs: ROUTER_MEDIA_CODECS });
+    worker.load += 1;
+    const entry: RouterEntry = { router, worker, peers: new Set() };
+    this.routers.push(entry);
+    // Everything already produced in the room must exist on the new router too.
+    for (const peer of this.peers.values()) {
+      for (const producer of peer.producers.values()) await this.spread(producer.id, 'producer', peer.home.router);
+      for (const dataProducer of peer.dataProducers.values()) await this.spread(dataProducer.id, 'dataProducer', peer.home.router);
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,185 @@
+import type { RoomMode, ServerMessage, SfuMethod, SfuNotification } from '../signalling/protocol.ts';
+import type { PeerSession, Room, RoomRegistry } from '../signalling/rooms.ts';
+import { SfuRequestError, SfuRoom } from './sfu-room.ts';
+import { WorkerPool } from './worker-pool.ts';
+
+export interface SfuOptions {
+  workers: number;
+  listenIp: string;
+  announcedAddress?: string;
+  peersPerRouter: number;
+  rtcMinPort: number;
+  rtcMaxPort: number;
+  log: (line: string) => void;
+}
+
+type SfuResponse = Extract<ServerMessage, { type: 'sfu-response' }>;
+
+/**
+ * The SFU side of the signalling server: answers the browsers' `sfu` requests, keeps one SfuRoom
+ * per room in SFU mode, and rebuilds rooms whose worker died (the browsers are told to reconnect
+ * their SFU session, and land on a live worker).
+ */
+export class SfuService {
+  readonly rooms = new Map<string, SfuRoom>();
+  /** Serialises each room's requests: mediasoup calls are async and the room's state is shared. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  private constructor(
+    readonly pool: WorkerPool,
+    private readonly options: SfuOptions,
+  ) {
+    pool.on('died', (slot) => this.onWorkerDied(slot));
+  }
+
+  static async start(options: SfuOptions): Promise<SfuService> {
+    const pool = await WorkerPool.start({ size: options.workers, rtcMinPort: options.rtcMinPort, rtcMaxPort: options.rtcMaxPort, log: options.log });
+    return new SfuService(pool, options);
+  }
+
+  /** Follows the rooms: peers leaving, rooms going back to P2P. */
+  attach(registry: RoomRegistry): void {
+    registry.events = {
+      peerLeft: (session) => this.peerLeft(session),
+      modeChanged: (room, mode) => this.modeChanged(room, mode),
+    };
+  }
+
+  handle(session: PeerSession, id: number, method: SfuMethod, data: Record<string, unknown>): Promise<SfuResponse> {
+    const roomName = session.room.name;
+    const previous = this.queues.get(roomName) ?? Promise.resolve();
+    const run = previous.then(() => this.dispatch(session, method, data));
+    const settled = run.then(
+      (result): SfuResponse => ({ type: 'sfu-response', id, ok: true, data: result ?? {} }),
+      (error: Error): SfuResponse => {
+        // mediasoup rejects malformed parameters with TypeError: that is the client's fault, not ours.
+        if (!(error instanceof SfuRequestError) && !(error instanceof TypeError)) this.options.log(`sfu: ${method} failed: ${error.message}`);
+        return { type: 'sfu-response', id, ok: false, error: error.message };
+      },
+    );
+    this.queues.set(roomName, settled);
+    void settled.then(() => {
+      if (this.queues.get(roomName) === settled) this.queues.delete(roomName);
+    });
+    return settled;
+  }
+
+  async close(): Promise<void> {
+    for (const room of this.rooms.values()) room.close();
+    this.rooms.clear();
+    await this.pool.close();
+  }
+
+  /** Per room and peer: streams and their bitrates, for the admin endpoint. */
+  async stats(): Promise<unknown> {
+    const rooms = [];
+    for (const room of this.rooms.values()) {
+      const peers = [];
+      for (const peer of room.peers.values()) {
+        const transports = await Promise.all(
+          [...peer.transports.values()].map(async (t) => {
+            const [s] = await t.getStats();
+            return { direction: t.appData.direction, recvKbps: (s?.recvBitrate ?? 0) / 1000, sendKbps: (s?.sendBitrate ?? 0) / 1000, bytesReceived: s?.bytesReceived ?? 0, bytesSent: s?.bytesSent ?? 0 };
+          }),
+        );
+        const producers = await Promise.all(
+          [...peer.producers.values()].map(async (p) => ({ id: p.id, kind: p.kind, kbpsIn: (await p.getStats()).reduce((sum, s) => sum + (s.bitrate ?? 0), 0) / 1000 })),
+        );
+        const dataProducers = await Promise.all(
+          [...peer.dataProducers.values()].map(async (d) => {
+            const [s] = await d.getStats();
+            return { id: d.id, label: d.label, messagesIn: s?.messagesReceived ?? 0, bytesIn: s?.bytesReceived ?? 0 };
+          }),
+        );
+        const consumers = await Promise.all(
+          [...peer.consumers.values()].map(async (c) => ({
+            id: c.id,
+            kind: c.kind,
+            kbpsOut: (await c.getStats()).filter((s) => s.type === 'outbound-rtp').reduce((sum, s) => sum + (s.bitrate ?? 0), 0) / 1000,
+          })),
+        );
+        const dataConsumers = await Promise.all(
+          [...peer.dataConsumers.values()].map(async (d) => {
+            const [s] = await d.getStats();
+            return { id: d.id, label: d.label, messagesOut: s?.messagesSent ?? 0, bytesOut: s?.bytesSent ?? 0 };
+          }),
+        );
+        peers.push({ id: peer.session.id, name: peer.session.name, worker: peer.home.worker.slot, transports, producers, dataProducers, consumers, dataConsumers });
+      }
+      rooms.push({ room: room.name, workers: [...room.slots], routers: room.routers.length, peers });
+    }
+    return { workers: this.pool.workers.map((w) => ({ slot: w.slot, pid: w.worker.pid, routers: w.load })), rooms };
+  }
+
+  private async dispatch(session: PeerSession, method: SfuMethod, data: Record<string, unknown>): Promise<unknown> {
+    if (session.room.mode !== 'sfu') throw new SfuRequestError('this room is in P2P mode');
+    if (session.room.peers.get(session.id) !== session) throw new SfuRequestError('not in the room any more');
+    const room = this.roomFor(session.room);
+    if (method === 'router-capabilities') {
+      const peer = await room.addPeer(session);
+      return { rtpCapabilities: peer.home.router.rtpCapabilities };
+    }
+    const peer = room.peer(session);
+    switch (method) {
+      case 'create-transport':
+        return room.createTransport(peer, data.direction);
+      case 'connect-transport':
+        return room.connectTransport(peer, data.transportId, data.dtlsParameters);
+      case 'produce':
+        return room.produce(peer, data);
+      case 'produce-data':
+        return room.produceData(peer, data);
+      case 'close-producer':
+        return room.closeProducer(peer, data.producerId);
+      case 'ready':
+        return room.ready(peer, data.rtpCapabilities);
+      case 'resume-consumer':
+        return room.resumeConsumer(peer, data.consumerId);
+    }
+  }
+
+  private roomFor(room: Room): SfuRoom {
+    let sfuRoom = this.rooms.get(room.name);
+    if (!sfuRoom) {
+      sfuRoom = new SfuRoom(room.name, this.pool, {
+        listenIp: this.options.listenIp,
+        ...(this.options.announcedAddress ? { announcedAddress: this.options.announcedAddress } : {}),
+        peersPerRouter: this.options.peersPerRouter,
+        notify: (session, notification) => this.notify(session, notification),
+      });
+      this.rooms.set(room.name, sfuRoom);
+    }
+    return sfuRoom;
+  }
+
+  private notify(session: PeerSession, notification: SfuNotification): void {
+    session.deliver({ type: 'sfu-notify', ...notification } as ServerMessage, 256);
+  }
+
+  private peerLeft(session: PeerSession): void {
+    const room = this.rooms.get(session.room.name);
+    if (!room) return;
+    room.removePeer(session.id);
+    if (room.isEmpty) this.closeRoom(session.room.name);
+  }
+
+  private modeChanged(room: Room, mode: RoomMode): void {
+    if (mode === 'p2p') this.closeRoom(room.name);
+  }
+
+  private closeRoom(name: string): void {
+    this.rooms.get(name)?.close();
+    this.rooms.delete(name);
+  }
+
+  /** Rooms on a dead worker are rebuilt: their browsers reconnect and land on live workers. */
+  private onWorkerDied(slot: number): void {
+    for (const [name, room] of [...this.rooms]) {
+      if (!room.slots.has(slot)) continue;
+      const sessions = [...room.peers.values()].map((p) => p.session);
+      this.closeRoom(name);
+      this.options.log(`sfu: room ${name} lost its media worker; ${sessions.length} peers reconnect`);
+      for (const session of sessions) this.notify(session, { method: 'restart', data: { reason: 'the media server restarted; reconnecting' } });
+    }
+  }
+}

@@ -28,7 +28,7 @@ export interface BenchOptions {
 
 // 5..200 kbit/s, about x1.5 apart; quick mode keeps four spread over the same range.
 export const FULL_KBPS = [5, 8, 12, 18, 27, 40, 60, 90, 135, 200];
-export const QUICK_KBPS = [6, 12, 25, 50, 100];
+export const QUICK_KBPS = [6, 15, 40, 100];
 export const FULL_SECONDS = 10;
 export const QUICK_SECONDS = 4;
 export const QUICK_CLIPS = 3;

@@ -84,7 +84,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   for (const [id, commands] of commandsByCodec) codecInfo.get(id)!.exampleCommands = commands;
 
   const ranCodecs = codecs.filter((c) => rows.some((r) => r.codec === c.id));
-  const decodeSpeed = await measureDecodeSpeed(ranCodecs, rows, options.outDir, [1, 2], options.quick ? 3 : 5);
+  const decodeSpeed = await measureDecodeSpeed(ranCodecs, rows, options.outDir, [1, 2], options.quick ? 2 : 5);
 
   const report: BenchReport = {
     schema: REPORT_SCHEMA,

@@ -90,7 +90,7 @@ async function checkRun(data: string, out: string, cache: string): Promise<void>
 describe('bench options', () => {
   it('quick mode means few clips, short clips, few rates', () => {
     const p = parseBenchArgs(['--out', '/tmp/x', '--quick']);
-    expect(p.kind === 'run' && p.options).toMatchObject({ quick: true, maxClips: 3, seconds: 4, kbps: [6, 12, 25, 50, 100] });
+    expect(p.kind === 'run' && p.options).toMatchObject({ quick: true, maxClips: 3, seconds: 4, kbps: [6, 15, 40, 100] });
   });
   it('rejects nonsense rates', () => {
     expect(() => parseBenchArgs(['--out', '/tmp/x', '--kbps', '5,-1'])).toThrow(/positive/);

@@ -30,6 +30,12 @@ export interface PacketLink {
 /** The set of links of a call, as peers come and go. */
 export interface PacketTransport {
   links(): PacketLink[];
+  /**
+   * Sends one packet to every open link; returns how many it reached. Through an SFU the
+   * channels are shared, so this sends once and the server fans out (and `PacketLink.send`
+   * to one peer reaches every peer too: none of the codec's packets are private).
+   */
+  broadcast(channel: CodecChannel, packet: Uint8Array): number;
   /** Called when a link opens (both channels ready) or closes; returns the unsubscribe function. */
   onLinkChange(listener: (link: PacketLink, open: boolean) => void): () => void;
 }

@@ -32,5 +32,5 @@ async function join(choice: JoinChoice): Promise<void> {
 // `/r/<room>?name=<name>` joins at once: for shared links, tests and tools.
 const link = parseRoomLink(location);
 if (link.room && link.name) {
-  void join({ room: link.room, name: link.name, ...(link.secret ? { secret: link.secret } : {}), settings: link.settings });
+  void join({ room: link.room, name: link.name, ...(link.secret ? { secret: link.secret } : {}), ...(link.mode ? { mode: link.mode } : {}), settings: link.settings });
 } else showJoin();

@@ -1,11 +1,13 @@
-import { LIMITS } from '../server/signalling/protocol.ts';
+import { LIMITS, type RoomMode } from '../server/signalling/protocol.ts';
 import { DEFAULT_MEDIA_SETTINGS, parseCapKbps, parseVideoCodec, type MediaSettings } from './call/media-settings.ts';
 
-/** What a room link says: `/r/<room>?name=<name>&secret=…&codec=VP9&cap=50`. */
+/** What a room link says: `/r/<room>?name=<name>&secret=…&codec=VP9&cap=50&mode=sfu`. */
 export interface RoomLink {
   room?: string;
   name?: string;
   secret?: string;
+  /** `?mode=sfu`: go through the server even with two people. */
+  mode?: RoomMode;
   settings: MediaSettings;
 }
 
@@ -24,6 +26,8 @@ export function parseRoomLink(location: { pathname: string; search: string }): R
   if (name) link.name = name;
   const secret = params.get('secret');
   if (secret) link.secret = secret;
+  const mode = params.get('mode');
+  if (mode === 'sfu' || mode === 'p2p') link.mode = mode;
   return link;
 }
 

@@ -121,7 +121,7 @@ export class SfuRoom {
       id: transport.id,
       iceParameters: transport.iceParameters,
       iceCandidates: transport.iceCandidates,
-      dtlsParameters: transport.dtlsParameters,
+      dtlsParameters: { ...transport.dtlsParameters, role: 'client' },
       sctpParameters: transport.sctpParameters,
     };
   }

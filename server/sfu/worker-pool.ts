@@ -63,7 +63,9 @@ export class WorkerPool extends Emitter<Events> {
   private async startSlot(slot: number): Promise<void> {
     const worker = await mediasoup.createWorker({
       workerBin: resolveMediasoupWorkerBin(),
-      logLevel: 'warn',
+      // KILOFACE_SFU_DEBUG=1 turns on the worker's debug log (every tag), for diagnosing it.
+      logLevel: process.env.KILOFACE_SFU_DEBUG ? 'debug' : 'warn',
+      ...(process.env.KILOFACE_SFU_DEBUG ? { logTags: ['info', 'ice', 'dtls', 'rtp', 'srtp', 'rtcp', 'sctp', 'message'] as const } : {}),
       rtcMinPort: this.options.rtcMinPort,
       rtcMaxPort: this.options.rtcMaxPort,
     });

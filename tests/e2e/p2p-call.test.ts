@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app.ts';
+import { DEFAULT_CONFIG } from '../../server/config.ts';
 import { FAKE_CAMERA_Y4M } from './global-setup.ts';
 import { launchChromium, mean, openPage, readStat, readStatText, remoteFramesShown, REMOTE_TILE, sampleStat, type OpenedPage } from './helpers/browser.ts';
 import { startTestServer } from './helpers/server.ts';
@@ -27,7 +28,8 @@ async function waitForRemoteVideo(opened: OpenedPage): Promise<void> {
 
 describe('P2P call in real Chromium', () => {
   beforeAll(async () => {
-    server = await startTestServer();
+    // Mesh only: with the SFU on, a third person would move the room to the SFU (tests/e2e/sfu-call.test.ts).
+    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
     browser = await launchChromium(FAKE_CAMERA_Y4M);
   });
 

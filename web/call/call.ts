@@ -1,9 +1,11 @@
-import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
-import type { ErrorCode, IceServerConfig, PeerInfo } from '../../server/signalling/protocol.ts';
 import { Emitter } from '../../codec/emitter.ts';
+import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
+import type { ErrorCode, IceServerConfig, PeerInfo, RoomMode } from '../../server/signalling/protocol.ts';
 import { openLocalMedia } from './local-media.ts';
 import type { MediaSettings } from './media-settings.ts';
-import { RemotePeer, type PeerState, type WireSignal } from './remote-peer.ts';
+import { DEFAULT_PEER_STATE, type PeerState, type RemoteParticipant } from './participant.ts';
+import { RemotePeer, type WireSignal } from './remote-peer.ts';
+import { SfuSession } from './sfu-session.ts';
 import { SignallingClient, type JoinParams, type SignallingState } from './signalling-client.ts';
 
 export interface CallOptions extends JoinParams {
@@ -14,8 +16,11 @@ export interface CallOptions extends JoinParams {
 type Events = {
   /** The people in the room other than us (with or without a working connection). */
   members: [PeerInfo[]];
-  /** A new connection to a member: bind its stream, state and stats to the member's tile. */
-  peer: [RemotePeer];
+  /** A new connection to a member (P2P or through the SFU): bind its stream and stats to their tile. */
+  participant: [RemoteParticipant];
+  /** A member's mute / camera state. */
+  'peer-state': [peerId: string, state: PeerState];
+  mode: [RoomMode];
   signalling: [SignallingState];
   /** Something the user should read (camera missing, server restarting, …). */
   notice: [string];
@@ -26,27 +31,37 @@ type Events = {
 
 /** After a connection fails, the peer with the smaller id calls again after this delay. */
 const RECONNECT_DELAY_MS = 1500;
+const SFU_RETRY_DELAY_MS = 1000;
 const MAX_PENDING_SIGNALS = 128;
 
-/** A P2P mesh call: signalling, local media, and one RemotePeer per other person. */
+/** What travels through the signalling relay between two browsers. */
+type RelayMessage = WireSignal | { state: PeerState };
+
+/**
+ * A call: signalling, local media, and the others, either as a P2P mesh (one RemotePeer each)
+ * or through the SFU (one SfuSession); the server says which, and the call switches in place.
+ */
 export class Call extends Emitter<Events> implements PacketTransport {
   localStream: MediaStream | undefined;
   self: PeerInfo | undefined;
+  mode: RoomMode = 'p2p';
   readonly members = new Map<string, PeerInfo>();
+  /** P2P connections by peer id. */
   readonly peers = new Map<string, RemotePeer>();
+  private sfu: SfuSession | undefined;
   private readonly signalling: SignallingClient;
   private readonly pendingSignals = new Map<string, WireSignal[]>();
   private readonly linkListeners = new Set<(link: PacketLink, open: boolean) => void>();
   private iceServers: IceServerConfig[] = [];
   private settings: MediaSettings;
-  private localState: PeerState = { muted: false, cameraOff: false };
+  private localState: PeerState = DEFAULT_PEER_STATE;
   private ended = false;
 
   constructor(private readonly options: CallOptions) {
     super();
     this.settings = options.settings;
-    const { room, name, secret } = options;
-    this.signalling = new SignallingClient(options.signallingUrl, { room, name, ...(secret ? { secret } : {}) });
+    const { room, name, secret, mode } = options;
+    this.signalling = new SignallingClient(options.signallingUrl, { room, name, ...(secret ? { secret } : {}), ...(mode ? { mode } : {}) });
     this.signalling.on('state', (state) => this.emit('signalling', state));
     this.signalling.on('welcome', (welcome) => {
       this.self = welcome.self;
@@ -57,19 +72,28 @@ export class Call extends Emitter<Events> implements PacketTransport {
       for (const id of this.peers.keys()) if (!this.members.has(id)) this.dropPeer(id);
       this.emit('joined', welcome.self, welcome.secured);
       this.emitMembers();
-      // A newcomer calls everyone already there; after a resume, we call whoever we lost.
-      for (const peer of welcome.peers) if (!this.peers.has(peer.id) && (!welcome.resumed || this.callsFirst(peer.id))) this.connect(peer, true);
+      for (const peer of welcome.peers) this.sendState(peer.id);
+      if (welcome.resumed && welcome.mode === this.mode) {
+        // Back after a signalling outage: call whoever we lost (P2P); the SFU session survived.
+        if (this.mode === 'p2p') for (const peer of welcome.peers) if (!this.peers.has(peer.id) && this.callsFirst(peer.id)) this.connect(peer, true);
+        return;
+      }
+      this.enterMode(welcome.mode, true);
     });
+    this.signalling.on('mode', (mode) => this.enterMode(mode, false));
     this.signalling.on('peer-joined', (peer) => {
       this.members.set(peer.id, peer);
       this.emitMembers();
+      this.sendState(peer.id);
     });
     this.signalling.on('peer-left', (peerId) => {
       this.members.delete(peerId);
       this.dropPeer(peerId);
+      this.sfu?.removeParticipant(peerId);
       this.emitMembers();
     });
-    this.signalling.on('signal', (from, data) => this.onSignal(from, data));
+    this.signalling.on('signal', (from, data) => this.onRelay(from, data));
+    this.signalling.on('sfu-notify', (notification) => this.sfu?.onNotification(notification));
     this.signalling.on('error', (code, message, fatal) => {
       if (fatal && code !== 'shutdown') {
         this.emit('fatal', code, message);
@@ -110,6 +134,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
   async updateSettings(settings: MediaSettings): Promise<void> {
     this.settings = settings;
     await Promise.all([...this.peers.values()].map((peer) => peer.updateSettings(settings)));
+    await this.sfu?.updateSettings(settings);
   }
 
   leave(): void {
@@ -117,6 +142,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
     this.ended = true;
     this.signalling.close();
     this.resetPeers();
+    this.sfu?.close();
     for (const track of this.localStream?.getTracks() ?? []) track.stop();
   }
 
@@ -125,9 +151,19 @@ export class Call extends Emitter<Events> implements PacketTransport {
     this.signalling.dropConnection();
   }
 
+  /** The people we are connected to, in the current mode. */
+  participants(): RemoteParticipant[] {
+    return this.mode === 'sfu' ? [...(this.sfu?.participants.values() ?? [])] : [...this.peers.values()];
+  }
+
   // PacketTransport: how the codec reaches the others.
   links(): PacketLink[] {
-    return [...this.peers.values()].filter((peer) => peer.isOpen);
+    return this.participants().filter((p) => p.isOpen);
+  }
+
+  broadcast(channel: 'frames' | 'control', packet: Uint8Array): number {
+    if (this.mode === 'sfu') return this.sfu?.broadcast(channel, packet) ?? 0;
+    return this.links().filter((link) => link.send(channel, packet)).length;
   }
 
   onLinkChange(listener: (link: PacketLink, open: boolean) => void): () => void {
@@ -135,12 +171,58 @@ export class Call extends Emitter<Events> implements PacketTransport {
     return () => this.linkListeners.delete(listener);
   }
 
+  private enterMode(mode: RoomMode, initial: boolean): void {
+    if (!initial && mode === this.mode) return;
+    this.mode = mode;
+    this.emit('mode', mode);
+    this.resetPeers();
+    this.sfu?.close();
+    this.sfu = undefined;
+    if (mode === 'sfu') return void this.startSfu();
+    // P2P: a newcomer calls everyone; after a switch from the SFU, the smaller id of each pair calls.
+    for (const peer of this.members.values()) if (initial || this.callsFirst(peer.id)) this.connect(peer, true);
+  }
+
+  private async startSfu(): Promise<void> {
+    if (!this.localStream || this.ended) return;
+    const session = new SfuSession(
+      (method, data) => this.signalling.sfuRequest(method, data),
+      this.localStream,
+      this.settings,
+      this.iceServers,
+      (peerId) => this.members.get(peerId),
+    );
+    this.sfu = session;
+    session.on('participant', (participant) => this.adopt(participant));
+    session.on('failed', (reason) => {
+      if (this.sfu !== session) return;
+      this.emit('notice', `${reason}`);
+      session.close(reason);
+      this.sfu = undefined;
+      setTimeout(() => {
+        if (this.mode === 'sfu' && !this.sfu && !this.ended) void this.startSfu();
+      }, SFU_RETRY_DELAY_MS);
+    });
+    try {
+      await session.start();
+    } catch (error) {
+      if (this.sfu === session) session.emit('failed', `could not join the SFU: ${(error as Error).message}`);
+    }
+  }
+
   private callsFirst(peerId: string): boolean {
     return (this.self?.id ?? '') < peerId;
   }
 
+  /** Wires a new participant into the link listeners and the UI. */
+  private adopt(participant: RemoteParticipant): void {
+    participant.on('link-open', () => this.notifyLink(participant, true));
+    participant.on('close', () => this.notifyLink(participant, false));
+    this.emit('participant', participant);
+  }
+
   private connect(info: PeerInfo, initiator: boolean, connectionId: string = crypto.randomUUID()): RemotePeer | undefined {
-    if (!this.localStream || this.ended) return undefined;
+    if (!this.localStream || this.ended || this.mode !== 'p2p') return undefined;
     this.peers.get(info.id)?.close();
     const peer = new RemotePeer({
       info,
@@ -152,13 +234,10 @@ export class Call extends Emitter<Events> implements PacketTransport {
       sendSignal: (signal) => this.signalling.signal(info.id, signal),
     });
     this.peers.set(info.id, peer);
-    peer.on('connect', () => peer.sendState(this.localState));
-    peer.on('link-open', () => this.notifyLink(peer, true));
     peer.on('close', (reason) => {
       if (this.peers.get(info.id) !== peer) return; // replaced by a newer connection
       this.peers.delete(info.id);
-      this.notifyLink(peer, false);
-      if (this.ended || !this.members.has(info.id)) return;
+      if (this.ended || this.mode !== 'p2p' || !this.members.has(info.id)) return;
       this.emit('notice', `connection to ${info.name} lost (${reason}); reconnecting`);
       // Both ends notice the failure; one of them calls again, the other waits for its offer.
       if (this.callsFirst(info.id)) {
@@ -168,36 +247,43 @@ export class Call extends Emitter<Events> implements PacketTransport {
         }, RECONNECT_DELAY_MS);
       }
     });
-    this.emit('peer', peer);
+    this.adopt(peer);
     for (const signal of this.pendingSignals.get(`${info.id}/${connectionId}`) ?? []) peer.signal(signal.signal);
     this.pendingSignals.delete(`${info.id}/${connectionId}`);
     return peer;
   }
 
-  private onSignal(from: string, data: unknown): void {
-    if (!isWireSignal(data)) return;
+  private onRelay(from: string, data: unknown): void {
+    const message = parseRelay(data);
+    if (!message) return;
+    if ('state' in message) return this.emit('peer-state', from, message.state);
+    if (this.mode !== 'p2p') return;
     const existing = this.peers.get(from);
-    if (existing?.connectionId === data.cid) return existing.signal(data.signal);
-    if (data.signal.type === 'offer') {
+    if (existing?.connectionId === message.cid) return existing.signal(message.signal);
+    if (message.signal.type === 'offer') {
       // A new connection attempt from them replaces whatever we had.
       const info = this.members.get(from) ?? { id: from, name: from };
-      this.connect(info, false, data.cid)?.signal(data.signal);
+      this.connect(info, false, message.cid)?.signal(message.signal);
       return;
     }
     // Candidates can overtake the offer's handling; keep them until the connection exists.
-    const key = `${from}/${data.cid}`;
+    const key = `${from}/${message.cid}`;
     const pending = this.pendingSignals.get(key) ?? [];
-    if (pending.length < MAX_PENDING_SIGNALS) pending.push(data);
+    if (pending.length < MAX_PENDING_SIGNALS) pending.push(message);
     this.pendingSignals.set(key, pending);
+  }
+
+  private sendState(peerId: string): void {
+    this.signalling.signal(peerId, { state: this.localState } satisfies RelayMessage);
   }
 
   private updateLocalState(change: Partial<PeerState>): void {
     this.localState = { ...this.localState, ...change };
-    for (const peer of this.peers.values()) peer.sendState(this.localState);
+    for (const id of this.members.keys()) this.sendState(id);
   }
 
-  private notifyLink(peer: RemotePeer, open: boolean): void {
-    for (const listener of this.linkListeners) listener(peer, open);
+  private notifyLink(link: PacketLink, open: boolean): void {
+    for (const listener of this.linkListeners) listener(link, open);
   }
 
   private dropPeer(peerId: string): void {
@@ -217,9 +303,13 @@ export class Call extends Emitter<Events> implements PacketTransport {
   }
 }
 
-function isWireSignal(data: unknown): data is WireSignal {
-  if (typeof data !== 'object' || data === null) return false;
-  const { cid, signal } = data as { cid?: unknown; signal?: unknown };
-  return typeof cid === 'string' && cid.length <= 64 && typeof signal === 'object' && signal !== null;
+function parseRelay(data: unknown): RelayMessage | undefined {
+  if (typeof data !== 'object' || data === null) return undefined;
+  const { cid, signal, state } = data as { cid?: unknown; signal?: unknown; state?: unknown };
+  if (typeof state === 'object' && state !== null) {
+    const s = state as Partial<PeerState>;
+    return { state: { muted: s.muted === true, cameraOff: s.cameraOff === true } };
+  }
+  if (typeof cid === 'string' && cid.length <= 64 && typeof signal === 'object' && signal !== null) return data as WireSignal;
+  return undefined;
 }
-

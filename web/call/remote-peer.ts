@@ -1,14 +1,10 @@
 import SimplePeer from 'simple-peer';
-import type { CodecChannel, PacketLink, PacketListener } from '../../codec/transport.ts';
+import type { CodecChannel, PacketListener } from '../../codec/transport.ts';
 import type { IceServerConfig, PeerInfo } from '../../server/signalling/protocol.ts';
 import { Emitter } from '../../codec/emitter.ts';
+import type { StatsSnapshot } from '../stats/peer-stats.ts';
 import { AUDIO_MAX_BITRATE, findSendCodec, preferCodec, withOpusParams, type MediaSettings } from './media-settings.ts';
-
-/** What a peer tells the others about itself on simple-peer's own (reliable) channel. */
-export interface PeerState {
-  muted: boolean;
-  cameraOff: boolean;
-}
+import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
 
 /** A signal as relayed by the server: which connection attempt it belongs to, and simple-peer's payload. */
 export interface WireSignal {
@@ -36,23 +32,13 @@ const CHANNEL_INIT: Record<CodecChannel, RTCDataChannelInit> = {
 /** Above this much queued data, frame packets are dropped: they would arrive stale. */
 const FRAMES_MAX_BUFFERED_BYTES = 16 * 1024;
 
-type Events = {
-  stream: [MediaStream];
-  connect: [];
-  state: [PeerState];
-  /** The connection is gone (failed, or closed by either side). */
-  close: [reason: string];
-  'link-open': [];
-};
-
-/** One remote person: the simple-peer connection to them, their media, and the codec's channels. */
-export class RemotePeer extends Emitter<Events> implements PacketLink {
+/** One remote person over P2P: the simple-peer connection to them, their media, and the codec's channels. */
+export class RemotePeer extends Emitter<ParticipantEvents> implements RemoteParticipant {
   readonly peerId: string;
   readonly name: string;
   readonly connectionId: string;
   readonly pc: RTCPeerConnection;
   remoteStream: MediaStream | undefined;
-  remoteState: PeerState = { muted: false, cameraOff: false };
   connected = false;
   private readonly peer: SimplePeer.Instance;
   private readonly channels = new Map<CodecChannel, RTCDataChannel>();
@@ -71,7 +57,8 @@ export class RemotePeer extends Emitter<Events> implements PacketLink {
       stream: options.localStream,
       trickle: true,
       config: { iceServers: options.iceServers as RTCIceServer[] },
-      channelName: 'kiloface-app',
+      // simple-peer always opens a channel of its own; the codec's are the two below.
+      channelName: 'kiloface-simple-peer',
       sdpTransform: (sdp: string) => withOpusParams(sdp),
     });
     // simple-peer keeps its RTCPeerConnection in a private field; we need it for the codec's
@@ -90,7 +77,6 @@ export class RemotePeer extends Emitter<Events> implements PacketLink {
       void this.applySenderParameters();
       this.emit('connect');
     });
-    this.peer.on('data', (data: Uint8Array) => this.onAppMessage(data));
     this.peer.on('error', (error: Error) => this.shutdown(`connection error: ${error.message}`));
     this.peer.on('close', () => this.shutdown('connection closed'));
     // Sender parameters are per negotiated session: re-apply whenever a negotiation completes.
@@ -120,14 +106,9 @@ export class RemotePeer extends Emitter<Events> implements PacketLink {
     return () => this.packetListeners.delete(listener);
   }
 
-  sendState(state: PeerState): void {
-    if (this.connected && !this.closed) {
-      try {
-        this.peer.send(JSON.stringify({ type: 'state', ...state }));
-      } catch {
-        // the channel closed between the check and the send; the next state update will retry
-      }
-    }
+  async getStats(): Promise<StatsSnapshot | undefined> {
+    if (this.pc.connectionState === 'closed') return undefined;
+    return toSnapshot(await this.pc.getStats());
   }
 
   async updateSettings(settings: MediaSettings): Promise<void> {
@@ -201,18 +182,6 @@ export class RemotePeer extends Emitter<Events> implements PacketLink {
       } catch (error) {
         console.warn(`setParameters (${kind}) failed`, error);
       }
-    }
-  }
-
-  private onAppMessage(data: Uint8Array): void {
-    try {
-      const message = JSON.parse(new TextDecoder().decode(data)) as { type?: string } & Partial<PeerState>;
-      if (message.type === 'state') {
-        this.remoteState = { muted: message.muted === true, cameraOff: message.cameraOff === true };
-        this.emit('state', this.remoteState);
-      }
-    } catch {
-      // a newer peer may send messages we do not know; ignore them
     }
   }
 }

@@ -3,7 +3,10 @@ import type {
   ErrorCode,
   PeerInfo,
   ResumeTicket,
+  RoomMode,
   ServerMessage,
+  SfuMethod,
+  SfuNotification,
 } from '../../server/signalling/protocol.ts';
 import { Emitter } from '../../codec/emitter.ts';
 
@@ -15,7 +18,11 @@ export interface JoinParams {
   room: string;
   name: string;
   secret?: string;
+  /** Ask for the SFU even with two people. */
+  mode?: RoomMode;
 }
+
+const SFU_REQUEST_TIMEOUT_MS = 15_000;
 
 /** Errors after which retrying cannot help: the user has to change something. */
 const FATAL_JOIN_ERRORS: ReadonlySet<ErrorCode> = new Set(['wrong-secret', 'room-full', 'bad-message']);
@@ -27,6 +34,8 @@ type Events = {
   'peer-joined': [PeerInfo];
   'peer-left': [string];
   signal: [from: string, data: unknown];
+  mode: [RoomMode];
+  'sfu-notify': [SfuNotification];
   /** The server refused something; `fatal` ones end the session (wrong secret, full room). */
   error: [code: ErrorCode | 'shutdown', message: string, fatal: boolean];
 };
@@ -44,6 +53,8 @@ export class SignallingClient extends Emitter<Events> {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private keepalive: ReturnType<typeof setInterval> | undefined;
   private _state: SignallingState = 'connecting';
+  private nextRequestId = 1;
+  private readonly pending = new Map<number, { resolve: (data: unknown) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> }>();
 
   constructor(
     private readonly url: string,
@@ -73,6 +84,7 @@ export class SignallingClient extends Emitter<Events> {
       if (socket !== this.socket) return;
       this.joined = false;
       clearInterval(this.keepalive);
+      this.failPending('signalling connection lost');
       if (this.stopped) return this.setState('closed');
       this.setState('reconnecting');
       // 0.5 s, 1 s, 2 s, 4 s, then every 8 s: quick after a blip, gentle on a server that is down.
@@ -88,11 +100,34 @@ export class SignallingClient extends Emitter<Events> {
     return true;
   }
 
+  /** One request to the SFU; rejects with the server's reason, on timeout, or when the socket drops. */
+  sfuRequest(method: SfuMethod, data: Record<string, unknown> = {}): Promise<unknown> {
+    if (!this.joined) return Promise.reject(new Error('not connected to the server'));
+    const id = this.nextRequestId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`SFU request ${method} timed out`));
+      }, SFU_REQUEST_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
+      this.sendRaw({ type: 'sfu', id, method, data });
+    });
+  }
+
+  private failPending(reason: string): void {
+    for (const [id, request] of this.pending) {
+      clearTimeout(request.timer);
+      request.reject(new Error(reason));
+      this.pending.delete(id);
+    }
+  }
+
   /** Leaves the room for good. */
   close(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearInterval(this.keepalive);
+    this.failPending('left the room');
     if (this.joined) this.sendRaw({ type: 'leave' });
     this.socket?.close(1000, 'left');
     this.setState('closed');
@@ -153,6 +188,21 @@ export class SignallingClient extends Emitter<Events> {
         return this.emit('error', message.code, message.message, false);
       case 'pong':
         return;
+      case 'mode':
+        return this.emit('mode', message.mode);
+      case 'sfu-response': {
+        const request = this.pending.get(message.id);
+        if (!request) return;
+        this.pending.delete(message.id);
+        clearTimeout(request.timer);
+        if (message.ok) request.resolve(message.data);
+        else request.reject(new Error(message.error));
+        return;
+      }
+      case 'sfu-notify': {
+        const { type: _type, ...notification } = message;
+        return this.emit('sfu-notify', notification as SfuNotification);
+      }
     }
   }
 }

@@ -11,6 +11,7 @@ export function renderCallView(root: HTMLElement, call: Call, room: string, onLe
   const tiles = new Map<string, Tile>();
   const status = h('span', { class: 'status', 'data-role': 'signalling', 'data-state': call.signallingState }, 'connecting…');
   const secured = h('span', { class: 'secured' });
+  const modeLabel = h('span', { class: 'mode', 'data-role': 'mode', 'data-mode': call.mode }, '');
   const copy = h('button', { type: 'button', title: 'copy the room address' }, 'copy link');
   copy.addEventListener('click', () => void navigator.clipboard?.writeText(`${location.origin}${roomPath(room)}`));
   const grid = h('div', { class: 'tiles' });
@@ -38,7 +39,7 @@ export function renderCallView(root: HTMLElement, call: Call, room: string, onLe
     h(
       'div',
       { class: 'call' },
-      h('header', {}, h('span', { class: 'room' }, room), secured, copy, status),
+      h('header', {}, h('span', { class: 'room' }, room), secured, modeLabel, copy, status),
       grid,
       h('footer', {}, mute, camera, ...settingsControls(call.mediaSettings, (s) => void call.updateSettings(s)), leave),
     ),
@@ -69,7 +70,12 @@ export function renderCallView(root: HTMLElement, call: Call, room: string, onLe
     for (const [id, tile] of tiles) if (!present.has(id)) (tile.close(), tiles.delete(id));
     for (const member of members) tileFor(member.id, member.name);
   });
-  call.on('peer', (peer) => tileFor(peer.peerId, peer.name).attach(peer));
+  call.on('participant', (participant) => tileFor(participant.peerId, participant.name).attach(participant));
+  call.on('peer-state', (peerId, state) => tiles.get(peerId)?.showRemoteState(state));
+  call.on('mode', (mode) => {
+    modeLabel.dataset.mode = mode;
+    modeLabel.textContent = mode === 'sfu' ? 'via server (SFU)' : 'peer-to-peer';
+  });
   call.on('signalling', (state) => {
     status.dataset.state = state;
     status.textContent = { connecting: 'connecting…', open: 'connected', reconnecting: 'reconnecting to server…', closed: 'left' }[state];

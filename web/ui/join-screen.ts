@@ -1,4 +1,4 @@
-import { LIMITS } from '../../server/signalling/protocol.ts';
+import { LIMITS, type RoomMode } from '../../server/signalling/protocol.ts';
 import type { MediaSettings } from '../call/media-settings.ts';
 import { randomRoomName, type RoomLink } from '../route.ts';
 import { h } from '../util/dom.ts';
@@ -8,6 +8,7 @@ export interface JoinChoice {
   room: string;
   name: string;
   secret?: string;
+  mode?: RoomMode;
   settings: MediaSettings;
 }
 
@@ -32,7 +33,7 @@ export function renderJoinScreen(root: HTMLElement, link: RoomLink, error: strin
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     localStorage.setItem('kiloface.name', name.value.trim());
-    onJoin({ room: room.value, name: name.value.trim(), ...(secret.value ? { secret: secret.value } : {}), settings });
+    onJoin({ room: room.value, name: name.value.trim(), ...(secret.value ? { secret: secret.value } : {}), ...(link.mode ? { mode: link.mode } : {}), settings });
   });
   root.replaceChildren(form);
   (link.room ? name : room).focus();

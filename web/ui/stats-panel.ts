@@ -1,4 +1,4 @@
-import { computePeerFigures, STAT_FIELDS, type StatsEntry, type StatsSnapshot } from '../stats/peer-stats.ts';
+import { computePeerFigures, STAT_FIELDS, type StatsSnapshot } from '../stats/peer-stats.ts';
 import { h } from '../util/dom.ts';
 
 export const STATS_INTERVAL_MS = 1000;
@@ -10,17 +10,18 @@ export const STATS_INTERVAL_MS = 1000;
 export class StatsPanel {
   readonly element: HTMLDetailsElement;
   private readonly cells = new Map<string, HTMLElement>();
-  private previous: { pc: RTCPeerConnection; snapshot: StatsSnapshot } | undefined;
+  private previous: { source: object; snapshot: StatsSnapshot } | undefined;
   private readonly timer: ReturnType<typeof setInterval>;
 
-  constructor(private readonly connection: () => RTCPeerConnection | undefined) {
+  /** `source` gives the current connection's stats provider (it changes on reconnects). */
+  constructor(private readonly source: () => { getStats(): Promise<StatsSnapshot | undefined> } | undefined) {
     const rows = new Map<string, { receive?: HTMLElement; send?: HTMLElement; label: string }>();
     for (const field of STAT_FIELDS) {
       const key = field.stat.replace('-send', '');
       const row = rows.get(key) ?? { label: field.label };
       const cell = h('td', { 'data-stat': field.stat }, '–');
       this.cells.set(field.stat, cell);
-      if (field.stat.includes('-send') ) row.send = cell;
+      if (field.stat.includes('-send')) row.send = cell;
       else row.receive = cell;
       rows.set(key, row);
     }
@@ -40,25 +41,25 @@ export class StatsPanel {
   }
 
   private async refresh(): Promise<void> {
-    const pc = this.connection();
-    if (!pc || pc.connectionState === 'closed') {
+    const source = this.source();
+    let snapshot: StatsSnapshot | undefined;
+    try {
+      snapshot = await source?.getStats();
+    } catch {
+      snapshot = undefined; // the connection closed while we asked
+    }
+    if (!source || !snapshot) {
       this.previous = undefined;
       return;
     }
-    let snapshot: StatsSnapshot;
-    try {
-      snapshot = new Map([...(await pc.getStats()).values()].map((entry: StatsEntry) => [entry.id, entry]));
-    } catch {
-      return; // the connection closed while we asked
-    }
-    // A replaced connection (after a reconnect) restarts the deltas.
-    if (this.previous?.pc === pc) {
+    // A replaced connection (after a reconnect or a mode switch) restarts the deltas.
+    if (this.previous?.source === source) {
       const figures = computePeerFigures(this.previous.snapshot, snapshot);
       for (const field of STAT_FIELDS) {
         const cell = this.cells.get(field.stat);
         if (cell) cell.textContent = field.read(figures) || '–';
       }
     }
-    this.previous = { pc, snapshot };
+    this.previous = { source, snapshot };
   }
 }

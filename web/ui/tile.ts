@@ -1,4 +1,4 @@
-import type { RemotePeer, PeerState } from '../call/remote-peer.ts';
+import { DEFAULT_PEER_STATE, type PeerState, type RemoteParticipant } from '../call/participant.ts';
 import { h } from '../util/dom.ts';
 import { StatsPanel } from './stats-panel.ts';
 
@@ -8,7 +8,9 @@ export class Tile {
   readonly video: HTMLVideoElement;
   private readonly badges: HTMLElement;
   private readonly nameLabel: HTMLElement;
-  private peer: RemotePeer | undefined;
+  private participant: RemoteParticipant | undefined;
+  private remoteState: PeerState = DEFAULT_PEER_STATE;
+  private connection: 'connecting' | 'connected' | 'reconnecting' | 'local';
   private readonly stats: StatsPanel | undefined;
   private unsubscribe: (() => void)[] = [];
 
@@ -16,6 +18,7 @@ export class Tile {
     this.video = h('video', { autoplay: true, playsinline: true });
     this.video.muted = options.self; // never play our own microphone back
     this.badges = h('span', { class: 'badges', 'data-role': 'badges' });
+    this.connection = options.self ? 'local' : 'connecting';
     this.nameLabel = h('strong', {}, options.self ? `${options.name} (you)` : options.name);
     this.element = h(
       'section',
@@ -24,9 +27,9 @@ export class Tile {
       h('div', { class: 'caption' }, this.nameLabel, this.badges),
     );
     if (!options.self) {
-      this.stats = new StatsPanel(() => this.peer?.pc);
+      this.stats = new StatsPanel(() => this.participant);
       this.element.append(this.stats.element);
-      this.showState({ muted: false, cameraOff: false }, 'connecting');
+      this.render();
     }
   }
 
@@ -46,23 +49,34 @@ export class Tile {
     });
   }
 
-  /** Follows a (new) connection to this person. */
-  attach(peer: RemotePeer): void {
+  /** Follows a (new) connection to this person: P2P or through the SFU. */
+  attach(participant: RemoteParticipant): void {
     for (const off of this.unsubscribe) off();
-    this.peer = peer;
-    this.element.dataset.connection = 'connecting';
-    this.showState(peer.remoteState, 'connecting');
+    this.participant = participant;
+    this.setConnection(participant.connected ? 'connected' : 'connecting');
     this.unsubscribe = [
-      peer.on('stream', (stream) => this.setStream(stream)),
-      peer.on('connect', () => this.showState(peer.remoteState, 'connected')),
-      peer.on('state', (state) => this.showState(state, peer.connected ? 'connected' : 'connecting')),
-      peer.on('close', () => this.showState(peer.remoteState, 'reconnecting')),
+      participant.on('stream', (stream) => this.setStream(stream)),
+      participant.on('connect', () => this.setConnection('connected')),
+      participant.on('close', () => {
+        if (this.participant === participant) this.setConnection('reconnecting');
+      }),
     ];
-    if (peer.remoteStream) this.setStream(peer.remoteStream);
+    if (participant.remoteStream) this.setStream(participant.remoteStream);
   }
 
-  showState(state: PeerState, connection: 'connecting' | 'connected' | 'reconnecting' | 'local'): void {
-    this.element.dataset.connection = connection;
+  showRemoteState(state: PeerState): void {
+    this.remoteState = state;
+    this.render();
+  }
+
+  private setConnection(connection: Tile['connection']): void {
+    this.connection = connection;
+    this.render();
+  }
+
+  private render(): void {
+    this.element.dataset.connection = this.connection;
+    const { connection, remoteState: state } = this;
     const parts = [connection === 'connected' || connection === 'local' ? '' : `${connection}…`, state.muted ? 'muted' : '', state.cameraOff ? 'camera off' : ''];
     this.badges.textContent = parts.filter(Boolean).join(' · ');
   }

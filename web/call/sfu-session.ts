@@ -1,0 +1,298 @@
+import { Device } from 'mediasoup-client';
+import type { Consumer, DataConsumer, DataProducer, Producer, Transport } from 'mediasoup-client/types';
+import { Emitter } from '../../codec/emitter.ts';
+import type { CodecChannel, PacketListener } from '../../codec/transport.ts';
+import type { IceServerConfig, PeerInfo, SfuMethod, SfuNotification } from '../../server/signalling/protocol.ts';
+import type { StatsEntry, StatsSnapshot } from '../stats/peer-stats.ts';
+import { AUDIO_MAX_BITRATE, findSendCodec, type MediaSettings } from './media-settings.ts';
+import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
+
+type Request = (method: SfuMethod, data?: Record<string, unknown>) => Promise<unknown>;
+
+const CHANNEL_LABELS: Record<CodecChannel, string> = { frames: 'kiloface-frames', control: 'kiloface-control' };
+const FRAMES_MAX_BUFFERED_BYTES = 16 * 1024;
+
+interface TransportParams {
+  id: string;
+  iceParameters: never;
+  iceCandidates: never;
+  dtlsParameters: never;
+  sctpParameters: never;
+}
+
+/**
+ * Someone in an SFU room: their consumed tracks and data channels. In SFU mode our own data
+ * producers are shared by everyone: `send` to one participant reaches all of them (the codec's
+ * packets are the same for every receiver, so it uses the transport's broadcast).
+ */
+export class SfuParticipant extends Emitter<ParticipantEvents> implements RemoteParticipant {
+  readonly remoteStream = new MediaStream();
+  readonly consumers = new Map<string, Consumer>();
+  readonly dataConsumers = new Map<string, DataConsumer>();
+  private readonly packetListeners = new Set<PacketListener>();
+  private announced = false;
+
+  constructor(
+    readonly peerId: string,
+    readonly name: string,
+    private readonly session: SfuSession,
+  ) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.consumers.size > 0;
+  }
+
+  get isOpen(): boolean {
+    return this.session.channelsOpen && [...this.dataConsumers.values()].filter((d) => !d.closed).length >= 2;
+  }
+
+  send(channel: CodecChannel, packet: Uint8Array): boolean {
+    return this.session.broadcast(channel, packet) > 0;
+  }
+
+  onPacket(listener: PacketListener): () => void {
+    this.packetListeners.add(listener);
+    return () => this.packetListeners.delete(listener);
+  }
+
+  addConsumer(consumer: Consumer): void {
+    this.consumers.set(consumer.id, consumer);
+    this.remoteStream.addTrack(consumer.track);
+    if (!this.announced) {
+      this.announced = true;
+      this.emit('stream', this.remoteStream);
+    }
+    this.emit('connect');
+  }
+
+  addDataConsumer(dataConsumer: DataConsumer): void {
+    this.dataConsumers.set(dataConsumer.id, dataConsumer);
+    const channel = (Object.keys(CHANNEL_LABELS) as CodecChannel[]).find((c) => CHANNEL_LABELS[c] === dataConsumer.label);
+    dataConsumer.on('message', (data: ArrayBuffer | string) => {
+      if (!channel || typeof data === 'string') return;
+      const packet = new Uint8Array(data);
+      for (const listener of this.packetListeners) listener(channel, packet);
+    });
+    dataConsumer.on('open', () => this.isOpen && this.emit('link-open'));
+    if (this.isOpen) this.emit('link-open');
+  }
+
+  removeConsumer(id: string): void {
+    const consumer = this.consumers.get(id);
+    if (consumer) {
+      this.remoteStream.removeTrack(consumer.track);
+      consumer.close();
+      this.consumers.delete(id);
+    }
+    this.dataConsumers.get(id)?.close();
+    this.dataConsumers.delete(id);
+  }
+
+  close(reason: string): void {
+    for (const id of [...this.consumers.keys(), ...this.dataConsumers.keys()]) this.removeConsumer(id);
+    this.emit('close', reason);
+  }
+
+  async getStats(): Promise<StatsSnapshot | undefined> {
+    const snapshot = new Map<string, StatsEntry>();
+    for (const consumer of this.consumers.values()) toSnapshot(await consumer.getStats()).forEach((e, id) => snapshot.set(id, e));
+    // "to them": our own producers (the SFU forwards the same streams to everyone).
+    for (const [id, e] of await this.session.sendStats()) snapshot.set(id, e);
+    // Data channels: ours that we send on, theirs that we receive on (by SCTP stream id).
+    const theirStreams = new Set([...this.dataConsumers.values()].map((d) => d.sctpStreamParameters.streamId));
+    for (const [id, e] of await this.session.recvTransportStats()) {
+      if (e.type !== 'data-channel' || theirStreams.has(e.dataChannelIdentifier as number)) snapshot.set(id, e);
+    }
+    return snapshot;
+  }
+}
+
+type SessionEvents = {
+  participant: [SfuParticipant];
+  /** The session failed or the server asked for a restart; the call rebuilds it. */
+  failed: [reason: string];
+};
+
+/** Our side of an SFU room: a mediasoup-client Device, one send and one receive transport. */
+export class SfuSession extends Emitter<SessionEvents> {
+  readonly participants = new Map<string, SfuParticipant>();
+  private readonly device = new Device();
+  private sendTransport: Transport | undefined;
+  private recvTransport: Transport | undefined;
+  private readonly producers = new Map<'audio' | 'video', Producer>();
+  private readonly dataProducers = new Map<CodecChannel, DataProducer>();
+  /** Notifications are handled one at a time, in order: consumers must exist before they are closed. */
+  private notifications: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly request: Request,
+    private readonly localStream: MediaStream,
+    private settings: MediaSettings,
+    private readonly iceServers: IceServerConfig[],
+    private readonly member: (peerId: string) => PeerInfo | undefined,
+  ) {
+    super();
+  }
+
+  get channelsOpen(): boolean {
+    return this.dataProducers.size === 2 && [...this.dataProducers.values()].every((d) => d.readyState === 'open');
+  }
+
+  async start(): Promise<void> {
+    const { rtpCapabilities } = (await this.request('router-capabilities')) as { rtpCapabilities: never };
+    await this.device.load({ routerRtpCapabilities: rtpCapabilities });
+    this.sendTransport = await this.createTransport('send');
+    this.recvTransport = await this.createTransport('recv');
+    for (const track of this.localStream.getTracks()) await this.produce(track);
+    for (const channel of ['frames', 'control'] as const) {
+      const dataProducer = await this.sendTransport.produceData(
+        channel === 'frames' ? { ordered: false, maxRetransmits: 0, label: CHANNEL_LABELS.frames } : { ordered: true, label: CHANNEL_LABELS.control },
+      );
+      this.dataProducers.set(channel, dataProducer);
+      dataProducer.on('open', () => {
+        if (this.channelsOpen) for (const p of this.participants.values()) if (p.isOpen) p.emit('link-open');
+      });
+    }
+    await this.request('ready', { rtpCapabilities: this.device.rtpCapabilities as unknown as Record<string, unknown> });
+  }
+
+  onNotification(notification: SfuNotification): void {
+    this.notifications = this.notifications.then(() => this.handle(notification)).catch((error: Error) => this.fail(`SFU: ${error.message}`));
+  }
+
+  broadcast(channel: CodecChannel, packet: Uint8Array): number {
+    const producer = this.dataProducers.get(channel);
+    if (!producer || producer.readyState !== 'open') return 0;
+    if (channel === 'frames' && producer.bufferedAmount > FRAMES_MAX_BUFFERED_BYTES) return 0;
+    producer.send(packet as Uint8Array<ArrayBuffer>);
+    return this.participants.size;
+  }
+
+  async updateSettings(settings: MediaSettings): Promise<void> {
+    const codecChanged = settings.videoCodec !== this.settings.videoCodec;
+    this.settings = settings;
+    const video = this.producers.get('video');
+    if (!video || this.closed) return;
+    if (codecChanged) {
+      // A producer's codec is fixed: replace it (the others get a new consumer).
+      const track = video.track;
+      await this.request('close-producer', { producerId: video.id });
+      video.close();
+      this.producers.delete('video');
+      if (track) await this.produce(track);
+    } else await video.setRtpEncodingParameters({ maxBitrate: settings.videoCapKbps * 1000 });
+  }
+
+  async sendStats(): Promise<Map<string, StatsEntry>> {
+    const snapshot = new Map<string, StatsEntry>();
+    for (const producer of this.producers.values()) if (!producer.closed) toSnapshot(await producer.getStats()).forEach((e, id) => snapshot.set(id, e));
+    if (this.sendTransport && !this.sendTransport.closed) {
+      toSnapshot(await this.sendTransport.getStats()).forEach((e, id) => {
+        if (e.type === 'data-channel') snapshot.set(id, e);
+      });
+    }
+    return snapshot;
+  }
+
+  async recvTransportStats(): Promise<Map<string, StatsEntry>> {
+    if (!this.recvTransport || this.recvTransport.closed) return new Map();
+    return toSnapshot(await this.recvTransport.getStats());
+  }
+
+  close(reason = 'left SFU mode'): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const participant of this.participants.values()) participant.close(reason);
+    this.participants.clear();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+  }
+
+  private fail(reason: string): void {
+    if (!this.closed) this.emit('failed', reason);
+  }
+
+  private async produce(track: MediaStreamTrack): Promise<void> {
+    const transport = this.sendTransport!;
+    if (track.kind === 'audio') {
+      const producer = await transport.produce({
+        track,
+        encodings: [{ maxBitrate: AUDIO_MAX_BITRATE }],
+        codecOptions: { opusDtx: true, opusFec: true, opusStereo: false, opusMaxAverageBitrate: AUDIO_MAX_BITRATE },
+      });
+      this.producers.set('audio', producer);
+      return;
+    }
+    const codec = findSendCodec(this.device.rtpCapabilities.codecs ?? [], this.settings.videoCodec);
+    const producer = await transport.produce({
+      track,
+      encodings: [{ maxBitrate: this.settings.videoCapKbps * 1000 }],
+      ...(codec ? { codec } : {}),
+    });
+    this.producers.set('video', producer);
+  }
+
+  private async createTransport(direction: 'send' | 'recv'): Promise<Transport> {
+    const params = (await this.request('create-transport', { direction })) as TransportParams;
+    const options = { ...params, iceServers: this.iceServers as RTCIceServer[] };
+    const transport = direction === 'send' ? this.device.createSendTransport(options) : this.device.createRecvTransport(options);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.request('connect-transport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);
+    });
+    transport.on('connectionstatechange', (state) => {
+      if (state === 'failed') this.fail(`${direction} transport failed`);
+    });
+    if (direction === 'send') {
+      transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
+        this.request('produce', { transportId: transport.id, kind, rtpParameters }).then((r) => callback(r as { id: string }), errback);
+      });
+      transport.on('producedata', ({ sctpStreamParameters, label, protocol }, callback, errback) => {
+        this.request('produce-data', { transportId: transport.id, sctpStreamParameters, label, protocol }).then((r) => callback(r as { id: string }), errback);
+      });
+    }
+    return transport;
+  }
+
+  private participant(peerId: string): SfuParticipant {
+    let participant = this.participants.get(peerId);
+    if (!participant) {
+      participant = new SfuParticipant(peerId, this.member(peerId)?.name ?? peerId, this);
+      this.participants.set(peerId, participant);
+      this.emit('participant', participant);
+    }
+    return participant;
+  }
+
+  private async handle(notification: SfuNotification): Promise<void> {
+    if (this.closed || !this.recvTransport) return;
+    switch (notification.method) {
+      case 'new-consumer': {
+        const { peerId, id, producerId, kind, rtpParameters } = notification.data;
+        const consumer = await this.recvTransport.consume({ id, producerId, kind, rtpParameters: rtpParameters as never });
+        await this.request('resume-consumer', { consumerId: id });
+        this.participant(peerId).addConsumer(consumer);
+        return;
+      }
+      case 'new-data-consumer': {
+        const { peerId, id, dataProducerId, sctpStreamParameters, label, protocol } = notification.data;
+        const dataConsumer = await this.recvTransport.consumeData({ id, dataProducerId, sctpStreamParameters: sctpStreamParameters as never, label, protocol });
+        this.participant(peerId).addDataConsumer(dataConsumer);
+        return;
+      }
+      case 'consumer-closed':
+        for (const participant of this.participants.values()) participant.removeConsumer(notification.data.id);
+        return;
+      case 'restart':
+        return this.fail(notification.data.reason);
+    }
+  }
+
+  /** A member left the room: drop their consumers. */
+  removeParticipant(peerId: string): void {
+    this.participants.get(peerId)?.close('left');
+    this.participants.delete(peerId);
+  }
+}

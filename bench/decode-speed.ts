@@ -7,9 +7,10 @@ export interface DecodeSpeedRow {
   codec: string;
   decoder: string;
   threads: number;
-  /** Median over the measured streams. */
+  /** Medians over the measured streams: elapsed time and CPU time (user + system) per frame. */
   msPerFrame: number;
-  streams: { clip: string; point: string; kbps: number; msPerFrame: number }[];
+  cpuMsPerFrame: number;
+  streams: { clip: string; point: string; kbps: number; msPerFrame: number; cpuMsPerFrame: number }[];
 }
 
 const median = (xs: readonly number[]): number => {
@@ -46,11 +47,18 @@ export async function measureDecodeSpeed(
     for (const threads of threadCounts) {
       const streams = [];
       for (const r of picked) {
-        const ms = await codec.decodeMsPerFrame(join(outDir, r.stream), r.frames, threads);
-        streams.push({ clip: r.clip, point: r.point.id, kbps: r.kbps, msPerFrame: ms });
-        progress.tick(`${codec.id} ${threads} thread(s) ${r.clip}: ${ms.toFixed(3)} ms/frame`);
+        const t = await codec.decodeSpeed(join(outDir, r.stream), r.frames, threads);
+        streams.push({ clip: r.clip, point: r.point.id, kbps: r.kbps, msPerFrame: t.wallMsPerFrame, cpuMsPerFrame: t.cpuMsPerFrame });
+        progress.tick(`${codec.id} ${threads} thread(s) ${r.clip}: ${t.wallMsPerFrame.toFixed(3)} ms/frame (CPU ${t.cpuMsPerFrame.toFixed(3)})`);
       }
-      out.push({ codec: codec.id, decoder: codec.decoder, threads, msPerFrame: median(streams.map((s) => s.msPerFrame)), streams });
+      out.push({
+        codec: codec.id,
+        decoder: codec.decoder,
+        threads,
+        msPerFrame: median(streams.map((s) => s.msPerFrame)),
+        cpuMsPerFrame: median(streams.map((s) => s.cpuMsPerFrame)),
+        streams,
+      });
     }
   }
   return out;

@@ -43,6 +43,12 @@ export interface CodecRun {
   notes: string[];
 }
 
+/** Decode cost per frame: elapsed time, and CPU time (robust when the machine is shared). */
+export interface DecodeTiming {
+  wallMsPerFrame: number;
+  cpuMsPerFrame: number;
+}
+
 export type Availability = { ok: true; version: string } | { ok: false; reason: string };
 
 /** A codec under test. Adding a codec to the bench means adding one of these to the registry. */
@@ -56,6 +62,6 @@ export interface Codec {
   checkAvailable(): Promise<Availability>;
   operatingPoints(targetsKbps: readonly number[]): OperatingPoint[];
   run(job: CodecJob): Promise<CodecRun>;
-  /** Decode-only speed of an existing stream in ms per frame, with `threads` threads. */
-  decodeMsPerFrame(streamPath: string, frameCount: number, threads: number): Promise<number>;
+  /** Decode-only speed of an existing stream, with `threads` threads. */
+  decodeSpeed(streamPath: string, frameCount: number, threads: number): Promise<DecodeTiming>;
 }

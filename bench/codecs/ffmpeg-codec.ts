@@ -1,10 +1,10 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FFMPEG, FFMPEG_QUIET, ffmpegEncoders, packetSizes } from '../ffmpeg-tools.ts';
 import { BENCH_FPS, BENCH_SIZE } from '../prepared-clip.ts';
 import { renderCommand, runProcess } from '../process.ts';
 import { splitRawYuv420 } from '../y4m.ts';
-import type { Availability, Codec, CodecJob, CodecRun, OperatingPoint } from './codec.ts';
+import type { Availability, Codec, CodecJob, CodecRun, DecodeTiming, OperatingPoint } from './codec.ts';
 import { RTP_WIRE_MODEL, rtpWireBytes } from './rtp-overhead.ts';
 
 /** How one standard codec is driven through ffmpeg. */
@@ -27,6 +27,8 @@ export interface FfmpegCodecSpec {
   /** Where the library version shows up in a 1-frame probe (stderr, or the stream's bytes). */
   versionPattern: RegExp;
 }
+
+const MIN_TIMED_FRAMES = 1000;
 
 /** Two-pass statistics files are large and useless after the encode. */
 async function removePassLogs(dir: string, prefix: string): Promise<void> {
@@ -132,23 +134,41 @@ export class FfmpegCodec implements Codec {
   }
 
   /**
-   * Decode time per frame without process start-up and demuxer set-up: time a full decode and
-   * a 1-frame decode (best of three each) and divide the difference by the remaining frames.
+   * Decode speed from ffmpeg's own -benchmark clock (which starts after start-up and file
+   * opening), over at least 1000 frames so the timer's resolution and scheduling noise do not
+   * matter: the stream is looped (-stream_loop for IVF; Annex B streams, which cannot seek, are
+   * concatenated with themselves, still a valid stream since each copy starts with an IDR).
+   * Best of three runs.
    */
-  async decodeMsPerFrame(streamPath: string, frameCount: number, threads: number): Promise<number> {
-    const time = async (frames: number | null): Promise<number> => {
-      let best = Infinity;
+  async decodeSpeed(streamPath: string, frameCount: number, threads: number): Promise<DecodeTiming> {
+    const copies = Math.max(1, Math.ceil(MIN_TIMED_FRAMES / frameCount));
+    let input = streamPath;
+    let loopArgs: string[] = [];
+    if (this.spec.muxer === 'ivf') {
+      loopArgs = ['-stream_loop', String(copies - 1)];
+    } else {
+      input = `${streamPath}.looped`;
+      const once = await readFile(streamPath);
+      await writeFile(input, Buffer.concat(Array.from({ length: copies }, () => once)));
+    }
+    try {
+      let best: DecodeTiming = { wallMsPerFrame: Infinity, cpuMsPerFrame: Infinity };
       for (let i = 0; i < 3; i++) {
-        const limit = frames === null ? [] : ['-frames:v', String(frames)];
-        const { wallMs } = await runProcess(FFMPEG, [
-          ...FFMPEG_QUIET, '-threads', String(threads), ...this.spec.decoderArgs, '-i', streamPath, ...limit, '-f', 'null', '-',
+        const { stderr } = await runProcess(FFMPEG, [
+          '-hide_banner', '-nostdin', '-loglevel', 'info', '-benchmark', '-threads', String(threads),
+          ...this.spec.decoderArgs, ...loopArgs, '-i', input, '-f', 'null', '-',
         ]);
-        best = Math.min(best, wallMs);
+        const m = /bench: utime=([\d.]+)s stime=([\d.]+)s rtime=([\d.]+)s/.exec(stderr);
+        if (!m) throw new Error('ffmpeg -benchmark printed no timing');
+        const frames = frameCount * copies;
+        best = {
+          wallMsPerFrame: Math.min(best.wallMsPerFrame, (Number(m[3]) * 1000) / frames),
+          cpuMsPerFrame: Math.min(best.cpuMsPerFrame, ((Number(m[1]) + Number(m[2])) * 1000) / frames),
+        };
       }
       return best;
-    };
-    const all = await time(null);
-    const one = await time(1);
-    return Math.max(0, all - one) / Math.max(1, frameCount - 1);
+    } finally {
+      if (input !== streamPath) await rm(input, { force: true });
+    }
   }
 }

@@ -13,3 +13,10 @@ export const METRIC_LABELS = {
 } as const;
 
 export const formatMetric = (metric: keyof typeof METRIC_LABELS, v: number): string => (metric === 'psnr' ? db(v) : unit(v));
+
+/** Decode cell: elapsed ms per frame, CPU ms per frame in brackets. */
+export const decodeCell = (d: { msPerFrame: number; cpuMsPerFrame: number } | undefined): string =>
+  d ? `${ms(d.msPerFrame)} (${ms(d.cpuMsPerFrame)})` : '-';
+
+export const DECODE_SPEED_NOTE =
+  'ffmpeg decode of the middle operating point per clip, timed by ffmpeg -benchmark (no process start-up) over at least 1000 frames (the stream looped), best of 3, median over clips. Cells: elapsed ms per frame (CPU ms per frame, user + system, which a busy machine does not inflate).';

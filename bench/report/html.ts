@@ -1,5 +1,5 @@
 import { QUALITY_METRICS } from '../metrics/frame-metrics.ts';
-import { METRIC_LABELS, db, formatMetric, kbps, ms, percent, unit } from './format.ts';
+import { DECODE_SPEED_NOTE, METRIC_LABELS, db, decodeCell, formatMetric, kbps, percent, unit } from './format.ts';
 import type { SampleSet } from './sample-frames.ts';
 import type { BenchReport } from './schema.ts';
 import { escapeXml as esc, rdPlotSvg } from './svg-plot.ts';
@@ -54,11 +54,8 @@ export function renderHtml(r: BenchReport, samples: readonly SampleSet[]): strin
   );
   const threads = [...new Set(r.decodeSpeed.map((d) => d.threads))].sort();
   const decode = table(
-    ['codec', 'decoder', ...threads.map((t) => `ms/frame, ${t} thread(s)`)],
-    r.codecs.map((c) => [c.label, c.decoder, ...threads.map((t) => {
-      const d = r.decodeSpeed.find((s) => s.codec === c.id && s.threads === t);
-      return d ? ms(d.msPerFrame) : '-';
-    })]),
+    ['codec', 'decoder', ...threads.map((t) => `ms/frame (CPU), ${t} thread(s)`)],
+    r.codecs.map((c) => [c.label, c.decoder, ...threads.map((t) => decodeCell(r.decodeSpeed.find((s) => s.codec === c.id && s.threads === t)))]),
   );
   const lowest = table(
     ['codec', 'lowest target', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y'],
@@ -108,7 +105,7 @@ ${anchorRan ? `<p class="note">Against ${esc(label(r.settings.anchor))}: PCHIP B
 ${ssimMatrix}
 
 <h2>Decode speed</h2>
-<p class="note">ffmpeg decode of the middle operating point per clip; time per frame without process start-up; median over clips; on ${esc(e.cpu)}.</p>
+<p class="note">${esc(DECODE_SPEED_NOTE)} On ${esc(e.cpu)}.</p>
 ${decode}
 
 <h2>Sample frames</h2>

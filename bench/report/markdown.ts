@@ -1,5 +1,5 @@
 import { QUALITY_METRICS } from '../metrics/frame-metrics.ts';
-import { METRIC_LABELS, db, formatMetric, kbps, ms, percent, unit } from './format.ts';
+import { DECODE_SPEED_NOTE, METRIC_LABELS, db, decodeCell, formatMetric, kbps, percent, unit } from './format.ts';
 import type { BenchReport } from './schema.ts';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -33,13 +33,10 @@ export function bdRateTable(r: BenchReport, anchor: string): string {
 export function decodeSpeedTable(r: BenchReport): string {
   const threads = [...new Set(r.decodeSpeed.map((d) => d.threads))].sort();
   return table(
-    ['codec', 'decoder', ...threads.map((t) => `ms/frame, ${t} thread${t > 1 ? 's' : ''}`)],
+    ['codec', 'decoder', ...threads.map((t) => `ms/frame (CPU), ${t} thread${t > 1 ? 's' : ''}`)],
     r.codecs.map((c) => [
       c.label, c.decoder,
-      ...threads.map((t) => {
-        const d = r.decodeSpeed.find((s) => s.codec === c.id && s.threads === t);
-        return d ? ms(d.msPerFrame) : '-';
-      }),
+      ...threads.map((t) => decodeCell(r.decodeSpeed.find((s) => s.codec === c.id && s.threads === t))),
     ]),
   );
 }
@@ -89,7 +86,7 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     '## Decode speed',
     '',
-    `ffmpeg decode of the middle operating point per clip, time per frame without process start-up (median over clips), on ${e.cpu}.`,
+    `${DECODE_SPEED_NOTE} On ${e.cpu}.`,
     '',
     decodeSpeedTable(r),
     '',

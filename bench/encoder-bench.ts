@@ -1,0 +1,236 @@
+// The sender's half of the codec, measured: tracker -> geometry -> coded packets -> decoded
+// geometry -> landmarks, on every talking-head clip of a data folder (validation people only,
+// when the folder is the one the basis was fitted on). Prints a table and writes JSON.
+//
+//   npm run bench:encoder -- --data DIR [--out FILE] [--max-frames N] [--quantizers 4,8,12]
+//                            [--quantizer Q] [--frames-per-packet F] [--components K] [--max-clips N]
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { FaceGeometry, landmarkRmse } from '../codec/geometry/face-geometry.ts';
+import { geometryModelFromJson, type BasisJson } from '../codec/geometry/model-json.ts';
+import { cropBox, toCropPixels } from '../codec/geometry/reference-crop.ts';
+import { GeometryDecoder, GeometryEncoder } from '../codec/geometry-coder.ts';
+import { onnxNodeRuntime } from '../codec/runners/onnx-node.ts';
+import { FaceTracker } from '../codec/tracker/face-tracker.ts';
+import { FFMPEG } from './ffmpeg-tools.ts';
+import { readManifest, TALKING_HEAD, type ClipEntry } from './manifest.ts';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const FPS = 25;
+/** Frames are scaled so their longer side is at most this: the tracker needs no more. */
+const MAX_SIDE = 640;
+
+const { values } = parseArgs({
+  options: {
+    data: { type: 'string', default: path.resolve(ROOT, '../shared/data') },
+    out: { type: 'string' },
+    'max-frames': { type: 'string', default: '125' },
+    quantizers: { type: 'string', default: '0,4,8,12,16' },
+    quantizer: { type: 'string', default: '8' },
+    'frames-per-packet': { type: 'string', default: '5' },
+    components: { type: 'string' },
+    'max-clips': { type: 'string' },
+    split: { type: 'string', default: path.join(ROOT, 'models/train/data/split-v1.json') },
+    help: { type: 'boolean' },
+  },
+});
+if (values.help) {
+  console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(0, 6).join('\n'));
+  process.exit(0);
+}
+
+const maxFrames = Number(values['max-frames']);
+const quantizers = values.quantizers.split(',').map(Number);
+const mainQuantizer = Number(values.quantizer);
+if (!quantizers.includes(mainQuantizer)) quantizers.push(mainQuantizer);
+const framesPerPacket = Number(values['frames-per-packet']);
+
+interface FrameSource {
+  width: number;
+  height: number;
+  frames: AsyncGenerator<Uint8Array>;
+}
+
+/** Decodes a clip to RGB frames at 25 fps, scaled down to MAX_SIDE, with ffmpeg. */
+function decodeClip(file: string, clip: ClipEntry): FrameSource {
+  const scale = Math.min(1, MAX_SIDE / Math.max(clip.width, clip.height));
+  const width = Math.round((clip.width * scale) / 2) * 2;
+  const height = Math.round((clip.height * scale) / 2) * 2;
+  const child = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-i', file, '-vf', `fps=${FPS},scale=${width}:${height}:flags=area`, '-frames:v', String(maxFrames), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const frameBytes = width * height * 3;
+  async function* frames(): AsyncGenerator<Uint8Array> {
+    let pending: Buffer = Buffer.alloc(0);
+    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= frameBytes) {
+        yield new Uint8Array(pending.subarray(0, frameBytes));
+        pending = pending.subarray(frameBytes);
+      }
+    }
+  }
+  return { width, height, frames: frames() };
+}
+
+/** Validation clips when the split file describes this folder's clips; else every clip. */
+function evaluationClips(clips: ClipEntry[]): { clips: ClipEntry[]; note: string } {
+  if (!existsSync(values.split)) return { clips, note: 'no split file: every clip is evaluated' };
+  const split = JSON.parse(readFileSync(values.split, 'utf8')) as { val?: { people?: string[] }; splits?: { val?: { people?: string[] } } };
+  const valPeople = new Set(split.val?.people ?? split.splits?.val?.people ?? []);
+  const val = clips.filter((c) => valPeople.has(c.personId));
+  if (val.length === 0) return { clips, note: `none of these clips' people are in ${path.basename(values.split)}: every clip is evaluated` };
+  return { clips: val, note: `validation people of ${path.basename(values.split)} (${valPeople.size} people): the basis never saw them` };
+}
+
+interface ClipRow {
+  clip: string;
+  person: string;
+  frames: number;
+  facesFound: number;
+  ms_per_frame: number;
+  ms_tracker_per_frame: number;
+  ms_geometry_coding_per_frame: number;
+  /** Per quantiser: payload bits per frame (anchor + frame packets, 6-byte headers included) and landmark error. */
+  points: { quantizer: number; bits_per_frame: number; kbps_at_25fps: number; landmark_rmse_px: number; anchor_bytes: number }[];
+  /** Error of the geometry itself (pose + K coefficients, unquantised). */
+  model_rmse_px: number;
+}
+
+async function main(): Promise<void> {
+  const manifest = await readManifest(path.join(values.data, 'MANIFEST.tsv'));
+  const talking = manifest.filter((c) => c.kind === TALKING_HEAD);
+  const { clips: selected, note } = evaluationClips(talking);
+  const clips = values['max-clips'] ? selected.slice(0, Number(values['max-clips'])) : selected;
+  const basisJson = JSON.parse(readFileSync(path.join(ROOT, 'models/geometry/basis-v1.json'), 'utf8')) as BasisJson;
+  const canonicalJson = JSON.parse(readFileSync(path.join(ROOT, 'models/mediapipe/canonical_face.json'), 'utf8'));
+  const model = geometryModelFromJson(canonicalJson, basisJson, values.components ? Number(values.components) : basisJson.K);
+  const geometry = new FaceGeometry(model);
+  const tracker = await FaceTracker.load(onnxNodeRuntime, {
+    detector: path.join(ROOT, 'models/mediapipe/face_detection_short_range.onnx'),
+    landmarks: path.join(ROOT, 'models/mediapipe/face_landmark.onnx'),
+  }, { threads: 1 });
+  console.log(`encoder bench: ${clips.length} clips (${note}); up to ${maxFrames} frames each at ${FPS} fps; K=${model.components}; ${framesPerPacket} frames per packet`);
+
+  const rows: ClipRow[] = [];
+  for (const [index, clip] of clips.entries()) {
+    const started = performance.now();
+    const source = decodeClip(path.join(values.data, 'clips', clip.file), clip);
+    tracker.reset();
+    const landmarks: (Float32Array | undefined)[] = [];
+    let trackerMs = 0;
+    for await (const rgb of source.frames) {
+      const t0 = performance.now();
+      const result = await tracker.track({ data: rgb, width: source.width, height: source.height, channels: 3 });
+      trackerMs += performance.now() - t0;
+      landmarks.push(result.state === 'face' ? result.landmarks : undefined);
+    }
+    const referenceIndex = landmarks.findIndex((l) => l !== undefined);
+    if (referenceIndex < 0) {
+      console.log(`[${index + 1}/${clips.length}] ${clip.file}: no face found, skipped`);
+      continue;
+    }
+    // The reference fixes the crop and the person's own shape, as in a call.
+    const box = cropBox([landmarks[referenceIndex]!])!;
+    const crop = landmarks.map((l) => (l ? toCropPixels(l, box) : undefined));
+    const t1 = performance.now();
+    const yRef = geometry.referenceShape(crop[referenceIndex]!);
+    const faces = crop.map((l, i) => ({ i, l })).filter((f): f is { i: number; l: Float32Array } => f.l !== undefined && f.i >= referenceIndex);
+    const vectors = faces.map((f) => geometry.encode(f.l, yRef));
+    const geometryMs = performance.now() - t1;
+    const modelRmse = mean(faces.map((f, j) => landmarkRmse(geometry.decode(vectors[j]!, yRef), f.l)));
+
+    const points: ClipRow['points'] = [];
+    let codingMs = 0; // the encoder's share only, at the main quantiser
+    for (const quantizer of quantizers) {
+      let encodeMs = 0;
+      const config = { dimensions: geometry.dimensions, baseSteps: model.baseSteps };
+      const encoder = new GeometryEncoder(config);
+      encoder.quantizer = quantizer;
+      const decoder = new GeometryDecoder(config);
+      let tc = performance.now();
+      const anchor = encoder.encodeAnchor(vectors[0]!, { sequence: 0, timestampMs: 0, referenceId: 0 });
+      encodeMs += performance.now() - tc;
+      decoder.decode(anchor.packet);
+      let bytes = anchor.packet.length;
+      const errors: number[] = [];
+      for (let s = 0, seq = 1; s < vectors.length; s += framesPerPacket, seq++) {
+        const batch = vectors.slice(s, s + framesPerPacket);
+        tc = performance.now();
+        const coded = encoder.encodeFrames(batch, 1000 / FPS, { sequence: seq % 65536, timestampMs: s * 40, referenceId: 0 });
+        encodeMs += performance.now() - tc;
+        bytes += coded.packet.length;
+        const decoded = decoder.decode(coded.packet);
+        if (!decoded.ok || decoded.value.kind !== 'frames') throw new Error(`decode failed: ${decoded.ok ? decoded.value.kind : decoded.error.message}`);
+        decoded.value.frames.forEach((frame, j) => errors.push(landmarkRmse(geometry.decode(frame.values, yRef), faces[s + j]!.l)));
+      }
+      // No-face frames cost a 6-byte NoFace packet each in a call; count them so bits are per real frame.
+      bytes += (landmarks.length - referenceIndex - faces.length) * 6;
+      const bitsPerFrame = (bytes * 8) / (landmarks.length - referenceIndex);
+      points.push({ quantizer, bits_per_frame: bitsPerFrame, kbps_at_25fps: (bitsPerFrame * FPS) / 1000, landmark_rmse_px: Math.sqrt(mean(errors.map((e) => e * e))), anchor_bytes: anchor.packet.length });
+      if (quantizer === mainQuantizer) codingMs = encodeMs;
+    }
+    const frames = landmarks.length;
+    const row: ClipRow = {
+      clip: clip.file,
+      person: clip.personId,
+      frames,
+      facesFound: landmarks.filter(Boolean).length,
+      ms_tracker_per_frame: trackerMs / frames,
+      ms_geometry_coding_per_frame: (geometryMs + codingMs) / frames,
+      ms_per_frame: (trackerMs + geometryMs + codingMs) / frames,
+      points,
+      model_rmse_px: modelRmse,
+    };
+    rows.push(row);
+    const main = points.find((p) => p.quantizer === mainQuantizer)!;
+    console.log(
+      `[${index + 1}/${clips.length}] ${clip.file}: ${frames} frames, q${mainQuantizer}: ${main.bits_per_frame.toFixed(1)} bits/frame, ${main.landmark_rmse_px.toFixed(3)} px RMS (model alone ${modelRmse.toFixed(3)} px); ${row.ms_per_frame.toFixed(2)} ms/frame; ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+  }
+  await tracker.close();
+
+  const curve = quantizers.map((q) => ({
+    quantizer: q,
+    bits_per_frame: mean(rows.map((r) => r.points.find((p) => p.quantizer === q)!.bits_per_frame)),
+    kbps_at_25fps: mean(rows.map((r) => r.points.find((p) => p.quantizer === q)!.kbps_at_25fps)),
+    landmark_rmse_px: mean(rows.map((r) => r.points.find((p) => p.quantizer === q)!.landmark_rmse_px)),
+  }));
+  const main = curve.find((c) => c.quantizer === mainQuantizer)!;
+  const summary = {
+    data: values.data,
+    clips_evaluated: rows.length,
+    selection: note,
+    components: model.components,
+    frames_per_packet: framesPerPacket,
+    quantizer: mainQuantizer,
+    bits_per_frame: main.bits_per_frame,
+    kbps_at_25fps: main.kbps_at_25fps,
+    landmark_rmse_px: main.landmark_rmse_px,
+    model_rmse_px: mean(rows.map((r) => r.model_rmse_px)),
+    ms_per_frame: mean(rows.map((r) => r.ms_per_frame)),
+    ms_tracker_per_frame: mean(rows.map((r) => r.ms_tracker_per_frame)),
+    ms_geometry_coding_per_frame: mean(rows.map((r) => r.ms_geometry_coding_per_frame)),
+    runtime: 'onnxruntime-node, 1 thread',
+    curve,
+    clips: rows,
+  };
+  console.log('\nquantiser  bits/frame  kbit/s@25  landmark RMS px');
+  for (const c of curve) console.log(`${String(c.quantizer).padStart(9)}  ${c.bits_per_frame.toFixed(1).padStart(10)}  ${c.kbps_at_25fps.toFixed(2).padStart(9)}  ${c.landmark_rmse_px.toFixed(3).padStart(14)}`);
+  console.log(`\nq${mainQuantizer}: ${main.bits_per_frame.toFixed(1)} bits/frame (${main.kbps_at_25fps.toFixed(2)} kbit/s at 25 fps), ${main.landmark_rmse_px.toFixed(3)} px RMS; encoder ${summary.ms_per_frame.toFixed(2)} ms/frame (tracker ${summary.ms_tracker_per_frame.toFixed(2)}, geometry+coding ${summary.ms_geometry_coding_per_frame.toFixed(3)})`);
+  if (values.out) {
+    await mkdir(path.dirname(path.resolve(values.out)), { recursive: true });
+    await writeFile(values.out, JSON.stringify(summary, null, 2));
+    console.log(`wrote ${values.out}`);
+  }
+}
+
+function mean(values: number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
+}
+
+main().catch((error: Error) => {
+  console.error(`bench:encoder failed: ${error.message}`);
+  process.exit(1);
+});

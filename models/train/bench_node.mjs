@@ -1,0 +1,36 @@
+// Decoder speed in onnxruntime-node: reference.onnx once, frame.onnx per frame.
+//   node models/train/bench_node.mjs [MODEL_DIR=models/kiloface-v1] [RUNS=60]
+// Prints JSON: median / min ms per frame for 1 and 2 intra-op threads (allow_spinning off, as on
+// a busy shared machine). Inputs are the stored fixture (synthetic face), so no Python is needed.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import os from 'node:os';
+import ort from 'onnxruntime-node';
+
+const dir = process.argv[2] ?? 'models/kiloface-v1';
+const runs = Number(process.argv[3] ?? 60);
+const fx = join(dir, 'fixture');
+const f32 = (name) => { const b = readFileSync(join(fx, name)); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
+const u8 = readFileSync(join(fx, 'ref_image_u8.bin'));
+const img = new Float32Array(3 * 256 * 256);
+for (let i = 0; i < 256 * 256; i++) for (let c = 0; c < 3; c++) img[c * 65536 + i] = u8[i * 3 + c] / 255;
+const refImage = new ort.Tensor('float32', img, [1, 3, 256, 256]);
+const lmR = new ort.Tensor('float32', f32('ref_landmarks.bin'), [1, 468, 2]);
+const lmT = new ort.Tensor('float32', f32('tgt_landmarks.bin'), [1, 468, 2]);
+const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+
+const result = { cpu: os.cpus()[0].model, cores: os.cpus().length, loadavg: os.loadavg(), runs, threads: {} };
+for (const threads of [1, 2]) {
+  const opts = { intraOpNumThreads: threads, interOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: '0' } } } };
+  const ref = await ort.InferenceSession.create(join(dir, 'reference.onnx'), opts);
+  const frame = await ort.InferenceSession.create(join(dir, 'frame.onnx'), opts);
+  let t = performance.now();
+  const r = await ref.run({ ref_image: refImage, ref_landmarks: lmR });
+  const refMs = performance.now() - t;
+  const feeds = { ref_image: refImage, ref_feat: r.ref_feat, ref_mouth_feat: r.ref_mouth_feat, ref_landmarks: lmR, tgt_landmarks: lmT };
+  for (let i = 0; i < 5; i++) await frame.run(feeds);
+  const ms = [];
+  for (let i = 0; i < runs; i++) { t = performance.now(); await frame.run(feeds); ms.push(performance.now() - t); }
+  result.threads[threads] = { reference_ms: +refMs.toFixed(2), frame_median_ms: +median(ms).toFixed(2), frame_min_ms: +Math.min(...ms).toFixed(2) };
+}
+console.log(JSON.stringify(result));

@@ -1,0 +1,427 @@
+"""kiloface decoder v1: rebuild a face from one reference picture + the target's landmarks.
+
+Three parts, all plain tensor ops so that training and the ONNX export share one implementation:
+
+1. Motion (no learned weights but two kernel widths): a dense BACKWARD flow on a 64x64 grid from
+   the sparse landmark displacements (reference - target), by normalised Gaussian kernel
+   regression in two levels: a wider kernel (sigma 8 px at 256) carries the face's move, a
+   narrower one (sigma 3 px) the residual at the landmarks (lips, eyes). The regulariser eps = 1
+   in the normaliser (sum w v / (sum w + eps)) lets the flow fall to zero away from the face, and
+   sixteen points pinned on the crop border keep the background still (crops are fixed per
+   clip). Both sigmas are learned (init 8 and 3: the best warp-only PSNR of a small grid search on
+   training clips). The flow is upsampled to 256 and the reference is sampled bilinearly:
+   "warp only".
+2. Refiner where the change is, at low cost:
+   (a) a small U-Net at 64x64 on [warped image, warped reference features, flow, landmark heatmaps]
+       that adds a low-resolution colour correction (shading, face border, disocclusion);
+   (b) a mouth patch: a square, rotated with the eye line, around the target mouth, cut at full
+       resolution (64x64 pixels of about 1.2 source pixels), refined by a small U-Net that also
+       sees features of the reference's own mouth patch and heatmaps of the target lips, and
+       added back under a soft window.
+   Both refiners end in a zero-initialised conv, so an untrained refiner IS warp-only.
+3. Split for speed: `ReferenceEncoder` (reference.onnx) runs once per reference picture;
+   `FrameDecoder` (frame.onnx) runs per frame.
+
+Coordinates: landmarks are (x, y) in 256-crop pixels, pixel j covering [j, j+1) (MediaPipe's
+convention), which matches grid_sample with align_corners=False: u = x / 256 * 2 - 1.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+SIZE = 256     # image side
+GRID = 64      # flow / refiner resolution
+PATCH = 64     # mouth patch side (pixels of the patch tensor)
+NUM_LANDMARKS = 468
+
+# MediaPipe face-mesh index groups (face_mesh_connections); "R" = the subject's right = image left.
+LIPS_OUTER = [61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185]
+LIPS_INNER = [78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191]
+EYE_R = [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246]
+EYE_L = [263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466]
+BROWS = [46, 53, 52, 65, 55, 70, 63, 105, 66, 107, 276, 283, 282, 295, 285, 300, 293, 334, 296, 336]
+FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377,
+             152, 148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
+EYE_CORNER_R, EYE_CORNER_L = 33, 263   # outer eye corners: the face's scale and roll
+
+
+def border_points(n_per_side: int = 4) -> torch.Tensor:
+    """16 points on the crop's edge (corners once): zero displacement keeps the background put."""
+    pts = []
+    step = SIZE / n_per_side
+    for k in range(n_per_side):
+        t = k * step
+        pts += [(t, 0.0), (SIZE, t), (SIZE - t, SIZE), (0.0, SIZE - t)]
+    return torch.tensor(pts, dtype=torch.float32)
+
+
+def mirror_index() -> list[int]:
+    """MediaPipe's left/right symmetric landmark map, from the canonical face (x -> -x is exact)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, '..', 'mediapipe', 'canonical_face.json')) as f:
+        v = torch.tensor(json.load(f)['vertices'])
+    m = v.clone()
+    m[:, 0] = -m[:, 0]
+    return torch.cdist(v, m).argmin(1).tolist()
+
+
+def grid_points(n: int, device=None) -> torch.Tensor:
+    """Centres of an n x n grid over the 256 crop, [n*n, 2] as (x, y), row-major."""
+    c = (torch.arange(n, dtype=torch.float32, device=device) + 0.5) * (SIZE / n)
+    yy, xx = torch.meshgrid(c, c, indexing='ij')
+    return torch.stack([xx.reshape(-1), yy.reshape(-1)], -1)
+
+
+def kernel_regress(query, pts, vals, sigma, eps: float):
+    """sum_i w_i(x) v_i / (sum_i w_i(x) + eps), w_i(x) = exp(-|x - p_i|^2 / (2 sigma^2)).
+
+    query [B,Q,2], pts [B,N,2], vals [B,N,C]. Distances by |q|^2 + |p|^2 - 2 q.p (one MatMul)."""
+    d2 = (query * query).sum(-1, keepdim=True) + (pts * pts).sum(-1).unsqueeze(1) \
+        - 2.0 * torch.matmul(query, pts.transpose(1, 2))
+    w = torch.exp(-d2.clamp(min=0.0) / (2.0 * sigma * sigma))
+    return torch.matmul(w, vals) / (w.sum(-1, keepdim=True) + eps)
+
+
+def kernel_regress_grid(n, pts, vals, sigma, eps: float):
+    """kernel_regress on the centres of an n x n grid over the crop, made separable:
+    w_i(x, y) = gy_i(y) gx_i(x), so numerator and denominator are MatMuls over the points.
+    pts [B,N,2], vals [B,N,C] -> [B,C,n,n]."""
+    c = (torch.arange(n, dtype=pts.dtype, device=pts.device) + 0.5) * (SIZE / n)
+    s2 = 2.0 * sigma * sigma
+    gx = torch.exp(-(c.view(1, 1, n) - pts[:, :, 0:1]) ** 2 / s2)      # [B,N,n]
+    gy = torch.exp(-(c.view(1, 1, n) - pts[:, :, 1:2]) ** 2 / s2)      # [B,N,n]
+    b, npts, ch = vals.shape
+    # [B,C+1,N,n]: gy weighted by each value channel, plus gy alone for the denominator
+    gyv = torch.cat([vals.transpose(1, 2).unsqueeze(-1), torch.ones_like(vals[:, :, :1]).transpose(1, 2).unsqueeze(-1)], 1) \
+        * gy.unsqueeze(1)
+    out = torch.matmul(gyv.transpose(2, 3), gx.unsqueeze(1))             # [B,C+1,n(y),n(x)]
+    return out[:, :ch] / (out[:, ch:] + eps)
+
+
+def to_norm(p):
+    """256-pixel coordinates -> grid_sample's [-1, 1] (align_corners=False)."""
+    return p * (2.0 / SIZE) - 1.0
+
+
+class LandmarkFlow(nn.Module):
+    """Dense backward flow (target -> reference) from landmarks by two-level kernel regression."""
+
+    def __init__(self, sigma_coarse=8.0, sigma_fine=3.0, eps=1.0, learn_sigma=True):
+        super().__init__()
+        self.log_sc = nn.Parameter(torch.tensor(math.log(sigma_coarse)), requires_grad=learn_sigma)
+        self.log_sf = nn.Parameter(torch.tensor(math.log(sigma_fine)), requires_grad=learn_sigma)
+        self.eps = eps
+        self.register_buffer('border', border_points(), persistent=False)
+
+    def sigmas(self):
+        return torch.exp(self.log_sc), torch.exp(self.log_sf)
+
+    def forward(self, lm_ref, lm_tgt):
+        """lm_* [B,468,2] -> flow [B,2,64,64] in 256-pixels: source = x + flow(x)."""
+        b = lm_tgt.shape[0]
+        border = self.border.unsqueeze(0).expand(b, -1, -1)
+        pts = torch.cat([lm_tgt, border], 1)
+        disp = torch.cat([lm_ref - lm_tgt, torch.zeros_like(border)], 1)
+        sc, sf = self.sigmas()
+        coarse_at_pts = kernel_regress(pts, pts, disp, sc, self.eps)
+        resid = disp - coarse_at_pts
+        return kernel_regress_grid(GRID, pts, disp, sc, self.eps) \
+            + kernel_regress_grid(GRID, pts, resid, sf, self.eps)
+
+
+# grid_sample is slow in onnxruntime's CPU kernel (about 2x a Gather-based bilinear); export.py
+# sets this to True so the ONNX graphs use `_bilinear_gather`, which computes the same values.
+USE_GATHER_SAMPLER = False
+
+
+def _bilinear_gather(img, x, y):
+    """Bilinear sampling with border padding by GatherElements; x, y [B,h,w] in img's pixel units."""
+    b, c, h, w = img.shape
+    x = (x - 0.5).clamp(0.0, w - 1.0)
+    y = (y - 0.5).clamp(0.0, h - 1.0)
+    x0, y0 = x.floor(), y.floor()
+    wx, wy = (x - x0).unsqueeze(1), (y - y0).unsqueeze(1)
+    x0i, y0i = x0.long(), y0.long()
+    x1i, y1i = (x0i + 1).clamp(max=w - 1), (y0i + 1).clamp(max=h - 1)
+    flat = img.reshape(b, c, h * w)
+
+    def g(yi, xi):
+        idx = (yi * w + xi).reshape(b, 1, -1).expand(b, c, -1)
+        return torch.gather(flat, 2, idx).reshape(b, c, x.shape[1], x.shape[2])
+    return (g(y0i, x0i) * (1 - wx) + g(y0i, x1i) * wx) * (1 - wy) + (g(y1i, x0i) * (1 - wx) + g(y1i, x1i) * wx) * wy
+
+
+def sample(img, x, y):
+    """Bilinear sample of img [B,C,H,W] at x, y [B,h,w] given in img's own pixel units (pixel j
+    covers [j, j+1)), border padding: grid_sample(align_corners=False) or its Gather twin."""
+    if USE_GATHER_SAMPLER:
+        return _bilinear_gather(img, x, y)
+    h, w = img.shape[2], img.shape[3]
+    return F.grid_sample(img, torch.stack([x * (2.0 / w) - 1.0, y * (2.0 / h) - 1.0], -1), mode='bilinear',
+                         padding_mode='border', align_corners=False)
+
+
+def warp(image, flow64):
+    """Backward-warp a [B,C,H,W] image by a 64x64 flow in 256-pixels (bilinear, border)."""
+    b, _, h, w = image.shape
+    flow = F.interpolate(flow64, size=(h, w), mode='bilinear', align_corners=False) if h != GRID else flow64
+    ys = (torch.arange(h, dtype=image.dtype, device=image.device) + 0.5) * (SIZE / h)
+    xs = (torch.arange(w, dtype=image.dtype, device=image.device) + 0.5) * (SIZE / w)
+    x = (xs.view(1, 1, w) + flow[:, 0]) * (w / SIZE)
+    y = (ys.view(1, h, 1) + flow[:, 1]) * (h / SIZE)
+    return sample(image, x, y)
+
+
+# ---- patches (mouth; eyes share the code) -------------------------------------------------------
+
+def patch_frame(lm, centre_idx, scale):
+    """A square patch frame from landmarks: centre [B,2], unit axes ux, uy [B,2], side [B,1] px.
+
+    The axes follow the eye line (head roll); the side is `scale` x the outer-eye-corner distance."""
+    centre = lm[:, centre_idx].mean(1)
+    eye_vec = lm[:, EYE_CORNER_L] - lm[:, EYE_CORNER_R]
+    iod = torch.sqrt((eye_vec * eye_vec).sum(-1, keepdim=True) + 1e-6)
+    ux = eye_vec / iod
+    uy = torch.stack([-ux[:, 1], ux[:, 0]], -1)
+    return centre, ux, uy, iod * scale
+
+
+def cut_patch(image, centre, ux, uy, side, n=PATCH):
+    """Cut the n x n patch from a 256 image (sampling positions by arithmetic, no affine_grid)."""
+    t = (torch.arange(n, dtype=centre.dtype, device=centre.device) + 0.5) / n - 0.5   # [n]
+    a = t.view(1, 1, n, 1)      # along ux (columns)
+    c = t.view(1, n, 1, 1)      # along uy (rows)
+    s = side.view(-1, 1, 1, 1)
+    p = centre.view(-1, 1, 1, 2) + s * a * ux.view(-1, 1, 1, 2) + s * c * uy.view(-1, 1, 1, 2)
+    return sample(image, p[..., 0], p[..., 1])
+
+
+def image_to_patch_coords(centre, ux, uy, side, h=SIZE, w=SIZE):
+    """For every image pixel, its patch coordinates (a, b) in [-0.5, 0.5] inside the patch: [B,h,w]."""
+    ys = (torch.arange(h, dtype=centre.dtype, device=centre.device) + 0.5) * (SIZE / h)
+    xs = (torch.arange(w, dtype=centre.dtype, device=centre.device) + 0.5) * (SIZE / w)
+    dx = xs.view(1, 1, w) - centre[:, 0].view(-1, 1, 1)
+    dy = ys.view(1, h, 1) - centre[:, 1].view(-1, 1, 1)
+    s = side.view(-1, 1, 1)
+    a = (dx * ux[:, 0].view(-1, 1, 1) + dy * ux[:, 1].view(-1, 1, 1)) / s
+    b = (dx * uy[:, 0].view(-1, 1, 1) + dy * uy[:, 1].view(-1, 1, 1)) / s
+    return a, b
+
+
+def soft_window(a, b, edge=0.15):
+    """1 in the patch's middle, falling linearly to 0 over `edge` (fraction of the side) at its rim."""
+    wa = ((0.5 - a.abs()) / edge).clamp(0.0, 1.0)
+    wb = ((0.5 - b.abs()) / edge).clamp(0.0, 1.0)
+    return wa * wb
+
+
+def heatmap(points, n, sigma_px):
+    """Sum of Gaussians at points given in [0,1]^2 of an n x n map: [B,1,n,n] (clipped at 1).
+
+    Separable: exp(-(dx^2+dy^2)/s2) = gy * gx, summed over points by one MatMul."""
+    c = (torch.arange(n, dtype=points.dtype, device=points.device) + 0.5) / n
+    s2 = 2.0 * (sigma_px / n) ** 2
+    gx = torch.exp(-(c.view(1, 1, n) - points[:, :, 0:1]) ** 2 / s2)     # [B,K,n]
+    gy = torch.exp(-(c.view(1, 1, n) - points[:, :, 1:2]) ** 2 / s2)     # [B,K,n]
+    g = torch.matmul(gy.transpose(1, 2), gx)                             # [B,n(y),n(x)]
+    return g.unsqueeze(1).clamp(max=1.0)
+
+
+def to_patch_unit(points, centre, ux, uy, side):
+    """Landmarks [B,K,2] in image pixels -> patch coordinates in [0,1]^2."""
+    d = points - centre.unsqueeze(1)
+    a = (d * ux.unsqueeze(1)).sum(-1) / side + 0.5
+    b = (d * uy.unsqueeze(1)).sum(-1) / side + 0.5
+    return torch.stack([a, b], -1)
+
+
+# ---- networks --------------------------------------------------------------------------------
+
+def conv(cin, cout, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.LeakyReLU(0.2, inplace=True))
+
+
+class UNet3(nn.Module):
+    """Three-level U-Net (n, n/2, n/4); the last conv starts at zero (output 0 before training)."""
+
+    def __init__(self, cin, cout, ch=(24, 48, 64)):
+        super().__init__()
+        c1, c2, c3 = ch
+        self.e1 = nn.Sequential(conv(cin, c1), conv(c1, c1))
+        self.e2 = nn.Sequential(conv(c1, c2, 2), conv(c2, c2))
+        self.e3 = nn.Sequential(conv(c2, c3, 2), conv(c3, c3), conv(c3, c3))
+        self.d2 = nn.Sequential(conv(c3 + c2, c2), conv(c2, c2))
+        self.d1 = nn.Sequential(conv(c2 + c1, c1))
+        self.out = nn.Conv2d(c1, cout, 3, 1, 1)
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+
+    def forward(self, x):
+        x1 = self.e1(x)
+        x2 = self.e2(x1)
+        x3 = self.e3(x2)
+        y = self.d2(torch.cat([F.interpolate(x3, scale_factor=2.0, mode='nearest'), x2], 1))
+        y = self.d1(torch.cat([F.interpolate(y, scale_factor=2.0, mode='nearest'), x1], 1))
+        return self.out(y)
+
+
+class ReferenceEncoder(nn.Module):
+    """Runs once per reference picture (reference.onnx): features of the whole face at 64x64 and
+    of its mouth patch, both in the REFERENCE's coordinates (the frame decoder warps them)."""
+
+    def __init__(self, feat=16, mouth_feat=16, mouth_scale=1.1):
+        super().__init__()
+        self.mouth_scale = mouth_scale
+        self.face = nn.Sequential(conv(3, 16, 2), conv(16, 24, 2), conv(24, feat))        # 256 -> 64
+        self.mouth = nn.Sequential(conv(3, 16), conv(16, mouth_feat))                      # 64 patch
+
+    def forward(self, ref_image, ref_landmarks):
+        feat = self.face(ref_image)
+        c, ux, uy, side = patch_frame(ref_landmarks, LIPS_OUTER, self.mouth_scale)
+        patch = cut_patch(ref_image, c, ux, uy, side)
+        return feat, self.mouth(patch)
+
+
+class FrameDecoder(nn.Module):
+    """Runs per frame (frame.onnx): warp + low-res refiner + mouth patch refiner."""
+
+    def __init__(self, feat=16, mouth_feat=16, mouth_scale=1.1, frame_ch=(16, 32, 48),
+                 mouth_ch=(16, 24, 32), sigma_coarse=8.0, sigma_fine=3.0, flow_eps=1.0):
+        super().__init__()
+        self.mouth_scale = mouth_scale
+        self.flow = LandmarkFlow(sigma_coarse, sigma_fine, flow_eps)
+        self.frame_net = UNet3(3 + feat + 2 + 2, 3, frame_ch)
+        self.mouth_net = UNet3(3 + mouth_feat + 2, 3, mouth_ch)
+        self.register_buffer('eyes_lips', torch.tensor(EYE_R + EYE_L + LIPS_OUTER + LIPS_INNER),
+                             persistent=False)
+        self.register_buffer('contour', torch.tensor(FACE_OVAL + BROWS), persistent=False)
+        self.register_buffer('lips_outer', torch.tensor(LIPS_OUTER), persistent=False)
+        self.register_buffer('lips_inner', torch.tensor(LIPS_INNER), persistent=False)
+
+    def forward(self, ref_image, ref_feat, ref_mouth_feat, ref_landmarks, tgt_landmarks):
+        """Returns (image, warped), both [B,3,256,256] in [0,1]-ish (image clamped)."""
+        flow = self.flow(ref_landmarks, tgt_landmarks)                       # [B,2,64,64]
+        warped = warp(ref_image, flow)                                       # [B,3,256,256]
+        # (a) low-resolution refiner on the whole frame
+        small = F.avg_pool2d(warped, SIZE // GRID)
+        feat = warp(ref_feat, flow)
+        lm_unit = tgt_landmarks / SIZE
+        h1 = heatmap(lm_unit[:, self.eyes_lips], GRID, 0.7)
+        h2 = heatmap(lm_unit[:, self.contour], GRID, 0.7)
+        delta = self.frame_net(torch.cat([small, feat, flow * (1.0 / 32.0), h1, h2], 1))
+        image = warped + F.interpolate(delta, size=(SIZE, SIZE), mode='bilinear', align_corners=False)
+        # (b) mouth patch at full resolution
+        c, ux, uy, side = patch_frame(tgt_landmarks, LIPS_OUTER, self.mouth_scale)
+        patch = cut_patch(image, c, ux, uy, side)
+        lips_o = to_patch_unit(tgt_landmarks[:, self.lips_outer], c, ux, uy, side)
+        lips_i = to_patch_unit(tgt_landmarks[:, self.lips_inner], c, ux, uy, side)
+        hm = torch.cat([heatmap(lips_o, PATCH, 1.2), heatmap(lips_i, PATCH, 1.2)], 1)
+        pdelta = self.mouth_net(torch.cat([patch, ref_mouth_feat, hm], 1))
+        a, b = image_to_patch_coords(c, ux, uy, side)
+        back = sample(pdelta, (a + 0.5) * PATCH, (b + 0.5) * PATCH)   # window is 0 where border padding acts
+        image = image + soft_window(a, b).unsqueeze(1) * back
+        return image.clamp(0.0, 1.0), warped
+
+
+class Decoder(nn.Module):
+    """Reference encoder + frame decoder, for training and evaluation in PyTorch."""
+
+    def __init__(self, **cfg):
+        super().__init__()
+        enc_keys = {'feat', 'mouth_feat', 'mouth_scale'}
+        self.reference = ReferenceEncoder(**{k: v for k, v in cfg.items() if k in enc_keys})
+        self.frame = FrameDecoder(**cfg)
+
+    def forward(self, ref_image, ref_landmarks, tgt_landmarks):
+        feat, mfeat = self.reference(ref_image, ref_landmarks)
+        return self.frame(ref_image, feat, mfeat, ref_landmarks, tgt_landmarks)
+
+
+def region_weights(lm, w_mouth=4.0, w_eyes=2.0, mouth_scale=1.1):
+    """Per-pixel loss weight [B,1,256,256]: 1 + extra on the mouth patch and both eyes."""
+    c, ux, uy, side = patch_frame(lm, LIPS_OUTER, mouth_scale)
+    a, b = image_to_patch_coords(c, ux, uy, side)
+    w = 1.0 + w_mouth * soft_window(a, b)
+    for eye in (EYE_R, EYE_L):
+        c, ux, uy, side = patch_frame(lm, eye, 0.45)
+        a, b = image_to_patch_coords(c, ux, uy, side)
+        w = w + w_eyes * soft_window(a, b)
+    return w.unsqueeze(1)
+
+
+# ---- metrics and losses (no pretrained networks) ---------------------------------------------
+
+def _gauss_window(size=11, sigma=1.5, device=None):
+    x = torch.arange(size, dtype=torch.float32, device=device) - (size - 1) / 2
+    g = torch.exp(-x * x / (2 * sigma * sigma))
+    return g / g.sum()
+
+
+def _ssim_cs(x, y, win):
+    """Per-image SSIM and contrast-structure terms (Wang et al.; valid Gaussian filtering)."""
+    c = x.shape[1]
+    k = win.shape[0]
+    wx = win.view(1, 1, 1, k).expand(c, 1, 1, k)
+    wy = win.view(1, 1, k, 1).expand(c, 1, k, 1)
+
+    def blur(t):
+        return F.conv2d(F.conv2d(t, wx, groups=c), wy, groups=c)
+
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    mx, my = blur(x), blur(y)
+    sxx = blur(x * x) - mx * mx
+    syy = blur(y * y) - my * my
+    sxy = blur(x * y) - mx * my
+    cs = (2 * sxy + c2) / (sxx + syy + c2)
+    ssim = ((2 * mx * my + c1) / (mx * mx + my * my + c1)) * cs
+    return ssim.mean((1, 2, 3)), cs.mean((1, 2, 3))
+
+
+def ssim(x, y):
+    return _ssim_cs(x, y, _gauss_window(device=x.device))[0]
+
+
+MS_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
+
+
+def ms_ssim(x, y):
+    """MS-SSIM (5 scales, Wang 2003 weights) per image; x, y in [0,1], side >= 161."""
+    win = _gauss_window(device=x.device)
+    vals = []
+    for i, _ in enumerate(MS_WEIGHTS):
+        s, cs = _ssim_cs(x, y, win)
+        if i < len(MS_WEIGHTS) - 1:
+            vals.append(cs.clamp(min=1e-6))
+            x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
+        else:
+            vals.append(s.clamp(min=1e-6))
+    out = torch.ones_like(vals[0])
+    for v, w in zip(vals, MS_WEIGHTS):
+        out = out * v ** w
+    return out
+
+
+def psnr(x, y):
+    mse = ((x - y) ** 2).mean((1, 2, 3)).clamp(min=1e-10)
+    return 10.0 * torch.log10(1.0 / mse)
+
+
+def decoder_loss(pred, target, weight, w_msssim=0.5, pyramid=(2, 4)):
+    """Region-weighted L1 + pyramid L1 + (1 - MS-SSIM). Returns (total, parts dict)."""
+    l1 = ((pred - target).abs() * weight).mean() / weight.mean()
+    pyr = pred.new_zeros(())
+    for f in pyramid:
+        pyr = pyr + (F.avg_pool2d(pred, f) - F.avg_pool2d(target, f)).abs().mean()
+    ms = (1.0 - ms_ssim(pred, target)).mean()
+    total = l1 + pyr / max(len(pyramid), 1) + w_msssim * ms
+    return total, {'l1w': l1.item(), 'pyr': pyr.item(), 'msssim_loss': ms.item()}
+
+
+def count_params(m):
+    return sum(p.numel() for p in m.parameters())

@@ -1,0 +1,124 @@
+"""Evaluate the decoder on validation clips: reference frozen / warp only / warp + refiner.
+
+    python models/train/evaluate.py --ckpt ~/.cache/kiloface/checkpoints/v1/best.pt [--out eval.json]
+    python models/train/evaluate.py --onnx models/kiloface-v1 [--threads 2]     # the shipped ONNX files
+
+For each validation clip (split.json's `val`, i.e. people never seen in training): the first frame
+with a face is the reference (as in a call), and every `--every`-th later frame (at most
+`--max-frames`) is rebuilt from its landmarks. Metrics on [0,1] RGB at 256x256: L1, PSNR, SSIM,
+MS-SSIM (decoder.py's implementations, Gaussian window 11, sigma 1.5). JSON shape:
+{"mean": {"frozen": {...}, "warp": {...}, "refiner": {...}}, "ms_per_frame": ..., "clips": [...]}.
+Means are over all evaluated frames (each frame counts once).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from decoder import ms_ssim, psnr, ssim  # noqa: E402
+from train import CACHE, load_split, read_clip  # noqa: E402
+
+DECODERS = ('frozen', 'warp', 'refiner')
+METRICS = ('l1', 'psnr', 'ssim', 'msssim')
+
+
+class TorchDecoder:
+    def __init__(self, ckpt, threads):
+        from export import load_model
+        torch.set_num_threads(threads)
+        self.model, _ = load_model(ckpt)
+
+    def set_reference(self, ref, lm):
+        self.ref, self.lm = ref, lm
+        with torch.no_grad():
+            self.feat = self.model.reference(ref, lm)
+
+    def frame(self, lt):
+        with torch.no_grad():
+            return self.model.frame(self.ref, *self.feat, self.lm, lt)
+
+
+class OnnxDecoder:
+    def __init__(self, folder, threads):
+        import onnxruntime as ort
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        self.sr = ort.InferenceSession(os.path.join(folder, 'reference.onnx'), so, providers=['CPUExecutionProvider'])
+        self.sf = ort.InferenceSession(os.path.join(folder, 'frame.onnx'), so, providers=['CPUExecutionProvider'])
+
+    def set_reference(self, ref, lm):
+        self.ref, self.lm = ref.numpy(), lm.numpy()
+        self.feat = self.sr.run(None, {'ref_image': self.ref, 'ref_landmarks': self.lm})
+
+    def frame(self, lt):
+        image, warped = self.sf.run(None, {'ref_image': self.ref, 'ref_feat': self.feat[0], 'ref_mouth_feat': self.feat[1],
+                                           'ref_landmarks': self.lm, 'tgt_landmarks': lt.numpy()})
+        return torch.from_numpy(image), torch.from_numpy(warped)
+
+
+def metrics(pred, target):
+    return {'l1': (pred - target).abs().mean().item(), 'psnr': psnr(pred, target).item(),
+            'ssim': ssim(pred, target).item(), 'msssim': ms_ssim(pred, target).item()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--ckpt', default=None)
+    ap.add_argument('--onnx', default=None, help='folder with reference.onnx and frame.onnx')
+    ap.add_argument('--data_dir', default=os.path.join(CACHE, 'train-data', 'v1'))
+    ap.add_argument('--part', default='val', choices=['val', 'train'])
+    ap.add_argument('--every', type=int, default=5, help='evaluate every n-th frame')
+    ap.add_argument('--max-frames', type=int, default=40, help='frames per clip (after --every)')
+    ap.add_argument('--max-clips', type=int, default=1000)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--out', default=None)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    dec = OnnxDecoder(a.onnx, a.threads) if a.onnx else TorchDecoder(a.ckpt, a.threads)
+    _, train_ids, val_ids = load_split(a.data_dir)
+    ids = (val_ids if a.part == 'val' else train_ids)[:a.max_clips]
+    clips, all_rows, frame_ms = [], [], []
+    for cid in ids:
+        c = read_clip(a.data_dir, cid, 1)
+        if c is None or len(c[0]) < 2:
+            continue
+        frames, lm = c
+        ref = torch.from_numpy(frames[0]).permute(2, 0, 1).float().div(255)[None]
+        lr = torch.from_numpy(lm[0])[None]
+        dec.set_reference(ref, lr)
+        rows = []
+        for k in list(range(a.every, len(frames), a.every))[:a.max_frames]:
+            tgt = torch.from_numpy(frames[k]).permute(2, 0, 1).float().div(255)[None]
+            t0 = time.perf_counter()
+            image, warped = dec.frame(torch.from_numpy(lm[k])[None])
+            frame_ms.append((time.perf_counter() - t0) * 1000)
+            rows.append({'frozen': metrics(ref, tgt), 'warp': metrics(warped.clamp(0, 1), tgt),
+                         'refiner': metrics(image.clamp(0, 1), tgt)})
+        all_rows += rows
+        clip = {'id': cid, 'frames': len(rows),
+                **{d: {m: float(np.mean([r[d][m] for r in rows])) for m in METRICS} for d in DECODERS}}
+        clips.append(clip)
+        print(json.dumps({'clip': cid, 'frames': len(rows), **{d: round(clip[d]['psnr'], 2) for d in DECODERS}}), flush=True)
+    mean = {d: {m: float(np.mean([r[d][m] for r in all_rows])) for m in METRICS} for d in DECODERS}
+    out = {'mean': mean, 'ms_per_frame': float(np.median(frame_ms)), 'ms_per_frame_note':
+           f"median decoder time per frame ({'onnxruntime python' if a.onnx else 'pytorch'}, {a.threads} threads, "
+           'this machine, shared with other work)',
+           'frames': len(all_rows), 'clips_evaluated': len(clips), 'part': a.part, 'every': a.every,
+           'max_frames': a.max_frames, 'decoder': a.onnx or a.ckpt, 'clips': clips}
+    print(json.dumps({'mean': mean, 'frames': len(all_rows), 'clips': len(clips), 'ms_per_frame': out['ms_per_frame']}, indent=1))
+    if a.out:
+        with open(a.out, 'w') as f:
+            json.dump(out, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,210 @@
+"""Export a trained decoder to ONNX (reference.onnx + frame.onnx), a test fixture and model.json.
+
+    python models/train/export.py --ckpt ~/.cache/kiloface/checkpoints/v1/best.pt --out models/kiloface-v1
+           [--metrics eval.json] [--data_dir DIR]   # metrics go into model.json; split from DIR
+
+Fixture (models/kiloface-v1/fixture/, for the Node test; no clip frames: the inputs are a
+synthetic face rendered by synthetic.py): fixture.json says each file's dtype/shape and the
+PyTorch statistics; *.bin are raw little-endian arrays.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from decoder import (BROWS, EYE_L, EYE_R, FACE_OVAL, GRID, LIPS_INNER, LIPS_OUTER, PATCH, SIZE,  # noqa: E402
+                     Decoder, border_points, count_params)
+
+OPSET = 17
+REF_INPUTS = ['ref_image', 'ref_landmarks']
+REF_OUTPUTS = ['ref_feat', 'ref_mouth_feat']
+FRAME_INPUTS = ['ref_image', 'ref_feat', 'ref_mouth_feat', 'ref_landmarks', 'tgt_landmarks']
+FRAME_OUTPUTS = ['image', 'warped']
+
+
+def load_model(ckpt):
+    if ckpt is None:
+        torch.manual_seed(0)
+        return Decoder().eval(), {}
+    d = torch.load(ckpt, map_location='cpu')
+    m = Decoder(**d.get('model_config', {}))
+    m.load_state_dict(d['model'])
+    return m.eval(), d
+
+
+def fixture_inputs(seed=3):
+    """A synthetic reference and target (canonical mesh rendered by synthetic.py): no real frames."""
+    from synthetic import load_canonical, render_clip
+    verts, tris = load_canonical()
+    images, lm = render_clip(np.random.default_rng(seed), verts, tris, 12)
+    ref = images[0]
+    return ref, lm[0, :, :2].astype(np.float32), lm[9, :, :2].astype(np.float32)
+
+
+def export_onnx(model, out_dir, ref_u8, lm_r, lm_t):
+    """Write reference.onnx and frame.onnx; return the PyTorch tensors on the given inputs.
+
+    The graphs use the Gather-based bilinear sampler (faster in onnxruntime than GridSample); the
+    returned reference tensors come from grid_sample, as in training, so the fixture checks both."""
+    r = torch.from_numpy(ref_u8).permute(2, 0, 1).float().div(255.0)[None]
+    lr = torch.from_numpy(lm_r)[None]
+    lt = torch.from_numpy(lm_t)[None]
+    with torch.no_grad():
+        feat, mfeat = model.reference(r, lr)
+        image, warped = model.frame(r, feat, mfeat, lr, lt)
+    ref_path = os.path.join(out_dir, 'reference.onnx')
+    frame_path = os.path.join(out_dir, 'frame.onnx')
+    import decoder
+    decoder.USE_GATHER_SAMPLER = True
+    try:
+        _export_both(model, r, lr, lt, feat, mfeat, ref_path, frame_path)
+    finally:
+        decoder.USE_GATHER_SAMPLER = False
+    tensors = {'ref_image': r, 'ref_landmarks': lr, 'tgt_landmarks': lt, 'ref_feat': feat,
+               'ref_mouth_feat': mfeat, 'image': image, 'warped': warped}
+    return ref_path, frame_path, tensors
+
+
+def _export_both(model, r, lr, lt, feat, mfeat, ref_path, frame_path):
+    torch.onnx.export(model.reference, (r, lr), ref_path, input_names=REF_INPUTS, output_names=REF_OUTPUTS,
+                      opset_version=OPSET, dynamo=False)
+    torch.onnx.export(model.frame, (r, feat, mfeat, lr, lt), frame_path, input_names=FRAME_INPUTS,
+                      output_names=FRAME_OUTPUTS, opset_version=OPSET, dynamo=False)
+
+
+def run_onnx(ref_path, frame_path, t, threads=1):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    sr = ort.InferenceSession(ref_path, so, providers=['CPUExecutionProvider'])
+    sf = ort.InferenceSession(frame_path, so, providers=['CPUExecutionProvider'])
+    feat, mfeat = sr.run(None, {'ref_image': t['ref_image'].numpy(), 'ref_landmarks': t['ref_landmarks'].numpy()})
+    feed = {'ref_image': t['ref_image'].numpy(), 'ref_feat': feat, 'ref_mouth_feat': mfeat,
+            'ref_landmarks': t['ref_landmarks'].numpy(), 'tgt_landmarks': t['tgt_landmarks'].numpy()}
+    image, warped = sf.run(None, feed)
+    return {'ref_feat': feat, 'ref_mouth_feat': mfeat, 'image': image, 'warped': warped}, (sf, feed)
+
+
+def write_fixture(out_dir, ref_u8, t, onnx_out):
+    """Inputs in full; outputs as float16 (image in full, the rest subsampled) + stats, < 1 MB."""
+    fx = os.path.join(out_dir, 'fixture')
+    os.makedirs(fx, exist_ok=True)
+    files = {}
+
+    def put(name, arr, note):
+        arr = np.ascontiguousarray(arr)
+        arr.tofile(os.path.join(fx, name + '.bin'))
+        files[name] = {'file': name + '.bin', 'dtype': str(arr.dtype), 'shape': list(arr.shape), 'note': note}
+
+    put('ref_image_u8', ref_u8, 'HWC RGB uint8; the model input is NCHW float32 = u8 / 255')
+    put('ref_landmarks', t['ref_landmarks'].numpy(), 'float32 [1,468,2] 256-crop pixels')
+    put('tgt_landmarks', t['tgt_landmarks'].numpy(), 'float32 [1,468,2] 256-crop pixels')
+    put('image', t['image'].numpy().astype(np.float16), 'frame.onnx output image, full, float16')
+    put('warped_s4', t['warped'].numpy()[:, :, ::4, ::4].astype(np.float16), 'frame.onnx warped[:, :, ::4, ::4], float16')
+    put('ref_feat_s2', t['ref_feat'].numpy()[:, :, ::2, ::2].astype(np.float16), 'reference.onnx ref_feat[:, :, ::2, ::2], float16')
+    put('ref_mouth_feat_s2', t['ref_mouth_feat'].numpy()[:, :, ::2, ::2].astype(np.float16),
+        'reference.onnx ref_mouth_feat[:, :, ::2, ::2], float16')
+    stats = {}
+    for k in ('ref_feat', 'ref_mouth_feat', 'image', 'warped'):
+        a = t[k].numpy().astype(np.float64)
+        stats[k] = {'shape': list(a.shape), 'mean': float(a.mean()), 'mean_abs': float(np.abs(a).mean()),
+                    'min': float(a.min()), 'max': float(a.max())}
+    diffs = {k: float(np.abs(onnx_out[k] - t[k].numpy()).max()) for k in onnx_out}
+    meta = {'what': 'kiloface-v1 decoder fixture: synthetic reference (canonical face rendered by '
+                    'models/train/synthetic.py fixture_inputs seed 3), PyTorch outputs',
+            'files': files, 'pytorch_stats': stats,
+            'tolerance': {'image': 2e-3, 'warped': 2e-3, 'ref_feat': 2e-3, 'ref_mouth_feat': 2e-3,
+                          'note': 'max abs vs the stored float16 values (float16 rounding is <= 5e-4 '
+                                  'for values in [0,1]); feature maps compare at their stored stride'},
+            'onnxruntime_python_max_abs_diff_vs_pytorch': diffs}
+    with open(os.path.join(fx, 'fixture.json'), 'w') as f:
+        json.dump(meta, f, indent=1)
+    return diffs
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--ckpt', default=None, help='checkpoint .pt (omit: untrained weights, for tests)')
+    ap.add_argument('--out', default=os.path.join(HERE, '..', 'kiloface-v1'))
+    ap.add_argument('--metrics', default=None, help='evaluate.py JSON to record in model.json')
+    ap.add_argument('--data_dir', default=None, help='training data dir (split.json is recorded)')
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    torch.set_num_threads(2)
+    model, ck = load_model(a.ckpt)
+    ref_u8, lm_r, lm_t = fixture_inputs()
+    ref_path, frame_path, t = export_onnx(model, a.out, ref_u8, lm_r, lm_t)
+    onnx_out, _ = run_onnx(ref_path, frame_path, t)
+    diffs = write_fixture(a.out, ref_u8, t, onnx_out)
+    sc, sf = (float(s.detach()) for s in model.frame.flow.sigmas())
+    split = None
+    if a.data_dir and os.path.exists(os.path.join(a.data_dir, 'split.json')):
+        with open(os.path.join(a.data_dir, 'split.json')) as f:
+            s = json.load(f)
+        split = {k: {'people': s[k]['people'], 'clips': s[k]['clips']} for k in ('train', 'val')}
+        split.update({k: s[k] for k in ('seed', 'val_fraction', 'version') if k in s})
+    state = ck.get('state', {})
+    manifest = {
+        'name': 'kiloface-v1', 'format': 'onnx', 'opset': OPSET,
+        'files': {'reference': {'file': 'reference.onnx', 'bytes': os.path.getsize(ref_path), 'sha256': sha256(ref_path),
+                                'runs': 'once per reference picture', 'params': count_params(model.reference)},
+                  'frame': {'file': 'frame.onnx', 'bytes': os.path.getsize(frame_path), 'sha256': sha256(frame_path),
+                            'runs': 'per frame', 'params': count_params(model.frame)}},
+        'image': {'size': [SIZE, SIZE], 'layout': 'NCHW', 'channels': 'RGB', 'dtype': 'float32',
+                  'normalisation': 'u8 / 255 (range [0,1]); outputs in the same range (image clamped)'},
+        'landmarks': {'points': 468, 'topology': 'MediaPipe face mesh (models/mediapipe)', 'dims': 2,
+                      'units': 'x, y in 256-crop pixels (pixel j covers [j, j+1)); z unused',
+                      'subset': 'all 468 (the fixed-crop border points are built into the graph)',
+                      'border_points': border_points().tolist()},
+        'inputs': {'reference.onnx': {'ref_image': [1, 3, SIZE, SIZE], 'ref_landmarks': [1, 468, 2]},
+                   'frame.onnx': {'ref_image': [1, 3, SIZE, SIZE], 'ref_feat': list(t['ref_feat'].shape),
+                                  'ref_mouth_feat': list(t['ref_mouth_feat'].shape),
+                                  'ref_landmarks': [1, 468, 2], 'tgt_landmarks': [1, 468, 2]}},
+        'outputs': {'reference.onnx': {'ref_feat': list(t['ref_feat'].shape), 'ref_mouth_feat': list(t['ref_mouth_feat'].shape)},
+                    'frame.onnx': {'image': [1, 3, SIZE, SIZE], 'warped': [1, 3, SIZE, SIZE]}},
+        'outputs_note': '`image` is warp + refiner (the decoder output); `warped` is warp only (baseline)',
+        'motion': {'method': 'two-level normalised Gaussian kernel regression of landmark displacements '
+                             '(reference - target) on a 64x64 grid, bilinear upsampling, grid_sample of the reference',
+                   'sigma_coarse_px': sc, 'sigma_fine_px': sf, 'eps': model.frame.flow.eps, 'grid': GRID},
+        'refiner': {'frame': '3-level U-Net at 64x64, additive colour correction upsampled to 256',
+                    'mouth': f'{PATCH}x{PATCH} patch, side {model.frame.mouth_scale} x outer-eye-corner distance, '
+                             'rotated with the eye line, centred on the outer lips; additive, soft window',
+                    'landmark_groups': {'lips_outer': LIPS_OUTER, 'lips_inner': LIPS_INNER, 'eye_r': EYE_R,
+                                        'eye_l': EYE_L, 'brows': BROWS, 'face_oval': FACE_OVAL}},
+        'coefficient_basis': 'none: the decoder takes landmarks; the codec decodes its coefficients to landmarks first',
+        'training': {'checkpoint': os.path.basename(a.ckpt) if a.ckpt else None, 'steps': state.get('step'),
+                     'samples': state.get('samples'),
+                     'wall_hours': round(state.get('train_seconds', 0) / 3600, 3) if state else None,
+                     'config': ck.get('config'), 'split': split},
+        'parity': {'onnxruntime_python_max_abs_diff_vs_pytorch': diffs},
+        'metrics': None,
+        'exported': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+    }
+    if a.metrics:
+        with open(a.metrics) as f:
+            manifest['metrics'] = json.load(f).get('mean')
+    with open(os.path.join(a.out, 'model.json'), 'w') as f:
+        json.dump(manifest, f, indent=1)
+    print(json.dumps({'reference_bytes': manifest['files']['reference']['bytes'],
+                      'frame_bytes': manifest['files']['frame']['bytes'], 'max_abs_diff': diffs}))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,298 @@
+"""Train the kiloface decoder (models/train/decoder.py). Read top to bottom: config, data, model,
+optimiser, loop. Resumes from the latest checkpoint of the run automatically.
+
+    python models/train/train.py                                  # real data, CPU, 2 threads
+    python models/train/train.py --data_dir /tmp/kf-synth --max_minutes 2 --run synth
+    python models/train/train.py --device cuda --batch 32         # the same on a GPU
+
+Any Config field can be set as `--name value`. Data: $KILOFACE_CACHE_DIR/train-data/v1 (else
+~/.cache/kiloface/train-data/v1), made by models/train/data/prepare.py. Checkpoints and the loss log
+(JSONL) go to ~/.cache/kiloface/checkpoints/<run>/.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+
+import cv2
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from decoder import (Decoder, count_params, decoder_loss, mirror_index, ms_ssim, psnr,  # noqa: E402
+                     region_weights, ssim)
+
+CACHE = os.environ.get('KILOFACE_CACHE_DIR') or os.path.join(os.path.expanduser('~'), '.cache', 'kiloface')
+
+
+# ---- config -------------------------------------------------------------------------------------
+@dataclasses.dataclass
+class Config:
+    data_dir: str = os.path.join(CACHE, 'train-data', 'v1')
+    ckpt_root: str = os.path.join(CACHE, 'checkpoints')
+    run: str = 'v1'
+    device: str = 'cpu'
+    threads: int = 2
+    seed: int = 1
+    frame_stride: int = 2          # keep every n-th frame in memory (pairs barely need all)
+    batch: int = 8
+    lr: float = 1e-3
+    lr_late: float = 3e-4          # after lr_drop_at of max_minutes
+    lr_drop_at: float = 0.7
+    max_minutes: float = 60.0      # training wall-clock budget of this run (resume counts it)
+    max_steps: int = 10 ** 9
+    w_msssim: float = 0.5
+    w_mouth: float = 4.0
+    w_eyes: float = 2.0
+    flip: bool = True
+    jitter: float = 0.08           # colour gain/offset jitter, same for reference and target
+    val_every_min: float = 10.0
+    val_per_clip: int = 8          # targets per validation clip (reference = first valid frame)
+    val_max_clips: int = 24
+    ckpt_every_min: float = 5.0
+    log_every: int = 10
+
+
+def parse_args(argv) -> Config:
+    cfg = Config()
+    it = iter(argv)
+    for a in it:
+        name = a.lstrip('-').replace('-', '_')
+        field = {f.name: f for f in dataclasses.fields(Config)}.get(name)
+        if field is None:
+            raise SystemExit(f'unknown option {a}; options: {[f.name for f in dataclasses.fields(Config)]}')
+        v = next(it)
+        t = type(getattr(cfg, name))
+        setattr(cfg, name, (v.lower() in ('1', 'true', 'yes')) if t is bool else t(v))
+    return cfg
+
+
+# ---- data -----------------------------------------------------------------------------------------
+def read_clip(data_dir, cid, stride=1):
+    """Frames (uint8 [T,256,256,3] RGB, every `stride`-th) and landmarks [T,468,2]; only frames with a face."""
+    lm = np.load(os.path.join(data_dir, cid + '.landmarks.npy'))[:, :, :2]
+    cap = cv2.VideoCapture(os.path.join(data_dir, cid + '.mp4'))
+    frames, lms, t = [], [], 0
+    while True:
+        ok, bgr = cap.read()
+        if not ok:
+            break
+        if t % stride == 0 and t < len(lm) and np.isfinite(lm[t]).all():
+            frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+            lms.append(lm[t])
+        t += 1
+    cap.release()
+    if not frames:
+        return None
+    return np.stack(frames), np.stack(lms).astype(np.float32)
+
+
+def load_split(data_dir):
+    with open(os.path.join(data_dir, 'split.json')) as f:
+        split = json.load(f)
+
+    def clips(part):
+        ids = part['clips'] if isinstance(part, dict) else part
+        return [c for c in ids if os.path.exists(os.path.join(data_dir, c + '.landmarks.npy'))
+                and os.path.exists(os.path.join(data_dir, c + '.mp4'))]
+    return split, clips(split['train']), clips(split['val'])
+
+
+class PairSampler:
+    """(reference, target) pairs from one clip, both with landmarks; reference anywhere in the clip."""
+
+    def __init__(self, clips, cfg: Config, rng):
+        self.clips = clips                       # list of (frames uint8, landmarks)
+        sizes = np.array([len(c[0]) for c in clips], np.float64)
+        self.p = sizes / sizes.sum()
+        self.cfg = cfg
+        self.rng = rng
+        self.mirror = np.array(mirror_index())
+
+    def batch(self, n):
+        rng, imgs_r, imgs_t, lms_r, lms_t = self.rng, [], [], [], []
+        for _ in range(n):
+            frames, lm = self.clips[rng.choice(len(self.clips), p=self.p)]
+            i, j = rng.integers(len(frames), size=2)
+            r, t, lr, lt = frames[i], frames[j], lm[i].copy(), lm[j].copy()
+            if self.cfg.flip and rng.random() < 0.5:
+                r, t = r[:, ::-1], t[:, ::-1]
+                lr, lt = lr[self.mirror], lt[self.mirror]
+                lr[:, 0] = 256.0 - lr[:, 0]
+                lt[:, 0] = 256.0 - lt[:, 0]
+            imgs_r.append(r)
+            imgs_t.append(t)
+            lms_r.append(lr)
+            lms_t.append(lt)
+        to = lambda a: torch.from_numpy(np.ascontiguousarray(np.stack(a))).permute(0, 3, 1, 2).float() / 255.0
+        ref, tgt = to(imgs_r), to(imgs_t)
+        if self.cfg.jitter > 0:
+            j = self.cfg.jitter
+            gain = torch.from_numpy(rng.uniform(1 - j, 1 + j, (n, 3, 1, 1))).float()
+            off = torch.from_numpy(rng.uniform(-j / 2, j / 2, (n, 1, 1, 1))).float()
+            ref = (ref * gain + off).clamp(0, 1)
+            tgt = (tgt * gain + off).clamp(0, 1)
+        return ref, torch.from_numpy(np.stack(lms_r)), tgt, torch.from_numpy(np.stack(lms_t))
+
+
+def val_pairs(clips, per_clip):
+    """Fixed validation set: per clip, the first valid frame is the reference (as in a call) and
+    `per_clip` targets evenly spread over the rest."""
+    out = []
+    for frames, lm in clips:
+        if len(frames) < 2:
+            continue
+        idx = np.linspace(1, len(frames) - 1, min(per_clip, len(frames) - 1)).round().astype(int)
+        out.append((frames[0], lm[0], frames[idx], lm[idx]))
+    return out
+
+
+@torch.no_grad()
+def validate(model, pairs, device):
+    """Mean L1 / PSNR / SSIM / MS-SSIM of frozen reference, warp only and refined on the pairs."""
+    model.eval()
+    acc = {k: {m: [] for m in ('l1', 'psnr', 'ssim', 'msssim')} for k in ('frozen', 'warp', 'refiner')}
+    for ref, lr, tg, lt in pairs:
+        t = torch.from_numpy(tg).permute(0, 3, 1, 2).float().div(255).to(device)
+        r = torch.from_numpy(ref).permute(2, 0, 1).float().div(255)[None].to(device)
+        lr_t = torch.from_numpy(lr)[None].to(device)
+        for s in range(0, len(t), 8):
+            tt = t[s:s + 8]
+            n = len(tt)
+            img, warped = model(r.expand(n, -1, -1, -1), lr_t.expand(n, -1, -1), torch.from_numpy(lt[s:s + 8]).to(device))
+            for k, p in (('frozen', r.expand(n, -1, -1, -1)), ('warp', warped.clamp(0, 1)), ('refiner', img)):
+                acc[k]['l1'] += (p - tt).abs().mean((1, 2, 3)).tolist()
+                acc[k]['psnr'] += psnr(p, tt).tolist()
+                acc[k]['ssim'] += ssim(p, tt).tolist()
+                acc[k]['msssim'] += ms_ssim(p, tt).tolist()
+    model.train()
+    return {k: {m: float(np.mean(v)) for m, v in d.items()} for k, d in acc.items()} | {'frames': len(acc['frozen']['l1'])}
+
+
+def load_clips(data_dir, ids, stride):
+    out = []
+    for cid in ids:
+        c = read_clip(data_dir, cid, stride)
+        if c is not None:
+            out.append(c)
+    return out
+
+
+# ---- checkpoints ----------------------------------------------------------------------------------
+def latest_checkpoint(run_dir):
+    p = os.path.join(run_dir, 'latest.pt')
+    return p if os.path.exists(p) else None
+
+
+def save_checkpoint(run_dir, model, opt, state, cfg, name='latest.pt'):
+    tmp = os.path.join(run_dir, name + '.tmp')
+    torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'state': state,
+                'config': dataclasses.asdict(cfg), 'model_config': model_config(cfg)}, tmp)
+    os.replace(tmp, os.path.join(run_dir, name))
+
+
+def model_config(cfg):
+    return {}   # Decoder defaults; kept in the checkpoint so export can rebuild the same network
+
+
+def main(argv):
+    cfg = parse_args(argv)
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    run_dir = os.path.join(cfg.ckpt_root, cfg.run)
+    os.makedirs(run_dir, exist_ok=True)
+    log = open(os.path.join(run_dir, 'log.jsonl'), 'a')
+
+    def emit(rec):
+        log.write(json.dumps(rec) + '\n')
+        log.flush()
+        print(json.dumps(rec), flush=True)
+
+    # data
+    t0 = time.time()
+    split, train_ids, val_ids = load_split(cfg.data_dir)
+    train_clips = load_clips(cfg.data_dir, train_ids, cfg.frame_stride)
+    val_clips = load_clips(cfg.data_dir, val_ids[:cfg.val_max_clips], 1)
+    sampler = PairSampler(train_clips, cfg, rng)
+    vpairs = val_pairs(val_clips, cfg.val_per_clip)
+    emit({'event': 'data', 'train_clips': len(train_clips), 'train_frames': int(sum(len(c[0]) for c in train_clips)),
+          'val_clips': len(val_clips), 'val_pairs': int(sum(len(p[2]) for p in vpairs)),
+          'train_people': len(split['train']['people']) if isinstance(split['train'], dict) else None,
+          'val_people': len(split['val']['people']) if isinstance(split['val'], dict) else None,
+          'seconds': round(time.time() - t0, 1)})
+
+    # model and optimiser
+    model = Decoder(**model_config(cfg)).to(cfg.device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    state = {'step': 0, 'train_seconds': 0.0, 'samples': 0, 'best_psnr': -1.0}
+    ck = latest_checkpoint(run_dir)
+    if ck:
+        d = torch.load(ck, map_location=cfg.device)
+        model.load_state_dict(d['model'])
+        opt.load_state_dict(d['opt'])
+        state = d['state']
+        emit({'event': 'resume', 'from': ck, **state})
+    emit({'event': 'model', 'params_reference': count_params(model.reference),
+          'params_frame': count_params(model.frame), 'config': dataclasses.asdict(cfg)})
+
+    # loop
+    last_val = last_ckpt = time.time()
+    if state['step'] == 0:
+        emit({'event': 'val', 'step': 0, **validate(model, vpairs, cfg.device)})
+    run_start, start_secs = time.time(), state['train_seconds']
+    acc, acc_n = {}, 0
+    while state['step'] < cfg.max_steps and state['train_seconds'] < cfg.max_minutes * 60:
+        frac = state['train_seconds'] / (cfg.max_minutes * 60)
+        for g in opt.param_groups:
+            g['lr'] = cfg.lr if frac < cfg.lr_drop_at else cfg.lr_late
+        ref, lr, tgt, lt = (x.to(cfg.device) for x in sampler.batch(cfg.batch))
+        img, warped = model(ref, lr, lt)
+        weight = region_weights(lt, cfg.w_mouth, cfg.w_eyes)
+        loss, parts = decoder_loss(img, tgt, weight, cfg.w_msssim)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        state['step'] += 1
+        state['samples'] += cfg.batch
+        state['train_seconds'] = start_secs + (time.time() - run_start)
+        with torch.no_grad():
+            parts['loss'] = loss.item()
+            parts['l1'] = (img - tgt).abs().mean().item()
+            parts['l1_warp'] = (warped.clamp(0, 1) - tgt).abs().mean().item()
+        for k, v in parts.items():
+            acc[k] = acc.get(k, 0.0) + v
+        acc_n += 1
+        if state['step'] % cfg.log_every == 0:
+            sc, sf = model.frame.flow.sigmas()
+            emit({'event': 'train', 'step': state['step'], 'samples': state['samples'],
+                  'minutes': round(state['train_seconds'] / 60, 2), 'lr': opt.param_groups[0]['lr'],
+                  'sigma_coarse': round(sc.item(), 3), 'sigma_fine': round(sf.item(), 3),
+                  **{k: round(v / acc_n, 5) for k, v in acc.items()}})
+            acc, acc_n = {}, 0
+        now = time.time()
+        if now - last_val > cfg.val_every_min * 60:
+            v = validate(model, vpairs, cfg.device)
+            emit({'event': 'val', 'step': state['step'], 'minutes': round(state['train_seconds'] / 60, 2), **v})
+            if v['refiner']['psnr'] > state['best_psnr']:
+                state['best_psnr'] = v['refiner']['psnr']
+                save_checkpoint(run_dir, model, opt, state, cfg, 'best.pt')
+            last_val = time.time()
+        if now - last_ckpt > cfg.ckpt_every_min * 60:
+            save_checkpoint(run_dir, model, opt, state, cfg)
+            last_ckpt = time.time()
+    v = validate(model, vpairs, cfg.device)
+    emit({'event': 'val', 'step': state['step'], 'minutes': round(state['train_seconds'] / 60, 2), 'final': True, **v})
+    if v['refiner']['psnr'] > state['best_psnr']:
+        state['best_psnr'] = v['refiner']['psnr']
+        save_checkpoint(run_dir, model, opt, state, cfg, 'best.pt')
+    save_checkpoint(run_dir, model, opt, state, cfg)
+    emit({'event': 'done', **state})
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

@@ -1,0 +1,160 @@
+"""Unit tests of the kiloface decoder (models/train/decoder.py, export.py): CPU, fast, no data.
+
+    python -m pytest tests/python/test_decoder.py -q      # needs torch, numpy, opencv, onnx, onnxruntime
+"""
+import os
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip('torch')
+pytest.importorskip('cv2')
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'models', 'train'))
+import decoder as D  # noqa: E402
+
+torch.set_num_threads(2)
+
+
+def face_landmarks(seed=0, b=2):
+    """Random but face-like landmarks: the canonical mesh scaled into the crop, plus jitter."""
+    from synthetic import load_canonical
+    v, _ = load_canonical()
+    g = torch.Generator().manual_seed(seed)
+    base = torch.from_numpy(v[:, :2]).float() * torch.tensor([9.0, -9.0]) + 128.0
+    return base.unsqueeze(0).repeat(b, 1, 1) + torch.randn(b, 468, 2, generator=g) * 1.5
+
+
+def test_shapes_and_zero_init_is_warp_only():
+    torch.manual_seed(0)
+    m = D.Decoder().eval()
+    ref = torch.rand(2, 3, 256, 256)
+    lr = face_landmarks(0)
+    lt = lr + torch.tensor([3.0, -2.0])
+    feat, mfeat = m.reference(ref, lr)
+    assert feat.shape == (2, 16, 64, 64) and mfeat.shape == (2, 16, 64, 64)
+    with torch.no_grad():
+        img, warped = m(ref, lr, lt)
+    assert img.shape == warped.shape == (2, 3, 256, 256)
+    # the refiners end in zero-initialised convs: untrained, the output is the warp (clamped)
+    assert torch.allclose(img, warped.clamp(0, 1), atol=1e-6)
+
+
+def test_identical_landmarks_give_zero_flow_and_the_reference_back():
+    m = D.Decoder().eval()
+    lm = face_landmarks(1)
+    flow = m.frame.flow(lm, lm)
+    assert flow.abs().max().item() == 0.0
+    ref = torch.rand(2, 3, 256, 256)
+    assert torch.allclose(D.warp(ref, flow), ref, atol=1e-6)
+
+
+def test_flow_follows_a_translation_and_background_stays():
+    flow = D.LandmarkFlow()
+    lt = face_landmarks(2, 1)
+    lr = lt + torch.tensor([4.0, -3.0])          # the reference's face sits 4 px right, 3 px up
+    f = flow(lr, lt)                              # [1,2,64,64]
+    pts = (lt[0] / 4).long().clamp(0, 63)         # grid cells under the landmarks
+    fx = f[0, 0, pts[:, 1], pts[:, 0]]
+    fy = f[0, 1, pts[:, 1], pts[:, 0]]
+    assert (fx - 4.0).abs().median() < 0.3 and (fy + 3.0).abs().median() < 0.3
+    assert f[0, :, 0, 0].abs().max() < 0.5        # the crop corner does not move
+
+
+def test_separable_kernel_regression_matches_direct():
+    g = torch.Generator().manual_seed(3)
+    pts = torch.rand(2, 50, 2, generator=g) * 256
+    vals = torch.randn(2, 50, 2, generator=g)
+    a = D.kernel_regress_grid(64, pts, vals, torch.tensor(6.0), 1e-2)
+    q = D.grid_points(64).expand(2, -1, -1)
+    b = D.kernel_regress(q, pts, vals, torch.tensor(6.0), 1e-2).transpose(1, 2).reshape(2, 2, 64, 64)
+    assert torch.allclose(a, b, atol=1e-3)
+
+
+def test_patch_cut_and_paste_coordinates_agree():
+    lm = face_landmarks(4, 1)
+    c, ux, uy, side = D.patch_frame(lm, D.LIPS_OUTER, 1.1)
+    # an image that is its own x coordinate: the patch's centre column samples the centre x
+    xs = (torch.arange(256).float() + 0.5).view(1, 1, 1, 256).expand(1, 1, 256, 256)
+    patch = D.cut_patch(xs, c, ux, uy, side)
+    centre = patch[0, 0, 31:33, 31:33].mean()
+    assert abs(centre.item() - c[0, 0].item()) < 1.0
+    a, b = D.image_to_patch_coords(c, ux, uy, side)
+    cy, cx = int(c[0, 1]), int(c[0, 0])
+    assert abs(a[0, cy, cx].item()) < 0.05 and abs(b[0, cy, cx].item()) < 0.05
+    w = D.soft_window(a, b)
+    assert w[0, cy, cx] == 1.0 and w[0, 0, 0] == 0.0
+
+
+def test_gather_sampler_matches_grid_sample():
+    g = torch.Generator().manual_seed(7)
+    img = torch.rand(2, 3, 40, 50, generator=g)
+    x = torch.rand(2, 30, 20, generator=g) * 60 - 5       # some outside: border padding
+    y = torch.rand(2, 30, 20, generator=g) * 50 - 5
+    a = D.sample(img, x, y)
+    D.USE_GATHER_SAMPLER = True
+    try:
+        b = D.sample(img, x, y)
+    finally:
+        D.USE_GATHER_SAMPLER = False
+    assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_losses_and_metrics_sanity():
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 256, 256)
+    assert torch.allclose(D.ms_ssim(x, x), torch.ones(2), atol=1e-5)
+    assert torch.allclose(D.ssim(x, x), torch.ones(2), atol=1e-5)
+    y = (x + 0.1 * torch.randn_like(x)).clamp(0, 1)
+    assert (D.ms_ssim(x, y) < 0.99).all() and (D.psnr(x, y) > 15).all()
+    w = D.region_weights(face_landmarks(5))
+    assert w.shape == (2, 1, 256, 256) and w.min() >= 1.0 and w.max() > 3.0
+    zero, _ = D.decoder_loss(x, x, w)
+    noisy, _ = D.decoder_loss(y, x, w)
+    assert zero.item() < 1e-4 and noisy.item() > 0.05
+
+
+def test_one_training_step_reduces_loss_on_a_fixed_pair():
+    torch.manual_seed(0)
+    m = D.Decoder()
+    ref = torch.rand(1, 3, 256, 256)
+    lr = face_landmarks(6, 1)
+    lt = lr + 2.0
+    tgt = (ref * 0.8 + 0.1)                          # a shading change the refiner can learn
+    w = D.region_weights(lt)
+    opt = torch.optim.Adam(m.parameters(), lr=2e-3)
+    losses = []
+    for _ in range(6):
+        img, _ = m(ref, lr, lt)
+        loss, _ = D.decoder_loss(img, tgt, w)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < losses[0]
+
+
+def test_export_round_trip_onnxruntime(tmp_path):
+    pytest.importorskip('onnx')
+    pytest.importorskip('onnxruntime')
+    import export as E
+    torch.manual_seed(0)
+    m = D.Decoder().eval()
+    for net in (m.frame.frame_net, m.frame.mouth_net):        # non-zero refiners, so they count
+        torch.nn.init.normal_(net.out.weight, 0, 0.05)
+    ref_u8, lm_r, lm_t = E.fixture_inputs()
+    ref_path, frame_path, t = E.export_onnx(m, str(tmp_path), ref_u8, lm_r, lm_t)
+    out, _ = E.run_onnx(ref_path, frame_path, t)
+    for k in ('ref_feat', 'ref_mouth_feat', 'image', 'warped'):
+        assert np.abs(out[k] - t[k].numpy()).max() < 1e-3, k
+    assert np.abs(t['image'].numpy() - t['warped'].numpy()).max() > 1e-3   # the refiner did something
+    assert os.path.getsize(frame_path) < 10e6 and os.path.getsize(ref_path) < 10e6
+    import onnx
+    assert onnx.load(frame_path).opset_import[0].version == 17
+
+
+def test_mirror_index_is_an_involution():
+    mi = D.mirror_index()
+    assert len(mi) == 468 and all(mi[mi[i]] == i for i in range(468))
+    assert mi[33] == 263 and mi[61] == 291 and mi[1] == 1

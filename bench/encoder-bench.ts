@@ -152,7 +152,8 @@ async function main(): Promise<void> {
       let tc = performance.now();
       const anchor = encoder.encodeAnchor(vectors[0]!, { sequence: 0, timestampMs: 0, referenceId: 0 });
       encodeMs += performance.now() - tc;
-      decoder.decode(anchor.packet);
+      const anchorDecoded = decoder.decode(anchor.packet);
+      if (!anchorDecoded.ok) throw new Error(`anchor did not decode: ${anchorDecoded.error.message}`);
       let bytes = anchor.packet.length;
       const errors: number[] = [];
       for (let s = 0, seq = 1; s < vectors.length; s += framesPerPacket, seq++) {

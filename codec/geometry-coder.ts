@@ -1,4 +1,4 @@
-import { BitModels, RangeDecoder, RangeEncoder, type BitSink } from './bitstream/range-coder.ts';
+import { BitModels, MAX_STRIPPED_BYTES, RangeDecoder, RangeEncoder, type BitSink } from './bitstream/range-coder.ts';
 import {
   contextCount,
   decodeResidual,
@@ -222,9 +222,9 @@ export class GeometryDecoder {
     }
   }
 
-  /** A valid stream ends within the bytes sent (the encoder drops at most 4 trailing zeros). */
+  /** A valid stream ends within the bytes sent (the encoder drops at most MAX_STRIPPED_BYTES zeros). */
   private checkDecoded(decoder: RangeDecoder, frames: Int32Array[]): Result<DecodedGeometry> | undefined {
-    if (decoder.overrun > 4) return fail('corrupt-payload', 'payload ended before its values');
+    if (decoder.overrun > MAX_STRIPPED_BYTES) return fail('corrupt-payload', 'payload ended before its values');
     for (const frame of frames) for (const k of frame) if (Math.abs(k) > MAX_MAGNITUDE) return fail('corrupt-payload', 'value out of range');
     return undefined;
   }

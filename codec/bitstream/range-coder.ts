@@ -8,6 +8,8 @@ export const PROB_ONE = 1 << PROB_BITS;
 const ADAPT_SHIFT = 5;
 const TOP = 2 ** 24;
 const TWO_32 = 2 ** 32;
+/** Trailing zero bytes finish() may drop (the decoder reads zeros in their place). */
+export const MAX_STRIPPED_BYTES = 4;
 
 /** Probabilities (of a 0 bit, scaled to PROB_ONE) for a set of contexts; updated as bits are coded. */
 export class BitModels {
@@ -64,8 +66,8 @@ export class RangeEncoder implements BitSink {
 
   /**
    * Ends the stream with as few bytes as possible: picks the value inside the final interval
-   * with the most trailing zero bits, and drops trailing zero bytes (the decoder reads zeros past
-   * the end) and LZMA's always-zero first byte.
+   * with the most trailing zero bits, and drops up to MAX_STRIPPED_BYTES trailing zero bytes (the
+   * decoder reads zeros past the end) and LZMA's always-zero first byte.
    */
   finish(): Uint8Array {
     for (let k = 32; k >= 0; k--) {
@@ -77,8 +79,10 @@ export class RangeEncoder implements BitSink {
       }
     }
     for (let i = 0; i < 5; i++) this.shiftLow();
+    // Only the flush's own bytes may go: the decoder reads exactly as many bytes as were written,
+    // so stripping at most MAX_STRIPPED_BYTES keeps its overrun a check for truncated input.
     let end = this.bytes.length;
-    while (end > 1 && this.bytes[end - 1] === 0) end--;
+    while (end > 1 && this.bytes.length - end < MAX_STRIPPED_BYTES && this.bytes[end - 1] === 0) end--;
     return Uint8Array.from(this.bytes.slice(1, end));
   }
 
@@ -113,7 +117,7 @@ export class RangeDecoder {
     for (let i = 0; i < 4; i++) this.code = (this.code * 256 + this.nextByte()) >>> 0;
   }
 
-  /** Bytes read beyond the end of the input (zeros). A valid stream needs at most 4. */
+  /** Bytes read beyond the end of the input (zeros). A valid stream needs at most MAX_STRIPPED_BYTES. */
   get overrun(): number {
     return Math.max(0, this.position - this.bytes.length);
   }

@@ -9,20 +9,22 @@ interface CanonicalFaceJson {
 }
 
 export interface BasisJson {
-  version: string;
+  version: string | number;
   K: number;
   /** K rows of 1404 numbers, or base64 of K*1404 little-endian float32. */
   components: number[][] | string;
+  /** RMS landmark displacement (px, 256 crop, frontal, median scale) per unit of each value. */
+  sensitivity_px_rms_per_unit: { rx: number; ry: number; rz: number; tx: number; ty: number; tz: number; ln_s: number; coefficients: number[] };
 }
 
 /**
- * Quantiser steps at quantiser 0, chosen so one step of any value moves the landmarks of a
- * typical 256-pixel crop (face ~130 px wide, ~9 px per canonical cm) by about 0.05 px RMS:
- * rotation 5e-4 rad; x/y translation 0.05 px; z translation does not move x/y at all (coarse);
- * ln scale 5e-4; an expression coefficient (cm in the orthonormal 1404-d basis) 0.1.
+ * One quantiser step at quantiser 0 moves the landmarks by about this much (px RMS), whatever
+ * the value: steps are this divided by each value's measured sensitivity, so the error budget
+ * is spread evenly (equal steps in landmark space are what minimises the error for the bits).
  */
-export const POSE_BASE_STEPS = [5e-4, 5e-4, 5e-4, 0.05, 0.05, 5, 5e-4];
-export const EXPRESSION_BASE_STEP = 0.1;
+export const BASE_STEP_PX = 0.05;
+/** tz moves no landmark in x/y: it gets a coarse step (and costs almost no bits). */
+const INSENSITIVE_STEP = 5;
 
 function decodeComponents(components: BasisJson['components'], k: number): Float32Array {
   if (typeof components === 'string') {
@@ -36,15 +38,20 @@ function decodeComponents(components: BasisJson['components'], k: number): Float
 export function geometryModelFromJson(canonicalJson: CanonicalFaceJson, basisJson: BasisJson, components = basisJson.K): GeometryModel {
   if (components > basisJson.K) throw new RangeError(`the basis has ${basisJson.K} components, ${components} asked`);
   return {
-    version: basisJson.version,
+    version: String(basisJson.version),
     // Image axes: the canonical face turned 180° about x (y down, z away from the camera).
     canonical: Float64Array.from(canonicalJson.vertices.flatMap(([x, y, z]) => [x!, -y!, -z!])),
     procrustesIds: Int32Array.from(canonicalJson.procrustes_landmark_basis, (b) => b.landmark_id),
     procrustesWeights: Float64Array.from(canonicalJson.procrustes_landmark_basis, (b) => b.weight),
     basis: decodeComponents(basisJson.components, components),
     components,
-    baseSteps: Float32Array.from([...POSE_BASE_STEPS, ...Array<number>(components).fill(EXPRESSION_BASE_STEP)]),
+    baseSteps: baseSteps(basisJson.sensitivity_px_rms_per_unit, components),
   };
 }
 
-export { POSE_VALUES };
+function baseSteps(sensitivity: BasisJson['sensitivity_px_rms_per_unit'], components: number): Float32Array {
+  const { rx, ry, rz, tx, ty, tz, ln_s } = sensitivity;
+  const per = [rx, ry, rz, tx, ty, tz, ln_s, ...sensitivity.coefficients.slice(0, components)];
+  if (per.length !== POSE_VALUES + components) throw new RangeError('the basis lacks sensitivities for some values');
+  return Float32Array.from(per, (px) => (px > 1e-6 ? BASE_STEP_PX / px : INSENSITIVE_STEP));
+}

@@ -4,7 +4,7 @@ import { decodeDetections, weightedNonMaxSuppression, type Detection, type Detec
 import { checkImage, type ImageLike } from './image.ts';
 import type { ModelRunner, Tensor } from '../model-runner.ts';
 import { DETECTOR_ANCHORS, DETECTOR_DECODE, DETECTOR_INPUT_SIZE, DETECTOR_NORMALISATION, INPUT_NAME } from './mediapipe-face.ts';
-import { roiCropMap, roiToImage, type Roi } from './roi.ts';
+import { roiCropMap, roiToImage, type Roi, type SamplingGrid } from './roi.ts';
 
 // MediaPipe's short-range face detector (BlazeFace) on a whole frame: letterbox to 128x128
 // (aspect kept, black border), run the model, decode the 896 anchors, weighted NMS, and map the
@@ -13,6 +13,8 @@ import { roiCropMap, roiToImage, type Roi } from './roi.ts';
 export interface FaceDetectorOptions {
   /** Detections with sigmoid score below this are dropped (MediaPipe: 0.5). */
   minScore?: number;
+  /** How the letterbox samples the frame (default 'corner', as landmarks.py). */
+  samplingGrid?: SamplingGrid;
 }
 
 export function outputOf(outputs: Record<string, Tensor>, name: string, length: number): Float32Array {
@@ -31,18 +33,20 @@ export class FaceDetector {
   readonly anchors: Anchors = generateAnchors(DETECTOR_ANCHORS);
   private readonly decode: DetectionDecodeOptions;
   private readonly input = new Float32Array(DETECTOR_INPUT_SIZE * DETECTOR_INPUT_SIZE * 3);
+  private readonly grid: SamplingGrid;
 
   constructor(
     private readonly runner: ModelRunner,
     options: FaceDetectorOptions = {},
   ) {
     this.decode = { ...DETECTOR_DECODE, minScoreThresh: options.minScore ?? DETECTOR_DECODE.minScoreThresh };
+    this.grid = options.samplingGrid ?? 'corner';
   }
 
   /** The detector's input tensor for a frame (exposed for tests and tools). */
   prepareInput(image: ImageLike): Float32Array {
     checkImage(image);
-    const map = roiCropMap(letterboxRoi(image.width, image.height), DETECTOR_INPUT_SIZE);
+    const map = roiCropMap(letterboxRoi(image.width, image.height), DETECTOR_INPUT_SIZE, this.grid);
     return sampleAffine(image, map, DETECTOR_INPUT_SIZE, DETECTOR_INPUT_SIZE, { border: 'constant', ...DETECTOR_NORMALISATION }, this.input);
   }
 

@@ -4,7 +4,7 @@ import { outputOf } from './face-detector.ts';
 import { checkImage, type ImageLike } from './image.ts';
 import type { ModelRunner } from '../model-runner.ts';
 import { INPUT_NAME, LANDMARK_COUNT, LANDMARK_INPUT_SIZE, LANDMARK_NORMALISATION } from './mediapipe-face.ts';
-import { roiCropMap, type Roi } from './roi.ts';
+import { roiCropMap, type Roi, type SamplingGrid } from './roi.ts';
 
 // MediaPipe's face mesh network on one ROI: warp the rotated square to 192x192 (bilinear,
 // replicated border), run the model, map the 468 points back to image pixels.
@@ -19,12 +19,16 @@ export interface RoiLandmarks {
 export class FaceLandmarker {
   private readonly input = new Float32Array(LANDMARK_INPUT_SIZE * LANDMARK_INPUT_SIZE * 3);
 
-  constructor(private readonly runner: ModelRunner) {}
+  /** `grid`: how the crop samples the ROI (default 'corner', as landmarks.py; see SamplingGrid). */
+  constructor(
+    private readonly runner: ModelRunner,
+    private readonly grid: SamplingGrid = 'corner',
+  ) {}
 
   /** The model's input tensor for an ROI (exposed for tests and tools). */
   prepareInput(image: ImageLike, roi: Roi): Float32Array {
     checkImage(image);
-    const map = roiCropMap(roi, LANDMARK_INPUT_SIZE);
+    const map = roiCropMap(roi, LANDMARK_INPUT_SIZE, this.grid);
     return sampleAffine(image, map, LANDMARK_INPUT_SIZE, LANDMARK_INPUT_SIZE, { border: 'replicate', ...LANDMARK_NORMALISATION }, this.input);
   }
 

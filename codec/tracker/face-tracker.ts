@@ -5,7 +5,7 @@ import { checkImage, type ImageLike } from './image.ts';
 import type { ModelRunner, ModelRunnerOptions, ModelRuntime, ModelSource } from '../model-runner.ts';
 import { LANDMARK_COUNT, ROI_SCALE } from './mediapipe-face.ts';
 import { OneEuroVectorFilter, type OneEuroParams } from './one-euro.ts';
-import { isFiniteRoi, roiCentreInFrame, roiFromDetection, roiFromLandmarks, type Roi } from './roi.ts';
+import { isFiniteRoi, roiCentreInFrame, roiFromDetection, roiFromLandmarks, type Roi, type SamplingGrid } from './roi.ts';
 
 // The sender's face tracker: MediaPipe Face Mesh's tracking scheme for one face
 // (face_landmark_front_cpu.pbtxt; models/mediapipe/landmarks.py is the Python reference), plus
@@ -31,6 +31,12 @@ export interface FaceTrackerOptions {
   smoothing?: OneEuroParams | false;
   /** Frame rate assumed when track() is given no timestamp (default 25). */
   fps?: number;
+  /**
+   * How crops sample the frame: 'corner' (default: models/mediapipe/landmarks.py and MediaPipe's
+   * CPU graph, what the geometry basis was fitted on) or 'centre' (MediaPipe's WebGL graph, as
+   * @mediapipe/face_mesh runs in browsers). See roi.ts and README.md.
+   */
+  samplingGrid?: SamplingGrid;
 }
 
 /**
@@ -125,8 +131,9 @@ export class FaceTracker {
     /** Whether close() also closes the runners. */
     private readonly ownsRunners = false,
   ) {
-    this.detector = new FaceDetector(detectorRunner, options.minDetectionScore === undefined ? {} : { minScore: options.minDetectionScore });
-    this.landmarker = new FaceLandmarker(landmarkRunner);
+    const grid = options.samplingGrid ?? 'corner';
+    this.detector = new FaceDetector(detectorRunner, { samplingGrid: grid, ...(options.minDetectionScore === undefined ? {} : { minScore: options.minDetectionScore }) });
+    this.landmarker = new FaceLandmarker(landmarkRunner, grid);
     this.minPresence = options.minPresence ?? 0.5;
     this.fps = options.fps ?? 25;
     if (!(this.fps > 0)) throw new RangeError('fps must be positive');

@@ -6,7 +6,7 @@ export { decodeDetections, iou, sigmoid, weightedNonMaxSuppression, type Detecti
 export { FaceDetector, letterboxRoi, type FaceDetectorOptions } from './face-detector.ts';
 export { FaceLandmarker, projectLandmarks, type RoiLandmarks } from './face-landmarker.ts';
 export { OneEuroFilter, OneEuroVectorFilter, type OneEuroParams } from './one-euro.ts';
-export { isFiniteRoi, normalizeAngle, roiCentreInFrame, roiCropMap, roiFromDetection, roiFromLandmarks, roiFromPoints, roiToImage, type Roi } from './roi.ts';
+export { isFiniteRoi, normalizeAngle, roiCentreInFrame, roiCropMap, roiFromDetection, roiFromLandmarks, roiFromPoints, roiToImage, type Roi, type SamplingGrid } from './roi.ts';
 export {
   DEFAULT_SMOOTHING,
   FaceTracker,

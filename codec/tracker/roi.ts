@@ -31,14 +31,22 @@ export function roiToImage(roi: Roi, u: number, v: number): [number, number] {
 }
 
 /**
- * The affine map from output pixels of a size x size crop to image pixels: crop corners are ROI
- * corners (MediaPipe's ImageToTensorCalculator, as landmarks.py's Roi.crop does with OpenCV).
+ * Where a crop's output pixel j samples the ROI:
+ * - 'corner': at ROI fraction j / size, so crop corners are ROI corners (MediaPipe's CPU
+ *   ImageToTensorCalculator, OpenCV warp; models/mediapipe/landmarks.py). The default.
+ * - 'centre': at (j + 0.5) / size, pixel centres of the crop at pixel centres of the ROI grid
+ *   (MediaPipe's GPU/WebGL ImageToTensorCalculator, as the @mediapipe/face_mesh web runtime
+ *   runs it). The two differ by half a crop pixel (size of ROI / 2 / size in image pixels).
  */
-export function roiCropMap(roi: Roi, size: number): AffineMap {
+export type SamplingGrid = 'corner' | 'centre';
+
+/** The affine map from output pixels of a size x size crop to image pixels (see SamplingGrid). */
+export function roiCropMap(roi: Roi, size: number, grid: SamplingGrid = 'corner'): AffineMap {
   const c = Math.cos(roi.angle);
   const s = Math.sin(roi.angle);
   const k = roi.size / size;
-  const [x0, y0] = roiToImage(roi, 0, 0);
+  const half = grid === 'centre' ? 0.5 / size : 0;
+  const [x0, y0] = roiToImage(roi, half, half);
   return { a: c * k, b: -s * k, c: x0, d: s * k, e: c * k, f: y0 };
 }
 

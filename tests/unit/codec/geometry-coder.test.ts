@@ -36,6 +36,22 @@ describe('GeometryEncoder / GeometryDecoder', () => {
     }
   });
 
+  it('round-trips anchors of large values and long zero runs (escape codes, trailing zero bytes)', () => {
+    const big: GeometryCodingConfig = { dimensions: 19, baseSteps: Array(19).fill(0.2) };
+    const encoder = new GeometryEncoder(big);
+    const decoder = new GeometryDecoder(big);
+    for (const values of [
+      [0.02, 0.06, -0.01, 127.2, 124, 29.6, 1.99, ...Array(12).fill(0)],
+      [...Array(18).fill(0), 5000],
+      Array(19).fill(0),
+      Array.from({ length: 19 }, (_, i) => (i % 2 ? -1 : 1) * 2 ** i * 0.2),
+    ]) {
+      const anchor = encoder.encodeAnchor(values, header(0, 0));
+      const result = decoder.decode(anchor.packet);
+      expect(result.ok && result.value.kind === 'anchor' && [...result.value.frame.values]).toEqual([...anchor.reconstruction]);
+    }
+  });
+
   it('decodes any packet whose anchor arrived, whatever packets were lost', () => {
     const encoder = new GeometryEncoder(config);
     const decoder = new GeometryDecoder(config);

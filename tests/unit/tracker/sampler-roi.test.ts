@@ -108,6 +108,21 @@ describe('ROI rules', () => {
     }
   });
 
+  it("sampling grids: 'centre' puts crop pixel centres on image pixel centres, 'corner' half a crop pixel up-left", () => {
+    const img = image(); // 4 x 3
+    // A square ROI whose edges are the image's pixel edges (pixel centres at integers): x in [-0.5, 3.5].
+    const roi = { cx: 1.5, cy: 1.5, size: 4, angle: 0 };
+    const centre = sampleAffine(img, roiCropMap(roi, 4, 'centre'), 4, 4, RAW);
+    expect(at(centre, 4, 2, 1)).toEqual([21, 102, 199]); // an exact copy
+    const corner = sampleAffine(img, roiCropMap(roi, 4, 'corner'), 4, 4, RAW);
+    expect(at(corner, 4, 2, 1)).toEqual([15.5, 101.5, 199.5]); // reads (1.5, 0.5)
+    const map = roiCropMap({ cx: 100, cy: 80, size: 96, angle: 0.3 }, 192, 'centre');
+    const base = roiCropMap({ cx: 100, cy: 80, size: 96, angle: 0.3 }, 192);
+    // half a crop pixel (0.25 image px here) along the ROI's own axes
+    expect(map.c - base.c).toBeCloseTo(0.25 * (Math.cos(0.3) - Math.sin(0.3)), 12);
+    expect(map.f - base.f).toBeCloseTo(0.25 * (Math.sin(0.3) + Math.cos(0.3)), 12);
+  });
+
   it('letterbox: the whole frame centred in a square of side max(W, H)', () => {
     expect(letterboxRoi(640, 480)).toEqual({ cx: 320, cy: 240, size: 640, angle: 0 });
     const map = roiCropMap(letterboxRoi(640, 480), 128);

@@ -48,9 +48,9 @@ export async function buildSampleSets(report: BenchReport, outDir: string, clipI
     const first = matchedRateRows(report.rows, clip);
     if (first.length === 0) continue;
     const floor = commonFloorKbps(report.rows, clip);
-    const rowsets = [{ rows: first, title: `the lowest rate every codec reaches here (${floor.toFixed(1)} kbit/s)` }];
+    const rowsets = [{ rows: first, title: `the lowest rate every codec reaches on this clip (${floor.toFixed(1)} kbit/s)` }];
     if (floor < SECOND_RATE_KBPS * 0.75) {
-      rowsets.push({ rows: matchedRateRows(report.rows, clip, SECOND_RATE_KBPS), title: `near ${SECOND_RATE_KBPS} kbit/s` });
+      rowsets.push({ rows: matchedRateRows(report.rows, clip, SECOND_RATE_KBPS), title: `${SECOND_RATE_KBPS} kbit/s` });
     }
     for (const { rows, title } of rowsets) {
       const images: SampleImage[] = [{ caption: 'source', dataUri: source }];

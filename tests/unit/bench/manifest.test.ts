@@ -1,7 +1,7 @@
-import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { selectClips } from '../../../bench/clip-selection.ts';
 import { CentreSquareCropProvider, SourceFramingCropProvider } from '../../../bench/crop.ts';
 import { parseManifest, type ClipEntry } from '../../../bench/manifest.ts';
@@ -35,8 +35,14 @@ describe('manifest', () => {
   });
 });
 
+const tempDirs: string[] = [];
+afterAll(async () => {
+  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
+});
+
 async function dataDirWith(entries: readonly ClipEntry[]): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'kf-manifest-'));
+  tempDirs.push(dir);
   await mkdir(join(dir, 'clips'));
   for (const e of entries) await writeFile(join(dir, 'clips', e.file), '');
   return dir;

@@ -4,8 +4,7 @@
 //
 //   npm run bench:encoder -- --data DIR [--out FILE] [--max-frames N] [--quantizers 4,8,12]
 //                            [--quantizer Q] [--frames-per-packet F] [--components K] [--max-clips N]
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,13 +14,10 @@ import { cropBox, toCropPixels } from '../codec/geometry/reference-crop.ts';
 import { GeometryDecoder, GeometryEncoder } from '../codec/geometry-coder.ts';
 import { onnxNodeRuntime } from '../codec/runners/onnx-node.ts';
 import { FaceTracker } from '../codec/tracker/face-tracker.ts';
-import { FFMPEG } from './ffmpeg-tools.ts';
-import { readManifest, TALKING_HEAD, type ClipEntry } from './manifest.ts';
+import { EVAL_FPS as FPS, evaluationClips, mean, trackingFrames } from './clip-frames.ts';
+import { readManifest, TALKING_HEAD } from './manifest.ts';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const FPS = 25;
-/** Frames are scaled so their longer side is at most this: the tracker needs no more. */
-const MAX_SIDE = 640;
 
 const { values } = parseArgs({
   options: {
@@ -48,42 +44,6 @@ const mainQuantizer = Number(values.quantizer);
 if (!quantizers.includes(mainQuantizer)) quantizers.push(mainQuantizer);
 const framesPerPacket = Number(values['frames-per-packet']);
 
-interface FrameSource {
-  width: number;
-  height: number;
-  frames: AsyncGenerator<Uint8Array>;
-}
-
-/** Decodes a clip to RGB frames at 25 fps, scaled down to MAX_SIDE, with ffmpeg. */
-function decodeClip(file: string, clip: ClipEntry): FrameSource {
-  const scale = Math.min(1, MAX_SIDE / Math.max(clip.width, clip.height));
-  const width = Math.round((clip.width * scale) / 2) * 2;
-  const height = Math.round((clip.height * scale) / 2) * 2;
-  const child = spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-i', file, '-vf', `fps=${FPS},scale=${width}:${height}:flags=area`, '-frames:v', String(maxFrames), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const frameBytes = width * height * 3;
-  async function* frames(): AsyncGenerator<Uint8Array> {
-    let pending: Buffer = Buffer.alloc(0);
-    for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= frameBytes) {
-        yield new Uint8Array(pending.subarray(0, frameBytes));
-        pending = pending.subarray(frameBytes);
-      }
-    }
-  }
-  return { width, height, frames: frames() };
-}
-
-/** Validation clips when the split file describes this folder's clips; else every clip. */
-function evaluationClips(clips: ClipEntry[]): { clips: ClipEntry[]; note: string } {
-  if (!existsSync(values.split)) return { clips, note: 'no split file: every clip is evaluated' };
-  const split = JSON.parse(readFileSync(values.split, 'utf8')) as { val?: { people?: string[] }; splits?: { val?: { people?: string[] } } };
-  const valPeople = new Set(split.val?.people ?? split.splits?.val?.people ?? []);
-  const val = clips.filter((c) => valPeople.has(c.personId));
-  if (val.length === 0) return { clips, note: `none of these clips' people are in ${path.basename(values.split)}: every clip is evaluated` };
-  return { clips: val, note: `validation people of ${path.basename(values.split)} (${valPeople.size} people): the basis never saw them` };
-}
-
 interface ClipRow {
   clip: string;
   person: string;
@@ -101,7 +61,7 @@ interface ClipRow {
 async function main(): Promise<void> {
   const manifest = await readManifest(path.join(values.data, 'MANIFEST.tsv'));
   const talking = manifest.filter((c) => c.kind === TALKING_HEAD);
-  const { clips: selected, note } = evaluationClips(talking);
+  const { clips: selected, note } = evaluationClips(talking, values.split);
   const clips = values['max-clips'] ? selected.slice(0, Number(values['max-clips'])) : selected;
   const basisJson = JSON.parse(readFileSync(path.join(ROOT, 'models/geometry/basis-v1.json'), 'utf8')) as BasisJson;
   const canonicalJson = JSON.parse(readFileSync(path.join(ROOT, 'models/mediapipe/canonical_face.json'), 'utf8'));
@@ -116,7 +76,7 @@ async function main(): Promise<void> {
   const rows: ClipRow[] = [];
   for (const [index, clip] of clips.entries()) {
     const started = performance.now();
-    const source = decodeClip(path.join(values.data, 'clips', clip.file), clip);
+    const source = trackingFrames(path.join(values.data, 'clips', clip.file), clip, maxFrames);
     tracker.reset();
     const landmarks: (Float32Array | undefined)[] = [];
     let trackerMs = 0;
@@ -225,10 +185,6 @@ async function main(): Promise<void> {
     await writeFile(values.out, JSON.stringify(summary, null, 2));
     console.log(`wrote ${values.out}`);
   }
-}
-
-function mean(values: number[]): number {
-  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
 }
 
 main().catch((error: Error) => {

@@ -1,0 +1,91 @@
+import type { ModelRunner, ModelRunnerOptions, ModelRuntime, ModelSource, Tensor } from '../model-runner.ts';
+import { LANDMARKS } from '../geometry/face-geometry.ts';
+
+// The receiver's network (models/kiloface-v1): reference.onnx runs once per reference picture,
+// frame.onnx once per frame. Images are planar RGB in [0, 1] (1×3×256×256); landmarks are the
+// 468 points' x, y in crop pixels (1×468×2).
+
+export const DECODER_SIZE = 256;
+
+export interface DecodedFrame {
+  /** The refined picture (1×3×256×256, [0, 1]). */
+  image: Float32Array;
+  /** The reference warped by the landmark motion, before refinement (the "warp only" decoder). */
+  warped: Float32Array;
+}
+
+export interface ReferenceState {
+  image: Tensor;
+  landmarks: Tensor;
+  feat: Tensor;
+  mouthFeat: Tensor;
+}
+
+/** 468 xyz → the network's 1×468×2 (x, y). */
+export function landmarksTensor(landmarks: ArrayLike<number>): Tensor {
+  const data = new Float32Array(LANDMARKS * 2);
+  for (let p = 0; p < LANDMARKS; p++) {
+    data[p * 2] = landmarks[p * 3]!;
+    data[p * 2 + 1] = landmarks[p * 3 + 1]!;
+  }
+  return { data, dims: [1, LANDMARKS, 2] };
+}
+
+/** Interleaved RGB(A) bytes of a 256×256 picture → planar [0, 1] floats. */
+export function imageTensor(rgb: ArrayLike<number>, channels: 3 | 4 = 3): Tensor {
+  const n = DECODER_SIZE * DECODER_SIZE;
+  if (rgb.length !== n * channels) throw new RangeError(`expected a ${DECODER_SIZE}x${DECODER_SIZE} picture`);
+  const data = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) data[c * n + i] = rgb[i * channels + c]! / 255;
+  return { data, dims: [1, 3, DECODER_SIZE, DECODER_SIZE] };
+}
+
+export class NeuralDecoder {
+  private reference: ReferenceState | undefined;
+
+  constructor(
+    private readonly referenceRunner: ModelRunner,
+    private readonly frameRunner: ModelRunner,
+  ) {}
+
+  static async load(runtime: ModelRuntime, files: { reference: ModelSource; frame: ModelSource }, options: ModelRunnerOptions = {}): Promise<NeuralDecoder> {
+    const reference = await runtime.load(files.reference, options);
+    try {
+      return new NeuralDecoder(reference, await runtime.load(files.frame, options));
+    } catch (error) {
+      await reference.close();
+      throw error;
+    }
+  }
+
+  get hasReference(): boolean {
+    return this.reference !== undefined;
+  }
+
+  /** Runs the once-per-reference part and keeps its outputs for every later frame. */
+  async setReference(image: Tensor, landmarks: ArrayLike<number>): Promise<void> {
+    const lm = landmarksTensor(landmarks);
+    const out = await this.referenceRunner.run({ ref_image: image, ref_landmarks: lm });
+    if (!out.ref_feat || !out.ref_mouth_feat) throw new Error('reference.onnx did not return ref_feat and ref_mouth_feat');
+    this.reference = { image, landmarks: lm, feat: out.ref_feat, mouthFeat: out.ref_mouth_feat };
+  }
+
+  /** Rebuilds one frame from its landmarks (crop pixels). */
+  async decode(landmarks: ArrayLike<number>): Promise<DecodedFrame> {
+    const ref = this.reference;
+    if (!ref) throw new Error('setReference must come first');
+    const out = await this.frameRunner.run({
+      ref_image: ref.image,
+      ref_feat: ref.feat,
+      ref_mouth_feat: ref.mouthFeat,
+      ref_landmarks: ref.landmarks,
+      tgt_landmarks: landmarksTensor(landmarks),
+    });
+    if (!out.image || !out.warped) throw new Error('frame.onnx did not return image and warped');
+    return { image: out.image.data, warped: out.warped.data };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.referenceRunner.close(), this.frameRunner.close()]);
+  }
+}

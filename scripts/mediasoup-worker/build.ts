@@ -23,6 +23,7 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -170,6 +171,66 @@ function shimsFor(workerDir: string, mediasoupVersion: string): string[] {
   return needed;
 }
 
+/**
+ * Changes to mediasoup's own worker sources, applied to the build copy (never
+ * to node_modules). Each `before` must occur exactly once in `file`, so a
+ * mediasoup upgrade that changes the code stops the build with a message
+ * instead of silently building without the fix.
+ */
+interface SourcePatch {
+  file: string;
+  before: string;
+  after: string;
+  why: string;
+}
+
+const SOURCE_PATCHES: SourcePatch[] = [
+  // Debian's OpenSSL is built with kernel TLS support (OPENSSL_NO_KTLS unset);
+  // the OpenSSL that mediasoup's wrap builds is not (KTLS is off by default in
+  // OpenSSL's Configure, so there BIO_get_ktls_send() is the constant 0).
+  // libssl 3.0 asks the write BIO whether it does kernel TLS
+  // (BIO_ctrl(wbio, BIO_CTRL_GET_KTLS_SEND)) when it sets up its write buffer,
+  // and if so allocates no buffer: the kernel is supposed to do the record
+  // layer. mediasoup installs onSslBioOut() as callback_ex on that BIO, and
+  // the callback returns 1 for every call but a bare BIO_CB_RETURN, so it
+  // answers 1 ("yes, kernel TLS") to that BIO_ctrl (BIO_CB_CTRL|BIO_CB_RETURN)
+  // on behalf of the memory BIO, which said 0. libssl then writes the first
+  // DTLS record header through a NULL buffer: SIGSEGV in libssl under
+  // SSL_do_handshake()/SSL_read() as soon as a DTLS handshake starts (either
+  // role). Pass the BIO's own answer through for the two kernel TLS queries;
+  // everything else keeps mediasoup's behaviour.
+  {
+    file: 'src/RTC/DtlsTransport.cpp',
+    before: '  int /*argi*/,\n  long /*argl*/,\n  int ret,\n  size_t* /*processed*/)\n{\n\tMS_TRACE();\n\n\tconst long resultOfcallback = (operationType == BIO_CB_RETURN) ? static_cast<long>(ret) : 1;\n',
+    after:
+      '  int argi,\n  long /*argl*/,\n  int ret,\n  size_t* /*processed*/)\n{\n\tMS_TRACE();\n\n' +
+      '\t// kiloface (scripts/mediasoup-worker/build.ts): report the memory BIO\'s own\n' +
+      '\t// answer (0) to libssl\'s kernel TLS queries; Debian\'s OpenSSL has KTLS\n' +
+      '\t// compiled in and would otherwise set up no write buffer.\n' +
+      '\tif (\n\t  operationType == (BIO_CB_CTRL | BIO_CB_RETURN) &&\n' +
+      '\t  (argi == BIO_CTRL_GET_KTLS_SEND || argi == BIO_CTRL_GET_KTLS_RECV))\n\t{\n' +
+      '\t\treturn static_cast<long>(ret);\n\t}\n\n' +
+      '\tconst long resultOfcallback = (operationType == BIO_CB_RETURN) ? static_cast<long>(ret) : 1;\n',
+    why: 'kernel TLS query answered by the DTLS write BIO callback (Debian OpenSSL has KTLS enabled)',
+  },
+];
+
+function applySourcePatches(sourceDir: string, mediasoupVersion: string): void {
+  for (const patch of SOURCE_PATCHES) {
+    const file = path.join(sourceDir, patch.file);
+    const text = readFileSync(file, 'utf8');
+    const count = text.split(patch.before).length - 1;
+    if (count !== 1) {
+      throw new BuildError(
+        `Cannot apply the patch to worker/${patch.file} of mediasoup ${mediasoupVersion} (${patch.why}): ` +
+          `the code it replaces occurs ${count} times instead of once. Check whether this mediasoup ` +
+          `version still needs it and update SOURCE_PATCHES in scripts/mediasoup-worker/build.ts.`,
+      );
+    }
+    writeFileSync(file, text.replace(patch.before, () => patch.after));
+  }
+}
+
 /** Copies mediasoup's worker sources, minus build outputs and downloaded subprojects, and adds our shims. */
 function prepareSources(mediasoupDir: string, sourceDir: string, shims: string[]): void {
   const workerDir = path.join(mediasoupDir, 'worker');
@@ -277,6 +338,7 @@ async function build(options: {
   const built = path.join(buildDir, 'mediasoup-worker');
   try {
     prepareSources(cli.mediasoupDir, sourceDir, shims);
+    applySourcePatches(sourceDir, key.mediasoupVersion);
 
     log('meson setup ...');
     await run([...meson.argv, 'setup', ...MESON_SETUP_OPTIONS, buildDir, sourceDir], {

@@ -1,4 +1,7 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+
+const page = (name: string): string => fileURLToPath(new URL(`web/${name}`, import.meta.url));
 
 // Cross-origin isolation: onnxruntime-web's threaded WASM needs SharedArrayBuffer.
 const isolation = {
@@ -9,10 +12,20 @@ const isolation = {
 export default defineConfig({
   root: 'web',
   publicDir: false,
-  build: { outDir: '../dist', emptyOutDir: true, target: 'es2022', sourcemap: true },
+  build: {
+    outDir: '../dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    // The call app, and /speed: how fast this device runs the codec's networks.
+    rollupOptions: { input: { main: page('index.html'), speed: page('speed.html') } },
+  },
   // simple-peer expects Node's `global`; the polyfill module sets Buffer and process.
   define: { global: 'globalThis' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // onnxruntime-web's build that loads its WASM glue as a separate module (served at /ort/ by
+  // the server): bundled inline, its thread workers would re-run the page's own chunk.
+  resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'] },
   server: { headers: isolation },
   preview: { headers: isolation },
 });

@@ -24,12 +24,21 @@ export function isAppRoute(pathname: string): boolean {
   return pathname === '/' || pathname === '/index.html' || /^\/r\/[^/]+\/?$/.test(pathname);
 }
 
+/** Page routes other than the call app: `/speed` measures this device's model speed. */
+const PAGES: Record<string, string> = { '/speed': 'speed.html' };
+
+/** onnxruntime-web's WASM and its glue module, served from the installed package. */
+export const ORT_FILE = /^\/ort\/ort-wasm-[a-z][a-z.-]*\.(mjs|wasm)$/;
+
+/** Under /models/ only the shipped model files are served (ONNX graphs and their JSON manifests). */
+export const MODEL_FILE = /^\/models\/[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*\.(onnx|json)$/;
+
 /**
  * Serves the built app from one folder. Resolves the path and refuses anything that escapes the
  * folder, so `/../../etc/passwd` and its encoded forms get a 404.
  */
 export async function serveStatic(root: string, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
-  const relative = isAppRoute(pathname) ? 'index.html' : pathname.replace(/^\/+/, '');
+  const relative = isAppRoute(pathname) ? 'index.html' : (PAGES[pathname] ?? pathname.replace(/^\/+/, ''));
   const file = path.resolve(root, relative);
   if (file !== root && !file.startsWith(root + path.sep)) return notFound(res);
   let info;

@@ -41,6 +41,8 @@ function hasWebGpu(): boolean {
 export const onnxWebRuntime: ModelRuntime = {
   name: 'onnxruntime-web',
   async load(source: ModelSource, options: ModelRunnerOptions = {}): Promise<ModelRunner> {
+    // The WASM and its glue module come from the server (/ort/, see server/static-files.ts).
+    ort.env.wasm.wasmPaths = new URL('/ort/', globalThis.location?.href ?? 'http://localhost/').href;
     // Threads need SharedArrayBuffer, which browsers give only to cross-origin-isolated pages.
     ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, options.threads ?? 1) : 1;
     const providers = options.preferGpu && hasWebGpu() ? ['webgpu', 'wasm'] : ['wasm'];

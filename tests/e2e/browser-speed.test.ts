@@ -1,0 +1,51 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import type { RunningServer } from '../../server/app.ts';
+import { DEFAULT_CONFIG } from '../../server/config.ts';
+import { onnxNodeRuntime } from '../../codec/runners/onnx-node.ts';
+import { FAKE_CAMERA_Y4M } from './global-setup.ts';
+import { launchChromium, openPage } from './helpers/browser.ts';
+import { startTestServer } from './helpers/server.ts';
+
+// /speed in headless Chromium: the codec's networks on onnxruntime-web (WASM here: no WebGPU
+// headless), with the same outputs as onnxruntime-node. Prints the speeds for the notes.
+let server: RunningServer;
+let browser: Browser;
+
+function pattern(length: number, scale = 1, offset = 0): Float32Array {
+  return Float32Array.from({ length }, (_, i) => offset + scale * (((i * 7919) % 256) / 255));
+}
+
+describe('networks in the browser (onnxruntime-web)', () => {
+  beforeAll(async () => {
+    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
+    browser = await launchChromium(FAKE_CAMERA_Y4M);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('runs the tracker and decoder networks with WASM threads, matching onnxruntime-node', async () => {
+    const { page } = await openPage(browser, `${server.url}/speed?iterations=15&threads=2`);
+    await page.waitForFunction(() => window.kilofaceSpeed?.done === true, undefined, { timeout: 240_000 });
+    const speed = (await page.evaluate(() => window.kilofaceSpeed))!;
+    for (const r of speed.results) console.log(`browser ${r.model}: median ${r.medianMs.toFixed(1)} ms, best ${r.minMs.toFixed(1)} ms (${r.backend}, ${speed.threads} threads, cross-origin isolated: ${speed.crossOriginIsolated})`);
+    for (const e of speed.errors) console.log(`browser: ${e}`);
+    expect(speed.crossOriginIsolated).toBe(true);
+    expect(speed.errors.filter((e) => !e.includes('not shipped'))).toEqual([]);
+    const byName = new Map(speed.results.map((r) => [r.model, r]));
+    for (const [name, file, feeds] of [
+      ['detector', 'face_detection_short_range.onnx', { input: { data: pattern(128 * 128 * 3, 2, -1), dims: [1, 128, 128, 3] } }],
+      ['landmarks', 'face_landmark.onnx', { input: { data: pattern(192 * 192 * 3), dims: [1, 192, 192, 3] } }],
+    ] as const) {
+      const runner = await onnxNodeRuntime.load(path.resolve('models/mediapipe', file));
+      const node = await runner.run(feeds);
+      await runner.close();
+      const first = Array.from(node[runner.outputNames[0]!]!.data.slice(0, 8));
+      const browserValues = byName.get(name)!.firstOutputs;
+      first.forEach((v, i) => expect(Math.abs(v - browserValues[i]!), `${name} output ${i}`).toBeLessThan(1e-3));
+    }
+  }, 300_000);
+});

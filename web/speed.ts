@@ -1,0 +1,111 @@
+// /speed: how fast this device runs the codec's networks in the browser (onnxruntime-web),
+// so a person can tell whether their machine keeps up, and tests can read the same numbers.
+//   /speed?iterations=30&threads=2&gpu=1
+import type { ModelRunner, Tensors } from '../codec/model-runner.ts';
+import { h } from './util/dom.ts';
+import { onnxWebRuntime } from './runtime/onnx-web.ts';
+
+interface SpeedResult {
+  model: string;
+  backend: string;
+  medianMs: number;
+  minMs: number;
+  /** First output values, so a test can compare them with onnxruntime-node. */
+  firstOutputs: number[];
+}
+
+declare global {
+  interface Window {
+    kilofaceSpeed?: { done: boolean; threads: number; crossOriginIsolated: boolean; results: SpeedResult[]; errors: string[] };
+  }
+}
+
+const params = new URLSearchParams(location.search);
+const iterations = Math.max(3, Math.min(500, Number(params.get('iterations')) || 30));
+const threads = Math.max(1, Math.min(16, Number(params.get('threads')) || Math.min(4, navigator.hardwareConcurrency || 1)));
+const preferGpu = params.get('gpu') === '1';
+
+const root = document.getElementById('speed')!;
+const table = h('tbody');
+const status = h('p', { 'data-role': 'status' }, 'loading models…');
+root.append(
+  h('h1', {}, 'How fast is this device?'),
+  h('p', {}, `Each network runs ${iterations} times on onnxruntime-web (${preferGpu ? 'WebGPU if available, else ' : ''}WASM, ${threads} thread${threads > 1 ? 's' : ''}${globalThis.crossOriginIsolated ? '' : ', single-threaded: page not cross-origin isolated'}).`),
+  h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'network'), h('th', {}, 'runs on'), h('th', {}, 'median ms'), h('th', {}, 'best ms'))), table),
+  status,
+);
+window.kilofaceSpeed = { done: false, threads, crossOriginIsolated: globalThis.crossOriginIsolated, results: [], errors: [] };
+
+/** A deterministic input pattern, the same as the Node comparison uses. */
+function pattern(length: number, scale = 1, offset = 0): Float32Array {
+  return Float32Array.from({ length }, (_, i) => offset + scale * (((i * 7919) % 256) / 255));
+}
+
+/** The canonical face at 8 px/cm in the middle of a 256 crop: plausible landmarks for the decoder. */
+async function canonicalLandmarks(): Promise<Float32Array> {
+  const json = (await (await fetch('/models/mediapipe/canonical_face.json')).json()) as { vertices: number[][] };
+  return Float32Array.from(json.vertices.flatMap(([x, y]) => [128 + 8 * x!, 128 - 8 * y!]));
+}
+
+async function time(name: string, runner: ModelRunner, feeds: Tensors): Promise<void> {
+  const samples: number[] = [];
+  let outputs: Tensors = {};
+  for (let i = 0; i < iterations + 3; i++) {
+    const t0 = performance.now();
+    outputs = await runner.run(feeds);
+    if (i >= 3) samples.push(performance.now() - t0); // the first runs warm up the kernels
+  }
+  samples.sort((a, b) => a - b);
+  const first = outputs[runner.outputNames[0]!]!;
+  const result: SpeedResult = { model: name, backend: runner.backend, medianMs: samples[samples.length >> 1]!, minMs: samples[0]!, firstOutputs: Array.from(first.data.slice(0, 8)) };
+  window.kilofaceSpeed!.results.push(result);
+  table.append(
+    h('tr', { 'data-model': name }, h('td', {}, name), h('td', {}, result.backend), h('td', { 'data-stat': `${name}-median-ms` }, result.medianMs.toFixed(1)), h('td', { 'data-stat': `${name}-min-ms` }, result.minMs.toFixed(1))),
+  );
+}
+
+async function measure(name: string, url: string, feeds: () => Promise<Tensors> | Tensors): Promise<void> {
+  status.textContent = `running ${name}…`;
+  try {
+    const runner = await onnxWebRuntime.load(url, { threads, preferGpu });
+    try {
+      await time(name, runner, await feeds());
+    } finally {
+      await runner.close();
+    }
+  } catch (error) {
+    const message = `${name}: ${(error as Error).message}`;
+    window.kilofaceSpeed!.errors.push(message);
+    table.append(h('tr', { 'data-model': name }, h('td', {}, name), h('td', { colspan: '3' }, `failed: ${(error as Error).message}`)));
+  }
+}
+
+async function main(): Promise<void> {
+  await measure('detector', '/models/mediapipe/face_detection_short_range.onnx', () => ({ input: { data: pattern(128 * 128 * 3, 2, -1), dims: [1, 128, 128, 3] } }));
+  await measure('landmarks', '/models/mediapipe/face_landmark.onnx', () => ({ input: { data: pattern(192 * 192 * 3), dims: [1, 192, 192, 3] } }));
+  const landmarks = await canonicalLandmarks();
+  const refImage = { data: pattern(3 * 256 * 256), dims: [1, 3, 256, 256] };
+  const lm = { data: landmarks, dims: [1, 468, 2] };
+  const manifest = await fetch('/models/kiloface-v1/model.json');
+  if (!manifest.ok) {
+    window.kilofaceSpeed!.errors.push('decoder: models/kiloface-v1 is not shipped with this server');
+  } else {
+    let refOutputs: Tensors = {};
+    await measure('decoder-reference', '/models/kiloface-v1/reference.onnx', () => ({ ref_image: refImage, ref_landmarks: lm }));
+    const refRunner = await onnxWebRuntime.load('/models/kiloface-v1/reference.onnx', { threads });
+    refOutputs = await refRunner.run({ ref_image: refImage, ref_landmarks: lm });
+    await refRunner.close();
+    const moved = { data: landmarks.map((v, i) => v + (i % 2 ? 2 : 1)), dims: [1, 468, 2] };
+    await measure('decoder-frame', '/models/kiloface-v1/frame.onnx', () => ({
+      ref_image: refImage,
+      ref_feat: refOutputs.ref_feat!,
+      ref_mouth_feat: refOutputs.ref_mouth_feat!,
+      ref_landmarks: lm,
+      tgt_landmarks: moved,
+    }));
+  }
+  status.textContent = 'done';
+  window.kilofaceSpeed!.done = true;
+}
+
+void main();

@@ -121,7 +121,7 @@ export class SfuRoom {
       id: transport.id,
       iceParameters: transport.iceParameters,
       iceCandidates: transport.iceCandidates,
-      dtlsParameters: { ...transport.dtlsParameters, role: 'client' },
+      dtlsParameters: transport.dtlsParameters,
       sctpParameters: transport.sctpParameters,
     };
   }

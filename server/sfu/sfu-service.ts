@@ -116,6 +116,8 @@ export class SfuService {
     if (session.room.peers.get(session.id) !== session) throw new SfuRequestError('not in the room any more');
     const room = this.roomFor(session.room);
     if (method === 'router-capabilities') {
+      // A browser (re)starting its SFU session: whatever its failed attempt left goes first.
+      room.removePeer(session.id);
       const peer = await room.addPeer(session);
       return { rtpCapabilities: peer.home.router.rtpCapabilities };
     }

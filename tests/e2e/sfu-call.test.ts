@@ -148,6 +148,9 @@ describe('SFU call in real Chromium (mediasoup, two workers)', () => {
     const responses = replies.filter((r) => r.type === 'sfu-response');
     expect(responses.filter((r) => r.ok === false).length).toBeGreaterThanOrEqual(5);
     expect(replies.some((r) => r.type === 'error' && r.code === 'bad-message')).toBe(true);
+    // Leave properly: a dropped socket keeps its seat for the resume grace period.
+    socket.send(JSON.stringify({ type: 'leave' }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     socket.close();
     await expectAllMoving();
   });

@@ -220,6 +220,8 @@ export class SfuSession extends Emitter<SessionEvents> {
     if (track.kind === 'audio') {
       const producer = await transport.produce({
         track,
+        // The tracks are the call's, not the producer's: a closed session must not stop the camera.
+        stopTracks: false,
         encodings: [{ maxBitrate: AUDIO_MAX_BITRATE }],
         codecOptions: { opusDtx: true, opusFec: true, opusStereo: false, opusMaxAverageBitrate: AUDIO_MAX_BITRATE },
       });
@@ -229,6 +231,7 @@ export class SfuSession extends Emitter<SessionEvents> {
     const codec = findSendCodec(this.device.rtpCapabilities.codecs ?? [], this.settings.videoCodec);
     const producer = await transport.produce({
       track,
+      stopTracks: false,
       encodings: [{ maxBitrate: this.settings.videoCapKbps * 1000 }],
       ...(codec ? { codec } : {}),
     });

@@ -1,0 +1,96 @@
+// Load check for the SFU: N rooms × 2 people in SFU mode, each person sending the codec's packets
+// (25 messages/s on the unreliable channel, 1/s on the reliable one) besides low-rate audio+video,
+// and the server's CPU (Node process + mediasoup workers) measured from /proc at each N.
+// A benchmark, not a test: prints a table.
+//
+//   npm run load:sfu -- [--rooms 1,2,4,6] [--seconds 15] [--workers 2]
+//
+// The browsers run on the same machine: on a 2-core machine they, not the server, run out of CPU
+// first, so the figure that carries over is the server's CPU per room.
+import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { launchChromium, openPage, type OpenedPage } from '../tests/e2e/helpers/browser.ts';
+import { writeSyntheticFaceY4m } from '../tests/e2e/helpers/y4m.ts';
+import { build } from 'vite';
+
+const { values } = parseArgs({ options: { rooms: { type: 'string', default: '1,2,4' }, seconds: { type: 'string', default: '15' }, workers: { type: 'string', default: '2' } } });
+const steps = values.rooms.split(',').map(Number);
+const seconds = Number(values.seconds);
+const TICKS = 100; // clock ticks per second on Linux (getconf CLK_TCK)
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
+/** The server process and its mediasoup workers. */
+function serverPids(root: number): number[] {
+  const pids = [root];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.split(') ')[1]!.split(' ')[1]);
+      if (ppid === root && stat.includes('(mediasoup-work')) pids.push(Number(entry)); // comm is cut at 15 characters
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
+}
+
+async function main(): Promise<void> {
+  const y4m = path.resolve('test-output/e2e/synthetic-face-320x240.y4m');
+  await writeSyntheticFaceY4m(y4m, { width: 320, height: 240, fps: 25, frames: 125 });
+  await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'warn' });
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  // `node --import tsx` rather than `npx tsx`: the pid is then the server itself, for /proc.
+  const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', String(port), '--quiet', '--sfu-workers', values.workers], { stdio: ['ignore', 'inherit', 'inherit'] });
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const url = `http://127.0.0.1:${port}`;
+  const browser = await launchChromium(y4m);
+  const pages: OpenedPage[] = [];
+  console.log('rooms  people  server CPU % of one core  per room  machine load (1 min)');
+  try {
+    let rooms = 0;
+    for (const target of steps) {
+      for (; rooms < target; rooms++) {
+        for (const name of ['A', 'B']) {
+          const opened = await openPage(browser, `${url}/r/load-${rooms}?name=${name}&mode=sfu&cap=20`);
+          pages.push(opened);
+        }
+      }
+      for (const p of pages) {
+        await p.page.waitForFunction(() => (window.kiloface?.call?.links().length ?? 0) === 1, undefined, { timeout: 60_000 });
+        await p.page.evaluate(() => {
+          const w = window as unknown as { loadTimer?: number };
+          if (w.loadTimer) return;
+          const packet = new Uint8Array(40);
+          let n = 0;
+          w.loadTimer = window.setInterval(() => {
+            window.kiloface!.call!.broadcast('frames', packet);
+            if (++n % 25 === 0) window.kiloface!.call!.broadcast('control', packet);
+          }, 40);
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 3000)); // settle
+      const pids = serverPids(server.pid!);
+      const before = pids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
+      await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+      const after = pids.reduce((sum, pid) => { try { return sum + cpuTicks(pid); } catch { return sum; } }, 0);
+      const percent = ((after - before) / TICKS / seconds) * 100;
+      const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+      console.log(`${String(rooms).padStart(5)}  ${String(rooms * 2).padStart(6)}  ${percent.toFixed(1).padStart(24)}  ${(percent / rooms).toFixed(1).padStart(8)}  ${load}`);
+    }
+  } finally {
+    await browser.close();
+    server.kill('SIGTERM');
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(`load check failed: ${error.message}`);
+  process.exit(1);
+});

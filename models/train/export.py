@@ -154,6 +154,10 @@ def main():
     onnx_out, _ = run_onnx(ref_path, frame_path, t)
     diffs = write_fixture(a.out, ref_u8, t, onnx_out)
     sc, sf = (float(s.detach()) for s in model.frame.flow.sigmas())
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        model.frame(t['ref_image'], t['ref_feat'], t['ref_mouth_feat'], t['ref_landmarks'], t['tgt_landmarks'])
+    gflop = fc.get_total_flops() / 1e9
     split = None
     if a.data_dir and os.path.exists(os.path.join(a.data_dir, 'split.json')):
         with open(os.path.join(a.data_dir, 'split.json')) as f:
@@ -181,7 +185,7 @@ def main():
                     'frame.onnx': {'image': [1, 3, SIZE, SIZE], 'warped': [1, 3, SIZE, SIZE]}},
         'outputs_note': '`image` is warp + refiner (the decoder output); `warped` is warp only (baseline)',
         'motion': {'method': 'two-level normalised Gaussian kernel regression of landmark displacements '
-                             '(reference - target) on a 64x64 grid, bilinear upsampling, grid_sample of the reference',
+                             '(reference - target) on a 64x64 grid, bilinear upsampling, bilinear sampling of the reference (Gather-based in the ONNX graph)',
                    'sigma_coarse_px': sc, 'sigma_fine_px': sf, 'eps': model.frame.flow.eps, 'grid': GRID},
         'refiner': {'frame': '3-level U-Net at 64x64, additive colour correction upsampled to 256',
                     'mouth': f'{PATCH}x{PATCH} patch, side {model.frame.mouth_scale} x outer-eye-corner distance, '
@@ -194,6 +198,8 @@ def main():
                      'wall_hours': round(state.get('train_seconds', 0) / 3600, 3) if state else None,
                      'config': ck.get('config'), 'split': split},
         'parity': {'onnxruntime_python_max_abs_diff_vs_pytorch': diffs},
+        'gflop_per_frame': gflop,
+        'gflop_note': 'frame.onnx, convolutions + matmuls counted by torch.utils.flop_counter (2 FLOP per multiply-add)',
         'metrics': None,
         'exported': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
     }

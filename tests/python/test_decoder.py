@@ -123,9 +123,9 @@ def test_one_training_step_reduces_loss_on_a_fixed_pair():
     lt = lr + 2.0
     tgt = (ref * 0.8 + 0.1)                          # a shading change the refiner can learn
     w = D.region_weights(lt)
-    opt = torch.optim.Adam(m.parameters(), lr=2e-3)
+    opt = torch.optim.Adam(m.parameters(), lr=3e-3)
     losses = []
-    for _ in range(6):
+    for _ in range(3):
         img, _ = m(ref, lr, lt)
         loss, _ = D.decoder_loss(img, tgt, w)
         opt.zero_grad()

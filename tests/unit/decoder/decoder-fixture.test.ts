@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { imageTensor, NeuralDecoder } from '../../../codec/decoder/neural-decoder.ts';
+import { onnxNodeRuntime } from '../../../codec/runners/onnx-node.ts';
+
+// The shipped decoder, run by onnxruntime-node, against the PyTorch outputs stored when it was
+// exported (models/train/export.py; the inputs are a synthetic face, not clip frames).
+const MODEL_DIR = process.env.KILOFACE_MODEL_DIR ?? path.resolve('models/kiloface-v1');
+const FIXTURE_DIR = path.join(MODEL_DIR, 'fixture');
+
+interface FixtureFile {
+  file: string;
+  dtype: 'uint8' | 'float32' | 'float16';
+  shape: number[];
+}
+const fixture = JSON.parse(readFileSync(path.join(FIXTURE_DIR, 'fixture.json'), 'utf8')) as { files: Record<string, FixtureFile>; tolerance: Record<string, number> };
+
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exponent = (h >> 10) & 0x1f;
+  const fraction = h & 0x3ff;
+  if (exponent === 0) return sign * 2 ** -14 * (fraction / 1024);
+  if (exponent === 31) return fraction ? NaN : sign * Infinity;
+  return sign * 2 ** (exponent - 15) * (1 + fraction / 1024);
+}
+
+function load(name: string): Float32Array | Uint8Array {
+  const entry = fixture.files[name]!;
+  const bytes = readFileSync(path.join(FIXTURE_DIR, entry.file));
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  if (entry.dtype === 'uint8') return new Uint8Array(buffer);
+  if (entry.dtype === 'float32') return new Float32Array(buffer);
+  return Float32Array.from(new Uint16Array(buffer), halfToFloat);
+}
+
+/** Every `stride`-th row and column of a [1, C, H, W] array (the fixture stores feature maps strided). */
+function strided(data: Float32Array, channels: number, size: number, stride: number): Float32Array {
+  const out: number[] = [];
+  for (let c = 0; c < channels; c++) for (let y = 0; y < size; y += stride) for (let x = 0; x < size; x += stride) out.push(data[(c * size + y) * size + x]!);
+  return Float32Array.from(out);
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
+
+/** Landmarks [1,468,2] → the 468 xyz layout the decoder API takes. */
+function xyz(xy: Float32Array): Float32Array {
+  const out = new Float32Array(468 * 3);
+  for (let p = 0; p < 468; p++) {
+    out[p * 3] = xy[p * 2]!;
+    out[p * 3 + 1] = xy[p * 2 + 1]!;
+  }
+  return out;
+}
+
+describe(`shipped decoder (${path.relative(process.cwd(), MODEL_DIR)}) matches PyTorch`, () => {
+  it('reference.onnx and frame.onnx reproduce the stored outputs', async () => {
+    const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: path.join(MODEL_DIR, 'reference.onnx'), frame: path.join(MODEL_DIR, 'frame.onnx') });
+    await decoder.setReference(imageTensor(load('ref_image_u8')), xyz(load('ref_landmarks') as Float32Array));
+    const out = await decoder.decode(xyz(load('tgt_landmarks') as Float32Array));
+    expect(maxAbsDiff(out.image, load('image') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.image!);
+    expect(maxAbsDiff(strided(out.warped, 3, 256, 4), load('warped_s4') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.warped!);
+    await decoder.close();
+  });
+
+  it('reference features match at the stored stride', async () => {
+    const runner = await onnxNodeRuntime.load(path.join(MODEL_DIR, 'reference.onnx'));
+    const lm = load('ref_landmarks') as Float32Array;
+    const out = await runner.run({ ref_image: imageTensor(load('ref_image_u8')), ref_landmarks: { data: lm, dims: [1, 468, 2] } });
+    expect(maxAbsDiff(strided(out.ref_feat!.data, 16, 64, 2), load('ref_feat_s2') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.ref_feat!);
+    expect(maxAbsDiff(strided(out.ref_mouth_feat!.data, 16, 64, 2), load('ref_mouth_feat_s2') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.ref_mouth_feat!);
+    await runner.close();
+  });
+});

@@ -67,14 +67,15 @@ export async function selectClips(
       skip('file missing from clips/');
       continue;
     }
+    // Draw limits before the crop: a crop rule may cost a tracker run, spent only on clips used.
+    if (options.maxClips !== undefined) {
+      if (selected.length >= options.maxClips) continue;
+      if (people.has(entry.personId)) continue; // a quick run should not spend its clips on one face
+    }
     const crop = await crops.cropFor(entry);
     if (!crop.ok) {
       skip(crop.reason);
       continue;
-    }
-    if (options.maxClips !== undefined) {
-      if (selected.length >= options.maxClips) continue;
-      if (people.has(entry.personId)) continue; // a quick run should not spend its clips on one face
     }
     people.add(entry.personId);
     selected.push({ entry, crop: crop.box });

@@ -24,6 +24,8 @@ export interface BenchOptions {
   threads: number;
   /** How many clips get side-by-side sample frames in the HTML report. */
   sampleClips: number;
+  /** kiloface decoder model folder (reference.onnx, frame.onnx, model.json); null = the default. */
+  modelDir: string | null;
 }
 
 // 5..200 kbit/s, about x1.5 apart; quick mode keeps four spread over the same range.
@@ -42,12 +44,13 @@ export const USAGE = `usage: tsx bench/cli.ts --data DIR --out DIR [options]
   --clips N          at most N clips, one per person
   --only s1,s2       only clips whose file name contains one of these
   --seconds S        seconds per clip (default ${FULL_SECONDS})
-  --crop RULE        source-framing (default) | centre
+  --crop RULE        tracker (default: the codec's crop rule) | source-framing | centre
   --anchor ID        codec the summary BD-rates are against (default x264-realtime)
   --jobs N           jobs in parallel (default 2)
   --threads N        threads per ffmpeg encode/decode (default 1)
   --cache DIR        prepared-clip cache (default ~/.cache/kiloface/bench or $KILOFACE_BENCH_CACHE)
   --samples N        clips with sample frames in the HTML report (default 3)
+  --model DIR        kiloface decoder model (default models/kiloface-v1 or $KILOFACE_MODEL)
   --list-codecs      print the codec registry and exit`;
 
 const list = (v: string | undefined): string[] | null =>
@@ -86,6 +89,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedCommand {
       threads: { type: 'string' },
       cache: { type: 'string' },
       samples: { type: 'string' },
+      model: { type: 'string' },
       'list-codecs': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -110,11 +114,12 @@ export function parseBenchArgs(argv: readonly string[]): ParsedCommand {
       maxClips: values.clips !== undefined ? positiveInt(values.clips, 'clips', 1) : quick ? QUICK_CLIPS : null,
       only: list(values.only),
       seconds,
-      crop: values.crop ?? 'source-framing',
+      crop: values.crop ?? 'tracker',
       anchor: values.anchor ?? 'x264-realtime',
       jobs: positiveInt(values.jobs, 'jobs', 2),
       threads: positiveInt(values.threads, 'threads', 1),
       sampleClips: values.samples !== undefined ? Number(values.samples) : 3,
+      modelDir: values.model !== undefined ? resolve(values.model) : null,
     },
   };
 }

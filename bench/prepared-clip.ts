@@ -59,9 +59,14 @@ export function clipIds(entries: readonly ClipEntry[]): Map<string, string> {
 
 /** ffmpeg arguments that turn a source clip into the 256x256 25 fps yuv420p input. */
 export function preparationArgs(sourcePath: string, entry: ClipEntry, crop: CropBox, maxFrames: number, outPath: string): string[] {
+  // A box that reaches outside the frame (the codec's crop rule allows it) gets the missing
+  // part by repeating the edge pixels, as the training crops do (bench/clip-frames.ts).
+  const pad = Math.max(0, -crop.x, -crop.y, crop.x + crop.size - entry.width, crop.y + crop.size - entry.height);
+  const padding = pad > 0 ? [`pad=iw+${2 * pad}:ih+${2 * pad}:${pad}:${pad}`, `fillborders=left=${pad}:right=${pad}:top=${pad}:bottom=${pad}:mode=smear`] : [];
   const filters = [
     `fps=${BENCH_FPS}`, // time-based resampling: drops or repeats frames, never blends them
-    `crop=${crop.size}:${crop.size}:${crop.x}:${crop.y}`,
+    ...padding,
+    `crop=${crop.size}:${crop.size}:${crop.x + pad}:${crop.y + pad}`,
     `scale=${BENCH_SIZE}:${BENCH_SIZE}:flags=lanczos`,
     'format=yuv420p',
   ].join(',');

@@ -7,7 +7,8 @@ import { cropProviderByName } from './crop.ts';
 import { measureDecodeSpeed } from './decode-speed.ts';
 import { ffmpegVersion } from './ffmpeg-tools.ts';
 import { readManifest } from './manifest.ts';
-import { AKD_NOT_AVAILABLE } from './metrics/landmark-distance.ts';
+import { KILOFACE_WIRE_MODEL, KilofaceCodec } from './codecs/kiloface-codec.ts';
+import { missingFaceModels, TrackerLandmarkModel } from './face-models.ts';
 import type { BenchOptions } from './options.ts';
 import { BENCH_FPS, BENCH_SIZE, clipIds, prepareClip, type PreparedClip } from './prepared-clip.ts';
 import { ProgressLog } from './progress.ts';
@@ -39,7 +40,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   if (!(await ffmpegVersion())) throw new Error('ffmpeg not found: install Debian\'s ffmpeg (apt-get install ffmpeg) or set KILOFACE_FFMPEG');
   await mkdir(options.outDir, { recursive: true });
 
-  const crops = cropProviderByName(options.crop);
+  const crops = cropProviderByName(options.crop, { dataDir: options.dataDir, cacheDir: options.cacheDir });
   const manifest = await readManifest(join(options.dataDir, 'MANIFEST.tsv'));
   const selection = await selectClips(options.dataDir, manifest, crops, {
     ...(options.maxClips !== null ? { maxClips: options.maxClips } : {}),
@@ -51,7 +52,8 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   const codecs: Codec[] = [];
   const codecInfo = new Map<string, CodecInfo>();
   const unavailableCodecs: { id: string; reason: string }[] = [];
-  for (const codec of selectCodecs(options.codecs)) {
+  const requested = selectCodecs(options.codecs, { quick: options.quick, ...(options.modelDir ? { modelDir: options.modelDir } : {}) });
+  for (const codec of requested) {
     const a = await codec.checkAvailable();
     if (!a.ok) {
       unavailableCodecs.push({ id: codec.id, reason: a.reason });
@@ -77,7 +79,17 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     codecs.flatMap((codec) => codec.operatingPoints(options.kbps).map((point) => ({ codec, clip, point }))),
   );
   const sampleClipIds = new Set(prepared.slice(0, Math.max(0, options.sampleClips)).map((c) => c.id));
-  const { rows, failures, commandsByCodec } = await runSweep(jobs, { outDir: options.outDir, jobs: options.jobs, threads: options.threads, sampleClipIds });
+  // AKD with the project's landmark model (the codec's tracker), for every codec alike.
+  const missingFace = missingFaceModels();
+  const landmarkModel = missingFace.length === 0 ? new TrackerLandmarkModel() : null;
+  const akdStatus = landmarkModel ? `available: ${landmarkModel.name}` : `not available: ${missingFace.join(', ')} missing`;
+  let sweep: Awaited<ReturnType<typeof runSweep>>;
+  try {
+    sweep = await runSweep(jobs, { outDir: options.outDir, jobs: options.jobs, threads: options.threads, sampleClipIds, landmarkModel });
+  } finally {
+    await landmarkModel?.close();
+  }
+  const { rows, failures, commandsByCodec } = sweep;
   const order = new Map(jobs.map((j, i) => [`${j.codec.id}|${j.clip.id}|${j.point.id}`, i]));
   rows.sort((a, b) => order.get(`${a.codec}|${a.clip}|${a.point.id}`)! - order.get(`${b.codec}|${b.clip}|${b.point.id}`)!);
 
@@ -85,6 +97,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
 
   const ranCodecs = codecs.filter((c) => rows.some((r) => r.codec === c.id));
   const decodeSpeed = await measureDecodeSpeed(ranCodecs, rows, options.outDir, [1, 2], options.quick ? 2 : 5);
+  for (const c of requested) if (c instanceof KilofaceCodec) await c.close();
 
   const report: BenchReport = {
     schema: REPORT_SCHEMA,
@@ -106,7 +119,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     metrics: {
       plane: 'the luma plane (Y of 8-bit yuv420p, 0-255)',
       definitions: METRIC_DEFINITIONS,
-      akd: AKD_NOT_AVAILABLE.available ? 'available' : `not available yet: ${AKD_NOT_AVAILABLE.reason}`,
+      akd: akdStatus,
       notAvailable: 'LPIPS, DISTS and VMAF are not available offline on this machine (no weights, no libvmaf); they are not reported and nothing stands in for them.',
     },
     codecs: ranCodecs.map((c) => codecInfo.get(c.id)!),
@@ -127,7 +140,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     lowestRates: ranCodecs.map((c) => lowestRate(rows, c.id)),
     bdRates: allBdRates(rows),
     decodeSpeed,
-    wireModel: RTP_WIRE_MODEL,
+    wireModel: ranCodecs.some((c) => c instanceof KilofaceCodec) ? `${RTP_WIRE_MODEL}; kiloface: ${KILOFACE_WIRE_MODEL}` : RTP_WIRE_MODEL,
   };
   log('bench: writing reports');
   const samples = await buildSampleSets(report, options.outDir, [...sampleClipIds]);

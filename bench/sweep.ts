@@ -2,6 +2,7 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Codec, OperatingPoint } from './codecs/codec.ts';
 import { measureFrame, meanQuality, type FrameQuality } from './metrics/frame-metrics.ts';
+import { averageKeypointDistance, type LandmarkModel } from './metrics/landmark-distance.ts';
 import { planeFromBytes } from './metrics/plane.ts';
 import { BENCH_FPS, BENCH_SIZE, loadY4m, type PreparedClip } from './prepared-clip.ts';
 import { ProgressLog } from './progress.ts';
@@ -19,6 +20,8 @@ export interface SweepSettings {
   threads: number;
   /** Clips whose middle frame is kept from every job, for side-by-side pictures. */
   sampleClipIds: ReadonlySet<string>;
+  /** AKD's landmark model; null = AKD not measured (rows get akd: null). */
+  landmarkModel: LandmarkModel | null;
 }
 
 export interface SweepOutcome {
@@ -37,6 +40,7 @@ export const sampleFramePath = (outDir: string, clipId: string, name: string): s
 /** Source frames per clip, loaded once and shared by that clip's jobs. */
 class SourceFrames {
   private readonly loaded = new Map<string, Promise<Uint8Array[]>>();
+  private readonly landmarks = new Map<string, Promise<(Float32Array | null)[]>>();
   get(clip: PreparedClip): Promise<Uint8Array[]> {
     let p = this.loaded.get(clip.id);
     if (!p) {
@@ -45,8 +49,18 @@ class SourceFrames {
     }
     return p;
   }
+  /** The source's landmarks for AKD, found once per clip. */
+  landmarksOf(clip: PreparedClip, model: LandmarkModel): Promise<(Float32Array | null)[]> {
+    let p = this.landmarks.get(clip.id);
+    if (!p) {
+      p = this.get(clip).then((frames) => model.landmarks(frames, BENCH_SIZE, BENCH_SIZE));
+      this.landmarks.set(clip.id, p);
+    }
+    return p;
+  }
   release(clipId: string): void {
     this.loaded.delete(clipId);
+    this.landmarks.delete(clipId);
   }
 }
 
@@ -70,6 +84,19 @@ async function runJob(job: SweepJob, sources: SourceFrames, settings: SweepSetti
   }
   const perFrame = source.map((frame, i) => measureFrame(lumaPlane(frame), lumaPlane(run.decodedFrames[i]!)));
   const mean = meanQuality(perFrame);
+  let akd: number | null = null;
+  const notes = [...run.notes];
+  if (settings.landmarkModel) {
+    const sourceLandmarks = await sources.landmarksOf(clip, settings.landmarkModel);
+    const r = await averageKeypointDistance(settings.landmarkModel, sourceLandmarks, run.decodedFrames, BENCH_SIZE, BENCH_SIZE);
+    if (r.available) {
+      akd = r.meanPx;
+      if (r.decodedMissing > 0) {
+        notes.push(`AKD: no face found in ${r.decodedMissing} of the ${r.sourceFaces} decoded frames whose source has one (left out of the mean)`);
+      }
+      if (r.sourceFaces === 0) notes.push('AKD: no face found in the source frames');
+    }
+  }
   if (settings.sampleClipIds.has(clip.id)) {
     const i = sampleFrameIndex(clip);
     await mkdir(join(settings.outDir, 'samples', clip.id), { recursive: true });
@@ -88,11 +115,11 @@ async function runJob(job: SweepJob, sources: SourceFrames, settings: SweepSetti
     packets: run.bits.packets,
     breakdown: run.bits.breakdown ?? null,
     ...mean,
-    akd: null,
+    akd,
     encodeMs: run.encodeMs,
     decodeMs: run.decodeMs,
     stream: relative(settings.outDir, run.streamPath),
-    notes: run.notes,
+    notes,
   };
   return { row, perFrame, commands: run.commands };
 }

@@ -1,16 +1,17 @@
 import type { Codec } from './codec.ts';
+import { KilofaceCodec, type KilofaceCodecOptions } from './kiloface-codec.ts';
 import { standardCodecs } from './standard-codecs.ts';
 
 /**
- * Every codec the bench knows. The neural codec joins by adding its Codec here (its run()
- * encodes with codec/ through onnxruntime-node and reports its own bit breakdown).
+ * Every codec the bench knows: the standard codecs through ffmpeg, and kiloface through codec/
+ * on onnxruntime-node (its run() reports its own bit breakdown).
  */
-export function allCodecs(): Codec[] {
-  return [...standardCodecs()];
+export function allCodecs(kiloface: KilofaceCodecOptions = {}): Codec[] {
+  return [...standardCodecs(), new KilofaceCodec(kiloface)];
 }
 
-export function selectCodecs(ids: readonly string[] | null): Codec[] {
-  const codecs = allCodecs();
+export function selectCodecs(ids: readonly string[] | null, kiloface: KilofaceCodecOptions = {}): Codec[] {
+  const codecs = allCodecs(kiloface);
   if (!ids) return codecs;
   const unknown = ids.filter((id) => !codecs.some((c) => c.id === id));
   if (unknown.length > 0) {

@@ -1,19 +1,33 @@
 // AKD (average keypoint distance): mean pixel distance between facial landmarks found on the
-// source frame and on the decoded frame. It needs the project's landmark model, which is not
-// in the repository yet. This is the hook it plugs into; until then the bench reports AKD as
-// "not available" and never estimates it another way.
+// source frame and on the decoded frame, with the project's own landmark model (the codec's
+// tracker: MediaPipe face detector + 468-point face mesh, bench/face-models.ts). Does the
+// expression survive the codec?
 
-/** Landmarks for one 256x256 luma+chroma frame, as [x0, y0, x1, y1, ...] in pixels. */
+/**
+ * Landmarks of a sequence of 256x256 yuv420p frames, tracked in order: per frame
+ * [x0, y0, x1, y1, ...] in pixels, or null where the model finds no face.
+ */
 export interface LandmarkModel {
   readonly name: string;
-  detect(frameYuv420: Uint8Array, width: number, height: number): Promise<Float32Array>;
+  landmarks(framesYuv420: readonly Uint8Array[], width: number, height: number): Promise<(Float32Array | null)[]>;
 }
 
-export type AkdResult = { available: true; model: string; meanPx: number } | { available: false; reason: string };
+export type AkdResult =
+  | {
+      available: true;
+      model: string;
+      /** Mean over the frames where both the source and the decoded frame have a face; null if none. */
+      meanPx: number | null;
+      /** Frames with a face in the source. */
+      sourceFaces: number;
+      /** Of those, frames where the decoded picture has no face the model can find. */
+      decodedMissing: number;
+    }
+  | { available: false; reason: string };
 
 export const AKD_NOT_AVAILABLE: AkdResult = {
   available: false,
-  reason: 'landmark model not in the project yet (AKD needs it; no substitute is used)',
+  reason: 'no landmark model passed to the metric step (the face models in models/mediapipe are missing)',
 };
 
 /** Mean Euclidean distance between corresponding landmarks. */
@@ -24,20 +38,35 @@ export function landmarkDistance(a: Float32Array, b: Float32Array): number {
   return sum / (a.length / 2);
 }
 
-/** AKD over a clip's frames with a model; `null` model => not available. */
+/**
+ * AKD of a clip: the source's landmarks (computed once per clip) against the decoded frames'.
+ * Frames where the source has no face do not count; decoded frames where the face is lost are
+ * counted in `decodedMissing` (and left out of the mean: a distance to nothing is undefined).
+ */
 export async function averageKeypointDistance(
   model: LandmarkModel | null,
-  source: readonly Uint8Array[],
+  sourceLandmarks: readonly (Float32Array | null)[],
   decoded: readonly Uint8Array[],
   width: number,
   height: number,
 ): Promise<AkdResult> {
   if (!model) return AKD_NOT_AVAILABLE;
+  const found = await model.landmarks(decoded, width, height);
   let sum = 0;
-  for (let i = 0; i < source.length; i++) {
-    const a = await model.detect(source[i]!, width, height);
-    const b = await model.detect(decoded[i]!, width, height);
+  let n = 0;
+  let sourceFaces = 0;
+  let decodedMissing = 0;
+  for (let i = 0; i < sourceLandmarks.length; i++) {
+    const a = sourceLandmarks[i];
+    if (!a) continue;
+    sourceFaces++;
+    const b = found[i];
+    if (!b) {
+      decodedMissing++;
+      continue;
+    }
     sum += landmarkDistance(a, b);
+    n++;
   }
-  return { available: true, model: model.name, meanPx: sum / source.length };
+  return { available: true, model: model.name, meanPx: n > 0 ? sum / n : null, sourceFaces, decodedMissing };
 }

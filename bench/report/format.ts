@@ -12,6 +12,9 @@ export const METRIC_LABELS = {
   gmsd: 'GMSD-Y (lower is better)',
 } as const;
 
+export const akdCell = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
+export const AKD_LABEL = 'AKD px (lower is better)';
+
 export const formatMetric = (metric: keyof typeof METRIC_LABELS, v: number): string => (metric === 'psnr' ? db(v) : unit(v));
 
 /** Decode cell: elapsed ms per frame, CPU ms per frame in brackets. */
@@ -19,4 +22,4 @@ export const decodeCell = (d: { msPerFrame: number; cpuMsPerFrame: number } | un
   d ? `${ms(d.msPerFrame)} (${ms(d.cpuMsPerFrame)})` : '-';
 
 export const DECODE_SPEED_NOTE =
-  'ffmpeg decode of the middle operating point per clip, timed by ffmpeg -benchmark (no process start-up) over at least 1000 frames (the stream looped), best of 3, median over clips. Cells: elapsed ms per frame (CPU ms per frame, user + system, which a busy machine does not inflate).';
+  'Standard codecs: ffmpeg decode of the middle operating point per clip, timed by ffmpeg -benchmark (no process start-up) over at least 1000 frames (the stream looped), best of 3, median over clips. kiloface: frame.onnx (the per-frame network) on onnxruntime-node, mean over up to 50 frames of the middle point\'s stream after 3 warm-up frames, median over clips; reference.onnx (once per reference) and the image decode are not in it. Cells: elapsed ms per frame (CPU ms per frame, user + system, which a busy machine does not inflate).';

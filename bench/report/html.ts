@@ -1,5 +1,5 @@
 import { QUALITY_METRICS } from '../metrics/frame-metrics.ts';
-import { DECODE_SPEED_NOTE, METRIC_LABELS, db, decodeCell, formatMetric, kbps, percent, unit } from './format.ts';
+import { AKD_LABEL, DECODE_SPEED_NOTE, METRIC_LABELS, akdCell, db, decodeCell, formatMetric, kbps, percent, unit } from './format.ts';
 import type { SampleSet } from './sample-frames.ts';
 import type { BenchReport } from './schema.ts';
 import { escapeXml as esc, rdPlotSvg } from './svg-plot.ts';
@@ -45,6 +45,13 @@ export function renderHtml(r: BenchReport, samples: readonly SampleSet[]): strin
       return [c.label, ...es.map((x) => percent(x?.meanPercent ?? null)), String(es[0]?.clipsUsed ?? 0)];
     }),
   );
+  const kilofaceBd = table(
+    ['anchor', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), 'clips'],
+    r.codecs.filter((c) => c.id !== 'kiloface').map((a) => {
+      const es = QUALITY_METRICS.map((m) => r.bdRates.find((b) => b.anchor === a.id && b.test === 'kiloface' && b.metric === m));
+      return [a.label, ...es.map((x) => percent(x?.meanPercent ?? null)), String(es[0]?.clipsUsed ?? 0)];
+    }),
+  );
   const ssimMatrix = table(
     ['test \\ anchor', ...r.codecs.map((c) => c.label)],
     r.codecs.map((t) => [
@@ -58,16 +65,16 @@ export function renderHtml(r: BenchReport, samples: readonly SampleSet[]): strin
     r.codecs.map((c) => [c.label, c.decoder, ...threads.map((t) => decodeCell(r.decodeSpeed.find((s) => s.codec === c.id && s.threads === t)))]),
   );
   const lowest = table(
-    ['codec', 'lowest target', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y'],
-    r.lowestRates.map((l) => [label(l.codec), l.lowestTarget === null ? '-' : String(l.lowestTarget), kbps(l.kbps), kbps(l.wireKbps), db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd)]),
+    ['codec', 'lowest target', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y', 'AKD px'],
+    r.lowestRates.map((l) => [label(l.codec), l.lowestTarget === null ? '-' : String(l.lowestTarget), kbps(l.kbps), kbps(l.wireKbps), db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd), akdCell(l.akd ?? null)]),
   );
   const perClip = r.clips
     .map((clip) => {
       const rows = r.rows.filter((row) => row.clip === clip.id);
       return `<h3>${esc(clip.id)}</h3>
 <p class="note">${esc(clip.file)}: ${esc(clip.person || 'person unknown')}; licence ${esc(clip.licence || 'unknown')}; source ${clip.source.width}x${clip.source.height} at ${clip.source.fps} fps; crop ${clip.crop.size}px at (${clip.crop.x}, ${clip.crop.y}); ${clip.frames} frames.</p>
-${table(['codec', 'target', 'kbit/s', 'wire kbit/s', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), 'encode s'],
-  rows.map((row) => [label(row.codec), row.point.label, kbps(row.kbps), kbps(row.wireKbps), ...QUALITY_METRICS.map((m) => formatMetric(m, row[m])), (row.encodeMs / 1000).toFixed(2)]))}`;
+${table(['codec', 'operating point', 'kbit/s', 'wire kbit/s', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), AKD_LABEL, 'encode s'],
+  rows.map((row) => [label(row.codec), row.point.label, kbps(row.kbps), kbps(row.wireKbps), ...QUALITY_METRICS.map((m) => formatMetric(m, row[m])), akdCell(row.akd), (row.encodeMs / 1000).toFixed(2)]))}`;
     })
     .join('\n');
   const sampleHtml = samples
@@ -82,15 +89,15 @@ ${table(['codec', 'target', 'kbit/s', 'wire kbit/s', ...QUALITY_METRICS.map((m) 
 <details><summary>commands</summary><pre>${esc(c.exampleCommands.join('\n'))}</pre></details></li>`)
     .join('\n');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>kiloface bench: standard codecs</title><style>${STYLE}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>kiloface bench: standard codecs and kiloface</title><style>${STYLE}</style></head>
 <body>
-<h1>kiloface bench: standard codecs</h1>
+<h1>kiloface bench: standard codecs and kiloface</h1>
 <p>Command: <code>${esc(r.command)}</code><br>Run ${esc(r.createdAt)}, ${Math.round(r.durationS)} s.
 Machine: ${esc(e.cpu)}, ${e.logicalCores} logical cores, ${e.memoryGiB} GiB; ${esc(e.os)}; Node ${esc(e.node)}; ${esc(e.ffmpeg)}.</p>
 <p>Input: ${r.clips.length} clip(s), first ${r.settings.secondsPerClip} s each, ${r.settings.size}x${r.settings.size} ${r.settings.fps} fps 8-bit yuv420p, the same file for every codec.
 Crop rule (<code>${esc(r.settings.crop.provider)}</code>): ${esc(r.settings.crop.rule)}.
 Metrics on ${esc(r.metrics.plane)}. Rates are measured from the coded packets; wire adds transport headers (${esc(r.wireModel)}).</p>
-<p class="note">Not measured: AKD: ${esc(r.metrics.akd)}. ${esc(r.metrics.notAvailable)}</p>
+<p class="note">AKD: ${esc(r.metrics.akd)}. Not measured: ${esc(r.metrics.notAvailable)}</p>
 
 <h2>Lowest achievable bitrate</h2>
 <p class="note">Per clip the codec's lowest real rate in the sweep, averaged over clips.</p>
@@ -101,6 +108,7 @@ ${lowest}
 
 <h2>BD-rate</h2>
 ${anchorRan ? `<p class="note">Against ${esc(label(r.settings.anchor))}: PCHIP Bjontegaard delta rate per clip, averaged over clips where the curves overlap in quality; negative = fewer bits for the same quality.</p>${bd}` : `<p>Anchor ${esc(r.settings.anchor)} was not run.</p>`}
+${r.codecs.some((c) => c.id === 'kiloface') ? `<p class="note">kiloface (test) against each codec as the anchor:</p>${kilofaceBd}` : ''}
 <p class="note">All pairs on SSIM-Y (row = test codec, column = anchor):</p>
 ${ssimMatrix}
 

@@ -1,5 +1,5 @@
 import { QUALITY_METRICS } from '../metrics/frame-metrics.ts';
-import { DECODE_SPEED_NOTE, METRIC_LABELS, db, decodeCell, formatMetric, kbps, percent, unit } from './format.ts';
+import { AKD_LABEL, DECODE_SPEED_NOTE, METRIC_LABELS, akdCell, db, decodeCell, formatMetric, kbps, percent, unit } from './format.ts';
 import type { BenchReport } from './schema.ts';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -11,10 +11,10 @@ const codecLabel = (r: BenchReport, id: string): string => r.codecs.find((c) => 
 
 export function lowestRateTable(r: BenchReport): string {
   return table(
-    ['codec', 'lowest target', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y'],
+    ['codec', 'lowest target', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y', 'AKD px'],
     r.lowestRates.map((l) => [
       codecLabel(r, l.codec), l.lowestTarget === null ? '-' : `${l.lowestTarget}`, kbps(l.kbps), kbps(l.wireKbps),
-      db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd),
+      db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd), akdCell(l.akd ?? null),
     ]),
   );
 }
@@ -26,6 +26,18 @@ export function bdRateTable(r: BenchReport, anchor: string): string {
     others.map((test) => {
       const entries = QUALITY_METRICS.map((m) => r.bdRates.find((b) => b.anchor === anchor && b.test === test && b.metric === m));
       return [codecLabel(r, test), ...entries.map((e) => percent(e?.meanPercent ?? null)), `${entries[0]?.clipsUsed ?? 0}`];
+    }),
+  );
+}
+
+/** One test codec (kiloface) against every other codec as the anchor. */
+export function testAgainstAllTable(r: BenchReport, test: string): string {
+  const anchors = r.codecs.map((c) => c.id).filter((id) => id !== test);
+  return table(
+    ['anchor', ...QUALITY_METRICS.map((m) => `BD-rate on ${METRIC_LABELS[m]}`), 'clips'],
+    anchors.map((anchor) => {
+      const entries = QUALITY_METRICS.map((m) => r.bdRates.find((b) => b.anchor === anchor && b.test === test && b.metric === m));
+      return [codecLabel(r, anchor), ...entries.map((e) => percent(e?.meanPercent ?? null)), `${entries[0]?.clipsUsed ?? 0}`];
     }),
   );
 }
@@ -51,10 +63,10 @@ function perClipTables(r: BenchReport): string {
         `${clip.file} (${clip.person || 'person unknown'}; ${clip.licence || 'licence unknown'}), source ${clip.source.width}x${clip.source.height} at ${clip.source.fps} fps, crop ${clip.crop.size}px at (${clip.crop.x}, ${clip.crop.y}), ${clip.frames} frames.`,
         '',
         table(
-          ['codec', 'target', 'kbit/s', 'wire kbit/s', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m])],
+          ['codec', 'operating point', 'kbit/s', 'wire kbit/s', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), AKD_LABEL],
           rows.map((row) => [
             codecLabel(r, row.codec), row.point.label, kbps(row.kbps), kbps(row.wireKbps),
-            ...QUALITY_METRICS.map((m) => formatMetric(m, row[m])),
+            ...QUALITY_METRICS.map((m) => formatMetric(m, row[m])), akdCell(row.akd),
           ]),
         ),
       ].join('\n');
@@ -65,7 +77,7 @@ function perClipTables(r: BenchReport): string {
 export function renderMarkdown(r: BenchReport): string {
   const e = r.environment;
   const parts = [
-    '# kiloface bench: standard codecs',
+    '# kiloface bench: standard codecs and kiloface',
     '',
     `Command: \`${r.command}\`  `,
     `Run ${r.createdAt}, ${Math.round(r.durationS)} s on ${e.cpu} (${e.logicalCores} logical cores, ${e.memoryGiB} GiB), ${e.os}, Node ${e.node}, ${e.ffmpeg}.`,
@@ -84,6 +96,16 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     r.codecs.some((c) => c.id === r.settings.anchor) ? bdRateTable(r, r.settings.anchor) : `(anchor ${r.settings.anchor} was not run)`,
     '',
+    ...(r.codecs.some((c) => c.id === 'kiloface')
+      ? [
+          '## kiloface against each codec',
+          '',
+          'BD-rate of kiloface (test) with each codec as the anchor; negative = kiloface needs fewer bits for the same quality; n/a = the curves do not overlap in quality (no extrapolation).',
+          '',
+          testAgainstAllTable(r, 'kiloface'),
+          '',
+        ]
+      : []),
     '## Decode speed',
     '',
     `${DECODE_SPEED_NOTE} On ${e.cpu}.`,
@@ -96,8 +118,8 @@ export function renderMarkdown(r: BenchReport): string {
       `**${codecLabel(r, c.codec)}**`,
       '',
       table(
-        ['target', 'kbit/s', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m])],
-        c.points.map((p) => [p.targetKbps === null ? p.point : `${p.targetKbps}`, kbps(p.kbps), ...QUALITY_METRICS.map((m) => formatMetric(m, p[m]))]),
+        ['point', 'kbit/s', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), AKD_LABEL],
+        c.points.map((p) => [p.targetKbps === null ? p.point : `${p.targetKbps}`, kbps(p.kbps), ...QUALITY_METRICS.map((m) => formatMetric(m, p[m])), akdCell(p.akd ?? null)]),
       ),
       '',
     ]),
@@ -105,7 +127,7 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     perClipTables(r),
     '',
-    '## Not measured',
+    '## Face metric and what is not measured',
     '',
     `- AKD: ${r.metrics.akd}`,
     `- ${r.metrics.notAvailable}`,

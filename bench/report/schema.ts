@@ -48,6 +48,8 @@ export interface LowestRate {
   ssim: number;
   msssim: number;
   gmsd: number;
+  /** Mean AKD over the clips that have one (px); null without a landmark model. */
+  akd: number | null;
   lowestTarget: number | null;
 }
 
@@ -59,6 +61,8 @@ export interface AveragedPoint {
   ssim: number;
   msssim: number;
   gmsd: number;
+  /** Mean AKD over clips (px); null when any clip lacks it. */
+  akd: number | null;
 }
 
 export interface BenchReport {

@@ -4,6 +4,11 @@ import type { ResultRow } from '../results.ts';
 import type { AveragedPoint, BdRateEntry, LowestRate } from './schema.ts';
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Mean of AKD values: over the rows that have one, or null if none (or, with `all`, if any lacks one). */
+const meanAkd = (rows: readonly ResultRow[], all: boolean): number | null => {
+  const have = rows.flatMap((r) => (r.akd === null ? [] : [r.akd]));
+  return have.length === 0 || (all && have.length !== rows.length) ? null : mean(have);
+};
 
 export const codecIds = (rows: readonly ResultRow[]): string[] => [...new Set(rows.map((r) => r.codec))];
 export const clipIds = (rows: readonly ResultRow[]): string[] => [...new Set(rows.map((r) => r.clip))];
@@ -68,6 +73,7 @@ export function averagedCurve(rows: readonly ResultRow[], codec: string): Averag
       ssim: mean(at.map((r) => r.ssim)),
       msssim: mean(at.map((r) => r.msssim)),
       gmsd: mean(at.map((r) => r.gmsd)),
+      akd: meanAkd(at, true),
     });
   }
   return out.sort((a, b) => a.kbps - b.kbps);
@@ -86,6 +92,7 @@ export function lowestRate(rows: readonly ResultRow[], codec: string): LowestRat
     ssim: mean(lowest.map((r) => r.ssim)),
     msssim: mean(lowest.map((r) => r.msssim)),
     gmsd: mean(lowest.map((r) => r.gmsd)),
+    akd: meanAkd(lowest, false),
     lowestTarget: targets.length ? Math.min(...targets) : null,
   };
 }

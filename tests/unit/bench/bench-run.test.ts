@@ -47,7 +47,8 @@ describe('bench end to end', () => {
 });
 
 async function checkRun(data: string, out: string, cache: string): Promise<void> {
-  const args = ['--data', data, '--out', out, '--cache', cache, '--codecs', 'x264-realtime,vp8', '--kbps', '30,120', '--seconds', '1'];
+  // The test pattern has no face: the square frame is used whole (source-framing).
+  const args = ['--data', data, '--out', out, '--cache', cache, '--codecs', 'x264-realtime,vp8', '--kbps', '30,120', '--seconds', '1', '--crop', 'source-framing'];
   const parsed = parseBenchArgs(args);
   if (parsed.kind !== 'run') throw new Error('expected a run');
   await runBench(parsed.options, `bench ${args.join(' ')}`);
@@ -77,7 +78,7 @@ async function checkRun(data: string, out: string, cache: string): Promise<void>
   const md = await readFile(join(out, 'report.md'), 'utf8');
   expect(md).toMatch(/^# kiloface bench/);
   expect(md).toContain('Lowest achievable bitrate');
-  expect(md).toContain('AKD: not available yet');
+  expect(md).toContain('- AKD: ');
   const html = await readFile(join(out, 'report.html'), 'utf8');
   expect(html).toMatch(/^<!doctype html>/);
   expect((html.match(/<svg /g) ?? []).length).toBe(4);

@@ -1,0 +1,142 @@
+// The project's face models as the bench uses them (onnxruntime-node): the tracker
+// (MediaPipe face detector + 468-point landmark model, codec/tracker) and the face geometry
+// (canonical face + expression basis, codec/geometry). Shared by the tracker crop rule, the
+// kiloface codec and the AKD metric, so all three see faces the same way.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { FaceGeometry, type GeometryModel } from '../codec/geometry/face-geometry.ts';
+import { geometryModelFromJson, type BasisJson } from '../codec/geometry/model-json.ts';
+import { onnxNodeRuntime } from '../codec/runners/onnx-node.ts';
+import { FaceTracker, type FaceTrackerOptions } from '../codec/tracker/face-tracker.ts';
+import type { LandmarkModel } from './metrics/landmark-distance.ts';
+
+export const REPO_ROOT = resolve(new URL('.', import.meta.url).pathname, '..');
+
+export const FACE_MODEL_FILES = {
+  detector: join(REPO_ROOT, 'models/mediapipe/face_detection_short_range.onnx'),
+  landmarks: join(REPO_ROOT, 'models/mediapipe/face_landmark.onnx'),
+  canonical: join(REPO_ROOT, 'models/mediapipe/canonical_face.json'),
+  basis: join(REPO_ROOT, 'models/geometry/basis-v1.json'),
+} as const;
+
+/** Files of the face models that are missing, as repository paths (empty = all there). */
+export function missingFaceModels(which: readonly (keyof typeof FACE_MODEL_FILES)[] = ['detector', 'landmarks']): string[] {
+  return which.filter((k) => !existsSync(FACE_MODEL_FILES[k])).map((k) => FACE_MODEL_FILES[k].slice(REPO_ROOT.length + 1));
+}
+
+/** A tracker on onnxruntime-node; one per sequence at a time (it keeps state between frames). */
+export function loadTracker(options: FaceTrackerOptions & { threads?: number } = {}): Promise<FaceTracker> {
+  return FaceTracker.load(onnxNodeRuntime, { detector: FACE_MODEL_FILES.detector, landmarks: FACE_MODEL_FILES.landmarks }, { threads: 1, ...options });
+}
+
+let geometryCache: { geometry: FaceGeometry; model: GeometryModel } | undefined;
+
+/** The codec's face geometry (models/geometry/basis-v1.json on the canonical face). */
+export function loadFaceGeometry(): { geometry: FaceGeometry; model: GeometryModel } {
+  if (!geometryCache) {
+    const basis = JSON.parse(readFileSync(FACE_MODEL_FILES.basis, 'utf8')) as BasisJson;
+    const model = geometryModelFromJson(JSON.parse(readFileSync(FACE_MODEL_FILES.canonical, 'utf8')), basis);
+    geometryCache = { geometry: new FaceGeometry(model), model };
+  }
+  return geometryCache;
+}
+
+/**
+ * 8-bit yuv420p (BT.601, limited range: what ffmpeg assumes for untagged yuv420p) to packed RGB.
+ * The inverse of the conversion the prepared clips went through, for the tracker's input.
+ */
+export function yuv420ToRgb(frame: Uint8Array, width: number, height: number): Uint8Array {
+  const cw = width >> 1;
+  const ySize = width * height;
+  const cSize = cw * (height >> 1);
+  const rgb = new Uint8Array(ySize * 3);
+  const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const c = (y >> 1) * cw + (x >> 1);
+      const Y = 1.164383 * (frame[y * width + x]! - 16);
+      const U = frame[ySize + c]! - 128;
+      const V = frame[ySize + cSize + c]! - 128;
+      const o = (y * width + x) * 3;
+      rgb[o] = clamp(Y + 1.596027 * V);
+      rgb[o + 1] = clamp(Y - 0.391762 * U - 0.812968 * V);
+      rgb[o + 2] = clamp(Y + 2.017232 * U);
+    }
+  }
+  return rgb;
+}
+
+/** Keeps a few trackers for reuse; each sequence gets one to itself, reset first. */
+export class TrackerPool {
+  private readonly idle: FaceTracker[] = [];
+  private readonly all: FaceTracker[] = [];
+  constructor(private readonly options: FaceTrackerOptions = {}) {}
+
+  async use<T>(work: (tracker: FaceTracker) => Promise<T>): Promise<T> {
+    let tracker = this.idle.pop();
+    if (!tracker) {
+      tracker = await loadTracker(this.options);
+      this.all.push(tracker);
+    }
+    tracker.reset();
+    try {
+      return await work(tracker);
+    } finally {
+      this.idle.push(tracker);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all.map((t) => t.close()));
+    this.all.length = 0;
+    this.idle.length = 0;
+  }
+}
+
+/**
+ * Landmarks of every frame of a sequence, tracked in order as the codec's sender tracks them
+ * (detector on the first frame and after a loss, then the ROI follows the landmarks): 468 xyz
+ * in pixels of the frame, or null where no face was found.
+ */
+export async function trackYuvSequence(
+  pool: TrackerPool,
+  frames: readonly Uint8Array[],
+  width: number,
+  height: number,
+): Promise<(Float32Array | null)[]> {
+  return pool.use(async (tracker) => {
+    const out: (Float32Array | null)[] = [];
+    for (const frame of frames) {
+      const r = await tracker.track({ data: yuv420ToRgb(frame, width, height), width, height, channels: 3 });
+      out.push(r.state === 'face' ? r.landmarks : null);
+    }
+    return out;
+  });
+}
+
+/** 468 xyz -> 468 xy. */
+export function landmarksXy(landmarks: Float32Array): Float32Array {
+  const out = new Float32Array((landmarks.length / 3) * 2);
+  for (let p = 0; p < landmarks.length / 3; p++) {
+    out[p * 2] = landmarks[p * 3]!;
+    out[p * 2 + 1] = landmarks[p * 3 + 1]!;
+  }
+  return out;
+}
+
+/**
+ * The AKD landmark model: the codec's tracker run over the frames in order, raw landmarks (no
+ * One Euro smoothing, which would lag behind the picture being measured).
+ */
+export class TrackerLandmarkModel implements LandmarkModel {
+  readonly name = 'MediaPipe face mesh through the codec tracker (codec/tracker, onnxruntime-node, raw landmarks, 468 points, x y in 256x256 crop pixels)';
+  private readonly pool = new TrackerPool({ smoothing: false });
+
+  async landmarks(frames: readonly Uint8Array[], width: number, height: number): Promise<(Float32Array | null)[]> {
+    return (await trackYuvSequence(this.pool, frames, width, height)).map((l) => (l ? landmarksXy(l) : null));
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,134 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DATACHANNEL_MESSAGE_OVERHEAD, UDP_IP_OVERHEAD } from '../../../web/stats/peer-stats.ts';
+import {
+  datachannelBits,
+  DEFAULT_KILOFACE_MODEL,
+  QUICK_KILOFACE_POINTS,
+  kilofacePointId,
+  readStream,
+  RecordKind,
+  writeStream,
+} from '../../../bench/codecs/kiloface-codec.ts';
+import { missingFaceModels } from '../../../bench/face-models.ts';
+import { parseBenchArgs } from '../../../bench/options.ts';
+import { runBench } from '../../../bench/run-bench.ts';
+import type { BenchReport } from '../../../bench/report/schema.ts';
+import { hasFfmpeg, syntheticFaceDataDir } from './synthetic-face-clip.ts';
+
+const PER_PACKET = DATACHANNEL_MESSAGE_OVERHEAD + UDP_IP_OVERHEAD;
+
+describe('kiloface bit counting', () => {
+  it('payload is every message byte; wire adds the measured datachannel + UDP/IPv4 cost per packet', () => {
+    const records = [
+      { kind: RecordKind.ReferencePicture, frame: 0, bytes: new Uint8Array(2500) }, // 3 SCTP packets
+      { kind: RecordKind.Anchor, frame: 0, bytes: new Uint8Array(30) },
+      { kind: RecordKind.Frames, frame: 0, bytes: new Uint8Array(40) },
+      { kind: RecordKind.Frames, frame: 5, bytes: new Uint8Array(35) },
+      { kind: RecordKind.NoFace, frame: 10, bytes: new Uint8Array(6) },
+    ];
+    const bits = datachannelBits(records);
+    expect(bits.payloadBytes).toBe(2500 + 30 + 40 + 35 + 6);
+    expect(bits.packets).toBe(3 + 1 + 1 + 1 + 1);
+    expect(bits.wireBytes).toBe(bits.payloadBytes + 7 * PER_PACKET);
+    expect(PER_PACKET).toBe(80);
+    expect(bits.breakdown).toEqual({ reference: 2500, anchors: 30, frames: 75, noFace: 6 });
+  });
+
+  it('the bench stream container round-trips', () => {
+    const records = [
+      { kind: RecordKind.ReferencePicture, frame: 3, bytes: Uint8Array.from([1, 2, 3]) },
+      { kind: RecordKind.Frames, frame: 70000, bytes: Uint8Array.from([9]) },
+    ];
+    const back = readStream(writeStream(records, 'webp', 80000));
+    expect(back).toEqual({ format: 'webp', frameCount: 80000, records });
+  });
+
+  it('operating points have readable unique ids', () => {
+    const ids = QUICK_KILOFACE_POINTS.map(kilofacePointId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain('w75-q4-f1');
+    expect(ids).toContain('w75-q8-f5-r2s');
+  });
+});
+
+// The whole path on a synthetic face: needs ffmpeg (with libwebp), the face models and the
+// decoder model folder.
+const modelThere = ['reference.onnx', 'frame.onnx', 'model.json'].every((f) => existsSync(join(DEFAULT_KILOFACE_MODEL, f)));
+const missingFaces = missingFaceModels(['detector', 'landmarks', 'canonical', 'basis']);
+const skipReason = !hasFfmpeg
+  ? 'ffmpeg is not installed'
+  : !modelThere
+    ? 'models/kiloface-v1 is absent (reference.onnx, frame.onnx, model.json): train and export the decoder first'
+    : missingFaces.length > 0
+      ? `face models missing: ${missingFaces.join(', ')}`
+      : null;
+const title = 'kiloface and x264 on a synthetic face clip: rows with every bit counted, AKD, BD-rates, decode speed';
+
+describe('kiloface in the bench, end to end', () => {
+  it.skipIf(skipReason !== null)(skipReason ? `${title} (SKIPPED: ${skipReason})` : title, { timeout: 240_000 }, async () => {
+    const data = await syntheticFaceDataDir({ width: 320, height: 240, frames: 50, cx: 160, cy: 118, size: 120 });
+    const out = await mkdtemp(join(tmpdir(), 'kf-bench-out-'));
+    const cache = await mkdtemp(join(tmpdir(), 'kf-bench-cache-'));
+    try {
+      const args = ['--data', data, '--out', out, '--cache', cache, '--quick', '--codecs', 'kiloface,x264-realtime', '--kbps', '20,60', '--seconds', '1', '--anchor', 'x264-realtime'];
+      const parsed = parseBenchArgs(args);
+      if (parsed.kind !== 'run') throw new Error('expected a run');
+      await runBench(parsed.options, `bench ${args.join(' ')}`);
+      const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as BenchReport;
+
+      expect(report.settings.crop.provider).toBe('tracker');
+      expect(report.failures).toEqual([]);
+      expect(report.clips).toHaveLength(1);
+      const frames = report.clips[0]!.frames;
+      expect(frames).toBe(25);
+      const kf = report.rows.filter((r) => r.codec === 'kiloface');
+      expect(kf.map((r) => r.point.id)).toEqual(QUICK_KILOFACE_POINTS.map(kilofacePointId));
+      for (const row of kf) {
+        const b = row.breakdown as { reference: number; anchors: number; frames: number; noFace: number };
+        expect(b.reference).toBeGreaterThan(200); // a WebP picture of the face
+        expect(b.anchors).toBeGreaterThan(6);
+        expect(b.frames).toBeGreaterThan(6);
+        expect(row.payloadBytes).toBe(b.reference + b.anchors + b.frames + b.noFace);
+        expect(row.wireBytes - row.payloadBytes).toBe(row.packets * PER_PACKET);
+        expect(row.kbps).toBeCloseTo((row.payloadBytes * 8) / 1000 / (frames / 25), 9);
+        expect(row.psnr).toBeGreaterThan(12);
+        expect(row.ssim).toBeGreaterThan(0.2);
+        expect(row.akd).not.toBeNull();
+        expect(row.akd!).toBeLessThan(20);
+      }
+      // 25 packets/s against 5: same pictures, more headers on the wire.
+      const f5 = kf.find((r) => r.point.id === 'w75-q4-f5')!;
+      const f1 = kf.find((r) => r.point.id === 'w75-q4-f1')!;
+      expect(f1.psnr).toBe(f5.psnr);
+      expect(f1.packets).toBeGreaterThan(f5.packets + 15);
+      expect(f1.wireKbps - f1.kbps).toBeGreaterThan(f5.wireKbps - f5.kbps);
+      // A reference every 2 s: in a 1 s clip, still one.
+      const refresh = kf.find((r) => r.point.id === 'w75-q8-f5-r2s')!;
+      const stream = readStream(new Uint8Array(await readFile(join(out, refresh.stream))));
+      expect(stream.records.filter((r) => r.kind === RecordKind.ReferencePicture)).toHaveLength(1);
+      // The better reference picture costs more.
+      const w40 = kf.find((r) => r.point.id === 'w40-q8-f5')!;
+      const w90 = kf.find((r) => r.point.id === 'w90-q8-f5')!;
+      expect(w90.payloadBytes).toBeGreaterThan(w40.payloadBytes);
+
+      // AKD for the standard codec too, with the same landmark model.
+      for (const row of report.rows.filter((r) => r.codec === 'x264-realtime')) expect(row.akd).not.toBeNull();
+      expect(report.metrics.akd).toMatch(/^available/);
+      // BD-rate entries kiloface vs x264 exist both ways, on every metric.
+      expect(report.bdRates.filter((b) => b.test === 'kiloface' && b.anchor === 'x264-realtime')).toHaveLength(4);
+      // Decode speed of frame.onnx at 1 and 2 threads.
+      const speed = report.decodeSpeed.filter((d) => d.codec === 'kiloface');
+      expect(speed.map((d) => d.threads).sort()).toEqual([1, 2]);
+      for (const d of speed) expect(d.msPerFrame).toBeGreaterThan(0.5);
+      const md = await readFile(join(out, 'report.md'), 'utf8');
+      expect(md).toContain('## kiloface against each codec');
+      expect(md).toContain('AKD px');
+    } finally {
+      for (const dir of [data, out, cache]) await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,53 @@
+// A tiny clip folder with a face in it, for the bench's tracker-based parts: the tracker tests'
+// synthetic face (MediaPipe's detector and face mesh accept it), moving a little, written by
+// ffmpeg as a y4m clip plus a MANIFEST.tsv row in the shared format.
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { drawSyntheticFace } from '../tracker/helpers/synthetic-face.ts';
+
+export const hasFfmpeg = spawnSync('ffmpeg', ['-hide_banner', '-version']).status === 0;
+
+export interface FaceClipOptions {
+  width: number;
+  height: number;
+  frames: number;
+  /** Face centre at the first frame and its drawing size. */
+  cx: number;
+  cy: number;
+  size: number;
+}
+
+export const FACE_CLIP_FILE = 'synthetic__moving_face.y4m';
+
+/** Writes clips/<FACE_CLIP_FILE> and MANIFEST.tsv into a new temp folder; returns the folder. */
+export async function syntheticFaceDataDir(o: FaceClipOptions): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'kf-bench-face-'));
+  await mkdir(join(dir, 'clips'));
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < o.frames; i++) {
+    // A slow nod and sway: enough motion for the geometry to change, small enough to track.
+    const t = i / 25;
+    const img = drawSyntheticFace({
+      width: o.width, height: o.height, cx: o.cx + 4 * Math.sin(2 * Math.PI * 0.5 * t), cy: o.cy + 2 * Math.sin(2 * Math.PI * 0.7 * t),
+      size: o.size, angle: 0.06 * Math.sin(2 * Math.PI * 0.4 * t), noise: 2, seed: 1 + i,
+    });
+    frames.push(img.data as Uint8Array);
+  }
+  const made = spawnSync(
+    'ffmpeg',
+    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-r', '25', '-i', '-',
+      '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', join(dir, 'clips', FACE_CLIP_FILE)],
+    { input: Buffer.concat(frames) },
+  );
+  if (made.status !== 0) throw new Error(`ffmpeg could not make the synthetic face clip: ${made.stderr}`);
+  await writeFile(
+    join(dir, 'MANIFEST.tsv'),
+    [
+      'file\tkind\twidth\theight\tfps\tframes\tduration_s\tsha256\tperson\trepo_license',
+      `${FACE_CLIP_FILE}\ttalking-head\t${o.width}\t${o.height}\t25\t${o.frames}\t${o.frames / 25}\t\tT02 synthetic face\tnone`,
+    ].join('\n'),
+  );
+  return dir;
+}

@@ -1,38 +1,8 @@
 // ModelRuntime on onnxruntime-web: WebGPU when the browser has it and the caller asks, else WASM
 // (SIMD, and threads when the page is cross-origin isolated).
 import * as ort from 'onnxruntime-web';
-import { checkTensor, ModelLoadError, type ModelRunner, type ModelRunnerOptions, type ModelRuntime, type ModelSource, type Tensors } from '../../codec/model-runner.ts';
-
-class OnnxWebRunner implements ModelRunner {
-  constructor(
-    private readonly session: ort.InferenceSession,
-    readonly backend: string,
-  ) {}
-
-  get inputNames(): readonly string[] {
-    return this.session.inputNames;
-  }
-
-  get outputNames(): readonly string[] {
-    return this.session.outputNames;
-  }
-
-  async run(feeds: Tensors): Promise<Tensors> {
-    const inputs: Record<string, ort.Tensor> = {};
-    for (const [name, tensor] of Object.entries(feeds)) {
-      checkTensor(name, tensor);
-      inputs[name] = new ort.Tensor('float32', tensor.data, tensor.dims);
-    }
-    const outputs = await this.session.run(inputs);
-    const result: Tensors = {};
-    for (const [name, value] of Object.entries(outputs)) result[name] = { data: (await value.getData()) as Float32Array, dims: value.dims };
-    return result;
-  }
-
-  close(): Promise<void> {
-    return this.session.release();
-  }
-}
+import { ModelLoadError, type ModelRunner, type ModelRunnerOptions, type ModelRuntime, type ModelSource } from '../../codec/model-runner.ts';
+import { OrtSessionRunner, type OrtSessionLike } from '../../codec/runners/ort-session-runner.ts';
 
 function hasWebGpu(): boolean {
   return typeof navigator !== 'undefined' && 'gpu' in navigator;
@@ -53,7 +23,7 @@ export const onnxWebRuntime: ModelRuntime = {
           typeof source === 'string'
             ? await ort.InferenceSession.create(source, { executionProviders: [provider], graphOptimizationLevel: 'all' })
             : await ort.InferenceSession.create(source, { executionProviders: [provider], graphOptimizationLevel: 'all' });
-        return new OnnxWebRunner(session, provider);
+        return new OrtSessionRunner(session as unknown as OrtSessionLike, (data, dims) => new ort.Tensor('float32', data, dims), provider);
       } catch (error) {
         lastError = error; // e.g. no WebGPU adapter: fall through to WASM
       }

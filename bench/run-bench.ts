@@ -139,6 +139,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     averagedCurves: ranCodecs.map((c) => ({ codec: c.id, points: averagedCurve(rows, c.id) })),
     lowestRates: ranCodecs.map((c) => lowestRate(rows, c.id)),
     bdRates: allBdRates(rows),
+    bdRatesWire: allBdRates(rows, 'wireKbps'),
     decodeSpeed,
     wireModel: ranCodecs.some((c) => c instanceof KilofaceCodec) ? `${RTP_WIRE_MODEL}; kiloface: ${KILOFACE_WIRE_MODEL}` : RTP_WIRE_MODEL,
   };

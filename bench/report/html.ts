@@ -45,13 +45,15 @@ export function renderHtml(r: BenchReport, samples: readonly SampleSet[]): strin
       return [c.label, ...es.map((x) => percent(x?.meanPercent ?? null)), String(es[0]?.clipsUsed ?? 0)];
     }),
   );
-  const kilofaceBd = table(
-    ['anchor', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), 'clips'],
-    r.codecs.filter((c) => c.id !== 'kiloface').map((a) => {
-      const es = QUALITY_METRICS.map((m) => r.bdRates.find((b) => b.anchor === a.id && b.test === 'kiloface' && b.metric === m));
-      return [a.label, ...es.map((x) => percent(x?.meanPercent ?? null)), String(es[0]?.clipsUsed ?? 0)];
-    }),
-  );
+  const kilofaceTable = (entries: BenchReport['bdRates']): string =>
+    table(
+      ['anchor', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), 'clips'],
+      r.codecs.filter((c) => c.id !== 'kiloface').map((a) => {
+        const es = QUALITY_METRICS.map((m) => entries.find((b) => b.anchor === a.id && b.test === 'kiloface' && b.metric === m));
+        return [a.label, ...es.map((x) => percent(x?.meanPercent ?? null)), String(es[0]?.clipsUsed ?? 0)];
+      }),
+    );
+  const kilofaceBd = `${kilofaceTable(r.bdRates)}<p class="note">The same on wire rates (RTP model for the standard codecs, datachannel for kiloface):</p>${kilofaceTable(r.bdRatesWire ?? [])}`;
   const ssimMatrix = table(
     ['test \\ anchor', ...r.codecs.map((c) => c.label)],
     r.codecs.map((t) => [
@@ -100,7 +102,7 @@ Metrics on ${esc(r.metrics.plane)}. Rates are measured from the coded packets; w
 <p class="note">AKD: ${esc(r.metrics.akd)}. Not measured: ${esc(r.metrics.notAvailable)}</p>
 
 <h2>Lowest achievable bitrate</h2>
-<p class="note">Per clip the codec's lowest real rate in the sweep, averaged over clips.</p>
+<p class="note">Per clip the codec's lowest real rate in the sweep, averaged over clips. AKD "-": the tracker found no face in any decoded frame.</p>
 ${lowest}
 
 <h2>Rate-quality curves</h2>

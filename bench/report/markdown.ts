@@ -31,12 +31,13 @@ export function bdRateTable(r: BenchReport, anchor: string): string {
 }
 
 /** One test codec (kiloface) against every other codec as the anchor. */
-export function testAgainstAllTable(r: BenchReport, test: string): string {
+export function testAgainstAllTable(r: BenchReport, test: string, wire = false): string {
   const anchors = r.codecs.map((c) => c.id).filter((id) => id !== test);
+  const entries_ = wire ? (r.bdRatesWire ?? []) : r.bdRates;
   return table(
     ['anchor', ...QUALITY_METRICS.map((m) => `BD-rate on ${METRIC_LABELS[m]}`), 'clips'],
     anchors.map((anchor) => {
-      const entries = QUALITY_METRICS.map((m) => r.bdRates.find((b) => b.anchor === anchor && b.test === test && b.metric === m));
+      const entries = QUALITY_METRICS.map((m) => entries_.find((b) => b.anchor === anchor && b.test === test && b.metric === m));
       return [codecLabel(r, anchor), ...entries.map((e) => percent(e?.meanPercent ?? null)), `${entries[0]?.clipsUsed ?? 0}`];
     }),
   );
@@ -86,7 +87,7 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     '## Lowest achievable bitrate',
     '',
-    'Each codec at its lowest operating point (per clip its lowest real rate, averaged over clips).',
+    'Each codec at its lowest operating point (per clip its lowest real rate, averaged over clips). AKD "-": the tracker found no face in any decoded frame.',
     '',
     lowestRateTable(r),
     '',
@@ -100,9 +101,13 @@ export function renderMarkdown(r: BenchReport): string {
       ? [
           '## kiloface against each codec',
           '',
-          'BD-rate of kiloface (test) with each codec as the anchor; negative = kiloface needs fewer bits for the same quality; n/a = the curves do not overlap in quality (no extrapolation).',
+          'BD-rate of kiloface (test) with each codec as the anchor; negative = kiloface needs fewer bits for the same quality; n/a = the curves do not overlap in quality (no extrapolation). On payload rates:',
           '',
           testAgainstAllTable(r, 'kiloface'),
+          '',
+          'On wire rates (payload + transport headers: RTP model for the standard codecs, datachannel for kiloface):',
+          '',
+          testAgainstAllTable(r, 'kiloface', true),
           '',
         ]
       : []),

@@ -97,6 +97,8 @@ export interface BenchReport {
   averagedCurves: { codec: string; points: AveragedPoint[] }[];
   lowestRates: LowestRate[];
   bdRates: BdRateEntry[];
+  /** The same on wire rates (payload + transport headers of each codec's wire model). */
+  bdRatesWire: BdRateEntry[];
   decodeSpeed: DecodeSpeedRow[];
   wireModel: string;
 }

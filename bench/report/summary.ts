@@ -13,19 +13,22 @@ const meanAkd = (rows: readonly ResultRow[], all: boolean): number | null => {
 export const codecIds = (rows: readonly ResultRow[]): string[] => [...new Set(rows.map((r) => r.codec))];
 export const clipIds = (rows: readonly ResultRow[]): string[] => [...new Set(rows.map((r) => r.clip))];
 
-function curve(rows: readonly ResultRow[], codec: string, clip: string, metric: QualityMetric): RdPoint[] {
+/** Which rate BD-rates integrate: the payload (default) or the wire rate with transport headers. */
+export type RateBasis = 'kbps' | 'wireKbps';
+
+function curve(rows: readonly ResultRow[], codec: string, clip: string, metric: QualityMetric, rate: RateBasis): RdPoint[] {
   // BD-rate needs quality rising with rate: distortion metrics (GMSD) enter negated.
   const sign = higherIsBetter(metric) ? 1 : -1;
-  return rows.filter((r) => r.codec === codec && r.clip === clip).map((r) => ({ kbps: r.kbps, quality: sign * r[metric] }));
+  return rows.filter((r) => r.codec === codec && r.clip === clip).map((r) => ({ kbps: r[rate], quality: sign * r[metric] }));
 }
 
 /** Per-clip BD-rates of `test` against `anchor`, averaged over the clips where they exist. */
-export function bdRateEntry(rows: readonly ResultRow[], anchor: string, test: string, metric: QualityMetric): BdRateEntry {
+export function bdRateEntry(rows: readonly ResultRow[], anchor: string, test: string, metric: QualityMetric, rate: RateBasis = 'kbps'): BdRateEntry {
   const perClip: BdRateEntry['perClip'] = [];
   const cubic: number[] = [];
   for (const clip of clipIds(rows)) {
-    const a = curve(rows, anchor, clip, metric);
-    const t = curve(rows, test, clip, metric);
+    const a = curve(rows, anchor, clip, metric, rate);
+    const t = curve(rows, test, clip, metric, rate);
     if (a.length === 0 || t.length === 0) continue;
     const r = bdRate(a, t, 'pchip');
     perClip.push(r.ok ? { clip, percent: r.percent } : { clip, percent: null, reason: r.reason });
@@ -44,11 +47,11 @@ export function bdRateEntry(rows: readonly ResultRow[], anchor: string, test: st
   };
 }
 
-export function allBdRates(rows: readonly ResultRow[]): BdRateEntry[] {
+export function allBdRates(rows: readonly ResultRow[], rate: RateBasis = 'kbps'): BdRateEntry[] {
   const codecs = codecIds(rows);
   const out: BdRateEntry[] = [];
   for (const metric of QUALITY_METRICS) {
-    for (const anchor of codecs) for (const test of codecs) if (anchor !== test) out.push(bdRateEntry(rows, anchor, test, metric));
+    for (const anchor of codecs) for (const test of codecs) if (anchor !== test) out.push(bdRateEntry(rows, anchor, test, metric, rate));
   }
   return out;
 }

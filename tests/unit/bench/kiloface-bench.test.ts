@@ -120,6 +120,7 @@ describe('kiloface in the bench, end to end', () => {
       expect(report.metrics.akd).toMatch(/^available/);
       // BD-rate entries kiloface vs x264 exist both ways, on every metric.
       expect(report.bdRates.filter((b) => b.test === 'kiloface' && b.anchor === 'x264-realtime')).toHaveLength(4);
+      expect(report.bdRatesWire.filter((b) => b.test === 'x264-realtime' && b.anchor === 'kiloface')).toHaveLength(4);
       // Decode speed of frame.onnx at 1 and 2 threads.
       const speed = report.decodeSpeed.filter((d) => d.codec === 'kiloface');
       expect(speed.map((d) => d.threads).sort()).toEqual([1, 2]);

@@ -326,7 +326,9 @@ class FrameDecoder(nn.Module):
         a, b = image_to_patch_coords(c, ux, uy, side)
         back = sample(pdelta, (a + 0.5) * PATCH, (b + 0.5) * PATCH)   # window is 0 where border padding acts
         image = image + soft_window(a, b).unsqueeze(1) * back
-        return image.clamp(0.0, 1.0), warped
+        # Clamped for use; unclamped while training, because a clamp passes no gradient where the
+        # output saturates (the first run diverged into saturated outputs it could not leave).
+        return (image if self.training else image.clamp(0.0, 1.0)), warped
 
 
 class Decoder(nn.Module):

@@ -45,6 +45,7 @@ class Config:
     lr_drop_at: float = 0.7
     max_minutes: float = 60.0      # training wall-clock budget of this run (resume counts it)
     max_steps: int = 10 ** 9
+    grad_clip: float = 1.0        # global gradient-norm clip
     w_msssim: float = 0.5
     w_mouth: float = 4.0
     w_eyes: float = 2.0
@@ -256,13 +257,17 @@ def main(argv):
         loss, parts = decoder_loss(img, tgt, weight, cfg.w_msssim)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        if not torch.isfinite(loss):
+            emit({'event': 'skip', 'step': state['step'], 'reason': 'non-finite loss'})
+            continue
+        parts['grad_norm'] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
         opt.step()
         state['step'] += 1
         state['samples'] += cfg.batch
         state['train_seconds'] = start_secs + (time.time() - run_start)
         with torch.no_grad():
             parts['loss'] = loss.item()
-            parts['l1'] = (img - tgt).abs().mean().item()
+            parts['l1'] = (img.clamp(0, 1) - tgt).abs().mean().item()
             parts['l1_warp'] = (warped.clamp(0, 1) - tgt).abs().mean().item()
         for k, v in parts.items():
             acc[k] = acc.get(k, 0.0) + v

@@ -93,7 +93,7 @@ def main():
     L.append(f"- Optimiser: Adam, lr {cfg.get('lr')} then {cfg.get('lr_late')} after {cfg.get('lr_drop_at')} of "
              f"the time budget; batch {cfg.get('batch')}.")
     L.append(f"- Compute: CPU only ({cfg.get('threads')} torch threads on a 2-core machine shared with other "
-             f"work, load average ~10 during the run), {state.get('steps')} steps, {state.get('samples')} samples, "
+             f"work, load average between about 2 and 18 during the run), {state.get('steps')} steps, {state.get('samples')} samples, "
              f"{state.get('wall_hours')} h wall clock (validation included). No GPU was lent to this task.")
     if trains:
         def seg(rs):

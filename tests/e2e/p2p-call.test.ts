@@ -48,7 +48,8 @@ describe('P2P call in real Chromium', () => {
     // Audio: the fake microphone's beep arrives as Opus.
     await bob.page.waitForFunction((sel) => Number.parseFloat(document.querySelector(`${sel} [data-stat="audio-kbps"]`)?.textContent ?? '') > 0, REMOTE_TILE, { timeout: 15_000 });
     expect(await readStatText(bob.page, 'audio-codec')).toBe('opus');
-    expect(await readStat(alice.page, 'video-fps')).toBeGreaterThan(0);
+    // The panel refreshes once a second and needs two getStats samples for a rate: poll, do not read once.
+    await expect.poll(() => readStat(alice.page, 'video-fps'), { timeout: 10_000 }).toBeGreaterThan(0);
 
     // The codec's channels, through the PacketLink interface the codec will use.
     const exchange = async (from: OpenedPage, to: OpenedPage): Promise<void> => {
@@ -85,7 +86,8 @@ describe('P2P call in real Chromium', () => {
   it('switches the codec it sends when the user picks another', async () => {
     await alice.page.selectOption('select[name="codec"]', 'VP9');
     await bob.page.waitForFunction((sel) => document.querySelector(`${sel} [data-stat="video-codec"]`)?.textContent === 'VP9', REMOTE_TILE, { timeout: 15_000 });
-    expect(await readStatText(alice.page, 'video-send-codec')).toBe('VP9');
+    // Alice's own panel may refresh up to a second after Bob's.
+    await expect.poll(() => readStatText(alice.page, 'video-send-codec'), { timeout: 5000 }).toBe('VP9');
   });
 
   it('refuses a third person with the wrong secret, and the call goes on', async () => {

@@ -96,6 +96,12 @@ export class GeometryEncoder {
     });
   }
 
+  /** The values as a decoder will get them back (quantised at the anchor's quantiser). */
+  reconstruct(values: ArrayLike<number>): Float32Array {
+    const quantizer = this.anchor?.quantizer ?? this.quantizer;
+    return dequantize(this.quantize(values, quantizer), this.config, quantizer);
+  }
+
   /** A new anchor from one frame's values, at the current quantiser. Send it reliably. */
   encodeAnchor(values: ArrayLike<number>, header: Omit<PacketHeader, 'type'>): { packet: Uint8Array; reconstruction: Float32Array } {
     const indices = this.quantize(values);
@@ -172,6 +178,9 @@ export class GeometryDecoder {
     switch (type) {
       case PacketType.NoFace:
         return ok({ kind: 'no-face', sequence, timestampMs, referenceId });
+      case PacketType.ReferencePicture:
+      case PacketType.ReferenceRequest:
+        return fail('unknown-type', `packet type ${type} carries no geometry`);
       case PacketType.GeometryAnchor: {
         if (payload.length < 3) return fail('truncated', 'anchor payload shorter than 3 bytes');
         const [id, quantizer, dimensions] = [payload[0]!, payload[1]!, payload[2]!];

@@ -3,13 +3,15 @@ import { Call } from './call/call.ts';
 import { parseRoomLink, roomPath, signallingUrl } from './route.ts';
 import { renderCallView } from './ui/call-view.ts';
 import { renderJoinScreen, type JoinChoice } from './ui/join-screen.ts';
+import { NeuralStream } from './neural/neural-stream.ts';
+import { parseNeuralSettings } from './neural/settings.ts';
 
 const root = document.getElementById('app')!;
 
 /** For tools and tests: the running call, whose `links()` are the codec's packet links. */
 declare global {
   interface Window {
-    kiloface?: { call: Call | undefined };
+    kiloface?: { call: Call | undefined; neural?: NeuralStream };
   }
 }
 window.kiloface = { call: undefined };
@@ -26,7 +28,11 @@ async function join(choice: JoinChoice): Promise<void> {
   window.kiloface = { call };
   call.on('fatal', (_code, message) => showJoin(message));
   await call.start();
-  renderCallView(root, call, choice.room, () => showJoin());
+  // The neural stream rides the call's codec channels; receiving is always on.
+  const neural = new NeuralStream(call, parseNeuralSettings(new URLSearchParams(location.search)));
+  neural.startSending(call.localStream);
+  window.kiloface = { call, neural };
+  renderCallView(root, call, neural, choice.room, () => showJoin());
 }
 
 // `/r/<room>?name=<name>` joins at once: for shared links, tests and tools.

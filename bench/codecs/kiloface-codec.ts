@@ -20,11 +20,12 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { writePacket, PacketType, HEADER_BYTES } from '../../codec/bitstream/packet.ts';
+import { writePacket, PacketType } from '../../codec/bitstream/packet.ts';
+import { readReferencePicture, writeReferencePicture } from '../../codec/stream/reference-packet.ts';
 import { DECODER_SIZE, imageTensor, NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
 import { GeometryDecoder, GeometryEncoder, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
 import { onnxNodeRuntime } from '../../codec/runners/onnx-node.ts';
-import { DATACHANNEL_MESSAGE_OVERHEAD, UDP_IP_OVERHEAD } from '../../web/stats/peer-stats.ts';
+import { DATACHANNEL_MESSAGE_OVERHEAD, DATACHANNEL_PAYLOAD_PER_PACKET, UDP_IP_OVERHEAD } from '../../codec/stream/wire.ts';
 import { loadFaceGeometry, missingFaceModels, REPO_ROOT, TrackerPool, trackYuvSequence } from '../face-models.ts';
 import { FFMPEG, FFMPEG_QUIET, ffmpegEncoders } from '../ffmpeg-tools.ts';
 import { BENCH_FPS, BENCH_SIZE, loadY4m } from '../prepared-clip.ts';
@@ -33,13 +34,8 @@ import type { Availability, BitCount, Codec, CodecJob, CodecRun, DecodeTiming, O
 
 export const DEFAULT_KILOFACE_MODEL = join(REPO_ROOT, 'models/kiloface-v1');
 
-/**
- * Datachannel messages go in SCTP packets of at most this much user data (Chromium's SCTP
- * packet size is ~1200 bytes), so a reference picture of several kB is several packets.
- */
-export const DATACHANNEL_PAYLOAD_PER_PACKET = 1200;
 export const KILOFACE_WIRE_MODEL =
-  `datachannel: each message in ceil(bytes/${DATACHANNEL_PAYLOAD_PER_PACKET}) packets, each ${DATACHANNEL_MESSAGE_OVERHEAD} B DTLS+SCTP (measured, web/stats/peer-stats.ts) + ${UDP_IP_OVERHEAD} B UDP/IPv4; SCTP acknowledgements from the receiver not counted`;
+  `datachannel: each message in ceil(bytes/${DATACHANNEL_PAYLOAD_PER_PACKET}) packets, each ${DATACHANNEL_MESSAGE_OVERHEAD} B DTLS+SCTP (measured, codec/stream/wire.ts) + ${UDP_IP_OVERHEAD} B UDP/IPv4; SCTP acknowledgements from the receiver not counted`;
 
 export type ReferenceFormat = 'webp' | 'jpeg';
 
@@ -120,7 +116,7 @@ export interface StreamRecord {
   kind: RecordKind;
   /** Index of the (first) frame the record belongs to. */
   frame: number;
-  /** The message as sent: a codec packet, or (references) a 6-byte header + the image file. */
+  /** The message as sent: a codec packet (references: a ReferencePicture packet, codec/stream/reference-packet.ts). */
   bytes: Uint8Array;
 }
 
@@ -237,7 +233,6 @@ export interface DecodedStream {
 }
 
 const WARM_UP_CALLS = 3;
-const REFERENCE_PICTURE_TYPE = 0 as PacketType;
 const GREY_RGB = new Uint8Array(BENCH_SIZE * BENCH_SIZE * 3).fill(128);
 
 // --- the codec ----------------------------------------------------------------------------
@@ -268,7 +263,7 @@ export class KilofaceCodec implements Codec {
     this.decoder = `kiloface NeuralDecoder (${where}/frame.onnx, onnxruntime-node CPU)`;
     this.settings =
       'sweep of reference picture quality (libwebp), geometry quantiser, frames per packet and reference refresh; ' +
-      'counted: reference pictures (+6-byte header each), anchors, FRAMES and NoFace packets (6-byte headers included); ' +
+      'counted: reference pictures (+7-byte ReferencePicture header each), anchors, FRAMES and NoFace packets (6-byte headers included); ' +
       'the receiver finds the reference landmarks by running the tracker on the decoded reference picture (no bits)';
   }
 
@@ -398,10 +393,7 @@ export class KilofaceCodec implements Codec {
         pictureCommand = picture.command;
         const refLandmarks = await this.pictureLandmarks(await decodePicture(picture.bytes));
         yRef = geometry.referenceShape(refLandmarks);
-        // A 6-byte header like every packet's (codec/README.md assigns no picture type yet: 0).
-        const message = new Uint8Array(HEADER_BYTES + picture.bytes.length);
-        message.set(writePacket({ type: REFERENCE_PICTURE_TYPE, ...header(i) }, new Uint8Array(0)));
-        message.set(picture.bytes, HEADER_BYTES);
+        const message = writeReferencePicture(header(i), p.referenceFormat, picture.bytes);
         records.push({ kind: RecordKind.ReferencePicture, frame: i, bytes: message });
         const anchor = encoder.encodeAnchor(geometry.encode(l, yRef), header(i));
         records.push({ kind: RecordKind.Anchor, frame: i, bytes: anchor.packet });
@@ -428,7 +420,9 @@ export class KilofaceCodec implements Codec {
     const key = createHash('sha256');
     for (const r of records) {
       if (r.kind === RecordKind.ReferencePicture) {
-        const picture = r.bytes.subarray(HEADER_BYTES);
+        const parsed = readReferencePicture(r.bytes);
+        if (!parsed.ok) throw new Error(`reference picture at frame ${r.frame}: ${parsed.error.message}`);
+        const picture = parsed.value.picture;
         steps.push({ kind: 'reference', picture });
         key.update(`R${picture.length}:`).update(picture);
         continue;

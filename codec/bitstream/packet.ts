@@ -18,6 +18,10 @@ export enum PacketType {
   GeometryAnchor = 2,
   /** The sender sees no face: the receiver holds the last picture and says so. */
   NoFace = 3,
+  /** A reference picture (an image file) the geometry after it applies to (reliable channel). */
+  ReferencePicture = 4,
+  /** Receiver to sender: please send a new reference picture (reliable channel). */
+  ReferenceRequest = 5,
 }
 
 export interface PacketHeader {

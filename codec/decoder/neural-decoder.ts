@@ -58,6 +58,11 @@ export class NeuralDecoder {
     }
   }
 
+  /** The execution provider the per-frame network runs on ('cpu', 'wasm', 'webgpu', …). */
+  get backend(): string {
+    return this.frameRunner.backend;
+  }
+
   get hasReference(): boolean {
     return this.reference !== undefined;
   }

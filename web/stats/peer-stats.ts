@@ -4,15 +4,12 @@
 export type StatsEntry = { id: string; type: string; timestamp: number } & Record<string, unknown>;
 export type StatsSnapshot = ReadonlyMap<string, StatsEntry>;
 
-/** UDP (8) + IPv4 (20) header bytes per packet. */
-export const UDP_IP_OVERHEAD = 28;
-/**
- * DTLS record + SCTP headers per datachannel message, as measured with Chromium on loopback
- * (a 50-byte message cost 102 bytes before UDP/IP): see ENVIRONMENT.md. Chromium exposes no
- * per-channel wire counter, so datachannel wire figures are this estimate; `total-*` figures
- * come from the ICE candidate pair's real byte counts.
- */
-export const DATACHANNEL_MESSAGE_OVERHEAD = 52;
+// Datachannel figures are estimates: Chromium exposes no per-channel wire counter, so they add the
+// measured per-message overhead (codec/stream/wire.ts); `total-*` figures come from the ICE
+// candidate pair's real byte counts.
+import { DATACHANNEL_MESSAGE_OVERHEAD, UDP_IP_OVERHEAD } from '../../codec/stream/wire.ts';
+
+export { DATACHANNEL_MESSAGE_OVERHEAD, UDP_IP_OVERHEAD };
 
 /** SRTP authentication tag bytes per packet for the negotiated cipher. */
 export function srtpTagBytes(cipher: unknown): number {

@@ -1,13 +1,16 @@
 import type { Call } from '../call/call.ts';
 import { roomPath } from '../route.ts';
 import { h } from '../util/dom.ts';
+import type { NeuralStream } from '../neural/neural-stream.ts';
+import { NEURAL_TARGETS_KBPS } from '../neural/settings.ts';
+import { NeuralSendStats } from './neural-view.ts';
 import { settingsControls } from './settings-controls.ts';
 import { Tile } from './tile.ts';
 
 const NOTICE_MS = 8000;
 
 /** The in-call screen: header with room and connection status, tiles, and the control bar. */
-export function renderCallView(root: HTMLElement, call: Call, room: string, onLeave: () => void): void {
+export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStream, room: string, onLeave: () => void): void {
   const tiles = new Map<string, Tile>();
   const status = h('span', { class: 'status', 'data-role': 'signalling', 'data-state': call.signallingState }, 'connecting…');
   const secured = h('span', { class: 'secured' });
@@ -30,7 +33,11 @@ export function renderCallView(root: HTMLElement, call: Call, room: string, onLe
     camera.textContent = call.state.cameraOff ? 'camera on' : 'camera off';
   });
   const leave = h('button', { type: 'button', 'data-role': 'leave' }, 'leave');
+  const neuralKbps = h('select', { name: 'neural-kbps', 'aria-label': 'kiloface target bitrate' });
+  for (const kbps of NEURAL_TARGETS_KBPS) neuralKbps.append(h('option', { value: String(kbps), selected: kbps === neural.targetKbps }, `${kbps} kbit/s`));
+  neuralKbps.addEventListener('change', () => neural.setTargetKbps(Number(neuralKbps.value)));
   leave.addEventListener('click', () => {
+    neural.close();
     call.leave();
     onLeave();
   });
@@ -41,7 +48,7 @@ export function renderCallView(root: HTMLElement, call: Call, room: string, onLe
       { class: 'call' },
       h('header', {}, h('span', { class: 'room' }, room), secured, modeLabel, copy, status),
       grid,
-      h('footer', {}, mute, camera, ...settingsControls(call.mediaSettings, (s) => void call.updateSettings(s)), leave),
+      h('footer', {}, mute, camera, ...settingsControls(call.mediaSettings, (s) => void call.updateSettings(s)), h('label', {}, 'kiloface ', neuralKbps), leave),
     ),
     notices,
   );
@@ -49,6 +56,11 @@ export function renderCallView(root: HTMLElement, call: Call, room: string, onLe
   const selfTile = new Tile({ id: 'self', name: call.self?.name ?? 'you', self: true });
   grid.append(selfTile.element);
   if (call.localStream) selfTile.setStream(call.localStream);
+  if (neural.sending) {
+    const sendStats = new NeuralSendStats();
+    selfTile.element.append(sendStats.element);
+    neural.on('sender-status', (status) => sendStats.show(status));
+  }
 
   const tileFor = (id: string, name: string): Tile => {
     let tile = tiles.get(id);
@@ -67,7 +79,7 @@ export function renderCallView(root: HTMLElement, call: Call, room: string, onLe
   });
   call.on('members', (members) => {
     const present = new Set(members.map((m) => m.id));
-    for (const [id, tile] of tiles) if (!present.has(id)) (tile.close(), tiles.delete(id));
+    for (const [id, tile] of tiles) if (!present.has(id)) (tile.close(), tiles.delete(id), neural.dropPeer(id));
     for (const member of members) tileFor(member.id, member.name);
   });
   call.on('participant', (participant) => tileFor(participant.peerId, participant.name).attach(participant));
@@ -80,9 +92,18 @@ export function renderCallView(root: HTMLElement, call: Call, room: string, onLe
     status.dataset.state = state;
     status.textContent = { connecting: 'connecting…', open: 'connected', reconnecting: 'reconnecting to server…', closed: 'left' }[state];
   });
-  call.on('notice', (text) => {
+  neural.on('frame', (peerId, frame) => {
+    const view = tiles.get(peerId)?.neural;
+    if (view) view.showFrame(frame);
+    else frame.bitmap.close();
+  });
+  neural.on('no-face', (peerId) => tiles.get(peerId)?.neural?.showNoFace());
+  neural.on('receiver-status', (peerId, status) => tiles.get(peerId)?.neural?.showStatus(status));
+  const showNotice = (text: string): void => {
     const notice = h('div', { class: 'notice' }, text);
     notices.append(notice);
     setTimeout(() => notice.remove(), NOTICE_MS);
-  });
+  };
+  neural.on('notice', showNotice);
+  call.on('notice', showNotice);
 }

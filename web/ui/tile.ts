@@ -1,5 +1,6 @@
 import { DEFAULT_PEER_STATE, type PeerState, type RemoteParticipant } from '../call/participant.ts';
 import { h } from '../util/dom.ts';
+import { NeuralView } from './neural-view.ts';
 import { StatsPanel } from './stats-panel.ts';
 
 /** One person on screen: video, name, state badges and (for others) the stats panel. */
@@ -12,6 +13,8 @@ export class Tile {
   private remoteState: PeerState = DEFAULT_PEER_STATE;
   private connection: 'connecting' | 'connected' | 'reconnecting' | 'local';
   private readonly stats: StatsPanel | undefined;
+  /** Remote tiles: the person as kiloface rebuilds them, beside the standard-codec video. */
+  readonly neural: NeuralView | undefined;
   private unsubscribe: (() => void)[] = [];
 
   constructor(options: { id: string; name: string; self: boolean }) {
@@ -20,10 +23,14 @@ export class Tile {
     this.badges = h('span', { class: 'badges', 'data-role': 'badges' });
     this.connection = options.self ? 'local' : 'connecting';
     this.nameLabel = h('strong', {}, options.self ? `${options.name} (you)` : options.name);
+    if (!options.self) this.neural = new NeuralView();
+    const media = this.neural
+      ? h('div', { class: 'media' }, h('figure', { class: 'standard' }, this.video, h('figcaption', {}, 'standard codec (WebRTC video)')), this.neural.element)
+      : this.video;
     this.element = h(
       'section',
       { class: 'tile', 'data-peer': options.self ? 'self' : options.id, 'data-connection': options.self ? 'local' : 'connecting' },
-      this.video,
+      media,
       h('div', { class: 'caption' }, this.nameLabel, this.badges),
     );
     if (!options.self) {

@@ -1,0 +1,292 @@
+import { PacketType, readPacket, wrappingDelta16, type PacketErrorCode } from '../bitstream/packet.ts';
+import { GeometryDecoder, type GeometryCodingConfig } from '../geometry-coder.ts';
+import type { CodecChannel } from '../transport.ts';
+import { readReferencePicture, type PictureFormat, type RequestReason } from './reference-packet.ts';
+import { datachannelWireBytes } from './wire.ts';
+
+// The receiving half of a live neural stream, free of browser APIs. It turns packets into "the
+// geometry to show now":
+//   - references (reliable channel) go to the page's decoder through loadReference, one at a
+//     time; geometry always applies to the newest reference that has loaded;
+//   - FRAMES packets fill a jitter buffer keyed by the sender's frame time; the sender's clock is
+//     mapped onto ours by the smallest (arrival − first frame time) seen lately, so a bundle's
+//     frames play one by one at their own pace, starting when the bundle arrives;
+//   - at display time it interpolates between the frames around "now", and when the next frame
+//     is missing (a lost packet) it extrapolates the motion, slowing to a stop, for up to
+//     CONCEAL_MS; then holds the last frame (marked stale);
+//   - it asks the sender for a reference when it has none, when a picture fails to decode, or
+//     when frames keep naming an anchor it never got.
+
+export interface ReceiverHooks {
+  /**
+   * Decodes the picture, gives it to the decoder and returns the 468 landmarks (crop pixels)
+   * found on it; throws when that fails. Calls come one at a time.
+   */
+  loadReference(referenceId: number, format: PictureFormat, picture: Uint8Array): Promise<Float32Array>;
+  /** Sends a ReferenceRequest to the sender (rate-limited here). */
+  requestReference(reason: RequestReason): void;
+}
+
+export type DisplayFrame =
+  | {
+      state: 'face';
+      /** Geometry values relative to `shape` (the reference's own shape). */
+      values: Float32Array;
+      referenceId: number;
+      shape: Float64Array;
+      /** The sender's frame time shown (unwrapped ms); between two coded frames when interpolated. */
+      senderTimeMs: number;
+      /** Extrapolated or held past the last frame that arrived. */
+      concealed: boolean;
+      /** Held longer than concealment covers: the stream has stalled. */
+      stale: boolean;
+    }
+  | { state: 'no-face'; referenceId: number }
+  | { state: 'waiting'; reason: 'no-reference' | 'no-frames' };
+
+export interface ReceiverStats {
+  payloadBytes: number;
+  wireBytes: number;
+  messages: number;
+  references: number;
+  referenceBytes: number;
+  framesReceived: number;
+  packetErrors: Partial<Record<PacketErrorCode, number>>;
+  requestsSent: number;
+  concealedFrames: number;
+}
+
+export interface ReceiverOptions {
+  coding: GeometryCodingConfig;
+  /** Extra delay on top of the earliest-arrival clock mapping, for network jitter (ms). */
+  jitterMs?: number;
+  /** The reference's own shape from its landmarks (FaceGeometry.referenceShape). */
+  referenceShape(landmarks: Float32Array): Float64Array;
+}
+
+/** Extrapolate at most this long past the last frame (ms); then hold it. */
+export const CONCEAL_MS = 600;
+/** Two frames further apart than this are not interpolated (a gap in the stream). */
+const MAX_INTERPOLATION_GAP_MS = 1000;
+/** Clock mapping: the minimum of (arrival − frame time) over this window (ms). */
+const CLOCK_WINDOW_MS = 4000;
+/** Frames kept behind the display time (ms). */
+const KEEP_BEHIND_MS = 1000;
+const REQUEST_GAP_MS = 2000;
+/** An anchor that does not arrive within this time is asked for again, with a new reference. */
+const UNKNOWN_ANCHOR_PATIENCE_MS = 1000;
+
+interface BufferedFrame {
+  timeMs: number;
+  referenceId: number;
+  values: Float32Array | null; // null: the sender saw no face from here on
+}
+
+interface LoadedReference {
+  id: number;
+  shape: Float64Array;
+}
+
+export class NeuralReceiver {
+  readonly stats: ReceiverStats = {
+    payloadBytes: 0,
+    wireBytes: 0,
+    messages: 0,
+    references: 0,
+    referenceBytes: 0,
+    framesReceived: 0,
+    packetErrors: {},
+    requestsSent: 0,
+    concealedFrames: 0,
+  };
+  private readonly geometry: GeometryDecoder;
+  private readonly jitterMs: number;
+  private active: LoadedReference | undefined;
+  private loading: Promise<void> = Promise.resolve();
+  private newestReferenceSeen: number | undefined;
+  private frames: BufferedFrame[] = [];
+  private lastTimestamp: number | undefined;
+  private readonly clockSamples: { atMs: number; offset: number }[] = [];
+  private clockFromFrames = false;
+  private lastRequestMs = -Infinity;
+  private unknownAnchorSinceMs: number | undefined;
+  private firstPacketMs: number | undefined;
+
+  constructor(
+    private readonly options: ReceiverOptions,
+    private readonly hooks: ReceiverHooks,
+  ) {
+    this.geometry = new GeometryDecoder(options.coding);
+    this.jitterMs = options.jitterMs ?? 60;
+  }
+
+  get referenceId(): number | undefined {
+    return this.active?.id;
+  }
+
+  /** One packet from the sender. Bad packets are counted and dropped; nothing here throws. */
+  onPacket(channel: CodecChannel, bytes: Uint8Array, nowMs: number): void {
+    this.stats.payloadBytes += bytes.length;
+    this.stats.wireBytes += datachannelWireBytes(bytes.length);
+    this.stats.messages++;
+    this.firstPacketMs ??= nowMs;
+    const parsed = readPacket(bytes);
+    if (!parsed.ok) return this.countError(parsed.error.code);
+    if (parsed.value.type === PacketType.ReferenceRequest) return; // for senders, not for us
+    if (parsed.value.type === PacketType.ReferencePicture) return this.onReferencePicture(bytes, nowMs);
+
+    const decoded = this.geometry.decode(bytes);
+    if (!decoded.ok) {
+      this.countError(decoded.error.code);
+      if (decoded.error.code === 'unknown-anchor') {
+        this.unknownAnchorSinceMs ??= nowMs;
+        if (nowMs - this.unknownAnchorSinceMs > UNKNOWN_ANCHOR_PATIENCE_MS) this.request('unknown-anchor', nowMs);
+      }
+      return;
+    }
+    const g = decoded.value;
+    if (g.kind === 'no-face') {
+      const time = this.unwrap(g.timestampMs);
+      // NoFace and anchors go out at once, FRAMES packets a bundle later: the clock follows
+      // FRAMES packets, and the others only stand in until one has come.
+      this.observeClock(time, nowMs, true);
+      this.insert({ timeMs: time, referenceId: g.referenceId, values: null });
+      return;
+    }
+    this.unknownAnchorSinceMs = undefined;
+    const list = g.kind === 'anchor' ? [g.frame] : g.frames;
+    const times = list.map((f) => this.unwrap(f.timestampMs));
+    this.observeClock(times[0]!, nowMs, g.kind === 'anchor');
+    list.forEach((f, i) => this.insert({ timeMs: times[i]!, referenceId: f.referenceId, values: f.values }));
+    this.stats.framesReceived += list.length;
+  }
+
+  /**
+   * Call on a timer: asks for a reference when none has come (a receiver that joins a running
+   * stream, or whose first reference was lost with a connection).
+   */
+  tick(nowMs: number): void {
+    if (!this.active && this.firstPacketMs !== undefined && this.newestReferenceSeen === undefined) this.request('join', nowMs);
+  }
+
+  /** What to show at `nowMs` (this receiver's clock, the one onPacket was given). */
+  frameAt(nowMs: number): DisplayFrame {
+    const ref = this.active;
+    if (!ref) return { state: 'waiting', reason: 'no-reference' };
+    const offset = this.clockOffset();
+    if (offset === undefined) return { state: 'waiting', reason: 'no-frames' };
+    const t = nowMs - offset - this.jitterMs;
+    // Frames of older references cannot be drawn with this one's picture; newer ones wait for theirs.
+    const usable = this.frames.filter((f) => f.referenceId === ref.id % 256);
+    this.frames = this.frames.filter((f) => f.timeMs >= t - KEEP_BEHIND_MS || f === usable[usable.length - 1]);
+    if (usable.length === 0) return { state: 'waiting', reason: 'no-frames' };
+
+    let before: BufferedFrame | undefined;
+    let after: BufferedFrame | undefined;
+    for (const f of usable) {
+      if (f.timeMs <= t) before = f;
+      else {
+        after = f;
+        break;
+      }
+    }
+    if (!before) before = usable[0]!; // the stream starts in the future: show its first frame
+    if (!before.values) return { state: 'no-face', referenceId: ref.id };
+    const face = (values: Float32Array, senderTimeMs: number, concealed: boolean, stale = false): DisplayFrame => ({
+      state: 'face',
+      values,
+      referenceId: ref.id,
+      shape: ref.shape,
+      senderTimeMs,
+      concealed,
+      stale,
+    });
+    if (after?.values && after.timeMs - before.timeMs <= MAX_INTERPOLATION_GAP_MS && t >= before.timeMs) {
+      const w = (t - before.timeMs) / (after.timeMs - before.timeMs);
+      return face(lerp(before.values, after.values, w), t, false);
+    }
+    if (after || t <= before.timeMs) return face(before.values, before.timeMs, false);
+    // Past the newest frame: carry the motion on, slowing to a stop, then hold.
+    this.stats.concealedFrames++;
+    const since = t - before.timeMs;
+    const previous = [...usable].reverse().find((f) => f.timeMs < before.timeMs && f.values);
+    if (!previous?.values || since > CONCEAL_MS) return face(before.values, before.timeMs, true, since > CONCEAL_MS);
+    const dt = before.timeMs - previous.timeMs;
+    // Velocity decays linearly to 0 over CONCEAL_MS: displacement = v (s − s²/2C).
+    const travel = (since - (since * since) / (2 * CONCEAL_MS)) / dt;
+    return face(lerp(previous.values, before.values, 1 + Math.min(travel, 1)), t, true);
+  }
+
+  private onReferencePicture(bytes: Uint8Array, nowMs: number): void {
+    const parsed = readReferencePicture(bytes);
+    if (!parsed.ok) {
+      this.countError(parsed.error.code);
+      this.request('decode-failed', nowMs);
+      return;
+    }
+    const { header, format, picture } = parsed.value;
+    this.stats.references++;
+    this.stats.referenceBytes += picture.length;
+    this.newestReferenceSeen = header.referenceId;
+    const id = header.referenceId;
+    this.loading = this.loading.then(async () => {
+      try {
+        const landmarks = await this.hooks.loadReference(id, format, picture);
+        this.active = { id, shape: this.options.referenceShape(landmarks) };
+      } catch {
+        this.request('decode-failed', nowMs);
+      }
+    });
+  }
+
+  /** Resolves when the references received so far have loaded (for tests). */
+  async settled(): Promise<void> {
+    await this.loading;
+  }
+
+  private request(reason: RequestReason, nowMs: number): void {
+    if (nowMs - this.lastRequestMs < REQUEST_GAP_MS) return;
+    this.lastRequestMs = nowMs;
+    this.stats.requestsSent++;
+    this.hooks.requestReference(reason);
+  }
+
+  private countError(code: PacketErrorCode): void {
+    this.stats.packetErrors[code] = (this.stats.packetErrors[code] ?? 0) + 1;
+  }
+
+  /** 16-bit packet times → a continuous ms count (frames are never 32 s apart). */
+  private unwrap(timestamp: number): number {
+    const time = this.lastTimestamp === undefined ? timestamp : this.lastTimestamp + wrappingDelta16(this.lastTimestamp % 65536, timestamp);
+    if (this.lastTimestamp === undefined || time > this.lastTimestamp) this.lastTimestamp = time;
+    return time;
+  }
+
+  private observeClock(frameTimeMs: number, nowMs: number, standIn: boolean): void {
+    if (standIn && this.clockFromFrames) return;
+    if (!standIn && !this.clockFromFrames) this.clockSamples.length = 0;
+    this.clockFromFrames ||= !standIn;
+    this.clockSamples.push({ atMs: nowMs, offset: nowMs - frameTimeMs });
+    while (this.clockSamples.length > 1 && this.clockSamples[0]!.atMs < nowMs - CLOCK_WINDOW_MS) this.clockSamples.shift();
+  }
+
+  private clockOffset(): number | undefined {
+    if (this.clockSamples.length === 0) return undefined;
+    let min = Infinity;
+    for (const s of this.clockSamples) min = Math.min(min, s.offset);
+    return min;
+  }
+
+  private insert(frame: BufferedFrame): void {
+    let i = this.frames.length;
+    while (i > 0 && this.frames[i - 1]!.timeMs > frame.timeMs) i--;
+    if (this.frames[i - 1]?.timeMs === frame.timeMs) this.frames[i - 1] = frame;
+    else this.frames.splice(i, 0, frame);
+  }
+}
+
+function lerp(a: Float32Array, b: Float32Array, w: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! + (b[i]! - a[i]!) * w;
+  return out;
+}

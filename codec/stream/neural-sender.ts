@@ -1,0 +1,328 @@
+import { writePacket, PacketType, type PacketHeader } from '../bitstream/packet.ts';
+import type { FaceGeometry } from '../geometry/face-geometry.ts';
+import { cropBox, toCropPixels, CROP_OUT_SIZE, type CropBox } from '../geometry/reference-crop.ts';
+import { GeometryEncoder, type GeometryCodingConfig } from '../geometry-coder.ts';
+import type { CodecChannel } from '../transport.ts';
+import { writeReferencePicture, type PictureFormat, type RequestReason } from './reference-packet.ts';
+import type { RateMode } from './rate-modes.ts';
+import { datachannelWireBytes } from './wire.ts';
+
+// The sending half of a live neural stream, free of browser APIs (the page's worker gives it
+// landmarks and makes pictures; tests drive it directly).
+//
+// Per camera frame slot (a fixed 40 ms grid at 25 fps) it gets the tracker's landmarks or none:
+//   - no reference yet, or one is due (refresh timer, a receiver's request, the face drifted
+//     out of the reference crop, the closed-loop quality check failed): make one (async: crop,
+//     code as WebP, decode, find its landmarks as the receiver will) and send it on the reliable
+//     channel with an anchor (that frame's geometry, coded without prediction);
+//   - every frameStride-th slot: the geometry (pose + expression, relative to the reference's own
+//     shape) joins the pending bundle; a full bundle goes out as one FRAMES packet (unreliable);
+//   - no face: the bundle is flushed and a NoFace packet sent per bundle period.
+
+export interface PreparedReference {
+  format: PictureFormat;
+  /** The coded picture, as sent. */
+  bytes: Uint8Array;
+  /** The 468 landmarks (crop pixels) found on the DECODED picture: what the receiver will find. */
+  landmarks: Float32Array;
+}
+
+export interface SenderHooks<Frame> {
+  /** Sends to every receiver; returns false when nothing went out (no one there, or backed up). */
+  send(channel: CodecChannel, packet: Uint8Array): boolean;
+  /** Crops `frame` at `box` to 256x256, codes it, decodes it and finds its landmarks; undefined if no face is found on it. */
+  makeReference(frame: Frame, box: CropBox, quality: number): Promise<PreparedReference | undefined>;
+  /**
+   * The closed loop: how well the receiver will rebuild `frame` from `landmarks` (crop pixels, as
+   * the receiver decodes them), as PSNR in dB against the crop of `frame` at `box`. Optional: a
+   * sender without a decoder relies on the refresh timer and requests alone.
+   */
+  checkQuality?(frame: Frame, box: CropBox, landmarks: Float32Array): Promise<number>;
+}
+
+export type ReferenceCause = 'start' | 'refresh' | 'request' | 'moved' | 'quality';
+
+export interface SenderStats {
+  payloadBytes: number;
+  /** Payload + the datachannel/UDP/IP overhead of each message (codec/stream/wire.ts). */
+  wireBytes: number;
+  messages: number;
+  references: number;
+  referenceBytes: number;
+  referencesByCause: Record<ReferenceCause, number>;
+  framesCoded: number;
+  /** Frame packets not sent (channel backed up, or dropped by the loss simulation). */
+  framesPacketsDropped: number;
+  lastQualityDb: number | undefined;
+}
+
+export interface SenderOptions {
+  geometry: FaceGeometry;
+  coding: GeometryCodingConfig;
+  mode: RateMode;
+  /** Camera frame slot length (ms): 40 at 25 fps. */
+  slotMs?: number;
+  /** A new reference when the closed-loop PSNR falls below this (dB). */
+  minQualityDb?: number;
+  /** How often the closed loop runs (ms of stream time). */
+  qualityCheckMs?: number;
+  /** Drop this fraction of FRAMES packets before sending (testing concealment); default 0. */
+  simulatedLoss?: number;
+  random?: () => number;
+}
+
+/** Frames whose landmarks pick the crop of a new reference (the crop rule's median over them). */
+const CROP_HISTORY = 8;
+/** The face may drift this far (fraction of the crop) from where the reference had it. */
+const MAX_DRIFT = 0.12;
+/** Or change its size by this factor. */
+const MAX_SCALE_CHANGE = 1.2;
+/** Up to this many skipped slots are filled with the last frame; a longer gap starts a new bundle. */
+const MAX_FILLED_SLOTS = 6;
+/** A receiver's request is served at most this often (ms). */
+const REQUEST_GAP_MS = 1000;
+
+interface ActiveReference {
+  id: number;
+  box: CropBox;
+  shape: Float64Array;
+  /** Face box centre and size in crop pixels when the reference was made. */
+  centre: [number, number];
+  size: number;
+  sentAtMs: number;
+}
+
+export class NeuralSender<Frame> {
+  readonly stats: SenderStats = {
+    payloadBytes: 0,
+    wireBytes: 0,
+    messages: 0,
+    references: 0,
+    referenceBytes: 0,
+    referencesByCause: { start: 0, refresh: 0, request: 0, moved: 0, quality: 0 },
+    framesCoded: 0,
+    framesPacketsDropped: 0,
+    lastQualityDb: undefined,
+  };
+  private mode: RateMode;
+  private readonly encoder: GeometryEncoder;
+  private readonly slotMs: number;
+  private reference: ActiveReference | undefined;
+  private nextReferenceId = 0;
+  private making: Promise<void> | undefined;
+  private requested: RequestReason | undefined;
+  private lastReferenceMs = -Infinity;
+  private pending: { slotMs: number; values: Float32Array; reconstructed?: Float32Array }[] = [];
+  private readonly history: Float32Array[] = [];
+  private sequence = 0;
+  private slotIndex = 0;
+  private noFaceSlots = 0;
+  private lastQualityCheckMs = -Infinity;
+  private checking = false;
+  private simulatedLoss: number;
+  private readonly random: () => number;
+
+  constructor(
+    private readonly options: SenderOptions,
+    private readonly hooks: SenderHooks<Frame>,
+  ) {
+    this.mode = options.mode;
+    this.slotMs = options.slotMs ?? 40;
+    this.encoder = new GeometryEncoder(options.coding);
+    this.encoder.quantizer = this.mode.quantizer;
+    this.simulatedLoss = options.simulatedLoss ?? 0;
+    this.random = options.random ?? Math.random;
+  }
+
+  get rateMode(): RateMode {
+    return this.mode;
+  }
+
+  /** A new rate mode; the quantiser changes with the next anchor (a new reference). */
+  setMode(mode: RateMode): void {
+    this.flush();
+    const quantizerChanged = mode.quantizer !== this.mode.quantizer;
+    this.mode = mode;
+    this.encoder.quantizer = mode.quantizer;
+    if (quantizerChanged && this.reference) this.requested ??= 'missing';
+  }
+
+  setSimulatedLoss(fraction: number): void {
+    this.simulatedLoss = Math.max(0, Math.min(1, fraction));
+  }
+
+  /** A receiver asked for a reference (it joined, or lost or could not decode ours). */
+  requestReference(reason: RequestReason): void {
+    this.requested ??= reason;
+  }
+
+  /** Which reference the stream uses now, and its crop (for tools and tests that compare crops). */
+  get currentReference(): { id: number; box: CropBox } | undefined {
+    return this.reference ? { id: this.reference.id, box: this.reference.box } : undefined;
+  }
+
+  /**
+   * One camera frame slot. `landmarks`: the tracker's 468 xyz in frame pixels, or null when it
+   * sees no face. Returns the crop box the frame was coded against (undefined if it was not coded).
+   */
+  pushFrame(slotMs: number, landmarks: Float32Array | null, frame: Frame): CropBox | undefined {
+    // Slots the caller skipped (the tracker was busy) repeat the last frame, so bundles keep
+    // their fixed frame interval; a long gap is not filled.
+    const last = this.lastSlot;
+    if (last && slotMs > last.slotMs + this.slotMs / 2) {
+      const missing = Math.round((slotMs - last.slotMs) / this.slotMs) - 1;
+      if (missing > MAX_FILLED_SLOTS) this.flush();
+      else for (let i = 1; i <= missing; i++) this.codeSlot(last.slotMs + i * this.slotMs, last.landmarks, last.frame);
+    } else if (last && slotMs <= last.slotMs) return this.reference?.box; // not after the last slot: ignore
+    this.lastSlot = { slotMs, landmarks, frame };
+    return this.codeSlot(slotMs, landmarks, frame);
+  }
+
+  private lastSlot: { slotMs: number; landmarks: Float32Array | null; frame: Frame } | undefined;
+
+  private codeSlot(slotMs: number, landmarks: Float32Array | null, frame: Frame): CropBox | undefined {
+    const slot = this.slotIndex++;
+    if (!landmarks) {
+      this.history.length = 0;
+      this.flush();
+      if (this.reference && this.noFaceSlots % (this.mode.framesPerPacket * this.mode.frameStride) === 0) {
+        this.emit('frames', writePacket({ type: PacketType.NoFace, ...this.header(slotMs) }, new Uint8Array(0)));
+      }
+      this.noFaceSlots++;
+      return undefined;
+    }
+    this.noFaceSlots = 0;
+    this.history.push(landmarks);
+    if (this.history.length > CROP_HISTORY) this.history.shift();
+
+    const cause = this.referenceDue(slotMs, landmarks);
+    if (cause && !this.making) this.startReference(cause, slotMs, frame);
+    const ref = this.reference;
+    if (!ref || slot % this.mode.frameStride !== 0) return ref?.box;
+
+    const cropLandmarks = toCropPixels(landmarks, ref.box);
+    const values = this.options.geometry.encode(cropLandmarks, ref.shape);
+    this.pending.push({ slotMs, values });
+    this.stats.framesCoded++;
+    if (this.pending.length >= this.mode.framesPerPacket) this.flush();
+    this.maybeCheckQuality(slotMs, frame, ref, values);
+    return ref.box;
+  }
+
+  /** Sends the pending frames now (before a reference switch, a gap, or a mode change). */
+  flush(): void {
+    const ref = this.reference;
+    if (this.pending.length === 0 || !ref) return;
+    const intervalMs = Math.round(this.slotMs * this.mode.frameStride);
+    const { packet } = this.encoder.encodeFrames(
+      this.pending.map((f) => f.values),
+      intervalMs,
+      this.header(this.pending[0]!.slotMs, ref.id),
+    );
+    this.pending = [];
+    if (this.simulatedLoss > 0 && this.random() < this.simulatedLoss) {
+      this.stats.framesPacketsDropped++;
+      return;
+    }
+    this.emit('frames', packet);
+  }
+
+  private header(slotMs: number, referenceId = this.reference?.id ?? 0): Omit<PacketHeader, 'type'> {
+    const header = { sequence: this.sequence, timestampMs: slotMs, referenceId: referenceId % 256 };
+    this.sequence = (this.sequence + 1) % 65536;
+    return header;
+  }
+
+  private emit(channel: CodecChannel, packet: Uint8Array): boolean {
+    const length = packet.length; // send may transfer the buffer away
+    const sent = this.hooks.send(channel, packet);
+    if (!sent) {
+      if (channel === 'frames') this.stats.framesPacketsDropped++;
+      return false;
+    }
+    this.stats.payloadBytes += length;
+    this.stats.wireBytes += datachannelWireBytes(length);
+    this.stats.messages++;
+    return true;
+  }
+
+  private referenceDue(slotMs: number, landmarks: Float32Array): ReferenceCause | undefined {
+    const ref = this.reference;
+    if (!ref) return 'start';
+    const sinceLast = slotMs - this.lastReferenceMs;
+    if (this.requested && sinceLast >= REQUEST_GAP_MS) return 'request';
+    if (sinceLast >= this.mode.refreshSeconds * 1000) return 'refresh';
+    if (sinceLast < this.mode.minReferenceGapSeconds * 1000) return undefined;
+    if (this.qualityFailed) return 'quality';
+    const face = faceBox(toCropPixels(landmarks, ref.box));
+    const drift = Math.hypot(face.centre[0] - ref.centre[0], face.centre[1] - ref.centre[1]) / CROP_OUT_SIZE;
+    const scale = face.size / ref.size;
+    if (drift > MAX_DRIFT || scale > MAX_SCALE_CHANGE || scale < 1 / MAX_SCALE_CHANGE) return 'moved';
+    return undefined;
+  }
+
+  private qualityFailed = false;
+
+  private startReference(cause: ReferenceCause, slotMs: number, frame: Frame): void {
+    const box = cropBox(this.history);
+    const landmarks = this.history[this.history.length - 1]!;
+    if (!box) return;
+    this.lastReferenceMs = slotMs; // also paces retries when making one fails
+    this.making = (async () => {
+      const prepared = await this.hooks.makeReference(frame, box, this.mode.referenceQuality);
+      if (!prepared) return; // no face on the coded picture: try again at the next due time
+      this.flush(); // frames of the old reference go out under the old id
+      const id = this.nextReferenceId;
+      this.nextReferenceId = (this.nextReferenceId + 1) % 256;
+      const shape = this.options.geometry.referenceShape(prepared.landmarks);
+      const face = faceBox(prepared.landmarks);
+      this.reference = { id, box, shape, centre: face.centre, size: face.size, sentAtMs: slotMs };
+      this.requested = undefined;
+      this.qualityFailed = false;
+      this.emit('control', writeReferencePicture(this.header(slotMs, id), prepared.format, prepared.bytes));
+      this.stats.references++;
+      this.stats.referenceBytes += prepared.bytes.length;
+      this.stats.referencesByCause[cause]++;
+      // The anchor: the frame the reference was cut from, as the tracker saw it.
+      const anchor = this.encoder.encodeAnchor(this.options.geometry.encode(toCropPixels(landmarks, box), shape), this.header(slotMs, id));
+      this.emit('control', anchor.packet);
+    })()
+      .catch(() => undefined) // a failed picture is retried at the next due time
+      .finally(() => (this.making = undefined));
+  }
+
+  /** Resolves when a reference being made is done (for tests and orderly shutdown). */
+  async settled(): Promise<void> {
+    await this.making;
+  }
+
+  private maybeCheckQuality(slotMs: number, frame: Frame, ref: ActiveReference, values: Float32Array): void {
+    const check = this.hooks.checkQuality;
+    const every = this.options.qualityCheckMs ?? 2000;
+    if (!check || this.checking || slotMs - this.lastQualityCheckMs < every) return;
+    this.lastQualityCheckMs = slotMs;
+    this.checking = true;
+    // What the receiver will decode: the values through the quantiser (prediction is lossless).
+    const landmarks = this.options.geometry.decode(this.encoder.reconstruct(values), ref.shape);
+    void check
+      .call(this.hooks, frame, ref.box, landmarks)
+      .then((psnr) => {
+        this.stats.lastQualityDb = psnr;
+        if (this.reference === ref && psnr < (this.options.minQualityDb ?? 20)) this.qualityFailed = true;
+      })
+      .catch(() => undefined)
+      .finally(() => (this.checking = false));
+  }
+}
+
+/** Centre and long side of the landmarks' bounding box (x, y). */
+export function faceBox(landmarks: ArrayLike<number>): { centre: [number, number]; size: number } {
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let i = 0; i + 1 < landmarks.length; i += 3) {
+    x0 = Math.min(x0, landmarks[i]!);
+    x1 = Math.max(x1, landmarks[i]!);
+    y0 = Math.min(y0, landmarks[i + 1]!);
+    y1 = Math.max(y1, landmarks[i + 1]!);
+  }
+  return { centre: [(x0 + x1) / 2, (y0 + y1) / 2], size: Math.max(x1 - x0, y1 - y0) };
+}

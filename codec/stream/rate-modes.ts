@@ -1,0 +1,48 @@
+import { DATACHANNEL_WIRE_OVERHEAD } from './wire.ts';
+
+// Operating points of the live neural stream, picked from a target bitrate. What costs what, at
+// 25 camera frames/s (measured on validation clips: codec/README.md, `npm run bench:encoder`):
+//   geometry   ~68 bits/frame at quantiser 8 (~1.7 kbit/s at 25 fps)
+//   headers    every datachannel message costs DATACHANNEL_WIRE_OVERHEAD (80) bytes on the wire:
+//              at 5 messages/s that is 3.2 kbit/s, at 25/s 16 kbit/s: frames are bundled
+//   references a 256x256 WebP face of 3-6 kB, sent at start, on request and when quality drops
+// Bundling costs latency (a packet leaves when its last frame is coded): framesPerPacket x 40 ms.
+
+export interface RateMode {
+  /** Target wire bitrate, kbit/s, references included. */
+  targetKbps: number;
+  /** Code every n-th camera frame (1 = 25 fps, 2 = 12.5 fps); the receiver interpolates. */
+  frameStride: number;
+  framesPerPacket: number;
+  /** Geometry quantiser 0-31 (step x 2^(q/4)). */
+  quantizer: number;
+  /** Reference picture quality for the browser's WebP encoder, 0-1. */
+  referenceQuality: number;
+  /** A new reference at least this often even when nothing asks (seconds). */
+  refreshSeconds: number;
+  /** References for quality or motion no closer together than this (seconds); requests wait 1 s at most. */
+  minReferenceGapSeconds: number;
+}
+
+/** From the cheapest up; rateModeFor picks the richest one that fits the target. */
+export const RATE_MODES: readonly RateMode[] = [
+  { targetKbps: 6, frameStride: 2, framesPerPacket: 5, quantizer: 10, referenceQuality: 0.5, refreshSeconds: 60, minReferenceGapSeconds: 20 },
+  { targetKbps: 10, frameStride: 1, framesPerPacket: 5, quantizer: 8, referenceQuality: 0.6, refreshSeconds: 60, minReferenceGapSeconds: 12 },
+  { targetKbps: 16, frameStride: 1, framesPerPacket: 3, quantizer: 6, referenceQuality: 0.7, refreshSeconds: 30, minReferenceGapSeconds: 8 },
+  { targetKbps: 24, frameStride: 1, framesPerPacket: 2, quantizer: 4, referenceQuality: 0.8, refreshSeconds: 20, minReferenceGapSeconds: 5 },
+];
+
+export const DEFAULT_TARGET_KBPS = 10;
+
+export function rateModeFor(targetKbps: number): RateMode {
+  let mode = RATE_MODES[0]!;
+  for (const m of RATE_MODES) if (m.targetKbps <= targetKbps) mode = m;
+  return mode;
+}
+
+/** Wire kbit/s of the geometry stream alone, before references: the budget check of a mode. */
+export function geometryWireKbps(mode: RateMode, bitsPerFrame: number, cameraFps = 25): number {
+  const framesPerSecond = cameraFps / mode.frameStride;
+  const packetsPerSecond = framesPerSecond / mode.framesPerPacket;
+  return (framesPerSecond * bitsPerFrame + packetsPerSecond * 8 * (DATACHANNEL_WIRE_OVERHEAD + 9)) / 1000;
+}

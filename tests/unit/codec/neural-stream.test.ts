@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import { loadFaceGeometry } from '../../../bench/face-models.ts';
+import { landmarkRmse, POSE_VALUES } from '../../../codec/geometry/face-geometry.ts';
+import { toCropPixels, type CropBox } from '../../../codec/geometry/reference-crop.ts';
+import { NeuralReceiver, type DisplayFrame } from '../../../codec/stream/neural-receiver.ts';
+import { NeuralSender, type PreparedReference } from '../../../codec/stream/neural-sender.ts';
+import { rateModeFor } from '../../../codec/stream/rate-modes.ts';
+import { packetType, readReferenceRequest, writeReferenceRequest } from '../../../codec/stream/reference-packet.ts';
+import { PacketType } from '../../../codec/bitstream/packet.ts';
+import type { CodecChannel } from '../../../codec/transport.ts';
+import { rng } from './random.ts';
+
+const { geometry, model } = loadFaceGeometry();
+const coding = { dimensions: geometry.dimensions, baseSteps: model.baseSteps };
+const SLOT_MS = 40;
+
+// A synthetic talker in a 640x480 frame: the canonical face at ~9 px/cm, nodding, turning and
+// talking (the first expression components), slowly drifting right.
+const neutral = geometry.referenceShape(geometry.decode(Float32Array.from({ length: geometry.dimensions }, (_, i) => (i === 6 ? Math.log(9) : 0)), new Float64Array(model.canonical)));
+function talker(timeMs: number): Float32Array {
+  const s = timeMs / 1000;
+  const v = new Float32Array(geometry.dimensions);
+  v.set([0.15 * Math.sin(2 * s), 0.25 * Math.sin(1.3 * s), 0.05 * Math.sin(0.7 * s), 320 + 4 * s, 240 + 6 * Math.sin(s), 0, Math.log(9)]);
+  for (let k = 0; k < 4; k++) v[POSE_VALUES + k] = 1.5 * Math.sin((3 + k) * s + k);
+  return geometry.decode(v, neutral);
+}
+
+/** One sender and one receiver joined by a fake network with a fixed delay and optional loss. */
+function link(options: { loss?: number; delayMs?: number; targetKbps?: number } = {}) {
+  const pictures = new Map<string, Float32Array>();
+  const inFlight: { atMs: number; channel: CodecChannel; bytes: Uint8Array }[] = [];
+  const random = rng(7);
+  let now = 0;
+  let pictureCount = 0;
+  const sent: { channel: CodecChannel; bytes: Uint8Array }[] = [];
+  const requests: string[] = [];
+  const sender = new NeuralSender<number>(
+    { geometry, coding, mode: rateModeFor(options.targetKbps ?? 10), simulatedLoss: options.loss ?? 0, random },
+    {
+      send(channel, bytes) {
+        sent.push({ channel, bytes });
+        inFlight.push({ atMs: now + (options.delayMs ?? 30), channel, bytes });
+        return true;
+      },
+      async makeReference(frameTime: number, box: CropBox): Promise<PreparedReference> {
+        // A "picture" whose landmarks are exactly the frame's: the tracker finds them again.
+        const bytes = new TextEncoder().encode(`picture ${pictureCount++}`);
+        const landmarks = toCropPixels(talker(frameTime), box);
+        pictures.set(new TextDecoder().decode(bytes), landmarks);
+        return { format: 'webp', bytes, landmarks };
+      },
+    },
+  );
+  const receiver = new NeuralReceiver(
+    { coding, referenceShape: (l) => geometry.referenceShape(l) },
+    {
+      async loadReference(_id, _format, picture) {
+        const landmarks = pictures.get(new TextDecoder().decode(picture));
+        if (!landmarks) throw new Error('cannot decode');
+        return landmarks;
+      },
+      requestReference: (reason) => requests.push(reason),
+    },
+  );
+  /** Runs the stream to `untilMs`, returning what the receiver shows every 40 ms. */
+  async function run(fromMs: number, untilMs: number, { deliver = true, face = true } = {}): Promise<{ atMs: number; frame: DisplayFrame }[]> {
+    const shown: { atMs: number; frame: DisplayFrame }[] = [];
+    for (now = fromMs; now < untilMs; now += SLOT_MS) {
+      sender.pushFrame(now, face ? talker(now) : null, now);
+      await sender.settled();
+      for (const p of inFlight.filter((p) => p.atMs <= now)) if (deliver) receiver.onPacket(p.channel, p.bytes, p.atMs);
+      inFlight.splice(0, inFlight.length, ...inFlight.filter((p) => p.atMs > now));
+      await receiver.settled();
+      receiver.tick(now);
+      shown.push({ atMs: now, frame: receiver.frameAt(now) });
+    }
+    return shown;
+  }
+  return { sender, receiver, run, sent, requests };
+}
+
+/** Landmark error (px, crop pixels) of a shown frame against the truth at its sender time. */
+function error(frame: DisplayFrame, box: CropBox): number {
+  if (frame.state !== 'face') return Infinity;
+  return landmarkRmse(geometry.decode(frame.values, frame.shape), toCropPixels(talker(frame.senderTimeMs), box));
+}
+
+describe('neural stream: sender and receiver', () => {
+  it('delivers geometry that rebuilds the landmarks within a pixel, in bundles of 5 frames', async () => {
+    const { sender, run, sent } = link();
+    const shown = await run(0, 10_000);
+    const box = sender.currentReference!.box;
+    const errors = shown.slice(25).map((s) => error(s.frame, box));
+    expect(Math.max(...errors)).toBeLessThan(1.5);
+    expect(errors.reduce((a, b) => a + b) / errors.length).toBeLessThan(0.8);
+    const frames = sent.filter((s) => packetType(s.bytes) === PacketType.GeometryFrames);
+    expect(frames.length).toBeGreaterThanOrEqual(48); // 250 frames / 5 per packet, minus the first ones
+    expect(frames.length).toBeLessThanOrEqual(50);
+    // 10 kbit/s mode: geometry + headers well under the target (the reference here is a tiny fake).
+    const kbps = (sender.stats.wireBytes * 8) / 1000 / 10;
+    console.log(`synthetic talker, 10 s: ${sender.stats.messages} messages, payload ${((sender.stats.payloadBytes * 8) / 10_000).toFixed(2)} kbit/s, wire ${kbps.toFixed(2)} kbit/s`);
+    expect(kbps).toBeLessThan(8);
+    expect(shown.filter((s) => s.frame.state === 'face' && s.frame.concealed).length).toBeLessThan(5);
+  });
+
+  it('keeps moving through 20% loss on the frames channel (no freeze over 500 ms), then recovers', async () => {
+    const { sender, run } = link({ loss: 0.2 });
+    await run(0, 2000);
+    const lossy = await run(2000, 12_000);
+    expect(sender.stats.framesPacketsDropped).toBeGreaterThan(5);
+    let still = 0;
+    let longest = 0;
+    for (let i = 1; i < lossy.length; i++) {
+      const [a, b] = [lossy[i - 1]!.frame, lossy[i]!.frame];
+      const same = a.state === 'face' && b.state === 'face' && a.values.every((v, j) => v === b.values[j]);
+      still = same ? still + SLOT_MS : 0;
+      longest = Math.max(longest, still);
+    }
+    expect(longest).toBeLessThan(500);
+    sender.setSimulatedLoss(0);
+    const after = await run(12_000, 14_000);
+    const box = sender.currentReference!.box;
+    const tail = after.slice(15);
+    expect(tail.every((s) => s.frame.state === 'face' && !s.frame.concealed)).toBe(true);
+    expect(Math.max(...tail.map((s) => error(s.frame, box)))).toBeLessThan(1.5);
+  });
+
+  it('a receiver that joins late asks for a reference and gets one', async () => {
+    const { sender, receiver, run, requests } = link();
+    await run(0, 3000, { deliver: false }); // the first reference and its frames never reach this receiver
+    expect(receiver.frameAt(3000).state).toBe('waiting');
+    await run(3000, 3400);
+    expect(requests).toContain('join');
+    sender.requestReference('join');
+    const shown = await run(3400, 5000);
+    expect(sender.stats.referencesByCause.request).toBe(1);
+    expect(shown[shown.length - 1]!.frame.state).toBe('face');
+  });
+
+  it('shows no-face when the sender loses the face, and never throws on garbage', async () => {
+    const { receiver, run } = link();
+    await run(0, 2000);
+    const gone = await run(2000, 3000, { face: false });
+    expect(gone.slice(10).every((s) => s.frame.state === 'no-face')).toBe(true);
+    const back = await run(3000, 4000);
+    expect(back.slice(10).every((s) => s.frame.state === 'face' && !s.frame.concealed)).toBe(true);
+    const random = rng(3);
+    for (let i = 0; i < 500; i++) {
+      const junk = Uint8Array.from({ length: Math.floor(random() * 40) }, () => Math.floor(random() * 256));
+      expect(() => receiver.onPacket(random() < 0.5 ? 'frames' : 'control', junk, 2100)).not.toThrow();
+    }
+    expect(receiver.frameAt(4000).state).toBe('face');
+    expect(Object.keys(receiver.stats.packetErrors).length).toBeGreaterThan(0);
+  });
+
+  it('reference requests name the peer asked, and round-trip', () => {
+    const bytes = writeReferenceRequest({ sequence: 3, timestampMs: 100, referenceId: 0 }, 'decode-failed', 'peer-AbC');
+    const parsed = readReferenceRequest(bytes);
+    expect(parsed.ok && parsed.value).toMatchObject({ reason: 'decode-failed', target: 'peer-AbC' });
+    expect(readReferenceRequest(bytes.subarray(0, 6)).ok).toBe(false);
+  });
+});

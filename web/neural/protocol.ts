@@ -1,0 +1,48 @@
+// Messages between the page and the neural-stream workers (sender-worker.ts, receiver-worker.ts).
+import type { CodecChannel } from '../../codec/transport.ts';
+import type { RateMode } from '../../codec/stream/rate-modes.ts';
+import type { RequestReason } from '../../codec/stream/reference-packet.ts';
+import type { SenderStats } from '../../codec/stream/neural-sender.ts';
+import type { ReceiverStats } from '../../codec/stream/neural-receiver.ts';
+
+export type ToSender =
+  | { type: 'start'; mode: RateMode; loss: number; keepCrops: boolean; threads: number }
+  | { type: 'frame'; bitmap: ImageBitmap; slotMs: number }
+  | { type: 'request'; reason: RequestReason }
+  | { type: 'mode'; mode: RateMode }
+  | { type: 'loss'; fraction: number }
+  | { type: 'crop'; id: number; slotMs: number };
+
+export interface SenderStatus {
+  stats: SenderStats;
+  /** Camera frames the tracker handled per second, and its mean time per frame (ms). */
+  trackedFps: number;
+  trackMs: number;
+  face: boolean;
+}
+
+export type FromSender =
+  | { type: 'ready' }
+  | { type: 'error'; message: string }
+  | { type: 'frame-done'; slotMs: number }
+  | { type: 'packet'; channel: CodecChannel; bytes: Uint8Array }
+  | { type: 'status'; status: SenderStatus }
+  | { type: 'crop'; id: number; pixels: Uint8ClampedArray<ArrayBuffer> | null };
+
+export type ToReceiver = { type: 'start'; threads: number } | { type: 'packet'; channel: CodecChannel; bytes: Uint8Array } | { type: 'stop' };
+
+export interface ReceiverStatus {
+  stats: ReceiverStats;
+  /** Pictures decoded per second, and the decoder's mean time per picture (ms). */
+  decodedFps: number;
+  decodeMs: number;
+  backend: string;
+}
+
+export type FromReceiver =
+  | { type: 'ready' }
+  | { type: 'error'; message: string }
+  | { type: 'frame'; bitmap: ImageBitmap; senderTimeMs: number; concealed: boolean; stale: boolean }
+  | { type: 'no-face' }
+  | { type: 'request'; reason: RequestReason }
+  | { type: 'status'; status: ReceiverStatus };

@@ -1,0 +1,89 @@
+// The receiving half of the neural stream for one remote person, off the main thread: packets
+// in, rebuilt pictures out, at most one per frame slot and as fast as the decoder manages.
+import { imageTensor } from '../../codec/decoder/neural-decoder.ts';
+import { NeuralReceiver } from '../../codec/stream/neural-receiver.ts';
+import { decodePicture, pictureLandmarks, planarToRgba } from './pictures.ts';
+import { loadDecoder, loadGeometry, loadTracker } from './models.ts';
+import type { FromReceiver, ReceiverStatus, ToReceiver } from './protocol.ts';
+
+const post = (message: FromReceiver, transfer: Transferable[] = []): void => (self as unknown as Worker).postMessage(message, transfer);
+
+const SLOT_MS = 40;
+const STATUS_MS = 1000;
+const early: ToReceiver[] = [];
+
+async function start(threads: number): Promise<void> {
+  const [{ geometry, coding }, tracker, decoder] = await Promise.all([loadGeometry(), loadTracker(false, 1), loadDecoder(threads, true)]);
+  const receiver = new NeuralReceiver(
+    { coding, referenceShape: (landmarks) => geometry.referenceShape(landmarks) },
+    {
+      async loadReference(_id, format, picture) {
+        const image = await decodePicture(picture, format);
+        const landmarks = await pictureLandmarks(tracker, image);
+        if (!landmarks) throw new Error('no face found on the reference picture');
+        await decoder.setReference(imageTensor(image.data, 4), landmarks);
+        return landmarks;
+      },
+      requestReference: (reason) => post({ type: 'request', reason }),
+    },
+  );
+  const onMessage = (message: ToReceiver): void => {
+    if (message.type === 'packet') receiver.onPacket(message.channel, message.bytes, performance.now());
+    else if (message.type === 'stop') close();
+  };
+  self.onmessage = (event: MessageEvent<ToReceiver>) => onMessage(event.data);
+  for (const message of early.splice(0)) onMessage(message);
+
+  let decoded = 0;
+  let decodeMsTotal = 0;
+  setInterval(() => {
+    const status: ReceiverStatus = {
+      stats: { ...receiver.stats, packetErrors: { ...receiver.stats.packetErrors } },
+      decodedFps: (decoded * 1000) / STATUS_MS,
+      decodeMs: decoded ? decodeMsTotal / decoded : 0,
+      backend: decoder.backend,
+    };
+    decoded = 0;
+    decodeMsTotal = 0;
+    post({ type: 'status', status });
+  }, STATUS_MS);
+  post({ type: 'ready' });
+
+  // Draw loop: the frame for "now" whenever it differs from the last one drawn.
+  let lastValues: Float32Array | undefined;
+  let lastState = '';
+  for (;;) {
+    const started = performance.now();
+    receiver.tick(started);
+    const frame = receiver.frameAt(started);
+    if (frame.state === 'face') {
+      const changed = !lastValues || lastState !== `face${frame.referenceId}` || frame.values.some((v, i) => v !== lastValues![i]);
+      if (changed) {
+        try {
+          const t0 = performance.now();
+          const out = await decoder.decode(geometry.decode(frame.values, frame.shape));
+          decodeMsTotal += performance.now() - t0;
+          decoded++;
+          const bitmap = await createImageBitmap(new ImageData(planarToRgba(out.image), 256, 256));
+          post({ type: 'frame', bitmap, senderTimeMs: frame.senderTimeMs, concealed: frame.concealed, stale: frame.stale }, [bitmap]);
+          lastValues = frame.values;
+          lastState = `face${frame.referenceId}`;
+        } catch (error) {
+          post({ type: 'error', message: `decode failed: ${(error as Error).message}` });
+        }
+      }
+    } else if (frame.state !== lastState) {
+      if (frame.state === 'no-face') post({ type: 'no-face' });
+      lastState = frame.state;
+      lastValues = undefined;
+    }
+    // One picture per slot at most; a slow decoder simply makes fewer.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, SLOT_MS - (performance.now() - started))));
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToReceiver>) => {
+  const message = event.data;
+  if (message.type === 'start') start(message.threads).catch((error: unknown) => post({ type: 'error', message: `neural receiver could not start: ${(error as Error).message}` }));
+  else early.push(message);
+};

@@ -1,0 +1,126 @@
+// The sending half of the neural stream, off the page's main thread: camera frames in, codec
+// packets out. Tracker, reference pictures and the closed-loop decoder run here.
+import { imageTensor } from '../../codec/decoder/neural-decoder.ts';
+import type { CropBox } from '../../codec/geometry/reference-crop.ts';
+import { NeuralSender, type PreparedReference } from '../../codec/stream/neural-sender.ts';
+import { cropPixels, decodePicture, encodePicture, pictureLandmarks, pixelsOf, planarToRgba, psnrRgba, type RgbaImage } from './pictures.ts';
+import { loadDecoder, loadGeometry, loadTracker } from './models.ts';
+import type { FromSender, SenderStatus, ToSender } from './protocol.ts';
+
+const post = (message: FromSender, transfer: Transferable[] = []): void => (self as unknown as Worker).postMessage(message, transfer);
+
+/** Largest camera frame width the tracker gets (bigger frames are scaled down first). */
+const MAX_TRACK_WIDTH = 640;
+/** Crops kept for tests and tools that compare sent and rebuilt pictures (when asked). */
+const CROPS_KEPT = 150;
+const STATUS_MS = 1000;
+/** With no face in view the detector runs at most this often (ms): no need to burn a core. */
+const SEARCH_INTERVAL_MS = 200;
+
+async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> {
+  const [{ geometry, coding }, tracker, pictureTracker, decoder] = await Promise.all([
+    loadGeometry(),
+    loadTracker(true, init.threads),
+    loadTracker(false, 1),
+    loadDecoder(1),
+  ]);
+  let decoderReference: PreparedReference | undefined;
+  let latestReference: { prepared: PreparedReference; picture: RgbaImage } | undefined;
+  const crops = new Map<number, Uint8ClampedArray<ArrayBuffer>>();
+
+  const sender = new NeuralSender<RgbaImage>(
+    { geometry, coding, mode: init.mode, simulatedLoss: init.loss },
+    {
+      send(channel, bytes) {
+        post({ type: 'packet', channel, bytes }, [bytes.buffer]);
+        return true;
+      },
+      async makeReference(frame: RgbaImage, box: CropBox, quality: number): Promise<PreparedReference | undefined> {
+        const bytes = await encodePicture(cropPixels(frame, box), 'webp', quality);
+        const picture = await decodePicture(bytes, 'webp');
+        const landmarks = await pictureLandmarks(pictureTracker, picture);
+        if (!landmarks) return undefined;
+        const prepared: PreparedReference = { format: 'webp', bytes, landmarks };
+        latestReference = { prepared, picture };
+        return { ...prepared, bytes: bytes.slice() }; // the packet's copy is transferred away
+      },
+      async checkQuality(frame: RgbaImage, box: CropBox, landmarks: Float32Array): Promise<number> {
+        const latest = latestReference;
+        if (!latest) return Infinity;
+        if (decoderReference !== latest.prepared) {
+          await decoder.setReference(imageTensor(latest.picture.data, 4), latest.prepared.landmarks);
+          decoderReference = latest.prepared;
+        }
+        const out = await decoder.decode(landmarks);
+        return psnrRgba(planarToRgba(out.image), cropPixels(frame, box).data);
+      },
+    },
+  );
+
+  let busy = false;
+  let tracked = 0;
+  let trackMsTotal = 0;
+  let face = false;
+  let lastSearchMs = -Infinity;
+  setInterval(() => {
+    const status: SenderStatus = { stats: { ...sender.stats }, trackedFps: (tracked * 1000) / STATUS_MS, trackMs: tracked ? trackMsTotal / tracked : 0, face };
+    tracked = 0;
+    trackMsTotal = 0;
+    post({ type: 'status', status });
+  }, STATUS_MS);
+
+  self.onmessage = async (event: MessageEvent<ToSender>) => {
+    const message = event.data;
+    switch (message.type) {
+      case 'frame': {
+        const { bitmap, slotMs } = message;
+        if (busy || (!face && slotMs - lastSearchMs < SEARCH_INTERVAL_MS)) {
+          bitmap.close(); // the page sends one at a time; never queue stale frames
+          post({ type: 'frame-done', slotMs });
+          return;
+        }
+        if (!face) lastSearchMs = slotMs;
+        busy = true;
+        try {
+          const scale = Math.min(1, MAX_TRACK_WIDTH / bitmap.width);
+          const image = pixelsOf(bitmap, Math.round(bitmap.width * scale), Math.round(bitmap.height * scale));
+          bitmap.close();
+          const t0 = performance.now();
+          const result = await tracker.track(image, slotMs);
+          trackMsTotal += performance.now() - t0;
+          tracked++;
+          face = result.state === 'face';
+          const box = sender.pushFrame(slotMs, result.state === 'face' ? result.landmarks : null, image);
+          if (init.keepCrops && box) {
+            crops.set(slotMs, cropPixels(image, box).data);
+            for (const key of crops.keys()) if (crops.size > CROPS_KEPT) crops.delete(key);
+          }
+        } catch (error) {
+          post({ type: 'error', message: (error as Error).message });
+        } finally {
+          busy = false;
+          post({ type: 'frame-done', slotMs });
+        }
+        return;
+      }
+      case 'request':
+        return sender.requestReference(message.reason);
+      case 'mode':
+        return sender.setMode(message.mode);
+      case 'loss':
+        return sender.setSimulatedLoss(message.fraction);
+      case 'crop': {
+        const pixels = crops.get(message.slotMs) ?? null;
+        return post({ type: 'crop', id: message.id, pixels: pixels ? pixels.slice() : null });
+      }
+      case 'start':
+        return;
+    }
+  };
+  post({ type: 'ready' });
+}
+
+self.onmessage = (event: MessageEvent<ToSender>) => {
+  if (event.data.type !== 'start') return;
+  start(event.data).catch((error: unknown) => post({ type: 'error', message: `neural sender could not start: ${(error as Error).message}` }));
+};

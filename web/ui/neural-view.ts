@@ -1,0 +1,112 @@
+import type { ReceiverStatus, SenderStatus } from '../neural/protocol.ts';
+import type { RemoteFrame } from '../neural/neural-stream.ts';
+import { h } from '../util/dom.ts';
+
+/** Cells of a small stats table, each carrying its `data-stat` name (as the main stats panel does). */
+function statTable(rows: [stat: string, label: string][]): { element: HTMLTableElement; set(stat: string, text: string): void } {
+  const cells = new Map<string, HTMLElement>();
+  const body = h('tbody');
+  for (const [stat, label] of rows) {
+    const cell = h('td', { 'data-stat': stat }, '–');
+    cells.set(stat, cell);
+    body.append(h('tr', {}, h('td', {}, label), cell));
+  }
+  return { element: h('table', { class: 'neural-stats' }, body), set: (stat, text) => void (cells.get(stat)!.textContent = text) };
+}
+
+const kbps = (bytes: number, ms: number): string => (ms > 0 ? ((bytes * 8) / ms).toFixed(1) : '–');
+
+/**
+ * The remote person as kiloface rebuilds them: a canvas beside the standard-codec video, with the
+ * neural stream's figures. No face: the last picture dimmed, with a notice.
+ */
+export class NeuralView {
+  readonly element: HTMLElement;
+  readonly canvas: HTMLCanvasElement;
+  private readonly notice: HTMLElement;
+  private readonly stats = statTable([
+    ['neural-payload-kbps', 'kiloface kbit/s'],
+    ['neural-wire-kbps', 'kiloface wire kbit/s (est.)'],
+    ['neural-references', 'references received'],
+    ['neural-decode-ms', 'decode ms/frame'],
+    ['neural-fps', 'rebuilt fps'],
+    ['neural-backend', 'decoder runs on'],
+  ]);
+  private previous: { atMs: number; status: ReceiverStatus } | undefined;
+  private framesDrawn = 0;
+
+  constructor() {
+    this.canvas = h('canvas', { width: '256', height: '256', 'data-role': 'neural-canvas' });
+    this.notice = h('div', { class: 'neural-notice', 'data-role': 'neural-notice' }, 'waiting for the kiloface stream…');
+    this.element = h(
+      'figure',
+      { class: 'neural', 'data-state': 'waiting' },
+      h('div', { class: 'neural-picture' }, this.canvas, this.notice),
+      h('figcaption', {}, 'kiloface (rebuilt from face geometry)'),
+      h('details', { class: 'stats', open: true }, h('summary', {}, 'kiloface stats'), this.stats.element),
+    );
+  }
+
+  showFrame(frame: RemoteFrame): void {
+    this.canvas.getContext('2d')!.drawImage(frame.bitmap, 0, 0, this.canvas.width, this.canvas.height);
+    frame.bitmap.close();
+    this.framesDrawn++;
+    // For tools and tests: which sender frame time the canvas shows now.
+    this.canvas.dataset.senderTime = String(frame.senderTimeMs);
+    this.canvas.dataset.frames = String(this.framesDrawn);
+    this.setState(frame.stale ? 'stale' : 'face');
+  }
+
+  showNoFace(): void {
+    this.setState('no-face');
+  }
+
+  private setState(state: 'waiting' | 'face' | 'no-face' | 'stale'): void {
+    this.element.dataset.state = state;
+    this.notice.textContent = state === 'no-face' ? 'no face in view' : state === 'stale' ? 'kiloface stream interrupted…' : state === 'waiting' ? 'waiting for the kiloface stream…' : '';
+  }
+
+  showStatus(status: ReceiverStatus): void {
+    const now = performance.now();
+    const prev = this.previous;
+    if (prev) {
+      const ms = now - prev.atMs;
+      this.stats.set('neural-payload-kbps', kbps(status.stats.payloadBytes - prev.status.stats.payloadBytes, ms));
+      this.stats.set('neural-wire-kbps', kbps(status.stats.wireBytes - prev.status.stats.wireBytes, ms));
+    }
+    this.stats.set('neural-references', String(status.stats.references));
+    this.stats.set('neural-decode-ms', status.decodeMs > 0 ? status.decodeMs.toFixed(0) : '–');
+    this.stats.set('neural-fps', status.decodedFps.toFixed(1));
+    this.stats.set('neural-backend', status.backend);
+    this.previous = { atMs: now, status };
+  }
+}
+
+/** Our own neural stream's figures, on our own tile. */
+export class NeuralSendStats {
+  private readonly stats = statTable([
+    ['neural-send-payload-kbps', 'kiloface sent kbit/s'],
+    ['neural-send-wire-kbps', 'kiloface sent wire kbit/s (est.)'],
+    ['neural-send-references', 'references sent'],
+    ['neural-track-fps', 'tracked fps'],
+    ['neural-track-ms', 'tracker ms/frame'],
+    ['neural-quality-db', 'self-check PSNR dB'],
+  ]);
+  readonly element = h('details', { class: 'stats', open: true }, h('summary', {}, 'kiloface (sending)'), this.stats.element);
+  private previous: { atMs: number; status: SenderStatus } | undefined;
+
+  show(status: SenderStatus): void {
+    const now = performance.now();
+    const prev = this.previous;
+    if (prev) {
+      const ms = now - prev.atMs;
+      this.stats.set('neural-send-payload-kbps', kbps(status.stats.payloadBytes - prev.status.stats.payloadBytes, ms));
+      this.stats.set('neural-send-wire-kbps', kbps(status.stats.wireBytes - prev.status.stats.wireBytes, ms));
+    }
+    this.stats.set('neural-send-references', String(status.stats.references));
+    this.stats.set('neural-track-fps', status.trackedFps.toFixed(1));
+    this.stats.set('neural-track-ms', status.trackMs > 0 ? status.trackMs.toFixed(0) : '–');
+    this.stats.set('neural-quality-db', status.stats.lastQualityDb === undefined ? '–' : status.stats.lastQualityDb.toFixed(1));
+    this.previous = { atMs: now, status };
+  }
+}

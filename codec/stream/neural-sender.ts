@@ -77,8 +77,14 @@ const CROP_HISTORY = 8;
 const MAX_DRIFT = 0.12;
 /** Or change its size by this factor. */
 const MAX_SCALE_CHANGE = 1.2;
-/** Up to this many skipped slots are filled with the last frame; a longer gap starts a new bundle. */
-const MAX_FILLED_SLOTS = 6;
+/** Up to this many skipped slots (480 ms) are filled in; a longer gap starts a new bundle. */
+const MAX_FILLED_SLOTS = 12;
+function lerp(a: Float32Array, b: Float32Array, w: number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! + (b[i]! - a[i]!) * w;
+  return out;
+}
+
 /** A receiver's request is served at most this often (ms). */
 const REQUEST_GAP_MS = 1000;
 
@@ -166,13 +172,19 @@ export class NeuralSender<Frame> {
    * sees no face. Returns the crop box the frame was coded against (undefined if it was not coded).
    */
   pushFrame(slotMs: number, landmarks: Float32Array | null, frame: Frame): CropBox | undefined {
-    // Slots the caller skipped (the tracker was busy) repeat the last frame, so bundles keep
-    // their fixed frame interval; a long gap is not filled.
+    // Slots the caller skipped (the tracker was busy) are filled in between the frames on either
+    // side, so bundles keep their fixed frame interval and the motion stays smooth; a long gap
+    // is not filled.
     const last = this.lastSlot;
     if (last && slotMs > last.slotMs + this.slotMs / 2) {
       const missing = Math.round((slotMs - last.slotMs) / this.slotMs) - 1;
       if (missing > MAX_FILLED_SLOTS) this.flush();
-      else for (let i = 1; i <= missing; i++) this.codeSlot(last.slotMs + i * this.slotMs, last.landmarks, last.frame);
+      else {
+        for (let i = 1; i <= missing; i++) {
+          const between = last.landmarks && landmarks ? lerp(last.landmarks, landmarks, i / (missing + 1)) : last.landmarks;
+          this.codeSlot(last.slotMs + i * this.slotMs, between, last.frame);
+        }
+      }
     } else if (last && slotMs <= last.slotMs) return this.reference?.box; // not after the last slot: ignore
     this.lastSlot = { slotMs, landmarks, frame };
     return this.codeSlot(slotMs, landmarks, frame);

@@ -86,11 +86,6 @@ export class NeuralStream extends Emitter<Events> {
   startSending(stream: MediaStream | undefined): void {
     const track = stream?.getVideoTracks()[0];
     if (!this.settings.send || !track || this.sender) return;
-    const video = document.createElement('video');
-    video.muted = true;
-    video.playsInline = true;
-    video.srcObject = new MediaStream([track]);
-    void video.play().catch(() => undefined);
     const worker = new Worker(new URL('./sender-worker.ts', import.meta.url), { type: 'module', name: 'kiloface sender' });
     this.sender = worker;
     worker.onmessage = (event: MessageEvent<FromSender>) => this.fromSender(event.data);
@@ -103,13 +98,29 @@ export class NeuralStream extends Emitter<Events> {
       threads: 1,
     };
     worker.postMessage(start);
+    // Camera frames reach the worker without touching this thread where the browser can do it.
+    const Processor = (globalThis as unknown as { MediaStreamTrackProcessor?: new (init: { track: MediaStreamTrack }) => { readable: ReadableStream<VideoFrame> } }).MediaStreamTrackProcessor;
+    if (Processor) {
+      // The call's own track: when the camera is turned off it gives black frames, and no face goes out.
+      const { readable } = new Processor({ track });
+      worker.postMessage({ type: 'camera', frames: readable } satisfies ToSender, [readable as unknown as Transferable]);
+    } else this.captureFromVideo(worker, track);
+  }
+
+  /** Fallback: grab the camera from a video element on this thread, one frame at a time. */
+  private captureFromVideo(worker: Worker, track: MediaStreamTrack): void {
+    const video = document.createElement('video');
+    video.muted = true;
+    video.playsInline = true;
+    video.srcObject = new MediaStream([track]);
+    void video.play().catch(() => undefined);
     const origin = performance.now();
     let ready = false;
     worker.addEventListener('message', (event: MessageEvent<FromSender>) => {
       if (event.data.type === 'ready') ready = true;
     });
     this.captureTimer = setInterval(() => {
-      // One frame in the worker at a time: a busy tracker skips slots (the sender repeats the last).
+      // One frame in the worker at a time: a busy tracker skips slots (the sender fills them in).
       if (!ready || this.senderBusy || !track.enabled || track.readyState !== 'live' || video.videoWidth === 0) return;
       const slotMs = Math.round((performance.now() - origin) / SLOT_MS) * SLOT_MS;
       this.senderBusy = true;

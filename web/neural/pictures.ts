@@ -21,8 +21,8 @@ function context(width: number, height: number): OffscreenCanvasRenderingContext
   return ctx;
 }
 
-/** An ImageBitmap (or VideoFrame) as RGBA pixels. */
-export function pixelsOf(source: ImageBitmap, width = source.width, height = source.height): RgbaImage {
+/** An ImageBitmap or VideoFrame as RGBA pixels, scaled to width x height. */
+export function pixelsOf(source: ImageBitmap | VideoFrame, width: number, height: number): RgbaImage {
   const ctx = context(width, height);
   ctx.drawImage(source, 0, 0, width, height);
   return { data: ctx.getImageData(0, 0, width, height).data, width, height, channels: 4 };
@@ -57,7 +57,7 @@ export async function encodePicture(image: RgbaImage, format: PictureFormat, qua
 export async function decodePicture(bytes: Uint8Array, format: PictureFormat): Promise<RgbaImage> {
   const bitmap = await createImageBitmap(new Blob([bytes as BlobPart], { type: PICTURE_MIME[format] }));
   try {
-    return pixelsOf(bitmap);
+    return pixelsOf(bitmap, bitmap.width, bitmap.height);
   } finally {
     bitmap.close();
   }

@@ -8,6 +8,8 @@ import type { ReceiverStats } from '../../codec/stream/neural-receiver.ts';
 export type ToSender =
   | { type: 'start'; mode: RateMode; loss: number; keepCrops: boolean; threads: number }
   | { type: 'frame'; bitmap: ImageBitmap; slotMs: number }
+  /** The camera as a stream of VideoFrames (MediaStreamTrackProcessor): the worker takes what it can handle. */
+  | { type: 'camera'; frames: ReadableStream<VideoFrame> }
   | { type: 'request'; reason: RequestReason }
   | { type: 'mode'; mode: RateMode }
   | { type: 'loss'; fraction: number }

@@ -1,6 +1,6 @@
 // The sending half of the neural stream, off the page's main thread: camera frames in, codec
 // packets out. Tracker, reference pictures and the closed-loop decoder run here.
-import { imageTensor } from '../../codec/decoder/neural-decoder.ts';
+import { imageTensor, type NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
 import type { CropBox } from '../../codec/geometry/reference-crop.ts';
 import { NeuralSender, type PreparedReference } from '../../codec/stream/neural-sender.ts';
 import { cropPixels, decodePicture, encodePicture, pictureLandmarks, pixelsOf, planarToRgba, psnrRgba, type RgbaImage } from './pictures.ts';
@@ -14,16 +14,18 @@ const MAX_TRACK_WIDTH = 640;
 /** Crops kept for tests and tools that compare sent and rebuilt pictures (when asked). */
 const CROPS_KEPT = 150;
 const STATUS_MS = 1000;
+const SLOT_MS = 40;
 /** With no face in view the detector runs at most this often (ms): no need to burn a core. */
 const SEARCH_INTERVAL_MS = 200;
 
 async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> {
-  const [{ geometry, coding }, tracker, pictureTracker, decoder] = await Promise.all([
-    loadGeometry(),
-    loadTracker(true, init.threads),
-    loadTracker(false, 1),
-    loadDecoder(1),
-  ]);
+  const [{ geometry, coding }, tracker, pictureTracker] = await Promise.all([loadGeometry(), loadTracker(true, init.threads), loadTracker(false, 1)]);
+  // The closed loop's decoder is not needed to start sending: it loads behind the first frames.
+  let decoder: NeuralDecoder | undefined;
+  void loadDecoder(1).then(
+    (d) => (decoder = d),
+    (error: unknown) => post({ type: 'error', message: `the sender's self-check decoder did not load (${(error as Error).message}); references follow the timer and requests only` }),
+  );
   let decoderReference: PreparedReference | undefined;
   let latestReference: { prepared: PreparedReference; picture: RgbaImage } | undefined;
   const crops = new Map<number, Uint8ClampedArray<ArrayBuffer>>();
@@ -46,7 +48,7 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
       },
       async checkQuality(frame: RgbaImage, box: CropBox, landmarks: Float32Array): Promise<number> {
         const latest = latestReference;
-        if (!latest) return Infinity;
+        if (!latest || !decoder) return Infinity;
         if (decoderReference !== latest.prepared) {
           await decoder.setReference(imageTensor(latest.picture.data, 4), latest.prepared.landmarks);
           decoderReference = latest.prepared;
@@ -69,40 +71,59 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
     post({ type: 'status', status });
   }, STATUS_MS);
 
+  /** Tracks and codes one camera frame (or drops it when the tracker is busy or resting). */
+  const handleFrame = async (source: ImageBitmap | VideoFrame, slotMs: number): Promise<void> => {
+    const width = 'displayWidth' in source ? source.displayWidth : source.width;
+    const height = 'displayHeight' in source ? source.displayHeight : source.height;
+    if (busy || (!face && slotMs - lastSearchMs < SEARCH_INTERVAL_MS)) {
+      source.close(); // never queue stale frames
+      return;
+    }
+    if (!face) lastSearchMs = slotMs;
+    busy = true;
+    try {
+      const scale = Math.min(1, MAX_TRACK_WIDTH / width);
+      const image = pixelsOf(source, Math.round(width * scale), Math.round(height * scale));
+      source.close();
+      const t0 = performance.now();
+      const result = await tracker.track(image, slotMs);
+      trackMsTotal += performance.now() - t0;
+      tracked++;
+      face = result.state === 'face';
+      const box = sender.pushFrame(slotMs, result.state === 'face' ? result.landmarks : null, image);
+      if (init.keepCrops && box) {
+        crops.set(slotMs, cropPixels(image, box).data);
+        for (const key of crops.keys()) if (crops.size > CROPS_KEPT) crops.delete(key);
+      }
+    } catch (error) {
+      post({ type: 'error', message: (error as Error).message });
+    } finally {
+      busy = false;
+    }
+  };
+
+  /** The camera's frames as they come; those that arrive while the tracker is busy are dropped. */
+  const readCamera = async (frames: ReadableStream<VideoFrame>): Promise<void> => {
+    const origin = performance.now();
+    const reader = frames.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      const slotMs = Math.round((performance.now() - origin) / SLOT_MS) * SLOT_MS;
+      if (busy) value.close();
+      else void handleFrame(value, slotMs);
+    }
+  };
+
   self.onmessage = async (event: MessageEvent<ToSender>) => {
     const message = event.data;
     switch (message.type) {
-      case 'frame': {
-        const { bitmap, slotMs } = message;
-        if (busy || (!face && slotMs - lastSearchMs < SEARCH_INTERVAL_MS)) {
-          bitmap.close(); // the page sends one at a time; never queue stale frames
-          post({ type: 'frame-done', slotMs });
-          return;
-        }
-        if (!face) lastSearchMs = slotMs;
-        busy = true;
-        try {
-          const scale = Math.min(1, MAX_TRACK_WIDTH / bitmap.width);
-          const image = pixelsOf(bitmap, Math.round(bitmap.width * scale), Math.round(bitmap.height * scale));
-          bitmap.close();
-          const t0 = performance.now();
-          const result = await tracker.track(image, slotMs);
-          trackMsTotal += performance.now() - t0;
-          tracked++;
-          face = result.state === 'face';
-          const box = sender.pushFrame(slotMs, result.state === 'face' ? result.landmarks : null, image);
-          if (init.keepCrops && box) {
-            crops.set(slotMs, cropPixels(image, box).data);
-            for (const key of crops.keys()) if (crops.size > CROPS_KEPT) crops.delete(key);
-          }
-        } catch (error) {
-          post({ type: 'error', message: (error as Error).message });
-        } finally {
-          busy = false;
-          post({ type: 'frame-done', slotMs });
-        }
+      case 'camera':
+        return void readCamera(message.frames).catch((error: unknown) => post({ type: 'error', message: `camera stream ended: ${(error as Error).message}` }));
+      case 'frame':
+        await handleFrame(message.bitmap, message.slotMs);
+        post({ type: 'frame-done', slotMs: message.slotMs });
         return;
-      }
       case 'request':
         return sender.requestReference(message.reason);
       case 'mode':
@@ -117,10 +138,18 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
         return;
     }
   };
+  for (const message of early.splice(0)) self.onmessage?.(new MessageEvent('message', { data: message }));
   post({ type: 'ready' });
 }
 
+/** Messages that come while the models load (the camera stream, requests) wait for them. */
+const early: ToSender[] = [];
 self.onmessage = (event: MessageEvent<ToSender>) => {
-  if (event.data.type !== 'start') return;
-  start(event.data).catch((error: unknown) => post({ type: 'error', message: `neural sender could not start: ${(error as Error).message}` }));
+  const message = event.data;
+  if (message.type !== 'start') {
+    if (message.type === 'frame') message.bitmap.close();
+    else early.push(message);
+    return;
+  }
+  start(message).catch((error: unknown) => post({ type: 'error', message: `neural sender could not start: ${(error as Error).message}` }));
 };

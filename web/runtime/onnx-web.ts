@@ -1,21 +1,48 @@
 // ModelRuntime on onnxruntime-web: WebGPU when the browser has it and the caller asks, else WASM
-// (SIMD, and threads when the page is cross-origin isolated).
-import * as ort from 'onnxruntime-web';
+// (SIMD, and threads when the page is cross-origin isolated). The WASM-only build of
+// onnxruntime-web is half the size of the one with WebGPU (14 vs 28 MB of WASM to fetch and
+// compile, which takes seconds on a slow machine), so the WebGPU one loads only when it is used.
+type Ort = typeof import('onnxruntime-web');
 import { ModelLoadError, type ModelRunner, type ModelRunnerOptions, type ModelRuntime, type ModelSource } from '../../codec/model-runner.ts';
 import { OrtSessionRunner, type OrtSessionLike } from '../../codec/runners/ort-session-runner.ts';
 
-function hasWebGpu(): boolean {
-  return typeof navigator !== 'undefined' && 'gpu' in navigator;
+const ADAPTER_TIMEOUT_MS = 2000;
+let webGpuCheck: Promise<boolean> | undefined;
+
+/**
+ * Whether WebGPU has an adapter here. `navigator.gpu` alone says little: headless and GPU-less
+ * browsers have it and then give no adapter (or take long to say so), so ask once, briefly.
+ */
+function hasWebGpu(): Promise<boolean> {
+  const gpu = (globalThis.navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } } | undefined)?.gpu;
+  if (!gpu) return Promise.resolve(false);
+  webGpuCheck ??= Promise.race([
+    gpu.requestAdapter().then((adapter) => adapter != null, () => false),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ADAPTER_TIMEOUT_MS)),
+  ]);
+  return webGpuCheck;
+}
+
+let wasmOnly: Promise<Ort> | undefined;
+let withWebGpu: Promise<Ort> | undefined;
+
+function configure(ort: Ort, threads: number): Ort {
+  // The WASM and its glue module come from the server (/ort/, see server/static-files.ts).
+  ort.env.wasm.wasmPaths = new URL('/ort/', globalThis.location?.href ?? 'http://localhost/').href;
+  // Threads need SharedArrayBuffer, which browsers give only to cross-origin-isolated pages.
+  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, threads) : 1;
+  return ort;
 }
 
 export const onnxWebRuntime: ModelRuntime = {
   name: 'onnxruntime-web',
   async load(source: ModelSource, options: ModelRunnerOptions = {}): Promise<ModelRunner> {
-    // The WASM and its glue module come from the server (/ort/, see server/static-files.ts).
-    ort.env.wasm.wasmPaths = new URL('/ort/', globalThis.location?.href ?? 'http://localhost/').href;
-    // Threads need SharedArrayBuffer, which browsers give only to cross-origin-isolated pages.
-    ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, options.threads ?? 1) : 1;
-    const providers = options.preferGpu && hasWebGpu() ? ['webgpu', 'wasm'] : ['wasm'];
+    const gpu = options.preferGpu === true && (await hasWebGpu());
+    const ort = configure(
+      await (gpu ? (withWebGpu ??= import('onnxruntime-web') as Promise<Ort>) : (wasmOnly ??= import('onnxruntime-web/wasm') as Promise<Ort>)),
+      options.threads ?? 1,
+    );
+    const providers = gpu ? ['webgpu', 'wasm'] : ['wasm'];
     let lastError: unknown;
     for (const provider of providers) {
       try {
@@ -25,7 +52,7 @@ export const onnxWebRuntime: ModelRuntime = {
             : await ort.InferenceSession.create(source, { executionProviders: [provider], graphOptimizationLevel: 'all' });
         return new OrtSessionRunner(session as unknown as OrtSessionLike, (data, dims) => new ort.Tensor('float32', data, dims), provider);
       } catch (error) {
-        lastError = error; // e.g. no WebGPU adapter: fall through to WASM
+        lastError = error; // e.g. WebGPU failed after all: fall through to WASM
       }
     }
     throw new ModelLoadError(source, lastError);

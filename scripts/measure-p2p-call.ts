@@ -31,8 +31,8 @@ try {
     for (const cap of caps) {
       const room = `measure-${codec}-${cap}-${Date.now()}`;
       const started = performance.now();
-      const a = await openPage(browser, `${server.url}/r/${room}?name=A&codec=${codec}&cap=${cap}`);
-      const b = await openPage(browser, `${server.url}/r/${room}?name=B&codec=${codec}&cap=${cap}`);
+      const a = await openPage(browser, `${server.url}/r/${room}?name=A&codec=${codec}&cap=${cap}&neural=off`);
+      const b = await openPage(browser, `${server.url}/r/${room}?name=B&codec=${codec}&cap=${cap}&neural=off`);
       await b.page.waitForFunction((sel) => (document.querySelector<HTMLVideoElement>(`${sel} video`)?.videoWidth ?? 0) > 0, REMOTE_TILE, { timeout: 30_000 });
       const connectMs = performance.now() - started;
       await b.page.waitForTimeout(5000); // the bandwidth estimator and encoder settle

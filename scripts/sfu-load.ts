@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     for (const target of steps) {
       for (; rooms < target; rooms++) {
         for (const name of ['A', 'B']) {
-          const opened = await openPage(browser, `${url}/r/load-${rooms}?name=${name}&mode=sfu&cap=20`);
+          const opened = await openPage(browser, `${url}/r/load-${rooms}?name=${name}&mode=sfu&cap=20&neural=off`);
           pages.push(opened);
         }
       }

@@ -3,6 +3,7 @@ import { GeometryDecoder, type GeometryCodingConfig } from '../geometry-coder.ts
 import type { CodecChannel } from '../transport.ts';
 import { readReferencePicture, type PictureFormat, type RequestReason } from './reference-packet.ts';
 import { datachannelWireBytes } from './wire.ts';
+import { lerp } from './lerp.ts';
 
 // The receiving half of a live neural stream, free of browser APIs. It turns packets into "the
 // geometry to show now":
@@ -283,10 +284,4 @@ export class NeuralReceiver {
     if (this.frames[i - 1]?.timeMs === frame.timeMs) this.frames[i - 1] = frame;
     else this.frames.splice(i, 0, frame);
   }
-}
-
-function lerp(a: Float32Array, b: Float32Array, w: number): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]! + (b[i]! - a[i]!) * w;
-  return out;
 }

@@ -6,6 +6,7 @@ import type { CodecChannel } from '../transport.ts';
 import { writeReferencePicture, type PictureFormat, type RequestReason } from './reference-packet.ts';
 import type { RateMode } from './rate-modes.ts';
 import { datachannelWireBytes } from './wire.ts';
+import { lerp } from './lerp.ts';
 
 // The sending half of a live neural stream, free of browser APIs (the page's worker gives it
 // landmarks and makes pictures; tests drive it directly).
@@ -79,12 +80,6 @@ const MAX_DRIFT = 0.12;
 const MAX_SCALE_CHANGE = 1.2;
 /** Up to this many skipped slots (480 ms) are filled in; a longer gap starts a new bundle. */
 const MAX_FILLED_SLOTS = 12;
-function lerp(a: Float32Array, b: Float32Array, w: number): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]! + (b[i]! - a[i]!) * w;
-  return out;
-}
-
 /** A receiver's request is served at most this often (ms). */
 const REQUEST_GAP_MS = 1000;
 

@@ -40,8 +40,9 @@ describe('P2P call in real Chromium', () => {
 
   it('two people see and hear each other, and the codec channels carry packets both ways', async () => {
     const started = performance.now();
-    alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&secret=s3cret&cap=200`);
-    bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&secret=s3cret&cap=200`);
+    // The standard path is under test here: no kiloface streams (tests/e2e/neural-call.test.ts).
+    alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&secret=s3cret&cap=200&neural=off`);
+    bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&secret=s3cret&cap=200&neural=off`);
     await Promise.all([waitForRemoteVideo(alice), waitForRemoteVideo(bob)]);
     console.log(`connect time (both pages load -> remote video playing): ${Math.round(performance.now() - started)} ms`);
 
@@ -142,7 +143,7 @@ describe('P2P call in real Chromium', () => {
   });
 
   it('takes a third person into the mesh; mute and camera-off show on the others\' tiles; leaving removes the tile', async () => {
-    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&secret=s3cret`);
+    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&secret=s3cret&neural=off`);
     await carol.page.waitForFunction((sel) => document.querySelectorAll(`${sel}[data-connection="connected"]`).length === 2, REMOTE_TILE, { timeout: 30_000 });
     await alice.page.waitForFunction((sel) => document.querySelectorAll(`${sel}[data-connection="connected"]`).length === 2, REMOTE_TILE, { timeout: 30_000 });
     await carol.page.click('[data-role="mute"]');

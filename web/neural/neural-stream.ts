@@ -18,6 +18,7 @@ export interface RemoteFrame {
 type Events = {
   frame: [peerId: string, frame: RemoteFrame];
   'no-face': [peerId: string];
+  stalled: [peerId: string];
   'receiver-status': [peerId: string, status: ReceiverStatus];
   'sender-status': [status: SenderStatus];
   /** Something the user should know (the models did not load, …). */
@@ -42,6 +43,7 @@ class ReceiverHandle {
     this.worker = new Worker(new URL('./receiver-worker.ts', import.meta.url), { type: 'module', name: `kiloface receiver ${peerId}` });
     this.worker.onmessage = (event: MessageEvent<FromReceiver>) => codec.fromReceiver(this, event.data);
     this.worker.onerror = (event) => codec.emit('notice', `neural receiver failed: ${event.message}`);
+    // One thread: measured on a 2-core machine with both call ends, two threads were not faster.
     this.post({ type: 'start', threads: 1 });
   }
   post(message: ToReceiver, transfer: Transferable[] = []): void {
@@ -221,6 +223,9 @@ export class NeuralStream extends Emitter<Events> {
         return;
       case 'no-face':
         this.emit('no-face', receiver.peerId);
+        return;
+      case 'stalled':
+        this.emit('stalled', receiver.peerId);
         return;
       case 'request': {
         const link = this.transport.links().find((l) => l.peerId === receiver.peerId);

@@ -21,6 +21,8 @@ export interface SenderStatus {
   trackedFps: number;
   trackMs: number;
   face: boolean;
+  /** Wall-clock time (ms since the epoch) of frame slot 0, so a receiver on the same machine can measure latency. */
+  slotOriginEpochMs: number | undefined;
 }
 
 export type FromSender =
@@ -46,5 +48,7 @@ export type FromReceiver =
   | { type: 'error'; message: string }
   | { type: 'frame'; bitmap: ImageBitmap; senderTimeMs: number; concealed: boolean; stale: boolean }
   | { type: 'no-face' }
+  /** The picture shown is held past what concealment covers: no geometry has come for a while. */
+  | { type: 'stalled' }
   | { type: 'request'; reason: RequestReason }
   | { type: 'status'; status: ReceiverStatus };

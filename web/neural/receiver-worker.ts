@@ -52,13 +52,19 @@ async function start(threads: number): Promise<void> {
   // Draw loop: the frame for "now" whenever it differs from the last one drawn.
   let lastValues: Float32Array | undefined;
   let lastState = '';
+  let stalled = false;
   for (;;) {
     const started = performance.now();
     receiver.tick(started);
     const frame = receiver.frameAt(started);
     if (frame.state === 'face') {
       const changed = !lastValues || lastState !== `face${frame.referenceId}` || frame.values.some((v, i) => v !== lastValues![i]);
+      if (!changed && frame.stale && !stalled) {
+        post({ type: 'stalled' }); // the picture stays; the page says the stream is interrupted
+        stalled = true;
+      }
       if (changed) {
+        stalled = false;
         try {
           const t0 = performance.now();
           const out = await decoder.decode(geometry.decode(frame.values, frame.shape));

@@ -11,8 +11,8 @@ const post = (message: FromSender, transfer: Transferable[] = []): void => (self
 
 /** Largest camera frame width the tracker gets (bigger frames are scaled down first). */
 const MAX_TRACK_WIDTH = 640;
-/** Crops kept for tests and tools that compare sent and rebuilt pictures (when asked). */
-const CROPS_KEPT = 150;
+/** Recent frames kept for tests and tools that compare sent and rebuilt pictures (when asked): 2.4 s. */
+const FRAMES_KEPT = 60;
 const STATUS_MS = 1000;
 const SLOT_MS = 40;
 /** With no face in view the detector runs at most this often (ms): no need to burn a core. */
@@ -28,7 +28,7 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
   );
   let decoderReference: PreparedReference | undefined;
   let latestReference: { prepared: PreparedReference; picture: RgbaImage } | undefined;
-  const crops = new Map<number, Uint8ClampedArray<ArrayBuffer>>();
+  const recentFrames = new Map<number, { image: RgbaImage; box: CropBox }>();
 
   const sender = new NeuralSender<RgbaImage>(
     { geometry, coding, mode: init.mode, simulatedLoss: init.loss },
@@ -64,8 +64,9 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
   let trackMsTotal = 0;
   let face = false;
   let lastSearchMs = -Infinity;
+  let slotOriginEpochMs: number | undefined;
   setInterval(() => {
-    const status: SenderStatus = { stats: { ...sender.stats }, trackedFps: (tracked * 1000) / STATUS_MS, trackMs: tracked ? trackMsTotal / tracked : 0, face };
+    const status: SenderStatus = { stats: { ...sender.stats }, trackedFps: (tracked * 1000) / STATUS_MS, trackMs: tracked ? trackMsTotal / tracked : 0, face, slotOriginEpochMs };
     tracked = 0;
     trackMsTotal = 0;
     post({ type: 'status', status });
@@ -92,8 +93,9 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
       face = result.state === 'face';
       const box = sender.pushFrame(slotMs, result.state === 'face' ? result.landmarks : null, image);
       if (init.keepCrops && box) {
-        crops.set(slotMs, cropPixels(image, box).data);
-        for (const key of crops.keys()) if (crops.size > CROPS_KEPT) crops.delete(key);
+        // The frame itself (getImageData gave us our own copy); cropped only when asked.
+        recentFrames.set(slotMs, { image, box });
+        for (const key of recentFrames.keys()) if (recentFrames.size > FRAMES_KEPT) recentFrames.delete(key);
       }
     } catch (error) {
       post({ type: 'error', message: (error as Error).message });
@@ -105,6 +107,7 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
   /** The camera's frames as they come; those that arrive while the tracker is busy are dropped. */
   const readCamera = async (frames: ReadableStream<VideoFrame>): Promise<void> => {
     const origin = performance.now();
+    slotOriginEpochMs = performance.timeOrigin + origin;
     const reader = frames.getReader();
     for (;;) {
       const { value, done } = await reader.read();
@@ -131,8 +134,8 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
       case 'loss':
         return sender.setSimulatedLoss(message.fraction);
       case 'crop': {
-        const pixels = crops.get(message.slotMs) ?? null;
-        return post({ type: 'crop', id: message.id, pixels: pixels ? pixels.slice() : null });
+        const kept = recentFrames.get(message.slotMs);
+        return post({ type: 'crop', id: message.id, pixels: kept ? cropPixels(kept.image, kept.box).data : null });
       }
       case 'start':
         return;

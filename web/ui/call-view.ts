@@ -98,6 +98,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
     else frame.bitmap.close();
   });
   neural.on('no-face', (peerId) => tiles.get(peerId)?.neural?.showNoFace());
+  neural.on('stalled', (peerId) => tiles.get(peerId)?.neural?.showStalled());
   neural.on('receiver-status', (peerId, status) => tiles.get(peerId)?.neural?.showStatus(status));
   const showNotice = (text: string): void => {
     const notice = h('div', { class: 'notice' }, text);

@@ -54,11 +54,16 @@ export class NeuralView {
     // For tools and tests: which sender frame time the canvas shows now.
     this.canvas.dataset.senderTime = String(frame.senderTimeMs);
     this.canvas.dataset.frames = String(this.framesDrawn);
+    this.canvas.dataset.shownAtEpochMs = String(Math.round(performance.timeOrigin + performance.now()));
     this.setState(frame.stale ? 'stale' : 'face');
   }
 
   showNoFace(): void {
     this.setState('no-face');
+  }
+
+  showStalled(): void {
+    this.setState('stale');
   }
 
   private setState(state: 'waiting' | 'face' | 'no-face' | 'stale'): void {

@@ -153,6 +153,30 @@ describe('neural stream: sender and receiver', () => {
     expect(Object.keys(receiver.stats.packetErrors).length).toBeGreaterThan(0);
   });
 
+  it('fills slots the tracker skipped with landmarks between the frames on either side', async () => {
+    const { sender, receiver, run } = link();
+    await run(0, 2000);
+    // The tracker misses three slots (80-160 ms of motion): the sender codes them in between.
+    sender.pushFrame(2000, talker(2000), 2000);
+    sender.pushFrame(2160, talker(2160), 2160);
+    await run(2200, 3200);
+    const box = sender.currentReference!.box;
+    const decoded = (receiver as unknown as { frames: { timeMs: number; values: Float32Array | null }[] }).frames;
+    const middle = decoded.find((f) => f.timeMs === 2080);
+    expect(middle?.values).toBeTruthy();
+    const shape = geometry.referenceShape(toCropPixels(talker(0), box));
+    const between = toCropPixels(talker(2000), box).map((v, i) => (v + toCropPixels(talker(2160), box)[i]!) / 2);
+    // Measured: 0.11 px in between (1.09 px if the sender repeated the last frame instead).
+    expect(landmarkRmse(geometry.decode(middle!.values!, shape), between)).toBeLessThan(0.5);
+  });
+
+  it('picks the richest rate mode that fits the target', () => {
+    expect(rateModeFor(3).targetKbps).toBe(6);
+    expect(rateModeFor(10).targetKbps).toBe(10);
+    expect(rateModeFor(12).targetKbps).toBe(10);
+    expect(rateModeFor(100).targetKbps).toBe(24);
+  });
+
   it('reference requests name the peer asked, and round-trip', () => {
     const bytes = writeReferenceRequest({ sequence: 3, timestampMs: 100, referenceId: 0 }, 'decode-failed', 'peer-AbC');
     const parsed = readReferenceRequest(bytes);

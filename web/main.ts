@@ -26,7 +26,10 @@ function showJoin(error?: string): void {
 async function join(choice: JoinChoice): Promise<void> {
   const call = new Call({ ...choice, signallingUrl: signallingUrl(location) });
   window.kiloface = { call };
-  call.on('fatal', (_code, message) => showJoin(message));
+  call.on('fatal', (_code, message) => {
+    window.kiloface?.neural?.close(); // the workers stop with the call
+    showJoin(message);
+  });
   await call.start();
   // The neural stream rides the call's codec channels; receiving is always on.
   const neural = new NeuralStream(call, parseNeuralSettings(new URLSearchParams(location.search)));

@@ -3,8 +3,8 @@
 export type VideoCodecName = 'VP8' | 'VP9' | 'H264' | 'AV1';
 export const VIDEO_CODECS: readonly VideoCodecName[] = ['VP8', 'VP9', 'H264', 'AV1'];
 
-/** Caps offered to the user, kbit/s: from "2G" to "fine". */
-export const VIDEO_CAPS_KBPS: readonly number[] = [20, 30, 50, 100, 200, 300, 500];
+/** Caps offered to the user, kbit/s: from "2G" (10: what kiloface is compared at) to "fine". */
+export const VIDEO_CAPS_KBPS: readonly number[] = [10, 20, 30, 50, 100, 200, 300, 500];
 
 export interface MediaSettings {
   videoCodec: VideoCodecName;

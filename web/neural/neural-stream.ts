@@ -76,6 +76,7 @@ export class NeuralStream extends Emitter<Events> {
     for (const link of transport.links()) watch(link);
     this.unsubscribe.push(
       transport.onLinkChange((link, open) => {
+        this.sender?.postMessage({ type: 'audience', links: transport.links().length } satisfies ToSender);
         if (!open) return;
         watch(link);
         // Someone new can see us: they need a reference (it goes to everyone; they would ask anyway).
@@ -100,6 +101,7 @@ export class NeuralStream extends Emitter<Events> {
       threads: 1,
     };
     worker.postMessage(start);
+    worker.postMessage({ type: 'audience', links: this.transport.links().length } satisfies ToSender);
     // Camera frames reach the worker without touching this thread where the browser can do it.
     const Processor = (globalThis as unknown as { MediaStreamTrackProcessor?: new (init: { track: MediaStreamTrack }) => { readable: ReadableStream<VideoFrame> } }).MediaStreamTrackProcessor;
     if (Processor) {

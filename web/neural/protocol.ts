@@ -13,6 +13,8 @@ export type ToSender =
   | { type: 'request'; reason: RequestReason }
   | { type: 'mode'; mode: RateMode }
   | { type: 'loss'; fraction: number }
+  /** How many people can receive us now: with nobody there, packets are not sent (or counted). */
+  | { type: 'audience'; links: number }
   | { type: 'crop'; id: number; slotMs: number };
 
 export interface SenderStatus {

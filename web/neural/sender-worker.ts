@@ -34,6 +34,7 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
     { geometry, coding, mode: init.mode, simulatedLoss: init.loss },
     {
       send(channel, bytes) {
+        if (audience === 0) return false;
         post({ type: 'packet', channel, bytes }, [bytes.buffer]);
         return true;
       },
@@ -64,6 +65,7 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
   let trackMsTotal = 0;
   let face = false;
   let lastSearchMs = -Infinity;
+  let audience = 0;
   let slotOriginEpochMs: number | undefined;
   setInterval(() => {
     const status: SenderStatus = { stats: { ...sender.stats }, trackedFps: (tracked * 1000) / STATUS_MS, trackMs: tracked ? trackMsTotal / tracked : 0, face, slotOriginEpochMs };
@@ -133,6 +135,9 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
         return sender.setMode(message.mode);
       case 'loss':
         return sender.setSimulatedLoss(message.fraction);
+      case 'audience':
+        audience = message.links;
+        return;
       case 'crop': {
         const kept = recentFrames.get(message.slotMs);
         return post({ type: 'crop', id: message.id, pixels: kept ? cropPixels(kept.image, kept.box).data : null });

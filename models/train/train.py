@@ -56,6 +56,7 @@ class Config:
     val_max_clips: int = 24
     ckpt_every_min: float = 5.0
     log_every: int = 10
+    init_onnx: str = ''            # a new run starts from an exported model's weights (e.g. models/kiloface-v1)
 
 
 def parse_args(argv) -> Config:
@@ -196,6 +197,25 @@ def save_checkpoint(run_dir, model, opt, state, cfg, name='latest.pt'):
     os.replace(tmp, os.path.join(run_dir, name))
 
 
+def load_onnx_weights(model, onnx_dir):
+    """Copies an export's weights (reference.onnx, frame.onnx) into the network: a run can go on
+    from a shipped model when its checkpoints are gone. The ONNX initializers keep the parameter
+    names of model.reference and model.frame."""
+    import onnx
+    from onnx import numpy_helper
+    for part, file in (('reference', 'reference.onnx'), ('frame', 'frame.onnx')):
+        sub = getattr(model, part)
+        graph = onnx.load(os.path.join(onnx_dir, file)).graph
+        weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+        params = dict(sub.named_parameters())
+        missing = [k for k in params if k not in weights or tuple(weights[k].shape) != tuple(params[k].shape)]
+        if missing:
+            raise SystemExit(f'{file} has no matching weights for {missing[:5]} ({len(missing)} in all)')
+        with torch.no_grad():
+            for k, p in params.items():
+                p.copy_(torch.from_numpy(weights[k].copy()))
+
+
 def model_config(cfg):
     return {}   # Decoder defaults; kept in the checkpoint so export can rebuild the same network
 
@@ -238,6 +258,9 @@ def main(argv):
         opt.load_state_dict(d['opt'])
         state = d['state']
         emit({'event': 'resume', 'from': ck, **state})
+    elif cfg.init_onnx:
+        load_onnx_weights(model, cfg.init_onnx)
+        emit({'event': 'init', 'from': cfg.init_onnx})
     emit({'event': 'model', 'params_reference': count_params(model.reference),
           'params_frame': count_params(model.frame), 'config': dataclasses.asdict(cfg)})
 

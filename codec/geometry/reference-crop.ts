@@ -24,27 +24,32 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** Bounding box of the 468 landmarks (x, y): centre and long side; undefined if any is not finite. */
+export function landmarkBox(landmarks: ArrayLike<number>): { centre: [number, number]; size: number } | undefined {
+  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let p = 0; p < LANDMARKS; p++) {
+    const x = landmarks[p * 3]!;
+    const y = landmarks[p * 3 + 1]!;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return undefined;
+    x0 = Math.min(x0, x);
+    y0 = Math.min(y0, y);
+    x1 = Math.max(x1, x);
+    y1 = Math.max(y1, y);
+  }
+  return { centre: [(x0 + x1) / 2, (y0 + y1) / 2], size: Math.max(x1 - x0, y1 - y0) };
+}
+
 /** The crop for a segment from its frames' landmarks (468 xyz each, source pixels); undefined without a face. */
 export function cropBox(frames: readonly ArrayLike<number>[], factor = CROP_FACTOR): CropBox | undefined {
   const cx: number[] = [];
   const cy: number[] = [];
   const sides: number[] = [];
   for (const landmarks of frames) {
-    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-    let finite = true;
-    for (let p = 0; p < LANDMARKS; p++) {
-      const x = landmarks[p * 3]!;
-      const y = landmarks[p * 3 + 1]!;
-      if (!Number.isFinite(x) || !Number.isFinite(y)) finite = false;
-      x0 = Math.min(x0, x);
-      y0 = Math.min(y0, y);
-      x1 = Math.max(x1, x);
-      y1 = Math.max(y1, y);
-    }
-    if (!finite) continue;
-    cx.push((x0 + x1) / 2);
-    cy.push((y0 + y1) / 2);
-    sides.push(Math.max(x1 - x0, y1 - y0));
+    const box = landmarkBox(landmarks);
+    if (!box) continue;
+    cx.push(box.centre[0]);
+    cy.push(box.centre[1]);
+    sides.push(box.size);
   }
   if (sides.length === 0) return undefined;
   const size = Math.max(1, Math.floor(factor * median(sides) + 0.5));

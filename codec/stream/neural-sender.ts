@@ -1,6 +1,6 @@
 import { writePacket, PacketType, type PacketHeader } from '../bitstream/packet.ts';
 import type { FaceGeometry } from '../geometry/face-geometry.ts';
-import { cropBox, toCropPixels, CROP_OUT_SIZE, type CropBox } from '../geometry/reference-crop.ts';
+import { cropBox, landmarkBox, toCropPixels, CROP_OUT_SIZE, type CropBox } from '../geometry/reference-crop.ts';
 import { GeometryEncoder, type GeometryCodingConfig } from '../geometry-coder.ts';
 import type { CodecChannel } from '../transport.ts';
 import { writeReferencePicture, type PictureFormat, type RequestReason } from './reference-packet.ts';
@@ -90,7 +90,6 @@ interface ActiveReference {
   /** Face box centre and size in crop pixels when the reference was made. */
   centre: [number, number];
   size: number;
-  sentAtMs: number;
 }
 
 export class NeuralSender<Frame> {
@@ -119,6 +118,8 @@ export class NeuralSender<Frame> {
   private slotIndex = 0;
   private noFaceSlots = 0;
   private lastQualityCheckMs = -Infinity;
+  private qualityFailed = false;
+  private lastSlot: { slotMs: number; landmarks: Float32Array | null; frame: Frame } | undefined;
   private checking = false;
   private simulatedLoss: number;
   private readonly random: () => number;
@@ -185,7 +186,6 @@ export class NeuralSender<Frame> {
     return this.codeSlot(slotMs, landmarks, frame);
   }
 
-  private lastSlot: { slotMs: number; landmarks: Float32Array | null; frame: Frame } | undefined;
 
   private codeSlot(slotMs: number, landmarks: Float32Array | null, frame: Frame): CropBox | undefined {
     const slot = this.slotIndex++;
@@ -261,14 +261,14 @@ export class NeuralSender<Frame> {
     if (sinceLast >= this.mode.refreshSeconds * 1000) return 'refresh';
     if (sinceLast < this.mode.minReferenceGapSeconds * 1000) return undefined;
     if (this.qualityFailed) return 'quality';
-    const face = faceBox(toCropPixels(landmarks, ref.box));
+    const face = landmarkBox(toCropPixels(landmarks, ref.box));
+    if (!face) return undefined;
     const drift = Math.hypot(face.centre[0] - ref.centre[0], face.centre[1] - ref.centre[1]) / CROP_OUT_SIZE;
     const scale = face.size / ref.size;
     if (drift > MAX_DRIFT || scale > MAX_SCALE_CHANGE || scale < 1 / MAX_SCALE_CHANGE) return 'moved';
     return undefined;
   }
 
-  private qualityFailed = false;
 
   private startReference(cause: ReferenceCause, slotMs: number, frame: Frame): void {
     const box = cropBox(this.history);
@@ -282,8 +282,9 @@ export class NeuralSender<Frame> {
       const id = this.nextReferenceId;
       this.nextReferenceId = (this.nextReferenceId + 1) % 256;
       const shape = this.options.geometry.referenceShape(prepared.landmarks);
-      const face = faceBox(prepared.landmarks);
-      this.reference = { id, box, shape, centre: face.centre, size: face.size, sentAtMs: slotMs };
+      const face = landmarkBox(prepared.landmarks);
+      if (!face) return;
+      this.reference = { id, box, shape, centre: face.centre, size: face.size };
       this.requested = undefined;
       this.qualityFailed = false;
       this.emit('control', writeReferencePicture(this.header(slotMs, id), prepared.format, prepared.bytes));
@@ -320,16 +321,4 @@ export class NeuralSender<Frame> {
       .catch(() => undefined)
       .finally(() => (this.checking = false));
   }
-}
-
-/** Centre and long side of the landmarks' bounding box (x, y). */
-export function faceBox(landmarks: ArrayLike<number>): { centre: [number, number]; size: number } {
-  let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
-  for (let i = 0; i + 1 < landmarks.length; i += 3) {
-    x0 = Math.min(x0, landmarks[i]!);
-    x1 = Math.max(x1, landmarks[i]!);
-    y0 = Math.min(y0, landmarks[i + 1]!);
-    y1 = Math.max(y1, landmarks[i + 1]!);
-  }
-  return { centre: [(x0 + x1) / 2, (y0 + y1) / 2], size: Math.max(x1 - x0, y1 - y0) };
 }

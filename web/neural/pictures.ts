@@ -64,11 +64,21 @@ export async function decodePicture(bytes: Uint8Array, format: PictureFormat): P
 }
 
 /** The landmarks both ends find on a reference picture: a fresh detection every time, no smoothing. */
-export async function pictureLandmarks(tracker: FaceTracker, picture: ImageLike): Promise<Float32Array | undefined> {
+async function pictureLandmarks(tracker: FaceTracker, picture: ImageLike): Promise<Float32Array | undefined> {
   tracker.reset();
   const found = await tracker.track(picture);
   tracker.reset();
   return found.state === 'face' ? found.landmarks : undefined;
+}
+
+/**
+ * A coded reference picture as a receiver has it: decoded, and its landmarks found. Sender and
+ * receivers both call this, so both get the same numbers; undefined when no face is found on it.
+ */
+export async function decodeReference(tracker: FaceTracker, bytes: Uint8Array, format: PictureFormat): Promise<{ picture: RgbaImage; landmarks: Float32Array } | undefined> {
+  const picture = await decodePicture(bytes, format);
+  const landmarks = await pictureLandmarks(tracker, picture);
+  return landmarks ? { picture, landmarks } : undefined;
 }
 
 /** The decoder's planar [0, 1] RGB → RGBA pixels. */

@@ -2,7 +2,7 @@
 // in, rebuilt pictures out, at most one per frame slot and as fast as the decoder manages.
 import { imageTensor } from '../../codec/decoder/neural-decoder.ts';
 import { NeuralReceiver } from '../../codec/stream/neural-receiver.ts';
-import { decodePicture, pictureLandmarks, planarToRgba } from './pictures.ts';
+import { decodeReference, planarToRgba } from './pictures.ts';
 import { loadDecoder, loadGeometry, loadTracker } from './models.ts';
 import type { FromReceiver, ReceiverStatus, ToReceiver } from './protocol.ts';
 
@@ -18,11 +18,10 @@ async function start(threads: number): Promise<void> {
     { coding, referenceShape: (landmarks) => geometry.referenceShape(landmarks) },
     {
       async loadReference(_id, format, picture) {
-        const image = await decodePicture(picture, format);
-        const landmarks = await pictureLandmarks(tracker, image);
-        if (!landmarks) throw new Error('no face found on the reference picture');
-        await decoder.setReference(imageTensor(image.data, 4), landmarks);
-        return landmarks;
+        const decoded = await decodeReference(tracker, picture, format);
+        if (!decoded) throw new Error('no face found on the reference picture');
+        await decoder.setReference(imageTensor(decoded.picture.data, 4), decoded.landmarks);
+        return decoded.landmarks;
       },
       requestReference: (reason) => post({ type: 'request', reason }),
     },

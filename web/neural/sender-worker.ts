@@ -3,7 +3,7 @@
 import { imageTensor, type NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
 import type { CropBox } from '../../codec/geometry/reference-crop.ts';
 import { NeuralSender, type PreparedReference } from '../../codec/stream/neural-sender.ts';
-import { cropPixels, decodePicture, encodePicture, pictureLandmarks, pixelsOf, planarToRgba, psnrRgba, type RgbaImage } from './pictures.ts';
+import { cropPixels, decodeReference, encodePicture, pixelsOf, planarToRgba, psnrRgba, type RgbaImage } from './pictures.ts';
 import { loadDecoder, loadGeometry, loadTracker } from './models.ts';
 import type { FromSender, SenderStatus, ToSender } from './protocol.ts';
 
@@ -40,11 +40,10 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
       },
       async makeReference(frame: RgbaImage, box: CropBox, quality: number): Promise<PreparedReference | undefined> {
         const bytes = await encodePicture(cropPixels(frame, box), 'webp', quality);
-        const picture = await decodePicture(bytes, 'webp');
-        const landmarks = await pictureLandmarks(pictureTracker, picture);
-        if (!landmarks) return undefined;
-        const prepared: PreparedReference = { format: 'webp', bytes, landmarks };
-        latestReference = { prepared, picture };
+        const decoded = await decodeReference(pictureTracker, bytes, 'webp');
+        if (!decoded) return undefined;
+        const prepared: PreparedReference = { format: 'webp', bytes, landmarks: decoded.landmarks };
+        latestReference = { prepared, picture: decoded.picture };
         return { ...prepared, bytes: bytes.slice() }; // the packet's copy is transferred away
       },
       async checkQuality(frame: RgbaImage, box: CropBox, landmarks: Float32Array): Promise<number> {

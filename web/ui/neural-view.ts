@@ -14,7 +14,21 @@ function statTable(rows: [stat: string, label: string][]): { element: HTMLTableE
   return { element: h('table', { class: 'neural-stats' }, body), set: (stat, text) => void (cells.get(stat)!.textContent = text) };
 }
 
-const kbps = (bytes: number, ms: number): string => (ms > 0 ? ((bytes * 8) / ms).toFixed(1) : '–');
+/** kbit/s of the payload and wire byte counters between two status reports (once a second). */
+class ByteRates {
+  private previous: { atMs: number; payloadBytes: number; wireBytes: number } | undefined;
+
+  /** Undefined on the first report: a rate needs two. */
+  next(counters: { payloadBytes: number; wireBytes: number }): { payload: string; wire: string } | undefined {
+    const now = performance.now();
+    const prev = this.previous;
+    this.previous = { atMs: now, payloadBytes: counters.payloadBytes, wireBytes: counters.wireBytes };
+    const ms = prev ? now - prev.atMs : 0;
+    if (!prev || ms <= 0) return undefined;
+    const kbps = (bytes: number): string => ((bytes * 8) / ms).toFixed(1);
+    return { payload: kbps(counters.payloadBytes - prev.payloadBytes), wire: kbps(counters.wireBytes - prev.wireBytes) };
+  }
+}
 
 /**
  * The remote person as kiloface rebuilds them: a canvas beside the standard-codec video, with the
@@ -32,7 +46,7 @@ export class NeuralView {
     ['neural-fps', 'rebuilt fps'],
     ['neural-backend', 'decoder runs on'],
   ]);
-  private previous: { atMs: number; status: ReceiverStatus } | undefined;
+  private readonly rates = new ByteRates();
   private framesDrawn = 0;
 
   constructor() {
@@ -72,18 +86,15 @@ export class NeuralView {
   }
 
   showStatus(status: ReceiverStatus): void {
-    const now = performance.now();
-    const prev = this.previous;
-    if (prev) {
-      const ms = now - prev.atMs;
-      this.stats.set('neural-payload-kbps', kbps(status.stats.payloadBytes - prev.status.stats.payloadBytes, ms));
-      this.stats.set('neural-wire-kbps', kbps(status.stats.wireBytes - prev.status.stats.wireBytes, ms));
+    const rates = this.rates.next(status.stats);
+    if (rates) {
+      this.stats.set('neural-payload-kbps', rates.payload);
+      this.stats.set('neural-wire-kbps', rates.wire);
     }
     this.stats.set('neural-references', String(status.stats.references));
     this.stats.set('neural-decode-ms', status.decodeMs > 0 ? status.decodeMs.toFixed(0) : '–');
     this.stats.set('neural-fps', status.decodedFps.toFixed(1));
     this.stats.set('neural-backend', status.backend);
-    this.previous = { atMs: now, status };
   }
 }
 
@@ -98,20 +109,17 @@ export class NeuralSendStats {
     ['neural-quality-db', 'self-check PSNR dB'],
   ]);
   readonly element = h('details', { class: 'stats', open: true }, h('summary', {}, 'kiloface (sending)'), this.stats.element);
-  private previous: { atMs: number; status: SenderStatus } | undefined;
+  private readonly rates = new ByteRates();
 
   show(status: SenderStatus): void {
-    const now = performance.now();
-    const prev = this.previous;
-    if (prev) {
-      const ms = now - prev.atMs;
-      this.stats.set('neural-send-payload-kbps', kbps(status.stats.payloadBytes - prev.status.stats.payloadBytes, ms));
-      this.stats.set('neural-send-wire-kbps', kbps(status.stats.wireBytes - prev.status.stats.wireBytes, ms));
+    const rates = this.rates.next(status.stats);
+    if (rates) {
+      this.stats.set('neural-send-payload-kbps', rates.payload);
+      this.stats.set('neural-send-wire-kbps', rates.wire);
     }
     this.stats.set('neural-send-references', String(status.stats.references));
     this.stats.set('neural-track-fps', status.trackedFps.toFixed(1));
     this.stats.set('neural-track-ms', status.trackMs > 0 ? status.trackMs.toFixed(0) : '–');
     this.stats.set('neural-quality-db', status.stats.lastQualityDb === undefined ? '–' : status.stats.lastQualityDb.toFixed(1));
-    this.previous = { atMs: now, status };
   }
 }

@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     landmarks: path.join(ROOT, 'models/mediapipe/face_landmark.onnx'),
   }, { threads: 1 });
   const threads = Number(values.threads);
-  const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: path.join(values.model, 'reference.onnx'), frame: path.join(values.model, 'frame.onnx') }, { threads });
+  const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: path.join(values.model, 'reference.onnx'), frame: path.join(values.model, 'frame.onnx'), warp: path.join(values.model, 'warp.onnx') }, { threads });
   console.log(`eval: ${clips.length} clips (${note}); up to ${maxFrames} frames each; geometry coded at q${values.quantizer}; decoder ${path.relative(ROOT, values.model)} on onnxruntime-node, ${threads} threads`);
 
   const rows: ClipResult[] = [];
@@ -138,10 +138,11 @@ async function main(): Promise<void> {
       for (const [j, frame] of decoded.value.frames.entries()) {
         const truth = truths[batch[j]!.i]!;
         const t0 = performance.now();
-        const out = await decoder.decode(geometry.decode(frame.values, yRef));
+        const landmarks = geometry.decode(frame.values, yRef);
+        const out = await decoder.decode(landmarks);
         decodeMs.push(performance.now() - t0);
         scores.frozen.push(quality(reference, truth));
-        scores.warp.push(quality(out.warped, truth));
+        scores.warp.push(quality(await decoder.warpOnly(landmarks), truth));
         scores.refiner.push(quality(out.image, truth));
       }
     }
@@ -160,6 +161,7 @@ async function main(): Promise<void> {
     selection: note,
     model: path.relative(ROOT, values.model),
     geometry_quantizer: Number(values.quantizer),
+    max_frames: maxFrames,
     metrics_note: 'L1 and PSNR on RGB in [0,1]; SSIM and MS-SSIM on BT.601 luma (bench/metrics); means over clips of per-clip means',
     mean: { frozen: meanOf('frozen'), warp: meanOf('warp'), refiner: meanOf('refiner') },
     ms_per_frame: mean(decodeMs),

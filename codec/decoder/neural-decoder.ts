@@ -2,16 +2,22 @@ import type { ModelRunner, ModelRunnerOptions, ModelRuntime, ModelSource, Tensor
 import { LANDMARKS } from '../geometry/face-geometry.ts';
 
 // The receiver's network (models/kiloface-v1): reference.onnx runs once per reference picture,
-// frame.onnx once per frame. Images are planar RGB in [0, 1] (1×3×256×256); landmarks are the
-// 468 points' x, y in crop pixels (1×468×2).
+// frame.onnx once per frame; warp.onnx (optional) is the landmark warp alone, the evaluation's
+// "warp only" baseline, which calls never run. Images are planar RGB in [0, 1] (1×3×256×256);
+// landmarks are the 468 points' x, y in crop pixels (1×468×2).
 
 export const DECODER_SIZE = 256;
 
 export interface DecodedFrame {
   /** The refined picture (1×3×256×256, [0, 1]). */
   image: Float32Array;
-  /** The reference warped by the landmark motion, before refinement (the "warp only" decoder). */
-  warped: Float32Array;
+}
+
+export interface DecoderFiles {
+  reference: ModelSource;
+  frame: ModelSource;
+  /** Only for evaluation (warpOnly). */
+  warp?: ModelSource;
 }
 
 export interface ReferenceState {
@@ -46,16 +52,18 @@ export class NeuralDecoder {
   constructor(
     private readonly referenceRunner: ModelRunner,
     private readonly frameRunner: ModelRunner,
+    private readonly warpRunner?: ModelRunner,
   ) {}
 
-  static async load(runtime: ModelRuntime, files: { reference: ModelSource; frame: ModelSource }, options: ModelRunnerOptions = {}): Promise<NeuralDecoder> {
-    const reference = await runtime.load(files.reference, options);
+  static async load(runtime: ModelRuntime, files: DecoderFiles, options: ModelRunnerOptions = {}): Promise<NeuralDecoder> {
+    const loaded: ModelRunner[] = [];
     try {
-      return new NeuralDecoder(reference, await runtime.load(files.frame, options));
+      for (const source of [files.reference, files.frame, files.warp]) if (source !== undefined) loaded.push(await runtime.load(source, options));
     } catch (error) {
-      await reference.close();
+      await Promise.all(loaded.map((runner) => runner.close()));
       throw error;
     }
+    return new NeuralDecoder(loaded[0]!, loaded[1]!, loaded[2]);
   }
 
   /** The execution provider the per-frame network runs on ('cpu', 'wasm', 'webgpu', …). */
@@ -86,11 +94,21 @@ export class NeuralDecoder {
       ref_landmarks: ref.landmarks,
       tgt_landmarks: landmarksTensor(landmarks),
     });
-    if (!out.image || !out.warped) throw new Error('frame.onnx did not return image and warped');
-    return { image: out.image.data, warped: out.warped.data };
+    if (!out.image) throw new Error('frame.onnx did not return image');
+    return { image: out.image.data };
+  }
+
+  /** The reference warped by the landmark motion alone, no learned part (the "warp only" decoder). */
+  async warpOnly(landmarks: ArrayLike<number>): Promise<Float32Array> {
+    const ref = this.reference;
+    if (!ref) throw new Error('setReference must come first');
+    if (!this.warpRunner) throw new Error('warpOnly needs warp.onnx (NeuralDecoder.load with files.warp)');
+    const out = await this.warpRunner.run({ ref_image: ref.image, ref_landmarks: ref.landmarks, tgt_landmarks: landmarksTensor(landmarks) });
+    if (!out.warped) throw new Error('warp.onnx did not return warped');
+    return out.warped.data;
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.referenceRunner.close(), this.frameRunner.close()]);
+    await Promise.all([this.referenceRunner, this.frameRunner, this.warpRunner].map((runner) => runner?.close()));
   }
 }

@@ -1,7 +1,9 @@
 // Decoder speed in onnxruntime-node: reference.onnx once, frame.onnx per frame.
 //   node models/train/bench_node.mjs [MODEL_DIR=models/kiloface-v1] [RUNS=60]
-// Prints JSON: median / min ms per frame for 1 and 2 intra-op threads (allow_spinning off, as on
-// a busy shared machine). Inputs are the stored fixture (synthetic face), so no Python is needed.
+// Prints JSON: median / min ms per frame for 1 and 2 intra-op threads with the session options of
+// the codec's Node runner (codec/runners/onnx-node.ts), and for 2 threads with allow_spinning off
+// (idle threads sleep: slower, but kinder to a busy shared machine). Inputs are the stored fixture
+// (synthetic face), so no Python is needed.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
@@ -20,8 +22,14 @@ const lmT = new ort.Tensor('float32', f32('tgt_landmarks.bin'), [1, 468, 2]);
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 
 const result = { cpu: os.cpus()[0].model, cores: os.cpus().length, loadavg: os.loadavg(), runs, threads: {} };
-for (const threads of [1, 2]) {
-  const opts = { intraOpNumThreads: threads, interOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: '0' } } } };
+const configs = [
+  { name: '1', threads: 1, spinning: true },
+  { name: '2', threads: 2, spinning: true },
+  { name: '2_no_spinning', threads: 2, spinning: false },
+];
+for (const { name, threads, spinning } of configs) {
+  const opts = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  if (!spinning) opts.extra = { session: { intra_op: { allow_spinning: '0' } } };
   const ref = await ort.InferenceSession.create(join(dir, 'reference.onnx'), opts);
   const frame = await ort.InferenceSession.create(join(dir, 'frame.onnx'), opts);
   let t = performance.now();
@@ -31,6 +39,6 @@ for (const threads of [1, 2]) {
   for (let i = 0; i < 5; i++) await frame.run(feeds);
   const ms = [];
   for (let i = 0; i < runs; i++) { t = performance.now(); await frame.run(feeds); ms.push(performance.now() - t); }
-  result.threads[threads] = { reference_ms: +refMs.toFixed(2), frame_median_ms: +median(ms).toFixed(2), frame_min_ms: +Math.min(...ms).toFixed(2) };
+  result.threads[name] = { reference_ms: +refMs.toFixed(2), frame_median_ms: +median(ms).toFixed(2), frame_min_ms: +Math.min(...ms).toFixed(2) };
 }
 console.log(JSON.stringify(result));

@@ -13,14 +13,16 @@ Three parts, all plain tensor ops so that training and the ONNX export share one
    "warp only".
 2. Refiner where the change is, at low cost:
    (a) a small U-Net at 64x64 on [warped image, warped reference features, flow, landmark heatmaps]
-       that adds a low-resolution colour correction (shading, face border, disocclusion);
+       that corrects the landmark flow (hair, ears, neck and the face's outline, which no landmark
+       reaches) and adds a low-resolution colour correction (shading, face border, disocclusion);
    (b) a mouth patch: a square, rotated with the eye line, around the target mouth, cut at full
        resolution (64x64 pixels of about 1.2 source pixels), refined by a small U-Net that also
        sees features of the reference's own mouth patch and heatmaps of the target lips, and
        added back under a soft window.
    Both refiners end in a zero-initialised conv, so an untrained refiner IS warp-only.
 3. Split for speed: `ReferenceEncoder` (reference.onnx) runs once per reference picture;
-   `FrameDecoder` (frame.onnx) runs per frame.
+   `FrameDecoder` (frame.onnx) runs per frame; `WarpOnly` (warp.onnx) is the evaluation's
+   baseline, not run in calls.
 
 Coordinates: landmarks are (x, y) in 256-crop pixels, pixel j covering [j, j+1) (MediaPipe's
 convention), which matches grid_sample with align_corners=False: u = x / 256 * 2 - 1.
@@ -78,13 +80,20 @@ def grid_points(n: int, device=None) -> torch.Tensor:
     return torch.stack([xx.reshape(-1), yy.reshape(-1)], -1)
 
 
+def gauss(t):
+    """exp(-t) with t clamped at 30 (a floor of 9e-14): smaller weights, and the products of two of
+    them, would be denormal floats, which CPUs (and WASM) multiply many times slower; onnxruntime
+    spent ~4 ms of an ~18 ms frame in one such MatMul. The floor moves the sums by < 1e-20."""
+    return torch.exp(-t.clamp(max=30.0))
+
+
 def kernel_regress(query, pts, vals, sigma, eps: float):
     """sum_i w_i(x) v_i / (sum_i w_i(x) + eps), w_i(x) = exp(-|x - p_i|^2 / (2 sigma^2)).
 
     query [B,Q,2], pts [B,N,2], vals [B,N,C]. Distances by |q|^2 + |p|^2 - 2 q.p (one MatMul)."""
     d2 = (query * query).sum(-1, keepdim=True) + (pts * pts).sum(-1).unsqueeze(1) \
         - 2.0 * torch.matmul(query, pts.transpose(1, 2))
-    w = torch.exp(-d2.clamp(min=0.0) / (2.0 * sigma * sigma))
+    w = gauss(d2.clamp(min=0.0) / (2.0 * sigma * sigma))
     return torch.matmul(w, vals) / (w.sum(-1, keepdim=True) + eps)
 
 
@@ -94,13 +103,13 @@ def kernel_regress_grid(n, pts, vals, sigma, eps: float):
     pts [B,N,2], vals [B,N,C] -> [B,C,n,n]."""
     c = (torch.arange(n, dtype=pts.dtype, device=pts.device) + 0.5) * (SIZE / n)
     s2 = 2.0 * sigma * sigma
-    gx = torch.exp(-(c.view(1, 1, n) - pts[:, :, 0:1]) ** 2 / s2)      # [B,N,n]
-    gy = torch.exp(-(c.view(1, 1, n) - pts[:, :, 1:2]) ** 2 / s2)      # [B,N,n]
-    b, npts, ch = vals.shape
-    # [B,C+1,N,n]: gy weighted by each value channel, plus gy alone for the denominator
-    gyv = torch.cat([vals.transpose(1, 2).unsqueeze(-1), torch.ones_like(vals[:, :, :1]).transpose(1, 2).unsqueeze(-1)], 1) \
-        * gy.unsqueeze(1)
-    out = torch.matmul(gyv.transpose(2, 3), gx.unsqueeze(1))             # [B,C+1,n(y),n(x)]
+    gx = gauss((c.view(1, 1, n) - pts[:, :, 0:1]) ** 2 / s2)                  # [B,N,n(x)]
+    gy = gauss((c.view(1, n, 1) - pts[:, :, 1].unsqueeze(1)) ** 2 / s2)       # [B,n(y),N]
+    ch = vals.shape[2]
+    # [B,C+1,n(y),N]: gy weighted by each value channel, plus gy alone for the denominator. Built
+    # in this layout so that the MatMul needs no transposed operand.
+    v = torch.cat([vals, torch.ones_like(vals[:, :, :1])], 2).transpose(1, 2).unsqueeze(2)   # [B,C+1,1,N]
+    out = torch.matmul(v * gy.unsqueeze(1), gx.unsqueeze(1))                     # [B,C+1,n(y),n(x)]
     return out[:, :ch] / (out[:, ch:] + eps)
 
 
@@ -138,6 +147,7 @@ class LandmarkFlow(nn.Module):
 # grid_sample is slow in onnxruntime's CPU kernel (about 2x a Gather-based bilinear); export.py
 # sets this to True so the ONNX graphs use `_bilinear_gather`, which computes the same values.
 USE_GATHER_SAMPLER = False
+FLOW_HEAD_SCALE = 2.0   # 256-pixels per unit of the flow head's output
 
 
 def _bilinear_gather(img, x, y):
@@ -227,8 +237,8 @@ def heatmap(points, n, sigma_px):
     Separable: exp(-(dx^2+dy^2)/s2) = gy * gx, summed over points by one MatMul."""
     c = (torch.arange(n, dtype=points.dtype, device=points.device) + 0.5) / n
     s2 = 2.0 * (sigma_px / n) ** 2
-    gx = torch.exp(-(c.view(1, 1, n) - points[:, :, 0:1]) ** 2 / s2)     # [B,K,n]
-    gy = torch.exp(-(c.view(1, 1, n) - points[:, :, 1:2]) ** 2 / s2)     # [B,K,n]
+    gx = gauss((c.view(1, 1, n) - points[:, :, 0:1]) ** 2 / s2)     # [B,K,n]
+    gy = gauss((c.view(1, 1, n) - points[:, :, 1:2]) ** 2 / s2)     # [B,K,n]
     g = torch.matmul(gy.transpose(1, 2), gx)                             # [B,n(y),n(x)]
     return g.unsqueeze(1).clamp(max=1.0)
 
@@ -262,13 +272,16 @@ class UNet3(nn.Module):
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
-    def forward(self, x):
+    def features(self, x):
+        """The last decoder features (c1 channels at the input's size), before the output conv."""
         x1 = self.e1(x)
         x2 = self.e2(x1)
         x3 = self.e3(x2)
         y = self.d2(torch.cat([F.interpolate(x3, scale_factor=2.0, mode='nearest'), x2], 1))
-        y = self.d1(torch.cat([F.interpolate(y, scale_factor=2.0, mode='nearest'), x1], 1))
-        return self.out(y)
+        return self.d1(torch.cat([F.interpolate(y, scale_factor=2.0, mode='nearest'), x1], 1))
+
+    def forward(self, x):
+        return self.out(self.features(x))
 
 
 class ReferenceEncoder(nn.Module):
@@ -295,8 +308,16 @@ class FrameDecoder(nn.Module):
                  mouth_ch=(16, 24, 32), sigma_coarse=8.0, sigma_fine=3.0, flow_eps=1.0):
         super().__init__()
         self.mouth_scale = mouth_scale
+        # frame.onnx is exported with image_only = True: onnxruntime computes every output of a
+        # graph whether fetched or not, and a call needs only the picture (warp.onnx has the rest).
+        self.image_only = False
         self.flow = LandmarkFlow(sigma_coarse, sigma_fine, flow_eps)
         self.frame_net = UNet3(3 + feat + 2 + 2, 3, frame_ch)
+        # A learned correction of the landmark flow, from the frame net's last features: moves
+        # what the landmarks do not reach (hair, ears, neck, the face's outline). Zero at start.
+        self.flow_head = nn.Conv2d(frame_ch[0], 2, 3, 1, 1)
+        nn.init.zeros_(self.flow_head.weight)
+        nn.init.zeros_(self.flow_head.bias)
         self.mouth_net = UNet3(3 + mouth_feat + 2, 3, mouth_ch)
         self.register_buffer('eyes_lips', torch.tensor(EYE_R + EYE_L + LIPS_OUTER + LIPS_INNER),
                              persistent=False)
@@ -307,15 +328,17 @@ class FrameDecoder(nn.Module):
     def forward(self, ref_image, ref_feat, ref_mouth_feat, ref_landmarks, tgt_landmarks):
         """Returns (image, warped), both [B,3,256,256] in [0,1]-ish (image clamped)."""
         flow = self.flow(ref_landmarks, tgt_landmarks)                       # [B,2,64,64]
-        warped = warp(ref_image, flow)                                       # [B,3,256,256]
-        # (a) low-resolution refiner on the whole frame
-        small = F.avg_pool2d(warped, SIZE // GRID)
+        # (a) low-resolution refiner on the whole frame: a colour correction and a flow correction
+        small = warp(F.avg_pool2d(ref_image, SIZE // GRID), flow)           # warp only, at 64x64
         feat = warp(ref_feat, flow)
         lm_unit = tgt_landmarks / SIZE
         h1 = heatmap(lm_unit[:, self.eyes_lips], GRID, 0.7)
         h2 = heatmap(lm_unit[:, self.contour], GRID, 0.7)
-        delta = self.frame_net(torch.cat([small, feat, flow * (1.0 / 32.0), h1, h2], 1))
-        image = warped + F.interpolate(delta, size=(SIZE, SIZE), mode='bilinear', align_corners=False)
+        y = self.frame_net.features(torch.cat([small, feat, flow * (1.0 / 32.0), h1, h2], 1))
+        delta = self.frame_net.out(y)
+        flow_fixed = flow + FLOW_HEAD_SCALE * self.flow_head(y)
+        image = warp(ref_image, flow_fixed) + F.interpolate(delta, size=(SIZE, SIZE), mode='bilinear',
+                                                             align_corners=False)
         # (b) mouth patch at full resolution
         c, ux, uy, side = patch_frame(tgt_landmarks, LIPS_OUTER, self.mouth_scale)
         patch = cut_patch(image, c, ux, uy, side)
@@ -328,7 +351,22 @@ class FrameDecoder(nn.Module):
         image = image + soft_window(a, b).unsqueeze(1) * back
         # Clamped for use; unclamped while training, because a clamp passes no gradient where the
         # output saturates (the first run diverged into saturated outputs it could not leave).
-        return (image if self.training else image.clamp(0.0, 1.0)), warped
+        image = image if self.training else image.clamp(0.0, 1.0)
+        if self.image_only:
+            return image
+        # "Warp only" (the landmark flow, no learning): the evaluation's baseline and a training log.
+        return image, warp(ref_image, flow)
+
+
+class WarpOnly(nn.Module):
+    """The landmark warp alone (warp.onnx): the "warp only" baseline of the evaluation."""
+
+    def __init__(self, flow: LandmarkFlow):
+        super().__init__()
+        self.flow = flow
+
+    def forward(self, ref_image, ref_landmarks, tgt_landmarks):
+        return warp(ref_image, self.flow(ref_landmarks, tgt_landmarks))
 
 
 class Decoder(nn.Module):

@@ -54,14 +54,16 @@ class OnnxDecoder:
         so.inter_op_num_threads = 1
         self.sr = ort.InferenceSession(os.path.join(folder, 'reference.onnx'), so, providers=['CPUExecutionProvider'])
         self.sf = ort.InferenceSession(os.path.join(folder, 'frame.onnx'), so, providers=['CPUExecutionProvider'])
+        self.sw = ort.InferenceSession(os.path.join(folder, 'warp.onnx'), so, providers=['CPUExecutionProvider'])
 
     def set_reference(self, ref, lm):
         self.ref, self.lm = ref.numpy(), lm.numpy()
         self.feat = self.sr.run(None, {'ref_image': self.ref, 'ref_landmarks': self.lm})
 
     def frame(self, lt):
-        image, warped = self.sf.run(None, {'ref_image': self.ref, 'ref_feat': self.feat[0], 'ref_mouth_feat': self.feat[1],
-                                           'ref_landmarks': self.lm, 'tgt_landmarks': lt.numpy()})
+        image, = self.sf.run(None, {'ref_image': self.ref, 'ref_feat': self.feat[0], 'ref_mouth_feat': self.feat[1],
+                                    'ref_landmarks': self.lm, 'tgt_landmarks': lt.numpy()})
+        warped, = self.sw.run(None, {'ref_image': self.ref, 'ref_landmarks': self.lm, 'tgt_landmarks': lt.numpy()})
         return torch.from_numpy(image), torch.from_numpy(warped)
 
 

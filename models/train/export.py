@@ -22,13 +22,15 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from decoder import (BROWS, EYE_L, EYE_R, FACE_OVAL, GRID, LIPS_INNER, LIPS_OUTER, PATCH, SIZE,  # noqa: E402
-                     Decoder, border_points, count_params)
+                     Decoder, WarpOnly, border_points, count_params)
 
 OPSET = 17
 REF_INPUTS = ['ref_image', 'ref_landmarks']
 REF_OUTPUTS = ['ref_feat', 'ref_mouth_feat']
 FRAME_INPUTS = ['ref_image', 'ref_feat', 'ref_mouth_feat', 'ref_landmarks', 'tgt_landmarks']
-FRAME_OUTPUTS = ['image', 'warped']
+FRAME_OUTPUTS = ['image']
+WARP_INPUTS = ['ref_image', 'ref_landmarks', 'tgt_landmarks']
+WARP_OUTPUTS = ['warped']
 
 
 def load_model(ckpt):
@@ -51,7 +53,8 @@ def fixture_inputs(seed=3):
 
 
 def export_onnx(model, out_dir, ref_u8, lm_r, lm_t):
-    """Write reference.onnx and frame.onnx; return the PyTorch tensors on the given inputs.
+    """Write reference.onnx, frame.onnx and warp.onnx; return their paths and the PyTorch tensors on
+    the given inputs.
 
     The graphs use the Gather-based bilinear sampler (faster in onnxruntime than GridSample); the
     returned reference tensors come from grid_sample, as in training, so the fixture checks both."""
@@ -61,37 +64,37 @@ def export_onnx(model, out_dir, ref_u8, lm_r, lm_t):
     with torch.no_grad():
         feat, mfeat = model.reference(r, lr)
         image, warped = model.frame(r, feat, mfeat, lr, lt)
-    ref_path = os.path.join(out_dir, 'reference.onnx')
-    frame_path = os.path.join(out_dir, 'frame.onnx')
+    paths = {name: os.path.join(out_dir, name + '.onnx') for name in ('reference', 'frame', 'warp')}
     import decoder
     decoder.USE_GATHER_SAMPLER = True
+    model.frame.image_only = True
     try:
-        _export_both(model, r, lr, lt, feat, mfeat, ref_path, frame_path)
+        torch.onnx.export(model.reference, (r, lr), paths['reference'], input_names=REF_INPUTS,
+                          output_names=REF_OUTPUTS, opset_version=OPSET, dynamo=False)
+        torch.onnx.export(model.frame, (r, feat, mfeat, lr, lt), paths['frame'], input_names=FRAME_INPUTS,
+                          output_names=FRAME_OUTPUTS, opset_version=OPSET, dynamo=False)
+        torch.onnx.export(WarpOnly(model.frame.flow), (r, lr, lt), paths['warp'], input_names=WARP_INPUTS,
+                          output_names=WARP_OUTPUTS, opset_version=OPSET, dynamo=False)
     finally:
         decoder.USE_GATHER_SAMPLER = False
+        model.frame.image_only = False
     tensors = {'ref_image': r, 'ref_landmarks': lr, 'tgt_landmarks': lt, 'ref_feat': feat,
                'ref_mouth_feat': mfeat, 'image': image, 'warped': warped}
-    return ref_path, frame_path, tensors
+    return paths, tensors
 
 
-def _export_both(model, r, lr, lt, feat, mfeat, ref_path, frame_path):
-    torch.onnx.export(model.reference, (r, lr), ref_path, input_names=REF_INPUTS, output_names=REF_OUTPUTS,
-                      opset_version=OPSET, dynamo=False)
-    torch.onnx.export(model.frame, (r, feat, mfeat, lr, lt), frame_path, input_names=FRAME_INPUTS,
-                      output_names=FRAME_OUTPUTS, opset_version=OPSET, dynamo=False)
-
-
-def run_onnx(ref_path, frame_path, t, threads=1):
+def run_onnx(paths, t, threads=1):
     import onnxruntime as ort
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
-    sr = ort.InferenceSession(ref_path, so, providers=['CPUExecutionProvider'])
-    sf = ort.InferenceSession(frame_path, so, providers=['CPUExecutionProvider'])
+    sr, sf, sw = (ort.InferenceSession(paths[k], so, providers=['CPUExecutionProvider'])
+                  for k in ('reference', 'frame', 'warp'))
     feat, mfeat = sr.run(None, {'ref_image': t['ref_image'].numpy(), 'ref_landmarks': t['ref_landmarks'].numpy()})
     feed = {'ref_image': t['ref_image'].numpy(), 'ref_feat': feat, 'ref_mouth_feat': mfeat,
             'ref_landmarks': t['ref_landmarks'].numpy(), 'tgt_landmarks': t['tgt_landmarks'].numpy()}
-    image, warped = sf.run(None, feed)
+    image, = sf.run(None, feed)
+    warped, = sw.run(None, {k: feed[k] for k in WARP_INPUTS})
     return {'ref_feat': feat, 'ref_mouth_feat': mfeat, 'image': image, 'warped': warped}, (sf, feed)
 
 
@@ -110,7 +113,7 @@ def write_fixture(out_dir, ref_u8, t, onnx_out):
     put('ref_landmarks', t['ref_landmarks'].numpy(), 'float32 [1,468,2] 256-crop pixels')
     put('tgt_landmarks', t['tgt_landmarks'].numpy(), 'float32 [1,468,2] 256-crop pixels')
     put('image', t['image'].numpy().astype(np.float16), 'frame.onnx output image, full, float16')
-    put('warped_s4', t['warped'].numpy()[:, :, ::4, ::4].astype(np.float16), 'frame.onnx warped[:, :, ::4, ::4], float16')
+    put('warped_s4', t['warped'].numpy()[:, :, ::4, ::4].astype(np.float16), 'warp.onnx warped[:, :, ::4, ::4], float16')
     put('ref_feat_s2', t['ref_feat'].numpy()[:, :, ::2, ::2].astype(np.float16), 'reference.onnx ref_feat[:, :, ::2, ::2], float16')
     put('ref_mouth_feat_s2', t['ref_mouth_feat'].numpy()[:, :, ::2, ::2].astype(np.float16),
         'reference.onnx ref_mouth_feat[:, :, ::2, ::2], float16')
@@ -150,14 +153,16 @@ def main():
     torch.set_num_threads(2)
     model, ck = load_model(a.ckpt)
     ref_u8, lm_r, lm_t = fixture_inputs()
-    ref_path, frame_path, t = export_onnx(model, a.out, ref_u8, lm_r, lm_t)
-    onnx_out, _ = run_onnx(ref_path, frame_path, t)
+    paths, t = export_onnx(model, a.out, ref_u8, lm_r, lm_t)
+    onnx_out, _ = run_onnx(paths, t)
     diffs = write_fixture(a.out, ref_u8, t, onnx_out)
     sc, sf = (float(s.detach()) for s in model.frame.flow.sigmas())
     from torch.utils.flop_counter import FlopCounterMode
+    model.frame.image_only = True
     with torch.no_grad(), FlopCounterMode(display=False) as fc:
         model.frame(t['ref_image'], t['ref_feat'], t['ref_mouth_feat'], t['ref_landmarks'], t['tgt_landmarks'])
     gflop = fc.get_total_flops() / 1e9
+    model.frame.image_only = False
     split = None
     if a.data_dir and os.path.exists(os.path.join(a.data_dir, 'split.json')):
         with open(os.path.join(a.data_dir, 'split.json')) as f:
@@ -167,10 +172,14 @@ def main():
     state = ck.get('state', {})
     manifest = {
         'name': 'kiloface-v1', 'format': 'onnx', 'opset': OPSET,
-        'files': {'reference': {'file': 'reference.onnx', 'bytes': os.path.getsize(ref_path), 'sha256': sha256(ref_path),
-                                'runs': 'once per reference picture', 'params': count_params(model.reference)},
-                  'frame': {'file': 'frame.onnx', 'bytes': os.path.getsize(frame_path), 'sha256': sha256(frame_path),
-                            'runs': 'per frame', 'params': count_params(model.frame)}},
+        'files': {'reference': {'file': 'reference.onnx', 'bytes': os.path.getsize(paths['reference']),
+                                'sha256': sha256(paths['reference']), 'runs': 'once per reference picture',
+                                'params': count_params(model.reference)},
+                  'frame': {'file': 'frame.onnx', 'bytes': os.path.getsize(paths['frame']), 'sha256': sha256(paths['frame']),
+                            'runs': 'per frame', 'params': count_params(model.frame)},
+                  'warp': {'file': 'warp.onnx', 'bytes': os.path.getsize(paths['warp']), 'sha256': sha256(paths['warp']),
+                           'runs': 'evaluation only: the warp-only baseline (not in calls)',
+                           'params': count_params(model.frame.flow)}},
         'image': {'size': [SIZE, SIZE], 'layout': 'NCHW', 'channels': 'RGB', 'dtype': 'float32',
                   'normalisation': 'u8 / 255 (range [0,1]); outputs in the same range (image clamped)'},
         'landmarks': {'points': 468, 'topology': 'MediaPipe face mesh (models/mediapipe)', 'dims': 2,
@@ -180,14 +189,17 @@ def main():
         'inputs': {'reference.onnx': {'ref_image': [1, 3, SIZE, SIZE], 'ref_landmarks': [1, 468, 2]},
                    'frame.onnx': {'ref_image': [1, 3, SIZE, SIZE], 'ref_feat': list(t['ref_feat'].shape),
                                   'ref_mouth_feat': list(t['ref_mouth_feat'].shape),
-                                  'ref_landmarks': [1, 468, 2], 'tgt_landmarks': [1, 468, 2]}},
+                                  'ref_landmarks': [1, 468, 2], 'tgt_landmarks': [1, 468, 2]},
+                   'warp.onnx': {'ref_image': [1, 3, SIZE, SIZE], 'ref_landmarks': [1, 468, 2],
+                                 'tgt_landmarks': [1, 468, 2]}},
         'outputs': {'reference.onnx': {'ref_feat': list(t['ref_feat'].shape), 'ref_mouth_feat': list(t['ref_mouth_feat'].shape)},
-                    'frame.onnx': {'image': [1, 3, SIZE, SIZE], 'warped': [1, 3, SIZE, SIZE]}},
-        'outputs_note': '`image` is warp + refiner (the decoder output); `warped` is warp only (baseline)',
+                    'frame.onnx': {'image': [1, 3, SIZE, SIZE]}, 'warp.onnx': {'warped': [1, 3, SIZE, SIZE]}},
+        'outputs_note': '`image` is warp + refiner (the decoder output); `warped` is warp only (the baseline)',
         'motion': {'method': 'two-level normalised Gaussian kernel regression of landmark displacements '
                              '(reference - target) on a 64x64 grid, bilinear upsampling, bilinear sampling of the reference (Gather-based in the ONNX graph)',
                    'sigma_coarse_px': sc, 'sigma_fine_px': sf, 'eps': model.frame.flow.eps, 'grid': GRID},
-        'refiner': {'frame': '3-level U-Net at 64x64, additive colour correction upsampled to 256',
+        'refiner': {'frame': '3-level U-Net at 64x64: a correction of the landmark flow (then the one '
+                             'full-size warp) and an additive colour correction, both upsampled to 256',
                     'mouth': f'{PATCH}x{PATCH} patch, side {model.frame.mouth_scale} x outer-eye-corner distance, '
                              'rotated with the eye line, centred on the outer lips; additive, soft window',
                     'landmark_groups': {'lips_outer': LIPS_OUTER, 'lips_inner': LIPS_INNER, 'eye_r': EYE_R,

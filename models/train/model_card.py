@@ -2,7 +2,8 @@
 the data split and ../shared/data/MANIFEST.tsv (licences), so the card's numbers are the measured ones.
 
     python models/train/model_card.py --eval eval.json --log ~/.cache/kiloface/checkpoints/v1/log.jsonl \
-        [--bench bench.json] [--model models/kiloface-v1] [--manifest ../shared/data/MANIFEST.tsv] [--notes notes.md]
+        [--node_eval node-eval.json] [--bench bench.json] [--model models/kiloface-v1]
+        [--manifest ../shared/data/MANIFEST.tsv] [--notes models/train/model-card-notes.md]
 """
 from __future__ import annotations
 
@@ -41,8 +42,10 @@ def main():
     ap.add_argument('--eval', required=True)
     ap.add_argument('--log', required=True)
     ap.add_argument('--bench', default=None, help='bench_node.mjs JSON output')
+    ap.add_argument('--node_eval', default=None, help='`npm run eval -- --out FILE` JSON (coded geometry, Node)')
     ap.add_argument('--manifest', default=os.path.join(REPO, '..', 'shared', 'data', 'MANIFEST.tsv'))
-    ap.add_argument('--notes', default=None, help='markdown appended (failure cases, what is left)')
+    ap.add_argument('--notes', default=os.path.join(HERE, 'model-card-notes.md'),
+                    help='markdown appended (failure cases, what is left, training history)')
     a = ap.parse_args()
     mj = json.load(open(os.path.join(a.model, 'model.json')))
     ev = json.load(open(a.eval))
@@ -57,7 +60,8 @@ def main():
     L.append('# kiloface-v1 decoder: model card\n')
     L.append('Rebuilds a 256x256 face frame from ONE reference picture (plus its landmarks) and the '
              "target frame's 468 MediaPipe landmarks. `reference.onnx` runs once per reference; "
-             '`frame.onnx` runs per frame and outputs `image` (warp + refiner) and `warped` (warp only). '
+             '`frame.onnx` runs per frame and outputs `image` (warp + refiner); `warp.onnx` is the landmark '
+             'warp alone (the evaluation\'s "warp only" baseline; calls do not run it). '
              'Inputs, shapes and conventions: `model.json`. Code: `models/train/` (decoder.py explains the design).\n')
     L.append('## Architecture\n')
     f = mj['files']
@@ -71,12 +75,14 @@ def main():
                  'counted by torch.utils.flop_counter; 2 FLOP per multiply-add).')
     if a.bench:
         b = json.load(open(a.bench))
-        t1, t2 = b['threads']['1'], b['threads']['2']
+        t1, t2, t2s = b['threads']['1'], b['threads']['2'], b['threads'].get('2_no_spinning')
         L.append(f"- Speed, onnxruntime-node, {b['cpu']} ({b['cores']} cores, load average "
-                 f"{', '.join(f'{x:.1f}' for x in b['loadavg'])} from other work during the run): frame.onnx "
+                 f"{', '.join(f'{x:.1f}' for x in b['loadavg'])} at the run): frame.onnx "
                  f"1 thread median {t1['frame_median_ms']} ms (min {t1['frame_min_ms']}), 2 threads median "
-                 f"{t2['frame_median_ms']} ms (min {t2['frame_min_ms']}); reference.onnx {t1['reference_ms']} ms "
-                 f"(1 thread). `node models/train/bench_node.mjs models/kiloface-v1 {b['runs']}`.")
+                 f"{t2['frame_median_ms']} ms (min {t2['frame_min_ms']})"
+                 + (f", 2 threads with allow_spinning off {t2s['frame_median_ms']} ms" if t2s else '')
+                 + f"; reference.onnx {t1['reference_ms']} ms (1 thread). "
+                 f"`node models/train/bench_node.mjs models/kiloface-v1 {b['runs']}`.")
     L.append('\n## Training\n')
     cfg = state['config'] or {}
     L.append(f"- Data: `models/train/data/prepare.py` crops (256x256, 25 fps, fixed crop per clip) of the "
@@ -92,9 +98,10 @@ def main():
              f"pyramid L1 (1/2, 1/4) + {cfg.get('w_msssim')} x (1 - MS-SSIM); no pretrained networks, no GAN.")
     L.append(f"- Optimiser: Adam, lr {cfg.get('lr')} then {cfg.get('lr_late')} after {cfg.get('lr_drop_at')} of "
              f"the time budget; batch {cfg.get('batch')}.")
-    L.append(f"- Compute: CPU only ({cfg.get('threads')} torch threads on a 2-core machine shared with other "
-             f"work, load average between about 2 and 18 during the run), {state.get('steps')} steps, {state.get('samples')} samples, "
-             f"{state.get('wall_hours')} h wall clock (validation included). No GPU was lent to this task.")
+    L.append(f"- Compute of the run that made these weights: CPU only ({cfg.get('threads')} torch threads on a 2-core "
+             f"machine), {state.get('steps')} steps, {state.get('samples')} samples, {state.get('wall_hours')} h wall "
+             'clock (validation included); earlier runs it started from: see the training history below. '
+             'No GPU was lent to this task.')
     if trains:
         def seg(rs):
             return {k: sum(r[k] for r in rs) / len(rs) for k in ('loss', 'l1', 'l1_warp')}
@@ -135,6 +142,22 @@ def main():
              f"{'yes' if m['refiner']['psnr'] > m['frozen']['psnr'] else 'NO'}; on MS-SSIM: warp "
              f"{'yes' if m['warp']['msssim'] > m['frozen']['msssim'] else 'NO'}, refiner "
              f"{'yes' if m['refiner']['msssim'] > m['frozen']['msssim'] else 'NO'}.\n")
+    if a.node_eval:
+        ne = json.load(open(a.node_eval))
+        m2 = ne['mean']
+        n_frames = sum(c['frames'] for c in ne['clips'])
+        L.append(f"`npm run eval -- --data ../shared/data --max-frames {ne.get('max_frames')}` (the codec's decoder "
+                 f"through ModelRunner on onnxruntime-node; landmarks from the codec's tracker, coded and decoded at "
+                 f"quantiser {ne['geometry_quantizer']} as in a call): {len(ne['clips'])} clips of the validation "
+                 f"people, {n_frames} frames (every frame after the reference, at most {ne.get('max_frames')} per clip). "
+                 f"{ne['metrics_note']}.\n")
+        L.append('| decoder | L1 | PSNR (dB) | SSIM-Y | MS-SSIM-Y |')
+        L.append('|---|---|---|---|---|')
+        for k, name in (('frozen', 'reference frozen'), ('warp', 'warp only'), ('refiner', 'warp + refiner')):
+            L.append(f"| {name} | {m2[k]['l1']:.4f} | {m2[k]['psnr']:.2f} | {m2[k]['ssim']:.4f} | {m2[k]['msssim']:.4f} |")
+        L.append(f"\nThere: refiner - warp = {m2['refiner']['psnr'] - m2['warp']['psnr']:+.2f} dB PSNR, "
+                 f"{m2['refiner']['msssim'] - m2['warp']['msssim']:+.4f} MS-SSIM; L1 {m2['refiner']['l1']:.4f}. "
+                 f"Decoder {ne['ms_per_frame']:.1f} ms per frame ({ne['ms_per_frame_runtime']}).\n")
     L.append('Per clip (PSNR dB: frozen / warp / refined):\n')
     L.append('| clip | frames | frozen | warp | refined |')
     L.append('|---|---|---|---|---|')

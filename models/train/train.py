@@ -200,20 +200,28 @@ def save_checkpoint(run_dir, model, opt, state, cfg, name='latest.pt'):
 def load_onnx_weights(model, onnx_dir):
     """Copies an export's weights (reference.onnx, frame.onnx) into the network: a run can go on
     from a shipped model when its checkpoints are gone. The ONNX initializers keep the parameter
-    names of model.reference and model.frame."""
+    names of model.reference and model.frame. Returns the parameters the export did not have."""
     import onnx
     from onnx import numpy_helper
+    added = []
     for part, file in (('reference', 'reference.onnx'), ('frame', 'frame.onnx')):
         sub = getattr(model, part)
         graph = onnx.load(os.path.join(onnx_dir, file)).graph
         weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
         params = dict(sub.named_parameters())
-        missing = [k for k in params if k not in weights or tuple(weights[k].shape) != tuple(params[k].shape)]
-        if missing:
-            raise SystemExit(f'{file} has no matching weights for {missing[:5]} ({len(missing)} in all)')
+        mismatched = [k for k in params if k in weights and tuple(weights[k].shape) != tuple(params[k].shape)]
+        # A parameter the export lacks may only be a new zero-initialised head (the network then
+        # starts exactly where the export was); anything else means a different architecture.
+        new = [k for k in params if k not in weights]
+        bad = mismatched + [k for k in new if bool(params[k].detach().abs().max() > 0)]
+        if bad:
+            raise SystemExit(f'{file} has no matching weights for {bad[:5]} ({len(bad)} in all)')
         with torch.no_grad():
             for k, p in params.items():
-                p.copy_(torch.from_numpy(weights[k].copy()))
+                if k in weights:
+                    p.copy_(torch.from_numpy(weights[k].copy()))
+        added += [f'{part}.{k}' for k in new]
+    return added
 
 
 def model_config(cfg):
@@ -259,8 +267,8 @@ def main(argv):
         state = d['state']
         emit({'event': 'resume', 'from': ck, **state})
     elif cfg.init_onnx:
-        load_onnx_weights(model, cfg.init_onnx)
-        emit({'event': 'init', 'from': cfg.init_onnx})
+        added = load_onnx_weights(model, cfg.init_onnx)
+        emit({'event': 'init', 'from': cfg.init_onnx, 'new_zero_heads': added})
     emit({'event': 'model', 'params_reference': count_params(model.reference),
           'params_frame': count_params(model.frame), 'config': dataclasses.asdict(cfg)})
 

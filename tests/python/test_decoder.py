@@ -141,17 +141,27 @@ def test_export_round_trip_onnxruntime(tmp_path):
     import export as E
     torch.manual_seed(0)
     m = D.Decoder().eval()
-    for net in (m.frame.frame_net, m.frame.mouth_net):        # non-zero refiners, so they count
-        torch.nn.init.normal_(net.out.weight, 0, 0.05)
+    for conv in (m.frame.frame_net.out, m.frame.mouth_net.out, m.frame.flow_head):   # non-zero refiners
+        torch.nn.init.normal_(conv.weight, 0, 0.05)
+        torch.nn.init.normal_(conv.bias, 0, 0.01)     # (the exporter would merge equal zero biases)
     ref_u8, lm_r, lm_t = E.fixture_inputs()
-    ref_path, frame_path, t = E.export_onnx(m, str(tmp_path), ref_u8, lm_r, lm_t)
-    out, _ = E.run_onnx(ref_path, frame_path, t)
+    paths, t = E.export_onnx(m, str(tmp_path), ref_u8, lm_r, lm_t)
+    out, _ = E.run_onnx(paths, t)
     for k in ('ref_feat', 'ref_mouth_feat', 'image', 'warped'):
         assert np.abs(out[k] - t[k].numpy()).max() < 1e-3, k
     assert np.abs(t['image'].numpy() - t['warped'].numpy()).max() > 1e-3   # the refiner did something
-    assert os.path.getsize(frame_path) < 10e6 and os.path.getsize(ref_path) < 10e6
     import onnx
-    assert onnx.load(frame_path).opset_import[0].version == 17
+    for path in paths.values():
+        assert os.path.getsize(path) < 10e6
+        assert onnx.load(path).opset_import[0].version == 17
+    # a call fetches only the picture: frame.onnx must not also compute the warp-only baseline
+    assert [o.name for o in onnx.load(paths['frame']).graph.output] == ['image']
+    # train.py --init_onnx: the export's weights come back by name, every one of them
+    import train as T
+    m2 = D.Decoder()
+    assert T.load_onnx_weights(m2, str(tmp_path)) == []
+    for (k, p), (_, q) in zip(m.state_dict().items(), m2.state_dict().items()):
+        assert torch.equal(p, q), k
 
 
 def test_mirror_index_is_an_involution():

@@ -59,12 +59,22 @@ function xyz(xy: Float32Array): Float32Array {
 }
 
 describe(`shipped decoder (${path.relative(process.cwd(), MODEL_DIR)}) matches PyTorch`, () => {
-  it('reference.onnx and frame.onnx reproduce the stored outputs', async () => {
+  it('reference.onnx, frame.onnx and warp.onnx reproduce the stored outputs', async () => {
+    const files = { reference: path.join(MODEL_DIR, 'reference.onnx'), frame: path.join(MODEL_DIR, 'frame.onnx'), warp: path.join(MODEL_DIR, 'warp.onnx') };
+    const decoder = await NeuralDecoder.load(onnxNodeRuntime, files);
+    await decoder.setReference(imageTensor(load('ref_image_u8')), xyz(load('ref_landmarks') as Float32Array));
+    const target = xyz(load('tgt_landmarks') as Float32Array);
+    const out = await decoder.decode(target);
+    expect(maxAbsDiff(out.image, load('image') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.image!);
+    const warped = await decoder.warpOnly(target);
+    expect(maxAbsDiff(strided(warped, 3, 256, 4), load('warped_s4') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.warped!);
+    await decoder.close();
+  });
+
+  it('warpOnly without warp.onnx says what is missing', async () => {
     const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: path.join(MODEL_DIR, 'reference.onnx'), frame: path.join(MODEL_DIR, 'frame.onnx') });
     await decoder.setReference(imageTensor(load('ref_image_u8')), xyz(load('ref_landmarks') as Float32Array));
-    const out = await decoder.decode(xyz(load('tgt_landmarks') as Float32Array));
-    expect(maxAbsDiff(out.image, load('image') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.image!);
-    expect(maxAbsDiff(strided(out.warped, 3, 256, 4), load('warped_s4') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.warped!);
+    await expect(decoder.warpOnly(xyz(load('tgt_landmarks') as Float32Array))).rejects.toThrow(/warp\.onnx/);
     await decoder.close();
   });
 

@@ -452,15 +452,16 @@ def psnr(x, y):
     return 10.0 * torch.log10(1.0 / mse)
 
 
-def decoder_loss(pred, target, weight, w_msssim=0.5, pyramid=(2, 4)):
-    """Region-weighted L1 + pyramid L1 + (1 - MS-SSIM). Returns (total, parts dict)."""
+def decoder_loss(pred, target, weight, w_msssim=0.5, pyramid=(2, 4), w_l2=0.0):
+    """Region-weighted L1 + pyramid L1 + (1 - MS-SSIM) + w_l2 x MSE. Returns (total, parts dict)."""
     l1 = ((pred - target).abs() * weight).mean() / weight.mean()
     pyr = pred.new_zeros(())
     for f in pyramid:
         pyr = pyr + (F.avg_pool2d(pred, f) - F.avg_pool2d(target, f)).abs().mean()
     ms = (1.0 - ms_ssim(pred, target)).mean()
-    total = l1 + pyr / max(len(pyramid), 1) + w_msssim * ms
-    return total, {'l1w': l1.item(), 'pyr': pyr.item(), 'msssim_loss': ms.item()}
+    mse = ((pred - target) ** 2).mean()
+    total = l1 + pyr / max(len(pyramid), 1) + w_msssim * ms + w_l2 * mse
+    return total, {'l1w': l1.item(), 'pyr': pyr.item(), 'msssim_loss': ms.item(), 'mse': mse.item()}
 
 
 def count_params(m):

@@ -1,7 +1,8 @@
-"""Export a trained decoder to ONNX (reference.onnx + frame.onnx), a test fixture and model.json.
+"""Export a trained decoder to ONNX (reference.onnx, frame.onnx, warp.onnx), a test fixture and model.json.
 
     python models/train/export.py --ckpt ~/.cache/kiloface/checkpoints/v1/best.pt --out models/kiloface-v1
-           [--metrics eval.json] [--data_dir DIR]   # metrics go into model.json; split from DIR
+           [--metrics eval.json] [--node_eval node-eval.json] [--data_dir DIR]
+    (evaluate.py's and `npm run eval`'s means go into model.json; the split from DIR)
 
 Fixture (models/kiloface-v1/fixture/, for the Node test; no clip frames: the inputs are a
 synthetic face rendered by synthetic.py): fixture.json says each file's dtype/shape and the
@@ -147,6 +148,7 @@ def main():
     ap.add_argument('--ckpt', default=None, help='checkpoint .pt (omit: untrained weights, for tests)')
     ap.add_argument('--out', default=os.path.join(HERE, '..', 'kiloface-v1'))
     ap.add_argument('--metrics', default=None, help='evaluate.py JSON to record in model.json')
+    ap.add_argument('--node_eval', default=None, help='`npm run eval -- --out FILE` JSON to record in model.json')
     ap.add_argument('--data_dir', default=None, help='training data dir (split.json is recorded)')
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
@@ -218,6 +220,12 @@ def main():
     if a.metrics:
         with open(a.metrics) as f:
             manifest['metrics'] = json.load(f).get('mean')
+    if a.node_eval:
+        with open(a.node_eval) as f:
+            ne = json.load(f)
+        manifest['metrics_npm_eval'] = {'mean': ne['mean'], 'ms_per_frame': ne['ms_per_frame'],
+                                        'runtime': ne.get('ms_per_frame_runtime'), 'max_frames': ne.get('max_frames'),
+                                        'geometry_quantizer': ne.get('geometry_quantizer'), 'clips': len(ne['clips'])}
     with open(os.path.join(a.out, 'model.json'), 'w') as f:
         json.dump(manifest, f, indent=1)
     print(json.dumps({'reference_bytes': manifest['files']['reference']['bytes'],

@@ -95,7 +95,12 @@ def main():
              f"{cfg.get('frame_stride')}nd frame kept in memory), horizontal flip with MediaPipe's mirror map, "
              f"colour jitter {cfg.get('jitter')}.")
     L.append(f"- Loss: region-weighted L1 (mouth weight 1+{cfg.get('w_mouth')}, eyes 1+{cfg.get('w_eyes')}) + "
-             f"pyramid L1 (1/2, 1/4) + {cfg.get('w_msssim')} x (1 - MS-SSIM); no pretrained networks, no GAN.")
+             f"pyramid L1 (1/2, 1/4) + {cfg.get('w_msssim')} x (1 - MS-SSIM)"
+             + (f" + {cfg.get('w_l2')} x MSE" if cfg.get('w_l2') else '') + '; no pretrained networks, no GAN.')
+    if cfg.get('coded_targets'):
+        L.append(f"- Coded targets: {cfg.get('coded_targets'):.0%} of the pairs' target landmarks go through the codec's "
+                 'geometry (head pose + expression coefficients relative to the reference\'s shape, '
+                 'models/geometry), as a receiver gets them; the rest are the tracker\'s raw points.')
     L.append(f"- Optimiser: Adam, lr {cfg.get('lr')} then {cfg.get('lr_late')} after {cfg.get('lr_drop_at')} of "
              f"the time budget; batch {cfg.get('batch')}.")
     L.append(f"- Compute of the run that made these weights: CPU only ({cfg.get('threads')} torch threads on a 2-core "
@@ -158,7 +163,7 @@ def main():
         L.append(f"\nThere: refiner - warp = {m2['refiner']['psnr'] - m2['warp']['psnr']:+.2f} dB PSNR, "
                  f"{m2['refiner']['msssim'] - m2['warp']['msssim']:+.4f} MS-SSIM; L1 {m2['refiner']['l1']:.4f}. "
                  f"Decoder {ne['ms_per_frame']:.1f} ms per frame ({ne['ms_per_frame_runtime']}).\n")
-    L.append('Per clip (PSNR dB: frozen / warp / refined):\n')
+    L.append('Per clip, evaluate.py (PSNR dB: frozen / warp / refined):\n')
     L.append('| clip | frames | frozen | warp | refined |')
     L.append('|---|---|---|---|---|')
     for c in ev['clips']:

@@ -168,3 +168,22 @@ def test_mirror_index_is_an_involution():
     mi = D.mirror_index()
     assert len(mi) == 468 and all(mi[mi[i]] == i for i in range(468))
     assert mi[33] == 263 and mi[61] == 291 and mi[1] == 1
+
+
+def test_coded_landmarks_are_the_codecs_projection():
+    """train.py --coded_targets: the reference codes to itself; another frame moves by well under a pixel."""
+    import json as _json
+    import train as T
+    fx = _json.load(open(os.path.join(os.path.dirname(D.__file__), '..', 'geometry', 'fixture-v1.json')))
+    frames = [np.asarray(f['landmarks'], np.float64) for f in fx['frames']]
+    coded = T.CodedLandmarks()
+    same = coded(frames[0], frames[0])
+    assert same.shape == (468, 3) and same.dtype == np.float32
+    assert np.abs(same - frames[0]).max() < 1e-3
+    # the fixture's frames lie in the model's span; per-point jitter does not, and coding removes most of it
+    clean = frames[-1]
+    noisy = clean + np.random.default_rng(0).normal(0.0, 0.5, clean.shape)
+    out = coded(noisy, frames[0])
+    rms = lambda a, b: np.sqrt(((a[:, :2] - b[:, :2]) ** 2).sum(-1).mean())   # noqa: E731
+    assert rms(out, clean) < 0.5 * rms(noisy, clean)
+    assert np.abs(coded(clean, frames[0]) - clean).max() < 1e-3

@@ -301,11 +301,24 @@ class ReferenceEncoder(nn.Module):
         return feat, self.mouth(patch)
 
 
+FLOW_FADE_PX = 24.0   # the flow correction fades to zero over this band along the crop's edge
+
+
+def border_fade(px: float) -> torch.Tensor:
+    """[1,1,64,64] weight of the learned flow correction: 0 on the crop's edge, 1 from `px` pixels
+    (of 256) inside. What lies on the edge (padding, letterbox bars, the frame's border) must stay
+    put, as the landmark flow's border points keep it; the correction tore such hard edges."""
+    c = (torch.arange(GRID, dtype=torch.float32) + 0.5) * (SIZE / GRID)
+    d = torch.minimum(c, SIZE - c)
+    w = (d / px).clamp(max=1.0) if px > 0 else torch.ones_like(d)
+    return torch.minimum(w.view(GRID, 1), w.view(1, GRID)).view(1, 1, GRID, GRID)
+
+
 class FrameDecoder(nn.Module):
     """Runs per frame (frame.onnx): warp + low-res refiner + mouth patch refiner."""
 
     def __init__(self, feat=16, mouth_feat=16, mouth_scale=1.1, frame_ch=(16, 32, 48),
-                 mouth_ch=(16, 24, 32), sigma_coarse=8.0, sigma_fine=3.0, flow_eps=1.0):
+                 mouth_ch=(16, 24, 32), sigma_coarse=8.0, sigma_fine=3.0, flow_eps=1.0, flow_fade_px=FLOW_FADE_PX):
         super().__init__()
         self.mouth_scale = mouth_scale
         # frame.onnx is exported with image_only = True: onnxruntime computes every output of a
@@ -318,6 +331,7 @@ class FrameDecoder(nn.Module):
         self.flow_head = nn.Conv2d(frame_ch[0], 2, 3, 1, 1)
         nn.init.zeros_(self.flow_head.weight)
         nn.init.zeros_(self.flow_head.bias)
+        self.register_buffer('border_fade', border_fade(flow_fade_px), persistent=False)
         self.mouth_net = UNet3(3 + mouth_feat + 2, 3, mouth_ch)
         self.register_buffer('eyes_lips', torch.tensor(EYE_R + EYE_L + LIPS_OUTER + LIPS_INNER),
                              persistent=False)
@@ -336,7 +350,7 @@ class FrameDecoder(nn.Module):
         h2 = heatmap(lm_unit[:, self.contour], GRID, 0.7)
         y = self.frame_net.features(torch.cat([small, feat, flow * (1.0 / 32.0), h1, h2], 1))
         delta = self.frame_net.out(y)
-        flow_fixed = flow + FLOW_HEAD_SCALE * self.flow_head(y)
+        flow_fixed = flow + FLOW_HEAD_SCALE * self.flow_head(y) * self.border_fade
         image = warp(ref_image, flow_fixed) + F.interpolate(delta, size=(SIZE, SIZE), mode='bilinear',
                                                              align_corners=False)
         # (b) mouth patch at full resolution

@@ -23,7 +23,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from decoder import (BROWS, EYE_L, EYE_R, FACE_OVAL, GRID, LIPS_INNER, LIPS_OUTER, PATCH, SIZE,  # noqa: E402
-                     Decoder, WarpOnly, border_points, count_params)
+                     FLOW_FADE_PX, Decoder, WarpOnly, border_points, count_params)
 
 OPSET = 17
 REF_INPUTS = ['ref_image', 'ref_landmarks']
@@ -200,8 +200,9 @@ def main():
         'motion': {'method': 'two-level normalised Gaussian kernel regression of landmark displacements '
                              '(reference - target) on a 64x64 grid, bilinear upsampling, bilinear sampling of the reference (Gather-based in the ONNX graph)',
                    'sigma_coarse_px': sc, 'sigma_fine_px': sf, 'eps': model.frame.flow.eps, 'grid': GRID},
-        'refiner': {'frame': '3-level U-Net at 64x64: a correction of the landmark flow (then the one '
-                             'full-size warp) and an additive colour correction, both upsampled to 256',
+        'refiner': {'frame': '3-level U-Net at 64x64: a correction of the landmark flow (faded to zero over '
+                             f'{FLOW_FADE_PX:g} px along the crop edge; then the one full-size warp) and an additive '
+                             'colour correction, both upsampled to 256',
                     'mouth': f'{PATCH}x{PATCH} patch, side {model.frame.mouth_scale} x outer-eye-corner distance, '
                              'rotated with the eye line, centred on the outer lips; additive, soft window',
                     'landmark_groups': {'lips_outer': LIPS_OUTER, 'lips_inner': LIPS_INNER, 'eye_r': EYE_R,

@@ -187,3 +187,12 @@ def test_coded_landmarks_are_the_codecs_projection():
     rms = lambda a, b: np.sqrt(((a[:, :2] - b[:, :2]) ** 2).sum(-1).mean())   # noqa: E731
     assert rms(out, clean) < 0.5 * rms(noisy, clean)
     assert np.abs(coded(clean, frames[0]) - clean).max() < 1e-3
+
+
+def test_flow_correction_fades_at_the_crop_edge():
+    w = D.border_fade(24.0)
+    assert w.shape == (1, 1, 64, 64)
+    assert w[0, 0, 0, 0] < 0.1 and w[0, 0, 32, 0] < 0.1 and w[0, 0, 63, 32] < 0.1   # edges hold still
+    assert torch.all(w[0, 0, 6:58, 6:58] == 1.0)                                    # the inside is free
+    assert torch.equal(w, w.flip(2)) and torch.equal(w, w.transpose(2, 3))
+    assert torch.all(D.border_fade(0.0) == 1.0)

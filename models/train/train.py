@@ -63,6 +63,7 @@ class Config:
     init_onnx: str = ''            # a new run starts from an exported model's weights (e.g. models/kiloface-v1)
     init_ckpt: str = ''            # ... or from another run's checkpoint (weights only, fresh optimiser)
     coded_targets: float = 0.0     # share of pairs whose target landmarks go through the codec's geometry
+    bars: float = 0.0              # share of pairs with a black bar along one crop edge (padding, letterbox)
 
 
 def parse_args(argv) -> Config:
@@ -110,6 +111,16 @@ def load_split(data_dir):
     return split, clips(split['train']), clips(split['val'])
 
 
+def black_bar(ref, tgt, rng):
+    """A black bar 6-48 px deep along one random edge of both pictures (copies)."""
+    depth, side = int(rng.integers(6, 49)), int(rng.integers(4))
+    ref, tgt = ref.copy(), tgt.copy()
+    for img in (ref, tgt):
+        region = (img[:depth], img[-depth:], img[:, :depth], img[:, -depth:])[side]
+        region[...] = 0
+    return ref, tgt
+
+
 class CodedLandmarks:
     """A target's landmarks as a receiver gets them: the codec sends the head pose and K expression
     coefficients relative to the reference's own shape (models/geometry), so the decoder sees their
@@ -152,6 +163,9 @@ class PairSampler:
                 lt[:, 0] = 256.0 - lt[:, 0]
             if self.coded is not None and rng.random() < self.cfg.coded_targets:
                 lt = self.coded(lt, lr)
+            if rng.random() < self.cfg.bars:
+                # the same bar on both: padding and letterboxing hold still whatever the head does
+                r, t = black_bar(r, t, rng)
             imgs_r.append(r)
             imgs_t.append(t)
             lms_r.append(lr[:, :2])

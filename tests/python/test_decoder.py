@@ -196,3 +196,13 @@ def test_flow_correction_fades_at_the_crop_edge():
     assert torch.all(w[0, 0, 6:58, 6:58] == 1.0)                                    # the inside is free
     assert torch.equal(w, w.flip(2)) and torch.equal(w, w.transpose(2, 3))
     assert torch.all(D.border_fade(0.0) == 1.0)
+
+
+def test_black_bar_is_the_same_on_both_pictures_and_copies():
+    import train as T
+    rng = np.random.default_rng(3)
+    ref = np.full((256, 256, 3), 200, np.uint8)
+    tgt = np.full((256, 256, 3), 100, np.uint8)
+    r, t = T.black_bar(ref, tgt, rng)
+    assert ref.min() == 200 and tgt.min() == 100                      # inputs untouched
+    assert np.array_equal(r == 0, t == 0) and 6 * 256 * 3 <= (r == 0).sum() <= 48 * 256 * 3

@@ -31,19 +31,28 @@ METRICS = ('l1', 'psnr', 'ssim', 'msssim')
 
 
 class TorchDecoder:
+    """image() is the decoder a call runs (timed); warp_only() the baseline (not timed)."""
+
     def __init__(self, ckpt, threads):
+        from decoder import WarpOnly
         from export import load_model
         torch.set_num_threads(threads)
         self.model, _ = load_model(ckpt)
+        self.model.frame.image_only = True
+        self.warp = WarpOnly(self.model.frame.flow)
 
     def set_reference(self, ref, lm):
         self.ref, self.lm = ref, lm
         with torch.no_grad():
             self.feat = self.model.reference(ref, lm)
 
-    def frame(self, lt):
+    def image(self, lt):
         with torch.no_grad():
             return self.model.frame(self.ref, *self.feat, self.lm, lt)
+
+    def warp_only(self, lt):
+        with torch.no_grad():
+            return self.warp(self.ref, self.lm, lt)
 
 
 class OnnxDecoder:
@@ -60,11 +69,14 @@ class OnnxDecoder:
         self.ref, self.lm = ref.numpy(), lm.numpy()
         self.feat = self.sr.run(None, {'ref_image': self.ref, 'ref_landmarks': self.lm})
 
-    def frame(self, lt):
+    def image(self, lt):
         image, = self.sf.run(None, {'ref_image': self.ref, 'ref_feat': self.feat[0], 'ref_mouth_feat': self.feat[1],
                                     'ref_landmarks': self.lm, 'tgt_landmarks': lt.numpy()})
+        return torch.from_numpy(image)
+
+    def warp_only(self, lt):
         warped, = self.sw.run(None, {'ref_image': self.ref, 'ref_landmarks': self.lm, 'tgt_landmarks': lt.numpy()})
-        return torch.from_numpy(image), torch.from_numpy(warped)
+        return torch.from_numpy(warped)
 
 
 def metrics(pred, target):
@@ -100,9 +112,11 @@ def main():
         rows = []
         for k in list(range(a.every, len(frames), a.every))[:a.max_frames]:
             tgt = torch.from_numpy(frames[k]).permute(2, 0, 1).float().div(255)[None]
+            lt = torch.from_numpy(lm[k])[None]
             t0 = time.perf_counter()
-            image, warped = dec.frame(torch.from_numpy(lm[k])[None])
+            image = dec.image(lt)
             frame_ms.append((time.perf_counter() - t0) * 1000)
+            warped = dec.warp_only(lt)
             rows.append({'frozen': metrics(ref, tgt), 'warp': metrics(warped.clamp(0, 1), tgt),
                          'refiner': metrics(image.clamp(0, 1), tgt)})
         all_rows += rows

@@ -79,6 +79,22 @@ class OnnxDecoder:
         return torch.from_numpy(warped)
 
 
+def clip_targets(data_dir, ids, every, max_frames):
+    """Per clip with two or more frames with a face: (clip id, reference [1,3,256,256] (its first
+    such frame), its landmarks [468,2], targets), targets = (picture, landmarks [1,468,2]) of every
+    `every`-th later frame, at most `max_frames`."""
+    for cid in ids:
+        c = read_clip(data_dir, cid, 1)
+        if c is None or len(c[0]) < 2:
+            continue
+        frames, lm = c
+
+        def picture(i):
+            return torch.from_numpy(frames[i]).permute(2, 0, 1).float().div(255)[None]
+        ks = list(range(every, len(frames), every))[:max_frames]
+        yield cid, picture(0), lm[0], [(picture(k), torch.from_numpy(lm[k])[None]) for k in ks]
+
+
 def metrics(pred, target):
     return {'l1': (pred - target).abs().mean().item(), 'psnr': psnr(pred, target).item(),
             'ssim': ssim(pred, target).item(), 'msssim': ms_ssim(pred, target).item()}
@@ -101,18 +117,10 @@ def main():
     _, train_ids, val_ids = load_split(a.data_dir)
     ids = (val_ids if a.part == 'val' else train_ids)[:a.max_clips]
     clips, all_rows, frame_ms = [], [], []
-    for cid in ids:
-        c = read_clip(a.data_dir, cid, 1)
-        if c is None or len(c[0]) < 2:
-            continue
-        frames, lm = c
-        ref = torch.from_numpy(frames[0]).permute(2, 0, 1).float().div(255)[None]
-        lr = torch.from_numpy(lm[0])[None]
-        dec.set_reference(ref, lr)
+    for cid, ref, lm_ref, targets in clip_targets(a.data_dir, ids, a.every, a.max_frames):
+        dec.set_reference(ref, torch.from_numpy(lm_ref)[None])
         rows = []
-        for k in list(range(a.every, len(frames), a.every))[:a.max_frames]:
-            tgt = torch.from_numpy(frames[k]).permute(2, 0, 1).float().div(255)[None]
-            lt = torch.from_numpy(lm[k])[None]
+        for tgt, lt in targets:
             t0 = time.perf_counter()
             image = dec.image(lt)
             frame_ms.append((time.perf_counter() - t0) * 1000)

@@ -314,6 +314,41 @@ def border_fade(px: float) -> torch.Tensor:
     return torch.minimum(w.view(GRID, 1), w.view(1, GRID)).view(1, 1, GRID, GRID)
 
 
+BLUR_SIGMAS = (1.0, 2.5)   # px of 256: the blurred copies of the warp the refiner may blend in
+
+
+class Blur(nn.Module):
+    """A fixed separable Gaussian blur of [B,3,H,W], renormalised at the edges (the kernel's mass
+    outside the picture is left out, so the border does not darken).
+
+    Two ways, the same numbers: in PyTorch two MatMuls with the banded [n,n] matrix (CPU convs of
+    this shape took ~1.3 s per batch of 8, forward and backward, the MatMuls ~0.1 s); in ONNX two
+    depthwise Convs and two Muls (onnxruntime: ~0.7 ms per blur, the MatMuls several times that)."""
+
+    def __init__(self, sigma: float, size: int = SIZE):
+        super().__init__()
+        r = max(1, int(math.ceil(3.0 * sigma)))
+        t = torch.arange(-r, r + 1, dtype=torch.float32)
+        g = torch.exp(-t * t / (2.0 * sigma * sigma))
+        g = g / g.sum()
+        self.r = r
+        self.register_buffer('kx', g.view(1, 1, 1, -1).repeat(3, 1, 1, 1), persistent=False)
+        self.register_buffer('ky', g.view(1, 1, -1, 1).repeat(3, 1, 1, 1), persistent=False)
+        cover = F.conv1d(torch.ones(1, 1, size), g.view(1, 1, -1), padding=r).view(-1)   # kernel mass inside
+        self.register_buffer('inv_x', (1.0 / cover).view(1, 1, 1, size), persistent=False)
+        self.register_buffer('inv_y', (1.0 / cover).view(1, 1, size, 1), persistent=False)
+        i = torch.arange(size)
+        d = (i.view(-1, 1) - i.view(1, -1)).abs()
+        band = torch.where(d <= r, g[(d + r).clamp(max=2 * r)], torch.zeros(()))
+        self.register_buffer('matrix', band / cover.view(-1, 1), persistent=False)   # row i: output pixel i
+
+    def forward(self, x):
+        if torch.onnx.is_in_onnx_export():
+            x = F.conv2d(x, self.kx, padding=(0, self.r), groups=3) * self.inv_x
+            return F.conv2d(x, self.ky, padding=(self.r, 0), groups=3) * self.inv_y
+        return torch.matmul(torch.matmul(self.matrix, x), self.matrix.t())
+
+
 class FrameDecoder(nn.Module):
     """Runs per frame (frame.onnx): warp + low-res refiner + mouth patch refiner."""
 
@@ -332,6 +367,14 @@ class FrameDecoder(nn.Module):
         nn.init.zeros_(self.flow_head.weight)
         nn.init.zeros_(self.flow_head.bias)
         self.register_buffer('border_fade', border_fade(flow_fade_px), persistent=False)
+        # A learned blend towards blurred copies of the warp, per region (64x64 weights): where the
+        # target's detail cannot be known from the geometry (sensor and compression noise, hair,
+        # edges that move a little), a smoother prediction has the smaller expected error; a
+        # negative weight sharpens. Zero at start (the picture is then the plain warp).
+        self.blurs = nn.ModuleList([Blur(s) for s in BLUR_SIGMAS])
+        self.blur_head = nn.Conv2d(frame_ch[0], len(BLUR_SIGMAS), 3, 1, 1)
+        nn.init.zeros_(self.blur_head.weight)
+        nn.init.zeros_(self.blur_head.bias)
         self.mouth_net = UNet3(3 + mouth_feat + 2, 3, mouth_ch)
         self.register_buffer('eyes_lips', torch.tensor(EYE_R + EYE_L + LIPS_OUTER + LIPS_INNER),
                              persistent=False)
@@ -351,8 +394,11 @@ class FrameDecoder(nn.Module):
         y = self.frame_net.features(torch.cat([small, feat, flow * (1.0 / 32.0), h1, h2], 1))
         delta = self.frame_net.out(y)
         flow_fixed = flow + FLOW_HEAD_SCALE * self.flow_head(y) * self.border_fade
-        image = warp(ref_image, flow_fixed) + F.interpolate(delta, size=(SIZE, SIZE), mode='bilinear',
-                                                             align_corners=False)
+        warped = warp(ref_image, flow_fixed)
+        blend = F.interpolate(self.blur_head(y), size=(SIZE, SIZE), mode='bilinear', align_corners=False)
+        image = warped + F.interpolate(delta, size=(SIZE, SIZE), mode='bilinear', align_corners=False)
+        for k, blur in enumerate(self.blurs):
+            image = image + blend[:, k:k + 1] * (blur(warped) - warped)
         # (b) mouth patch at full resolution
         c, ux, uy, side = patch_frame(tgt_landmarks, LIPS_OUTER, self.mouth_scale)
         patch = cut_patch(image, c, ux, uy, side)

@@ -141,7 +141,7 @@ def test_export_round_trip_onnxruntime(tmp_path):
     import export as E
     torch.manual_seed(0)
     m = D.Decoder().eval()
-    for conv in (m.frame.frame_net.out, m.frame.mouth_net.out, m.frame.flow_head):   # non-zero refiners
+    for conv in (m.frame.frame_net.out, m.frame.mouth_net.out, m.frame.flow_head, m.frame.blur_head):   # non-zero refiners
         torch.nn.init.normal_(conv.weight, 0, 0.05)
         torch.nn.init.normal_(conv.bias, 0, 0.01)     # (the exporter would merge equal zero biases)
     ref_u8, lm_r, lm_t = E.fixture_inputs()
@@ -206,3 +206,23 @@ def test_black_bar_is_the_same_on_both_pictures_and_copies():
     r, t = T.black_bar(ref, tgt, rng)
     assert ref.min() == 200 and tgt.min() == 100                      # inputs untouched
     assert np.array_equal(r == 0, t == 0) and 6 * 256 * 3 <= (r == 0).sum() <= 48 * 256 * 3
+
+
+def test_blur_keeps_flat_pictures_and_mass_up_to_the_edges():
+    # the blend towards blurred copies must not darken the border (zero padding is renormalised)
+    for sigma in D.BLUR_SIGMAS:
+        b = D.Blur(sigma)
+        flat = torch.full((1, 3, 256, 256), 0.6)
+        assert (b(flat) - flat).abs().max() < 1e-5
+        x = torch.rand(2, 3, 256, 256)
+        y = b(x)
+        assert abs(y.mean().item() - x.mean().item()) < 2e-3       # mass kept, also near the edges
+        assert y[:, :, 1:, :].sub(y[:, :, :-1, :]).abs().mean() < x[:, :, 1:, :].sub(x[:, :, :-1, :]).abs().mean() / 2
+
+
+def test_blur_matmul_in_training_equals_the_convs_in_onnx():
+    b = D.Blur(D.BLUR_SIGMAS[0])
+    x = torch.rand(1, 3, 256, 256)
+    F = torch.nn.functional
+    conv = F.conv2d(F.conv2d(x, b.kx, padding=(0, b.r), groups=3) * b.inv_x, b.ky, padding=(b.r, 0), groups=3) * b.inv_y
+    assert (b(x) - conv).abs().max() < 1e-5

@@ -144,9 +144,11 @@ class LandmarkFlow(nn.Module):
             + kernel_regress_grid(GRID, pts, resid, sf, self.eps)
 
 
-# grid_sample is slow in onnxruntime's CPU kernel (about 2x a Gather-based bilinear); export.py
-# sets this to True so the ONNX graphs use `_bilinear_gather`, which computes the same values.
-USE_GATHER_SAMPLER = False
+# The ops the ONNX graphs are built from, where onnxruntime and PyTorch differ in what is fast
+# (the values are the same): a Gather-based bilinear sampler instead of grid_sample (about 2x
+# faster in onnxruntime's CPU kernels) and Blur's depthwise Convs instead of its MatMuls. export.py
+# sets this to True while exporting.
+ONNX_OPS = False
 FLOW_HEAD_SCALE = 2.0   # 256-pixels per unit of the flow head's output
 
 
@@ -170,7 +172,7 @@ def _bilinear_gather(img, x, y):
 def sample(img, x, y):
     """Bilinear sample of img [B,C,H,W] at x, y [B,h,w] given in img's own pixel units (pixel j
     covers [j, j+1)), border padding: grid_sample(align_corners=False) or its Gather twin."""
-    if USE_GATHER_SAMPLER:
+    if ONNX_OPS:
         return _bilinear_gather(img, x, y)
     h, w = img.shape[2], img.shape[3]
     return F.grid_sample(img, torch.stack([x * (2.0 / w) - 1.0, y * (2.0 / h) - 1.0], -1), mode='bilinear',
@@ -321,7 +323,7 @@ class Blur(nn.Module):
     """A fixed separable Gaussian blur of [B,3,H,W], renormalised at the edges (the kernel's mass
     outside the picture is left out, so the border does not darken).
 
-    Two ways, the same numbers: in PyTorch two MatMuls with the banded [n,n] matrix (CPU convs of
+    Two ways (ONNX_OPS), the same numbers: in PyTorch two MatMuls with the banded [n,n] matrix (CPU convs of
     this shape took ~1.3 s per batch of 8, forward and backward, the MatMuls ~0.1 s); in ONNX two
     depthwise Convs and two Muls (onnxruntime: ~0.7 ms per blur, the MatMuls several times that)."""
 
@@ -343,7 +345,7 @@ class Blur(nn.Module):
         self.register_buffer('matrix', band / cover.view(-1, 1), persistent=False)   # row i: output pixel i
 
     def forward(self, x):
-        if torch.onnx.is_in_onnx_export():
+        if ONNX_OPS:
             x = F.conv2d(x, self.kx, padding=(0, self.r), groups=3) * self.inv_x
             return F.conv2d(x, self.ky, padding=(self.r, 0), groups=3) * self.inv_y
         return torch.matmul(torch.matmul(self.matrix, x), self.matrix.t())

@@ -23,7 +23,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from decoder import (BROWS, EYE_L, EYE_R, FACE_OVAL, GRID, LIPS_INNER, LIPS_OUTER, PATCH, SIZE,  # noqa: E402
-                     FLOW_FADE_PX, Decoder, WarpOnly, border_points, count_params)
+                     BLUR_SIGMAS, FLOW_FADE_PX, Decoder, WarpOnly, border_points, count_params)
 
 OPSET = 17
 REF_INPUTS = ['ref_image', 'ref_landmarks']
@@ -67,7 +67,7 @@ def export_onnx(model, out_dir, ref_u8, lm_r, lm_t):
         image, warped = model.frame(r, feat, mfeat, lr, lt)
     paths = {name: os.path.join(out_dir, name + '.onnx') for name in ('reference', 'frame', 'warp')}
     import decoder
-    decoder.USE_GATHER_SAMPLER = True
+    decoder.ONNX_OPS = True
     model.frame.image_only = True
     try:
         torch.onnx.export(model.reference, (r, lr), paths['reference'], input_names=REF_INPUTS,
@@ -77,7 +77,7 @@ def export_onnx(model, out_dir, ref_u8, lm_r, lm_t):
         torch.onnx.export(WarpOnly(model.frame.flow), (r, lr, lt), paths['warp'], input_names=WARP_INPUTS,
                           output_names=WARP_OUTPUTS, opset_version=OPSET, dynamo=False)
     finally:
-        decoder.USE_GATHER_SAMPLER = False
+        decoder.ONNX_OPS = False
         model.frame.image_only = False
     tensors = {'ref_image': r, 'ref_landmarks': lr, 'tgt_landmarks': lt, 'ref_feat': feat,
                'ref_mouth_feat': mfeat, 'image': image, 'warped': warped}
@@ -160,11 +160,12 @@ def main():
     diffs = write_fixture(a.out, ref_u8, t, onnx_out)
     sc, sf = (float(s.detach()) for s in model.frame.flow.sigmas())
     from torch.utils.flop_counter import FlopCounterMode
-    model.frame.image_only = True
+    import decoder
+    model.frame.image_only, decoder.ONNX_OPS = True, True     # count what frame.onnx computes
     with torch.no_grad(), FlopCounterMode(display=False) as fc:
         model.frame(t['ref_image'], t['ref_feat'], t['ref_mouth_feat'], t['ref_landmarks'], t['tgt_landmarks'])
     gflop = fc.get_total_flops() / 1e9
-    model.frame.image_only = False
+    model.frame.image_only, decoder.ONNX_OPS = False, False
     split = None
     if a.data_dir and os.path.exists(os.path.join(a.data_dir, 'split.json')):
         with open(os.path.join(a.data_dir, 'split.json')) as f:
@@ -201,8 +202,9 @@ def main():
                              '(reference - target) on a 64x64 grid, bilinear upsampling, bilinear sampling of the reference (Gather-based in the ONNX graph)',
                    'sigma_coarse_px': sc, 'sigma_fine_px': sf, 'eps': model.frame.flow.eps, 'grid': GRID},
         'refiner': {'frame': '3-level U-Net at 64x64: a correction of the landmark flow (faded to zero over '
-                             f'{FLOW_FADE_PX:g} px along the crop edge; then the one full-size warp) and an additive '
-                             'colour correction, both upsampled to 256',
+                             f'{FLOW_FADE_PX:g} px along the crop edge; then the one full-size warp), an additive '
+                             'colour correction and per-region weights blending the warp towards its Gaussian blurs '
+                             f'(sigma {", ".join(f"{s:g}" for s in BLUR_SIGMAS)} px), all upsampled to 256',
                     'mouth': f'{PATCH}x{PATCH} patch, side {model.frame.mouth_scale} x outer-eye-corner distance, '
                              'rotated with the eye line, centred on the outer lips; additive, soft window',
                     'landmark_groups': {'lips_outer': LIPS_OUTER, 'lips_inner': LIPS_INNER, 'eye_r': EYE_R,

@@ -93,11 +93,11 @@ def test_gather_sampler_matches_grid_sample():
     x = torch.rand(2, 30, 20, generator=g) * 60 - 5       # some outside: border padding
     y = torch.rand(2, 30, 20, generator=g) * 50 - 5
     a = D.sample(img, x, y)
-    D.USE_GATHER_SAMPLER = True
+    D.ONNX_OPS = True
     try:
         b = D.sample(img, x, y)
     finally:
-        D.USE_GATHER_SAMPLER = False
+        D.ONNX_OPS = False
     assert torch.allclose(a, b, atol=1e-5)
 
 

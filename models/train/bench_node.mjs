@@ -1,5 +1,7 @@
 // Decoder speed in onnxruntime-node: reference.onnx once, frame.onnx per frame.
-//   node models/train/bench_node.mjs [MODEL_DIR=models/kiloface-v1] [RUNS=60]
+//   node models/train/bench_node.mjs [MODEL_DIR=models/kiloface-v1] [RUNS=60] [--wasm]
+// --wasm: onnxruntime-web's WASM backend in Node instead (1 thread: the browser's kernels without
+// the browser, a steadier figure than an e2e run on a busy machine).
 // Prints JSON: median / min ms per frame for 1 and 2 intra-op threads with the session options of
 // the codec's Node runner (codec/runners/onnx-node.ts), and for 2 threads with allow_spinning off
 // (idle threads sleep: slower, but kinder to a busy shared machine). Inputs are the stored fixture
@@ -7,10 +9,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
-import ort from 'onnxruntime-node';
+import ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
 
-const dir = process.argv[2] ?? 'models/kiloface-v1';
-const runs = Number(process.argv[3] ?? 60);
+const wasm = process.argv.includes('--wasm');
+const [dir = 'models/kiloface-v1', runsArg = '60'] = process.argv.slice(2).filter((a) => a !== '--wasm');
+const runs = Number(runsArg);
+const ort = wasm ? ortWeb : ortNode;
+if (wasm) ort.env.wasm.numThreads = 1;
 const fx = join(dir, 'fixture');
 const f32 = (name) => { const b = readFileSync(join(fx, name)); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
 const u8 = readFileSync(join(fx, 'ref_image_u8.bin'));
@@ -21,15 +27,17 @@ const lmR = new ort.Tensor('float32', f32('ref_landmarks.bin'), [1, 468, 2]);
 const lmT = new ort.Tensor('float32', f32('tgt_landmarks.bin'), [1, 468, 2]);
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 
-const result = { cpu: os.cpus()[0].model, cores: os.cpus().length, loadavg: os.loadavg(), runs, threads: {} };
-const configs = [
+const result = { cpu: os.cpus()[0].model, cores: os.cpus().length, loadavg: os.loadavg(), runs,
+  runtime: wasm ? 'onnxruntime-web wasm' : 'onnxruntime-node', threads: {} };
+const configs = wasm ? [{ name: '1', threads: 1 }] : [
   { name: '1', threads: 1, spinning: true },
   { name: '2', threads: 2, spinning: true },
   { name: '2_no_spinning', threads: 2, spinning: false },
 ];
 for (const { name, threads, spinning } of configs) {
-  const opts = { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
-  if (!spinning) opts.extra = { session: { intra_op: { allow_spinning: '0' } } };
+  const opts = wasm ? { executionProviders: ['wasm'] }
+    : { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  if (!wasm && !spinning) opts.extra = { session: { intra_op: { allow_spinning: '0' } } };
   const ref = await ort.InferenceSession.create(join(dir, 'reference.onnx'), opts);
   const frame = await ort.InferenceSession.create(join(dir, 'frame.onnx'), opts);
   let t = performance.now();

@@ -11,6 +11,7 @@ PyTorch statistics; *.bin are raw little-endian arrays.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -53,6 +54,18 @@ def fixture_inputs(seed=3):
     return ref, lm[0, :, :2].astype(np.float32), lm[9, :, :2].astype(np.float32)
 
 
+@contextlib.contextmanager
+def exported_form(model):
+    """The network as frame.onnx has it: the ONNX graphs' ops (decoder.ONNX_OPS) and the picture
+    as the only output; back to the training form afterwards."""
+    import decoder
+    decoder.ONNX_OPS, model.frame.image_only = True, True
+    try:
+        yield
+    finally:
+        decoder.ONNX_OPS, model.frame.image_only = False, False
+
+
 def export_onnx(model, out_dir, ref_u8, lm_r, lm_t):
     """Write reference.onnx, frame.onnx and warp.onnx; return their paths and the PyTorch tensors on
     the given inputs.
@@ -66,19 +79,13 @@ def export_onnx(model, out_dir, ref_u8, lm_r, lm_t):
         feat, mfeat = model.reference(r, lr)
         image, warped = model.frame(r, feat, mfeat, lr, lt)
     paths = {name: os.path.join(out_dir, name + '.onnx') for name in ('reference', 'frame', 'warp')}
-    import decoder
-    decoder.ONNX_OPS = True
-    model.frame.image_only = True
-    try:
+    with exported_form(model):
         torch.onnx.export(model.reference, (r, lr), paths['reference'], input_names=REF_INPUTS,
                           output_names=REF_OUTPUTS, opset_version=OPSET, dynamo=False)
         torch.onnx.export(model.frame, (r, feat, mfeat, lr, lt), paths['frame'], input_names=FRAME_INPUTS,
                           output_names=FRAME_OUTPUTS, opset_version=OPSET, dynamo=False)
         torch.onnx.export(WarpOnly(model.frame.flow), (r, lr, lt), paths['warp'], input_names=WARP_INPUTS,
                           output_names=WARP_OUTPUTS, opset_version=OPSET, dynamo=False)
-    finally:
-        decoder.ONNX_OPS = False
-        model.frame.image_only = False
     tensors = {'ref_image': r, 'ref_landmarks': lr, 'tgt_landmarks': lt, 'ref_feat': feat,
                'ref_mouth_feat': mfeat, 'image': image, 'warped': warped}
     return paths, tensors
@@ -160,12 +167,9 @@ def main():
     diffs = write_fixture(a.out, ref_u8, t, onnx_out)
     sc, sf = (float(s.detach()) for s in model.frame.flow.sigmas())
     from torch.utils.flop_counter import FlopCounterMode
-    import decoder
-    model.frame.image_only, decoder.ONNX_OPS = True, True     # count what frame.onnx computes
-    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+    with exported_form(model), torch.no_grad(), FlopCounterMode(display=False) as fc:   # what frame.onnx computes
         model.frame(t['ref_image'], t['ref_feat'], t['ref_mouth_feat'], t['ref_landmarks'], t['tgt_landmarks'])
     gflop = fc.get_total_flops() / 1e9
-    model.frame.image_only, decoder.ONNX_OPS = False, False
     split = None
     if a.data_dir and os.path.exists(os.path.join(a.data_dir, 'split.json')):
         with open(os.path.join(a.data_dir, 'split.json')) as f:

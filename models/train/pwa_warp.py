@@ -21,7 +21,8 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from decoder import ms_ssim, psnr, ssim, warp  # noqa: E402
+from decoder import warp  # noqa: E402
+from evaluate import metrics  # noqa: E402
 from train import CACHE, load_split  # noqa: E402
 
 
@@ -54,11 +55,6 @@ def pwa_maps(lm_ref, lm_tgt, tris, size=256):
         map_x[yy + y0, xx + x0] = a[0, 0] * px + a[0, 1] * py + a[0, 2] - 0.5
         map_y[yy + y0, xx + x0] = a[1, 0] * px + a[1, 1] * py + a[1, 2] - 0.5
     return map_x, map_y
-
-
-def metrics(p, t):
-    return {'l1': (p - t).abs().mean().item(), 'psnr': psnr(p, t).item(), 'ssim': ssim(p, t).item(),
-            'msssim': ms_ssim(p, t).item()}
 
 
 def main():

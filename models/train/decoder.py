@@ -325,7 +325,8 @@ class Blur(nn.Module):
 
     Two ways (ONNX_OPS), the same numbers: in PyTorch two MatMuls with the banded [n,n] matrix (CPU convs of
     this shape took ~1.3 s per batch of 8, forward and backward, the MatMuls ~0.1 s); in ONNX two
-    depthwise Convs and two Muls (onnxruntime: ~0.7 ms per blur, the MatMuls several times that)."""
+    depthwise Convs and two Muls (onnxruntime: ~0.7 ms per blur, the MatMuls several times that).
+    Those timings come from one-off timing loops on a 2-core AMD EPYC (2026-12-02), not kept."""
 
     def __init__(self, sigma: float, size: int = SIZE):
         super().__init__()

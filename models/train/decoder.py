@@ -515,16 +515,28 @@ def psnr(x, y):
     return 10.0 * torch.log10(1.0 / mse)
 
 
-def decoder_loss(pred, target, weight, w_msssim=0.5, pyramid=(2, 4), w_l2=0.0):
-    """Region-weighted L1 + pyramid L1 + (1 - MS-SSIM) + w_l2 x MSE. Returns (total, parts dict)."""
+PSNR_LOSS_FLOOR = 1e-4   # MSE floor of the PSNR loss (40 dB): a target equal to its reference gets no unbounded weight
+
+
+def decoder_loss(pred, target, weight, w_msssim=0.5, pyramid=(2, 4), w_l2=0.0, w_psnr=0.0):
+    """Region-weighted L1 + pyramid L1 + (1 - MS-SSIM) + w_l2 x MSE + w_psnr x (-PSNR in dB, per
+    picture). Returns (total, parts dict).
+
+    The PSNR term is what the evaluation averages (per-frame PSNR): its gradient is the MSE's
+    divided by the picture's own MSE, so a nearly static frame, where a refiner that smooths or
+    shifts colour costs dB, weighs as much as one with large motion; the plain MSE lets the hard
+    pairs of the batch decide."""
     l1 = ((pred - target).abs() * weight).mean() / weight.mean()
     pyr = pred.new_zeros(())
     for f in pyramid:
         pyr = pyr + (F.avg_pool2d(pred, f) - F.avg_pool2d(target, f)).abs().mean()
     ms = (1.0 - ms_ssim(pred, target)).mean()
-    mse = ((pred - target) ** 2).mean()
-    total = l1 + pyr / max(len(pyramid), 1) + w_msssim * ms + w_l2 * mse
-    return total, {'l1w': l1.item(), 'pyr': pyr.item(), 'msssim_loss': ms.item(), 'mse': mse.item()}
+    mse_each = ((pred - target) ** 2).mean((1, 2, 3))
+    neg_psnr = (10.0 * torch.log10(mse_each + PSNR_LOSS_FLOOR)).mean()
+    mse = mse_each.mean()
+    total = l1 + pyr / max(len(pyramid), 1) + w_msssim * ms + w_l2 * mse + w_psnr * neg_psnr
+    return total, {'l1w': l1.item(), 'pyr': pyr.item(), 'msssim_loss': ms.item(), 'mse': mse.item(),
+                   'psnr_loss': -neg_psnr.item()}
 
 
 def count_params(m):

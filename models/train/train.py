@@ -51,6 +51,7 @@ class Config:
     grad_clip: float = 1.0        # global gradient-norm clip
     w_msssim: float = 0.5
     w_l2: float = 0.0              # plain MSE over the picture (what PSNR measures; L1 is mouth/eye-weighted)
+    w_psnr: float = 0.0            # -PSNR (dB) per picture: the evaluation's mean, easy frames weigh as much as hard
     w_mouth: float = 4.0
     w_eyes: float = 2.0
     flip: bool = True
@@ -63,6 +64,7 @@ class Config:
     init_onnx: str = ''            # a new run starts from an exported model's weights (e.g. models/kiloface-v1)
     init_ckpt: str = ''            # ... or from another run's checkpoint (weights only, fresh optimiser)
     coded_targets: float = 0.0     # share of pairs whose target landmarks go through the codec's geometry
+    coded_quantizer: int = -1      # ... rounded at this geometry quantiser (a call's default is 8); -1: not rounded
     bars: float = 0.0              # share of pairs with a black bar along one crop edge (padding, letterbox)
 
 
@@ -121,20 +123,41 @@ def black_bar(ref, tgt, rng):
     return ref, tgt
 
 
+# The codec's geometry quantiser (codec/geometry/model-json.ts baseSteps, geometry-coder.ts
+# quantizerScale): value i's step is BASE_STEP_PX / sensitivity_i (px RMS per unit) x 2^(q/4).
+# tests/python/test_decoder.py checks these against the TypeScript.
+BASE_STEP_PX = 0.05
+INSENSITIVE_STEP = 5.0
+
+
+def geometry_steps(basis_json, quantizer):
+    """Quantiser step of each sent value [rx, ry, rz, tx, ty, tz, ln s, c_1 .. c_K] at `quantizer`."""
+    sens = basis_json['sensitivity_px_rms_per_unit']
+    per = [sens[k] for k in ('rx', 'ry', 'rz', 'tx', 'ty', 'tz', 'ln_s')] + sens['coefficients'][:basis_json['K']]
+    base = np.array([BASE_STEP_PX / px if px > 1e-6 else INSENSITIVE_STEP for px in per], np.float64)
+    return base * 2.0 ** (quantizer / 4.0)
+
+
 class CodedLandmarks:
     """A target's landmarks as a receiver gets them: the codec sends the head pose and K expression
     coefficients relative to the reference's own shape (models/geometry), so the decoder sees their
-    projection onto the basis, not the tracker's raw points (0.4 px RMS apart on validation)."""
+    projection onto the basis, not the tracker's raw points (0.4 px RMS apart on validation), and,
+    with a quantizer (>= 0), rounded to the codec's steps as a call sends them."""
 
-    def __init__(self):
+    def __init__(self, quantizer: int = -1):
         self.canonical, self.ids, self.w = geometry.load_canonical()
         with open(os.path.join(HERE, '..', 'geometry', 'basis-v1.json')) as f:
-            self.basis = np.asarray(json.load(f)['components'], np.float64)
+            basis_json = json.load(f)
+        self.basis = np.asarray(basis_json['components'], np.float64)
+        self.steps = geometry_steps(basis_json, quantizer) if quantizer >= 0 else None
 
     def __call__(self, target, reference):
         """target, reference [468,3] crop pixels -> the decoded target [468,3]."""
         y_ref = geometry.reference_shape(reference, self.canonical, self.ids, self.w)
         pose, c = geometry.encode(target, y_ref, self.basis, self.canonical, self.ids, self.w)
+        if self.steps is not None:
+            v = np.round(np.concatenate([pose.vector(), c]) / self.steps) * self.steps
+            pose, c = geometry.Pose.from_vector(v[:7]), v[7:]
         return geometry.decode(pose, c, y_ref, self.basis).astype(np.float32)
 
 
@@ -148,7 +171,7 @@ class PairSampler:
         self.cfg = cfg
         self.rng = rng
         self.mirror = np.array(mirror_index())
-        self.coded = CodedLandmarks() if cfg.coded_targets > 0 else None
+        self.coded = CodedLandmarks(cfg.coded_quantizer) if cfg.coded_targets > 0 else None
 
     def batch(self, n):
         rng, imgs_r, imgs_t, lms_r, lms_t = self.rng, [], [], [], []
@@ -328,7 +351,7 @@ def main(argv):
         ref, lr, tgt, lt = (x.to(cfg.device) for x in sampler.batch(cfg.batch))
         img, warped = model(ref, lr, lt)
         weight = region_weights(lt, cfg.w_mouth, cfg.w_eyes)
-        loss, parts = decoder_loss(img, tgt, weight, cfg.w_msssim, w_l2=cfg.w_l2)
+        loss, parts = decoder_loss(img, tgt, weight, cfg.w_msssim, w_l2=cfg.w_l2, w_psnr=cfg.w_psnr)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if not torch.isfinite(loss):

@@ -231,3 +231,53 @@ def test_blur_matmul_in_training_equals_the_convs_in_onnx():
         finally:
             D.ONNX_OPS = False
         assert (matmul - conv).abs().max() < 1e-5
+
+
+def test_psnr_loss_weighs_each_picture_by_its_own_error():
+    """w_psnr: the gradient of -PSNR is the MSE's over the picture's own MSE, so the same pixel
+    error costs more on an easy picture than on a hard one (the plain MSE weighs them alike)."""
+    torch.manual_seed(0)
+    tgt = torch.rand(2, 3, 256, 256)
+    base = tgt + 0.02 * torch.randn_like(tgt)
+    base[1] += 0.2 * torch.randn_like(base[1])                 # picture 1 is far off, 10x the error
+    w = torch.ones(2, 1, 256, 256)
+
+    def grads(**weights):
+        """Per-picture gradient size of the weighted term alone (the L1 term is always in)."""
+        out = []
+        for wts in (weights, {}):
+            pred = base.clone().requires_grad_(True)
+            loss, parts = D.decoder_loss(pred, tgt, w, w_msssim=0.0, pyramid=(), **wts)
+            loss.backward()
+            out.append((pred.grad, parts))
+        return (out[0][0] - out[1][0]).abs().mean((1, 2, 3)), out[0][1]
+
+    g, parts = grads(w_psnr=1.0)
+    assert g[0] > 4 * g[1]
+    g_mse, _ = grads(w_l2=1.0)
+    assert g_mse[0] < 0.2 * g_mse[1]
+    mse = ((base - tgt) ** 2).mean((1, 2, 3))
+    assert np.isclose(parts['psnr_loss'], (-10 * torch.log10(mse + D.PSNR_LOSS_FLOOR)).mean().item(), atol=1e-3)
+
+
+def test_geometry_quantiser_matches_the_codec():
+    """train.py's rounding of coded targets uses the TypeScript codec's steps (model-json.ts,
+    geometry-coder.ts): the constants must not drift apart."""
+    import json as _json
+    import re
+    import train as T
+    root = os.path.join(os.path.dirname(D.__file__), '..', '..')
+    ts = open(os.path.join(root, 'codec', 'geometry', 'model-json.ts')).read()
+    coder = open(os.path.join(root, 'codec', 'geometry-coder.ts')).read()
+    assert float(re.search(r'BASE_STEP_PX = ([0-9.]+);', ts).group(1)) == T.BASE_STEP_PX
+    assert float(re.search(r'INSENSITIVE_STEP = ([0-9.]+);', ts).group(1)) == T.INSENSITIVE_STEP
+    assert 'return 2 ** (quantizer / 4);' in coder
+    basis = _json.load(open(os.path.join(root, 'models', 'geometry', 'basis-v1.json')))
+    steps = T.geometry_steps(basis, 8)
+    assert steps.shape == (7 + basis['K'],)
+    assert np.isclose(steps[3], 0.05 * 4.0)                      # tx: 1 px per unit
+    fx = _json.load(open(os.path.join(root, 'models', 'geometry', 'fixture-v1.json')))
+    frames = [np.asarray(f['landmarks'], np.float64) for f in fx['frames']]
+    exact, rounded = T.CodedLandmarks(), T.CodedLandmarks(8)
+    err = np.sqrt(((exact(frames[-1], frames[0]) - rounded(frames[-1], frames[0]))[:, :2] ** 2).sum(-1).mean())
+    assert 0.01 < err < 0.6                                      # rounding moves points, by a fraction of a pixel

@@ -96,11 +96,16 @@ def main():
              f"colour jitter {cfg.get('jitter')}.")
     L.append(f"- Loss: region-weighted L1 (mouth weight 1+{cfg.get('w_mouth')}, eyes 1+{cfg.get('w_eyes')}) + "
              f"pyramid L1 (1/2, 1/4) + {cfg.get('w_msssim')} x (1 - MS-SSIM)"
-             + (f" + {cfg.get('w_l2')} x MSE" if cfg.get('w_l2') else '') + '; no pretrained networks, no GAN.')
+             + (f" + {cfg.get('w_l2')} x MSE" if cfg.get('w_l2') else '')
+             + (f" + {cfg.get('w_psnr')} x (-PSNR in dB, per picture)" if cfg.get('w_psnr') else '')
+             + '; no pretrained networks, no GAN.')
     if cfg.get('coded_targets'):
         L.append(f"- Coded targets: {cfg.get('coded_targets'):.0%} of the pairs' target landmarks go through the codec's "
                  'geometry (head pose + expression coefficients relative to the reference\'s shape, '
-                 'models/geometry), as a receiver gets them; the rest are the tracker\'s raw points.')
+                 'models/geometry), as a receiver gets them'
+                 + (f", rounded at the codec's geometry quantiser {cfg.get('coded_quantizer')}"
+                    if cfg.get('coded_quantizer', -1) >= 0 else '')
+                 + '; the rest are the tracker\'s raw points.')
     L.append(f"- Optimiser: Adam, lr {cfg.get('lr')} then {cfg.get('lr_late')} after {cfg.get('lr_drop_at')} of "
              f"the time budget; batch {cfg.get('batch')}.")
     L.append(f"- Compute of the run that made these weights: CPU only ({cfg.get('threads')} torch threads on a 2-core "

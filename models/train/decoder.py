@@ -29,6 +29,7 @@ convention), which matches grid_sample with align_corners=False: u = x / 256 * 2
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -147,8 +148,19 @@ class LandmarkFlow(nn.Module):
 # The ops the ONNX graphs are built from, where onnxruntime and PyTorch differ in what is fast
 # (the values are the same): a Gather-based bilinear sampler instead of grid_sample (about 2x
 # faster in onnxruntime's CPU kernels) and Blur's depthwise Convs instead of its MatMuls. export.py
-# sets this to True while exporting.
+# sets this to True while exporting (through onnx_ops()).
 ONNX_OPS = False
+
+
+@contextlib.contextmanager
+def onnx_ops():
+    """Within: the networks compute with the ONNX graphs' ops (ONNX_OPS); afterwards with PyTorch's again."""
+    global ONNX_OPS
+    ONNX_OPS = True
+    try:
+        yield
+    finally:
+        ONNX_OPS = False
 FLOW_HEAD_SCALE = 2.0   # 256-pixels per unit of the flow head's output
 
 

@@ -24,7 +24,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from decoder import (BROWS, EYE_L, EYE_R, FACE_OVAL, GRID, LIPS_INNER, LIPS_OUTER, PATCH, SIZE,  # noqa: E402
-                     BLUR_SIGMAS, FLOW_FADE_PX, Decoder, WarpOnly, border_points, count_params)
+                     BLUR_SIGMAS, FLOW_FADE_PX, Decoder, WarpOnly, border_points, count_params, onnx_ops)
 
 OPSET = 17
 REF_INPUTS = ['ref_image', 'ref_landmarks']
@@ -58,12 +58,12 @@ def fixture_inputs(seed=3):
 def exported_form(model):
     """The network as frame.onnx has it: the ONNX graphs' ops (decoder.ONNX_OPS) and the picture
     as the only output; back to the training form afterwards."""
-    import decoder
-    decoder.ONNX_OPS, model.frame.image_only = True, True
+    model.frame.image_only = True
     try:
-        yield
+        with onnx_ops():
+            yield
     finally:
-        decoder.ONNX_OPS, model.frame.image_only = False, False
+        model.frame.image_only = False
 
 
 def export_onnx(model, out_dir, ref_u8, lm_r, lm_t):

@@ -133,7 +133,7 @@ INSENSITIVE_STEP = 5.0
 def geometry_steps(basis_json, quantizer):
     """Quantiser step of each sent value [rx, ry, rz, tx, ty, tz, ln s, c_1 .. c_K] at `quantizer`."""
     sens = basis_json['sensitivity_px_rms_per_unit']
-    per = [sens[k] for k in ('rx', 'ry', 'rz', 'tx', 'ty', 'tz', 'ln_s')] + sens['coefficients'][:basis_json['K']]
+    per = [sens[k] for k in basis_json['pose']['vector']] + sens['coefficients'][:basis_json['K']]
     base = np.array([BASE_STEP_PX / px if px > 1e-6 else INSENSITIVE_STEP for px in per], np.float64)
     return base * 2.0 ** (quantizer / 4.0)
 

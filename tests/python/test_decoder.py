@@ -93,11 +93,8 @@ def test_gather_sampler_matches_grid_sample():
     x = torch.rand(2, 30, 20, generator=g) * 60 - 5       # some outside: border padding
     y = torch.rand(2, 30, 20, generator=g) * 50 - 5
     a = D.sample(img, x, y)
-    D.ONNX_OPS = True
-    try:
+    with D.onnx_ops():
         b = D.sample(img, x, y)
-    finally:
-        D.ONNX_OPS = False
     assert torch.allclose(a, b, atol=1e-5)
 
 
@@ -225,11 +222,8 @@ def test_blur_matmul_in_training_equals_the_convs_in_onnx():
     for sigma in D.BLUR_SIGMAS:
         b = D.Blur(sigma)
         matmul = b(x)
-        D.ONNX_OPS = True
-        try:
+        with D.onnx_ops():
             conv = b(x)
-        finally:
-            D.ONNX_OPS = False
         assert (matmul - conv).abs().max() < 1e-5
 
 

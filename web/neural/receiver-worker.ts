@@ -37,7 +37,7 @@ async function start(threads: number): Promise<void> {
   let decodeMsTotal = 0;
   setInterval(() => {
     const status: ReceiverStatus = {
-      stats: { ...receiver.stats, packetErrors: { ...receiver.stats.packetErrors } },
+      stats: { ...receiver.stats, packetErrors: { ...receiver.stats.packetErrors }, pictureErrors: { ...receiver.stats.pictureErrors } },
       decodedFps: (decoded * 1000) / STATUS_MS,
       decodeMs: decoded ? decodeMsTotal / decoded : 0,
       backend: decoder.backend,

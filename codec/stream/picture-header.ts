@@ -167,8 +167,11 @@ function jpegSize(bytes: Uint8Array): { width: number; height: number } | string
 }
 
 // AVIF (ISO BMFF, HEIF): ftyp names the brand; meta/iprp/ipco holds an `ispe` (image spatial
-// extents) property per image item (the picture, its alpha plane, grid tiles, thumbnails).
-// Every one of them must be within bounds, and there must be at least one.
+// extents) property per image item (the picture, its alpha plane, thumbnails). Every one must be
+// within bounds, and there must be at least one. The AV1 decoder does not read `ispe` but the
+// sequence header at the start of each item's data (its max frame size), so that is read too:
+// items are found through iinf (only plain `av01` images, Exif and XMP are accepted; no grids)
+// and iloc (their bytes in the file or in idat).
 function isAvifBrand(bytes: Uint8Array): boolean {
   const size = view(bytes).getUint32(0);
   const end = Math.min(bytes.length, size);
@@ -205,6 +208,9 @@ function boxes(bytes: Uint8Array, start: number, end: number): Box[] | string {
   return found;
 }
 
+/** Item types a reference picture may contain: AV1 images and metadata. Grids and the rest are refused. */
+const AVIF_ITEM_TYPES = new Set(['av01', 'Exif', 'mime']);
+
 function avifSize(bytes: Uint8Array): { width: number; height: number } | string {
   const top = boxes(bytes, 0, bytes.length);
   if (typeof top === 'string') return top;
@@ -212,11 +218,12 @@ function avifSize(bytes: Uint8Array): { width: number; height: number } | string
   if (!meta) return 'no meta box';
   const inMeta = boxes(bytes, meta.body + 4, meta.end); // meta is a full box: 4 bytes of version and flags
   if (typeof inMeta === 'string') return inMeta;
-  const iprp = inMeta.find((b) => b.type === 'iprp');
-  if (!iprp) return 'no iprp box';
+  const child = (list: Box[], type: string): Box | undefined => list.find((b) => b.type === type);
+  const [iprp, iinf, iloc] = [child(inMeta, 'iprp'), child(inMeta, 'iinf'), child(inMeta, 'iloc')];
+  if (!iprp || !iinf || !iloc) return 'meta lacks iprp, iinf or iloc';
   const inIprp = boxes(bytes, iprp.body, iprp.end);
   if (typeof inIprp === 'string') return inIprp;
-  const ipco = inIprp.find((b) => b.type === 'ipco');
+  const ipco = child(inIprp, 'ipco');
   if (!ipco) return 'no ipco box';
   const properties = boxes(bytes, ipco.body, ipco.end);
   if (typeof properties === 'string') return properties;
@@ -225,10 +232,169 @@ function avifSize(bytes: Uint8Array): { width: number; height: number } | string
   for (const p of properties) {
     if (p.type !== 'ispe') continue;
     if (p.end - p.body < 12) return 'ispe box too short';
-    // Compare as numbers: a u32 can exceed any limit, and Math.max keeps the worst.
     const extent = { width: v.getUint32(p.body + 4), height: v.getUint32(p.body + 8) };
-    size = larger(size, extent);
-    if (extent.width === 0 || extent.height === 0) return { width: 0, height: 0 };
+    if (extent.width === 0 || extent.height === 0) return extent;
+    size = larger(size, extent); // the worst of them is what counts
   }
-  return size ?? 'no ispe property';
+  if (!size) return 'no ispe property';
+
+  const types = avifItemTypes(bytes, iinf);
+  if (typeof types === 'string') return types;
+  const locations = avifItemLocations(bytes, iloc, child(inMeta, 'idat'));
+  if (typeof locations === 'string') return locations;
+  let images = 0;
+  for (const [id, type] of types) {
+    if (!AVIF_ITEM_TYPES.has(type)) return `item type ${type} is not accepted in a reference picture`;
+    if (type !== 'av01') continue;
+    images++;
+    const data = locations.get(id);
+    if (!data) return `image item ${id} has no location`;
+    const frame = av1MaxFrameSize(bytes.subarray(data.start, data.end));
+    if (typeof frame === 'string') return `image item ${id}: ${frame}`;
+    size = larger(size, frame);
+  }
+  return images > 0 ? size : 'no av01 image item';
+}
+
+/** iinf: item id → item type, from its infe boxes (versions 2 and 3 name the type). */
+function avifItemTypes(bytes: Uint8Array, iinf: Box): Map<number, string> | string {
+  const v = view(bytes);
+  const version = v.getUint8(iinf.body);
+  const entries = boxes(bytes, iinf.body + (version === 0 ? 6 : 8), iinf.end);
+  if (typeof entries === 'string') return entries;
+  const types = new Map<number, string>();
+  for (const infe of entries) {
+    if (infe.type !== 'infe') continue;
+    const infeVersion = v.getUint8(infe.body);
+    if (infeVersion < 2) return `infe version ${infeVersion} does not name the item type`;
+    const id = infeVersion === 2 ? v.getUint16(infe.body + 4) : v.getUint32(infe.body + 4);
+    types.set(id, ascii(bytes, infe.body + (infeVersion === 2 ? 8 : 10), 4));
+  }
+  return types;
+}
+
+/** iloc: item id → the bytes of its first extent (in the file, or in idat). */
+function avifItemLocations(bytes: Uint8Array, iloc: Box, idat: Box | undefined): Map<number, { start: number; end: number }> | string {
+  const v = view(bytes);
+  let at = iloc.body;
+  const version = v.getUint8(at);
+  if (version > 2) return `iloc version ${version}`;
+  const sizes = v.getUint16(at + 4);
+  const [offsetSize, lengthSize, baseOffsetSize, indexSize] = [sizes >> 12, (sizes >> 8) & 15, (sizes >> 4) & 15, version > 0 ? sizes & 15 : 0];
+  const read = (n: number): number | undefined => {
+    if (n !== 0 && n !== 4 && n !== 8) return undefined;
+    const value = n === 0 ? 0 : n === 4 ? v.getUint32(at) : v.getUint32(at) === 0 ? v.getUint32(at + 4) : undefined; // beyond 4 GB: not in this file
+    at += n;
+    return value;
+  };
+  at += 6;
+  const count = version < 2 ? v.getUint16(at) : v.getUint32(at);
+  at += version < 2 ? 2 : 4;
+  const locations = new Map<number, { start: number; end: number }>();
+  for (let i = 0; i < count && at < iloc.end; i++) {
+    const id = version < 2 ? v.getUint16(at) : v.getUint32(at);
+    at += version < 2 ? 2 : 4;
+    const method = version > 0 ? v.getUint16(at) & 15 : 0;
+    at += version > 0 ? 2 : 0;
+    at += 2; // data_reference_index
+    const base = read(baseOffsetSize);
+    const extents = v.getUint16(at);
+    at += 2;
+    if (base === undefined || extents === 0) return `item ${id}: bad location`;
+    for (let e = 0; e < extents; e++) {
+      if (indexSize > 0 && read(indexSize) === undefined) return `item ${id}: bad extent index`;
+      const offset = read(offsetSize);
+      const length = read(lengthSize);
+      if (offset === undefined || length === undefined) return `item ${id}: bad extent`;
+      if (e > 0) continue; // the sequence header is at the start of the first extent
+      const [origin, limit] = method === 0 ? [0, bytes.length] : method === 1 && idat ? [idat.body, idat.end] : [-1, -1];
+      if (origin < 0) return `item ${id}: construction method ${method}`;
+      const start = origin + base + offset;
+      const end = length === 0 ? limit : start + length;
+      if (start > limit || end > limit) return `item ${id}: data outside the file`;
+      locations.set(id, { start, end });
+    }
+  }
+  return locations;
+}
+
+/** The max frame size an AV1 sequence header (the first one among the OBUs of `data`) declares. */
+function av1MaxFrameSize(data: Uint8Array): { width: number; height: number } | string {
+  let at = 0;
+  // An image item holds a handful of OBUs; the sequence header comes first or nearly so.
+  for (let obus = 0; obus < 8 && at < data.length; obus++) {
+    const header = data[at]!;
+    if (header & 0x80) return 'OBU forbidden bit set';
+    const type = (header >> 3) & 15;
+    at += header & 0x04 ? 2 : 1; // extension byte
+    let size = data.length - at;
+    if (header & 0x02) {
+      size = 0;
+      for (let i = 0; ; i++) {
+        if (i === 8 || at >= data.length) return 'bad OBU size';
+        const b = data[at++]!;
+        size += (b & 0x7f) * 2 ** (7 * i);
+        if (!(b & 0x80)) break;
+      }
+    }
+    if (at + size > data.length) return 'OBU runs past the item';
+    if (type === 1) return av1SequenceHeaderSize(data.subarray(at, at + size));
+    at += size;
+  }
+  return 'no AV1 sequence header';
+}
+
+/** AV1 spec 5.5.1: everything before max_frame_width_minus_1 is read only to be skipped. */
+function av1SequenceHeaderSize(data: Uint8Array): { width: number; height: number } {
+  let bit = 0;
+  const f = (n: number): number => {
+    let value = 0;
+    for (let i = 0; i < n; i++, bit++) {
+      const byte = data[bit >> 3];
+      if (byte === undefined) throw new RangeError('sequence header cut short');
+      value = value * 2 + ((byte >> (7 - (bit & 7))) & 1);
+    }
+    return value;
+  };
+  const uvlc = (): void => {
+    let zeros = 0;
+    while (f(1) === 0) if (++zeros >= 32) return;
+    f(zeros);
+  };
+  f(3); // seq_profile
+  f(1); // still_picture
+  if (f(1)) {
+    f(5); // reduced_still_picture_header: seq_level_idx only
+  } else {
+    let decoderModelInfo = false;
+    let bufferDelayLength = 0;
+    if (f(1)) {
+      // timing_info
+      f(32);
+      f(32);
+      if (f(1)) uvlc();
+      decoderModelInfo = f(1) === 1;
+      if (decoderModelInfo) {
+        bufferDelayLength = f(5) + 1;
+        f(32);
+        f(5);
+        f(5);
+      }
+    }
+    const initialDisplayDelay = f(1) === 1;
+    const operatingPoints = f(5) + 1;
+    for (let i = 0; i < operatingPoints; i++) {
+      f(12); // operating_point_idc
+      if (f(5) > 7) f(1); // seq_level_idx, seq_tier
+      if (decoderModelInfo && f(1)) {
+        f(bufferDelayLength);
+        f(bufferDelayLength);
+        f(1);
+      }
+      if (initialDisplayDelay && f(1)) f(4);
+    }
+  }
+  const widthBits = f(4) + 1;
+  const heightBits = f(4) + 1;
+  return { width: f(widthBits) + 1, height: f(heightBits) + 1 };
 }

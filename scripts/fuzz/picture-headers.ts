@@ -46,12 +46,35 @@ function box(type: string, data: number[]): number[] {
   return [...u32be(8 + data.length), ...text(type), ...data];
 }
 
-/** AVIF: ftyp, then meta/iprp/ipco with one `ispe` per size given (the picture, its alpha, …). */
-export function avif(...sizes: [number, number][]): Uint8Array {
+/** An AV1 sequence header OBU (reduced still picture) declaring a max frame of width x height (up to 65536). */
+function av1SequenceHeader(width: number, height: number): number[] {
+  // seq_profile 0, still_picture 1, reduced_still_picture_header 1, seq_level_idx 0, 16-bit sizes.
+  const fields: [number, number][] = [[0, 3], [1, 1], [1, 1], [0, 5], [15, 4], [15, 4], [width - 1, 16], [height - 1, 16]];
+  const bits = fields.flatMap(([value, n]) => Array.from({ length: n }, (_, i) => (value >> (n - 1 - i)) & 1));
+  while (bits.length % 8) bits.push(0);
+  const payload = Array.from({ length: bits.length / 8 }, (_, i) => bits.slice(8 * i, 8 * i + 8).reduce((a, b) => a * 2 + b, 0));
+  return [0x0a, payload.length, ...payload]; // OBU type 1 with a size field
+}
+
+/**
+ * AVIF: ftyp, then meta (hdlr, iloc, iinf with one av01 item, iprp/ipco with one `ispe` per size
+ * in `extents`) and mdat holding the item: an AV1 sequence header of `frame` (default: the first extent).
+ */
+export function avif(extents: [number, number][], frame: [number, number] = extents[0] ?? [256, 256]): Uint8Array {
   const ftyp = box('ftyp', [...text('avif'), 0, 0, 0, 0, ...text('mif1'), ...text('miaf')]);
-  const ispes = sizes.flatMap(([w, h]) => box('ispe', [0, 0, 0, 0, ...u32be(w), ...u32be(h)]));
-  const meta = box('meta', [0, 0, 0, 0, ...box('hdlr', [0, 0, 0, 0, 0, 0, 0, 0, ...text('pict'), ...new Array(13).fill(0)]), ...box('iprp', box('ipco', ispes))]);
-  return Uint8Array.from([...ftyp, ...meta]);
+  const ispes = extents.flatMap(([w, h]) => box('ispe', [0, 0, 0, 0, ...u32be(w), ...u32be(h)]));
+  const item = av1SequenceHeader(...frame);
+  const metaWith = (dataOffset: number): number[] =>
+    box('meta', [
+      0, 0, 0, 0,
+      ...box('hdlr', [0, 0, 0, 0, 0, 0, 0, 0, ...text('pict'), ...new Array(13).fill(0)]),
+      // iloc v0: 4-byte offsets and lengths, no base offset; item 1, one extent
+      ...box('iloc', [0, 0, 0, 0, 0x44, 0x00, ...u16be(1), ...u16be(1), ...u16be(0), ...u16be(1), ...u32be(dataOffset), ...u32be(item.length)]),
+      ...box('iinf', [0, 0, 0, 0, ...u16be(1), ...box('infe', [2, 0, 0, 0, ...u16be(1), ...u16be(0), ...text('av01'), 0])]),
+      ...box('iprp', box('ipco', ispes)),
+    ]);
+  const dataOffset = ftyp.length + metaWith(0).length + 8;
+  return Uint8Array.from([...ftyp, ...metaWith(dataOffset), ...box('mdat', item)]);
 }
 
 /** PNG: signature and IHDR (no CRC check needed by a probe; one is left as zeros). */

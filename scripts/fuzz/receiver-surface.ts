@@ -133,7 +133,7 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
     senderMs += 40 * count;
     return packet;
   };
-  const goodPicture = (format: PictureFormat): Uint8Array => (format === 'webp' ? pick([webpLossless, webpLossy])(256, 256) : format === 'jpeg' ? jpeg(256, 256) : avif([256, 256]));
+  const goodPicture = (format: PictureFormat): Uint8Array => (format === 'webp' ? pick([webpLossless, webpLossy])(256, 256) : format === 'jpeg' ? jpeg(256, 256) : avif([[256, 256]]));
   const reference = (size = 4000 + int(4000)): Uint8Array => {
     referenceId = (referenceId + 1) % 256;
     const format = pick(FORMATS);
@@ -155,9 +155,10 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
       () => [webpExtended(256, 256, 256, 256, 0x02), 'webp'], // animated
       () => [jpeg(Math.min(huge, 65535), Math.min(huge, 65535), pick([0xc0, 0xc1, 0xc2, 0xc3, 0xc9])), 'jpeg'],
       () => [jpeg(256, 0), 'jpeg'],
-      () => [avif([huge, huge]), 'avif'],
-      () => [avif([256, 256], [0xffffffff, 0xffffffff]), 'avif'],
-      () => [avif([0, 0]), 'avif'],
+      () => [avif([[huge, huge]]), 'avif'],
+      () => [avif([[256, 256]], [huge, huge]), 'avif'], // the AV1 stream larger than its ispe
+      () => [avif([[256, 256], [0xffffffff, 0xffffffff]], [256, 256]), 'avif'],
+      () => [avif([[0, 0]], [256, 256]), 'avif'],
       () => {
         const format = pick(FORMATS);
         return [goodPicture(pick(FORMATS.filter((f) => f !== format))), format]; // one format declared as another

@@ -52,9 +52,10 @@ describe('reference picture header probe', () => {
       ['VP8X image', webpExtended(256, 256, huge, 256), 'webp'],
       ['JPEG SOF0', jpeg(huge, huge), 'jpeg'],
       ['JPEG SOF2 (progressive)', jpeg(256, 65535, 0xc2), 'jpeg'],
-      ['AVIF', avif([huge, huge]), 'avif'],
-      ['AVIF second item', avif([256, 256], [0xffffffff, 1]), 'avif'],
-      ['AVIF zero', avif([0, 256]), 'avif'],
+      ['AVIF ispe', avif([[huge, huge]], [256, 256]), 'avif'],
+      ['AVIF AV1 sequence header', avif([[256, 256]], [huge, huge]), 'avif'],
+      ['AVIF second ispe', avif([[256, 256], [0xffffffff, 1]], [256, 256]), 'avif'],
+      ['AVIF zero', avif([[0, 256]], [256, 256]), 'avif'],
     ];
     for (const [name, bytes, format] of cases) {
       const r = probePicture(bytes, format);
@@ -63,7 +64,7 @@ describe('reference picture header probe', () => {
     // The same builders at the sender's 256x256, and at the limit, pass.
     for (const bytes of [webpLossless(256, 256), webpLossy(256, 256), webpExtended(MAX_REFERENCE_SIDE, MAX_REFERENCE_SIDE)]) expect(probePicture(bytes, 'webp').ok).toBe(true);
     expect(probePicture(jpeg(256, 256), 'jpeg').ok).toBe(true);
-    expect(probePicture(avif([256, 256], [256, 256]), 'avif').ok).toBe(true);
+    expect(probePicture(avif([[256, 256], [256, 256]]), 'avif').ok).toBe(true);
   });
 
   it('patched real files: a huge size written into a real header is refused', () => {
@@ -83,7 +84,7 @@ describe('reference picture header probe', () => {
     for (const [bytes, sizeEnd] of [
       [webpLossless(256, 256), 25],
       [jpeg(256, 256), 29],
-      [avif([256, 256]), avif([256, 256]).length],
+      [avif([[256, 256]]), avif([[256, 256]]).length],
     ] as const) {
       const format = sniffPicture(bytes) as 'webp' | 'jpeg' | 'avif';
       for (let n = 0; n < sizeEnd; n++) expect(probePicture(bytes.subarray(0, n), format).ok, `${format} cut to ${n} bytes`).toBe(false);
@@ -94,5 +95,9 @@ describe('reference picture header probe', () => {
     const noFrame = jpeg(256, 0); // height given later by a DNL marker
     const dnl = probePicture(noFrame, 'jpeg');
     expect(dnl.ok || dnl.error.code).toBe('bad-header');
+    const grid = avif([[256, 256]]);
+    grid.set([...'grid'].map((c) => c.charCodeAt(0)), Buffer.from(grid).indexOf('av01')); // the item becomes a grid of tiles
+    const g = probePicture(grid, 'avif');
+    expect(g.ok || g.error.code).toBe('bad-header');
   });
 });

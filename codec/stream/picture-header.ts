@@ -1,3 +1,4 @@
+import { CROP_OUT_SIZE } from '../geometry/reference-crop.ts';
 import type { PictureFormat } from './reference-packet.ts';
 
 // What a reference picture says about itself, read from its first bytes before anything decodes
@@ -5,8 +6,11 @@ import type { PictureFormat } from './reference-packet.ts';
 // "webp", took 1 GB and 17.7 s in Chromium (issue 13). So the receiver checks that the file is
 // the format the packet names (magic bytes) and that its declared size is one a sender makes.
 
-/** Our senders make 256x256 crops (CROP_OUT_SIZE); larger references are allowed up to this side. */
-export const MAX_REFERENCE_SIDE = 1024;
+/**
+ * Senders make CROP_OUT_SIZE (256) square crops; a reference may be larger (DESIGN.md), up to 4x
+ * on a side: 1024x1024, 4 MB of RGBA once decoded.
+ */
+export const MAX_REFERENCE_SIDE = 4 * CROP_OUT_SIZE;
 
 export type PictureErrorCode =
   /** The file is another format than the packet declares (or none we know). */

@@ -1,19 +1,15 @@
 // What joining a call downloads, for a first visit (empty browser cache) and a repeat visit (same
 // profile, Chromium restarted), counted by Chromium itself (DevTools Network.loadingFinished
-// encodedDataLength, page and workers). The visitor joins a room where another person already
-// is, so that both its kiloface sender and receiver load; the bytes counted are those until both
-// run and the network has been quiet for 3 s.
+// encodedDataLength, page and workers): see measureFirstAndRepeatVisit.
 //
 //   npm run measure:download                               # builds and serves this tree
 //   npm run measure:download -- --url http://127.0.0.1:8091 # any running kiloface server (e.g. an older checkout)
-import { mkdtempSync, mkdirSync, existsSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'vite';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { launchChromium, openPage } from '../tests/e2e/helpers/browser.ts';
-import { byPath, measureVisit, untilNeuralRunning, type Download } from '../tests/e2e/helpers/download-meter.ts';
+import { byPath, measureFirstAndRepeatVisit, type Download } from '../tests/e2e/helpers/download-meter.ts';
 import { startTestServer } from '../tests/e2e/helpers/server.ts';
 import { writeSyntheticFaceY4m } from '../tests/e2e/helpers/y4m.ts';
 
@@ -32,27 +28,20 @@ if (!values.url) {
   server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
 }
 const base = values.url ?? server!.url;
-const room = `download-${Date.now()}`;
-const peerBrowser = await launchChromium(y4m);
-const profileDir = mkdtempSync(path.join(tmpdir(), 'kiloface-visitor-'));
 
-const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
+const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 function report(label: string, downloads: Download[]): number {
   const total = downloads.reduce((sum, d) => sum + d.bytes, 0);
   console.log(`\n${label}: ${downloads.length} requests, ${downloads.filter((d) => !d.cached).length} from the network, ${total} bytes (${(total / 1024 / 1024).toFixed(2)} MiB) on the wire`);
-  for (const row of byPath(downloads)) console.log(`  ${kb(row.bytes).padStart(12)}  ${String(row.requests).padStart(2)} requests, ${row.network} from the network  ${row.path}`);
+  for (const row of byPath(downloads)) console.log(`  ${kib(row.bytes).padStart(12)}  ${String(row.requests).padStart(2)} requests, ${row.network} from the network  ${row.path}`);
   return total;
 }
 
 try {
-  // The other person, in a browser of its own (its downloads are not the visitor's).
-  await openPage(peerBrowser, `${base}/r/${room}?name=Peer&cap=30`);
-  const visit = (): Promise<Download[]> => measureVisit({ profileDir, url: `${base}/r/${room}?name=Visitor&cap=30`, y4m, ready: (page) => untilNeuralRunning(page) });
-  const first = report(`first visit (empty cache) to ${base}`, await visit());
-  const repeat = report('repeat visit (same profile, browser restarted)', await visit());
-  console.log(`\nfirst visit ${first} B, repeat visit ${repeat} B`);
+  const { first, repeat } = await measureFirstAndRepeatVisit(base, y4m);
+  const firstBytes = report(`first visit (empty cache) to ${base}`, first);
+  const repeatBytes = report('repeat visit (same profile, browser restarted)', repeat);
+  console.log(`\nfirst visit ${firstBytes} B, repeat visit ${repeatBytes} B`);
 } finally {
-  await peerBrowser.close();
   await server?.close();
-  rmSync(profileDir, { recursive: true, force: true });
 }

@@ -10,13 +10,12 @@ import type { Connect, ViteDevServer } from 'vite';
 import type { ServerConfig } from './config.ts';
 import { RoomRegistry, DEFAULT_ROOM_OPTIONS } from './signalling/rooms.ts';
 import { DEFAULT_SIGNALLING_OPTIONS, SignallingServer } from './signalling/signalling-server.ts';
-import { MODEL_FILE, ORT_FILE, serveStatic } from './static-files.ts';
+import { MODEL_FILE, serveStatic } from './static-files.ts';
 import { SfuService } from './sfu/sfu-service.ts';
 
 export const SIGNALLING_PATH = '/ws';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODELS_DIR = path.join(REPO, 'models');
-const ORT_DIR = path.join(REPO, 'node_modules', 'onnxruntime-web', 'dist');
 
 /** Cross-origin isolation: onnxruntime-web needs SharedArrayBuffer for its WASM threads. */
 const ISOLATION_HEADERS = {
@@ -74,7 +73,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       res.end('method not allowed\n');
       return;
     }
-    if (vite && !MODEL_FILE.test(url.pathname) && !ORT_FILE.test(url.pathname)) {
+    if (vite && !MODEL_FILE.test(url.pathname)) {
       // Vite's SPA fallback serves index.html for /r/<room>.
       vite.middlewares(req, res, (() => {
         res.writeHead(404);
@@ -83,11 +82,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       return;
     }
     // The shipped models come straight from the repository's models/ folder.
-    const [root, pathname] = MODEL_FILE.test(url.pathname)
-      ? [MODELS_DIR, url.pathname.slice('/models'.length)]
-      : ORT_FILE.test(url.pathname)
-        ? [ORT_DIR, url.pathname.slice('/ort'.length)]
-        : [config.distDir, url.pathname];
+    const [root, pathname] = MODEL_FILE.test(url.pathname) ? [MODELS_DIR, url.pathname.slice('/models'.length)] : [config.distDir, url.pathname];
     serveStatic(root, req, res, pathname).catch((error: Error) => {
       log(`http: ${error.message}`);
       if (!res.headersSent) res.writeHead(500);

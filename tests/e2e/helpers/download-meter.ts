@@ -2,11 +2,12 @@
 // encodedDataLength (headers + body as they came over the wire; a cache hit costs 0), for the page
 // and for every worker it starts. Playwright's CDPSession cannot talk to a page's workers, so this
 // speaks CDP itself on the browser's debugging socket, in flat mode (one socket, a session per target).
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import WebSocket from 'ws';
-import { CHROMIUM_PATH, chromiumArgs } from './browser.ts';
+import { CHROMIUM_PATH, chromiumArgs, launchChromium, openPage } from './browser.ts';
 
 export interface Download {
   url: string;
@@ -213,4 +214,27 @@ export async function untilNeuralRunning(page: Page, timeoutMs = 240_000): Promi
     const neural = window.kiloface?.neural;
     return neural?.latestSenderStatus !== undefined && neural.receiverStatus.size > 0;
   }, undefined, { timeout: timeoutMs, polling: 250 });
+}
+
+/**
+ * A person joins a room of `base` where someone already is (so that its kiloface sender and
+ * receiver both load), twice: first with an empty browser profile, then again with the same
+ * profile after a browser restart (a returning visitor). What each visit downloaded until the
+ * call ran and the network had been quiet for 3 s.
+ */
+export async function measureFirstAndRepeatVisit(base: string, y4m: string): Promise<{ first: Download[]; repeat: Download[] }> {
+  const room = `download-${Date.now()}`;
+  // The other person, in a browser of its own: its downloads are not the visitor's.
+  const peerBrowser = await launchChromium(y4m);
+  const profileDir = mkdtempSync(path.join(tmpdir(), 'kiloface-visitor-'));
+  try {
+    await openPage(peerBrowser, `${base}/r/${room}?name=Peer&cap=30`);
+    const visit = (): Promise<Download[]> => measureVisit({ profileDir, url: `${base}/r/${room}?name=Visitor&cap=30`, y4m, ready: (page) => untilNeuralRunning(page) });
+    const first = await visit();
+    const repeat = await visit();
+    return { first, repeat };
+  } finally {
+    await peerBrowser.close();
+    rmSync(profileDir, { recursive: true, force: true });
+  }
 }

@@ -12,6 +12,7 @@ import { RoomRegistry, DEFAULT_ROOM_OPTIONS } from './signalling/rooms.ts';
 import { DEFAULT_SIGNALLING_OPTIONS, SignallingServer } from './signalling/signalling-server.ts';
 import { MODEL_FILE, serveStatic } from './static-files.ts';
 import { SfuService } from './sfu/sfu-service.ts';
+import { turnIceServer } from './turn-credentials.ts';
 
 export const SIGNALLING_PATH = '/ws';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,7 +40,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const sfu = config.sfu.enabled ? await startSfu(config, log) : undefined;
   const rooms = new RoomRegistry(
     { ...DEFAULT_ROOM_OPTIONS, maxPeers: config.maxPeersPerRoom, sfuAvailable: sfu !== undefined, sfuMaxPeers: config.sfu.maxPeersPerRoom },
-    config.iceServers,
+    // With a TURN relay, each person gets a credential of their own that expires (never a lasting password).
+    config.turn ? (peer) => [...config.iceServers, turnIceServer(config.turn!, peer.id)] : config.iceServers,
   );
   const signalling = new SignallingServer(rooms, { ...DEFAULT_SIGNALLING_OPTIONS, log });
   if (sfu) {

@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
 import type { IceServerConfig, ServerMessage } from '../../server/signalling/protocol.ts';
-import { turnIceServer } from '../../server/turn-credentials.ts';
+import { turnIceServer, type TurnConfig } from '../../server/turn-credentials.ts';
 import { FAKE_CAMERA_Y4M } from './global-setup.ts';
 import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
 import { startCoturn, type Coturn } from './helpers/coturn.ts';
@@ -60,13 +60,17 @@ async function welcomeIceServers(url: string, room: string): Promise<IceServerCo
 
 describe('calls through a TURN relay (coturn, short-lived credentials)', () => {
   let coturn: Coturn;
+  let turn: TurnConfig;
+  /** P2P only; and one with the SFU, started by the SFU case. */
   let server: RunningServer;
+  let sfuServer: RunningServer | undefined;
   let browser: Browser;
   const pages: OpenedPage[] = [];
 
   beforeAll(async () => {
     coturn = await startCoturn();
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false }, turn: { urls: [coturn.url], secret: coturn.secret, ttlSeconds: TTL_SECONDS } });
+    turn = { urls: [coturn.url], secret: coturn.secret, ttlSeconds: TTL_SECONDS };
+    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false }, turn });
     browser = await launchChromium(FAKE_CAMERA_Y4M);
   });
 
@@ -74,6 +78,7 @@ describe('calls through a TURN relay (coturn, short-lived credentials)', () => {
     for (const p of pages) if (p.logs.length) console.log(`page logs:\n${p.logs.slice(0, 20).join('\n')}`);
     await browser?.close();
     await server?.close();
+    await sfuServer?.close();
     if (coturn?.log.some((line) => /error/i.test(line))) console.log(`coturn:\n${coturn.log.slice(-20).join('\n')}`);
     await coturn?.close();
   });
@@ -92,15 +97,20 @@ describe('calls through a TURN relay (coturn, short-lived credentials)', () => {
     expect(JSON.stringify([a, b])).not.toContain(coturn.secret);
   });
 
-  it('connects a call with ?ice=relay through coturn: the selected candidate pair is relayed', async () => {
-    const room = `turn-call-${Date.now()}`;
-    pages.push(await openPage(browser, `${server.url}/r/${room}?name=Alice&cap=30&neural=off&ice=relay`));
-    pages.push(await openPage(browser, `${server.url}/r/${room}?name=Bob&cap=30&neural=off&ice=relay`));
-    const [alice, bob] = pages as [OpenedPage, OpenedPage];
+  // Through the SFU the browsers' relayed candidates reach mediasoup's loopback address (coturn's
+  // allow-loopback-peers); mediasoup itself needs no TURN.
+  it.each(['p2p', 'sfu'] as const)('connects a %s call with ?ice=relay through coturn: the selected candidate pair is relayed', async (mode) => {
+    const room = `turn-${mode}-${Date.now()}`;
+    const serverOf = mode === 'sfu' ? (sfuServer ??= await startTestServer({ turn })) : server;
+    const query = `cap=30&neural=off&ice=relay${mode === 'sfu' ? '&mode=sfu' : ''}`;
+    const alice = await openPage(browser, `${serverOf.url}/r/${room}?name=Alice&${query}`);
+    const bob = await openPage(browser, `${serverOf.url}/r/${room}?name=Bob&${query}`);
+    pages.push(alice, bob);
     for (const { page } of [alice, bob]) {
-      await page.waitForSelector(`${REMOTE_TILE}[data-connection="connected"]`, { timeout: 45_000 });
-      await page.waitForFunction((sel) => (document.querySelector<HTMLVideoElement>(`${sel} video`)?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > 5, REMOTE_TILE, { timeout: 30_000 });
+      await page.waitForFunction((sel) => (document.querySelector<HTMLVideoElement>(`${sel} video`)?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > 5, REMOTE_TILE, { timeout: 45_000 });
     }
+    // The room really is where this case says (without a mediasoup worker the server stays P2P).
+    expect(await alice.page.evaluate(() => window.kiloface!.call!.mode)).toBe(mode);
     const selected = await alice.page.evaluate(async () => {
       const stats = (await window.kiloface!.call!.participants()[0]!.getStats())!;
       const entries = [...stats.values()] as Record<string, unknown>[];
@@ -110,18 +120,19 @@ describe('calls through a TURN relay (coturn, short-lived credentials)', () => {
       const remote = entries.find((e) => e.id === pair?.remoteCandidateId);
       return { local: local?.candidateType, remote: remote?.candidateType, relayProtocol: local?.relayProtocol, bytesReceived: Number(pair?.bytesReceived ?? 0) };
     });
-    console.log(`selected candidate pair: ${JSON.stringify(selected)}`);
+    console.log(`${mode}: selected candidate pair ${JSON.stringify(selected)}`);
     expect(selected.local).toBe('relay');
-    expect(selected.remote).toBe('relay');
+    // P2P: both ends relayed. SFU: mediasoup's own (host) candidate, reached through our relay.
+    expect(selected.remote).toBe(mode === 'p2p' ? 'relay' : 'host');
     expect(selected.bytesReceived).toBeGreaterThan(10_000);
   });
 
   it('coturn refuses a credential past its expiry (and takes a fresh one)', async () => {
     const page = pages[0]?.page ?? (await openPage(browser, `${server.url}/`)).page;
-    const turn = { urls: [coturn.url], secret: coturn.secret, ttlSeconds: 60 };
-    const fresh = await gatherRelay(page, [turnIceServer(turn, 'probe')]);
+    const shortLived = { ...turn, ttlSeconds: 60 };
+    const fresh = await gatherRelay(page, [turnIceServer(shortLived, 'probe')]);
     // Made 2 minutes ago with a 1-minute lifetime: it expired a minute ago.
-    const expired = await gatherRelay(page, [turnIceServer(turn, 'probe', Date.now() - 120_000)]);
+    const expired = await gatherRelay(page, [turnIceServer(shortLived, 'probe', Date.now() - 120_000)]);
     console.log(`fresh credential: ${JSON.stringify(fresh)}; expired: ${JSON.stringify(expired)}`);
     expect(fresh.relay).toBeGreaterThan(0);
     expect(expired.relay).toBe(0);

@@ -70,11 +70,6 @@ export class DownloadMeter {
     return new Promise((resolve, reject) => this.calls.set(id, { resolve, reject }));
   }
 
-  /** Sum of bytes on the wire. */
-  get total(): number {
-    return this.downloads.reduce((sum, d) => sum + d.bytes, 0);
-  }
-
   /** Waits until no request is in flight and none has started or ended for `quietMs`. */
   async settle(quietMs: number, timeoutMs = 60_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;

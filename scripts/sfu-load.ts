@@ -8,39 +8,17 @@
 // The browsers run on the same machine: on a 2-core machine they, not the server, run out of CPU
 // first, so the figure that carries over is the server's CPU per room.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { launchChromium, openPage, type OpenedPage } from '../tests/e2e/helpers/browser.ts';
 import { writeSyntheticFaceY4m } from '../tests/e2e/helpers/y4m.ts';
 import { build } from 'vite';
+import { CLOCK_TICKS_PER_SECOND, serverCpuTicks } from './server-process.ts';
 
 const { values } = parseArgs({ options: { rooms: { type: 'string', default: '1,2,4' }, seconds: { type: 'string', default: '15' }, workers: { type: 'string', default: '2' } } });
 const steps = values.rooms.split(',').map(Number);
 const seconds = Number(values.seconds);
-const TICKS = 100; // clock ticks per second on Linux (getconf CLK_TCK)
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
-
-/** The server process and its mediasoup workers. */
-function serverPids(root: number): number[] {
-  const pids = [root];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.split(') ')[1]!.split(' ')[1]);
-      if (ppid === root && stat.includes('(mediasoup-work')) pids.push(Number(entry)); // comm is cut at 15 characters
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return pids;
-}
-
 async function main(): Promise<void> {
   const y4m = path.resolve('test-output/e2e/synthetic-face-320x240.y4m');
   await writeSyntheticFaceY4m(y4m, { width: 320, height: 240, fps: 25, frames: 125 });
@@ -76,11 +54,9 @@ async function main(): Promise<void> {
         });
       }
       await new Promise((resolve) => setTimeout(resolve, 3000)); // settle
-      const pids = serverPids(server.pid!);
-      const before = pids.reduce((sum, pid) => sum + cpuTicks(pid), 0);
+      const before = serverCpuTicks(server.pid!);
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
-      const after = pids.reduce((sum, pid) => { try { return sum + cpuTicks(pid); } catch { return sum; } }, 0);
-      const percent = ((after - before) / TICKS / seconds) * 100;
+      const percent = ((serverCpuTicks(server.pid!) - before) / CLOCK_TICKS_PER_SECOND / seconds) * 100;
       const load = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
       console.log(`${String(rooms).padStart(5)}  ${String(rooms * 2).padStart(6)}  ${percent.toFixed(1).padStart(24)}  ${(percent / rooms).toFixed(1).padStart(8)}  ${load}`);
     }

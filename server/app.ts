@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -18,11 +18,32 @@ export const SIGNALLING_PATH = '/ws';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODELS_DIR = path.join(REPO, 'models');
 
-/** Cross-origin isolation: onnxruntime-web needs SharedArrayBuffer for its WASM threads. */
-const ISOLATION_HEADERS = {
+/**
+ * Headers on every response. Cross-origin isolation: onnxruntime-web needs SharedArrayBuffer for
+ * its WASM threads. The policy: only our own scripts, workers and sockets; WebAssembly may
+ * compile ('wasm-unsafe-eval', not eval); pictures and media from blobs (the rebuilt face, camera
+ * streams); no framing by other sites; no referrer (room names and secrets live in the URL).
+ */
+const SECURITY_HEADERS = {
   'cross-origin-opener-policy': 'same-origin',
   'cross-origin-embedder-policy': 'require-corp',
   'cross-origin-resource-policy': 'same-origin',
+  'content-security-policy': [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self' blob:",
+    "connect-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob: mediastream:",
+    "style-src 'self' 'unsafe-inline'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
 } as const;
 
 export interface RunningServer {
@@ -43,7 +64,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // With a TURN relay, each person gets a credential of their own that expires (never a lasting password).
     config.turn ? (peer) => [...config.iceServers, turnIceServer(config.turn!, peer.id)] : config.iceServers,
   );
-  const signalling = new SignallingServer(rooms, { ...DEFAULT_SIGNALLING_OPTIONS, log });
+  const signalling = new SignallingServer(rooms, { ...DEFAULT_SIGNALLING_OPTIONS, ...config.signallingLimits, allowedOrigins: config.allowedOrigins, log });
   if (sfu) {
     sfu.attach(rooms);
     signalling.sfu = sfu;
@@ -52,8 +73,25 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   let vite: ViteDevServer | undefined;
 
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    for (const [name, value] of Object.entries(ISOLATION_HEADERS)) res.setHeader(name, value);
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      handleRequest(req, res);
+    } catch (error) {
+      // A bug here must cost one request, never the process (and with it every call and SFU worker).
+      log(`http: internal error on ${JSON.stringify(String(req.url).slice(0, 100))}: ${(error as Error).stack ?? String(error)}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('internal error\n');
+    }
+  };
+
+  const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    // Vite's dev server injects inline scripts and its own socket: no policy there.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) if (!(vite && name === 'content-security-policy')) res.setHeader(name, value);
+    const url = requestUrl(req);
+    if (!url) {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('bad request: the path is not a valid URL\n');
+      return;
+    }
     if (url.pathname === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(
@@ -97,11 +135,20 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     : http.createServer(handler);
 
   server.on('upgrade', (req, socket, head) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (pathname === SIGNALLING_PATH) signalling.handleUpgrade(req, socket, head);
-    else if (!vite) socket.destroy(); // in dev, Vite's HMR socket takes the other upgrades
+    try {
+      const pathname = requestUrl(req)?.pathname;
+      if (pathname === SIGNALLING_PATH) signalling.handleUpgrade(req, socket, head);
+      else if (!vite || pathname === undefined) socket.destroy(); // in dev, Vite's HMR socket takes the other upgrades
+    } catch (error) {
+      log(`http: internal error on upgrade: ${(error as Error).message}`);
+      socket.destroy();
+    }
   });
-  server.on('clientError', (_error, socket) => socket.destroy());
+  // Unparseable HTTP gets a plain 400 (as Node would say), then the connection closes.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
 
   if (config.dev) {
     const { createServer } = await import('vite');
@@ -132,11 +179,27 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   return { url, port, signalling, sfu, close };
 }
 
+/**
+ * The request's URL, or undefined when its target is not a path. The target is read as a path
+ * (origin-form), never as `//host/...`: resolving `//[` against a base threw and killed the server.
+ */
+export function requestUrl(req: http.IncomingMessage): URL | undefined {
+  const target = req.url ?? '/';
+  if (!target.startsWith('/')) return undefined;
+  try {
+    return new URL(`http://localhost${target}`);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Starts mediasoup; without a worker binary the server still runs, P2P only, and says why. */
 async function startSfu(config: ServerConfig, log: (line: string) => void): Promise<SfuService | undefined> {
   try {
     const sfu = await SfuService.start({
       workers: config.sfu.workers || cpus().length,
+      transportConnectTimeoutMs: config.sfu.transportConnectTimeoutMs,
+      maxTransportsPerAddress: config.sfu.maxTransportsPerAddress,
       listenIp: config.sfu.listenIp,
       ...(config.sfu.announcedAddress ? { announcedAddress: config.sfu.announcedAddress } : {}),
       peersPerRouter: config.sfu.peersPerRouter,
@@ -152,10 +215,10 @@ async function startSfu(config: ServerConfig, log: (line: string) => void): Prom
   }
 }
 
+/** Compares digests, not the strings: equal lengths always, so the time says nothing of the token's length. */
 function tokenMatches(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }
 
 /** GET /admin/stats with `Authorization: Bearer <token>`: rooms, peers, and the SFU's per-stream bitrates. */

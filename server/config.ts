@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IceServerConfig } from './signalling/protocol.ts';
+import type { SignallingLimits } from './signalling/signalling-server.ts';
 import type { TurnConfig } from './turn-credentials.ts';
 
 export interface ServerConfig {
@@ -31,9 +32,17 @@ export interface ServerConfig {
     maxPeersPerRoom: number;
     rtcMinPort: number;
     rtcMaxPort: number;
+    /** A media transport whose ICE has not connected by then is closed (its ports are freed). */
+    transportConnectTimeoutMs: number;
+    /** Media transports one address may hold across rooms (two per person in a call). */
+    maxTransportsPerAddress: number;
   };
   /** Bearer token for /admin/stats; the endpoint is off without it. */
   adminToken?: string;
+  /** Page origins besides the server's own whose pages may use its signalling. */
+  allowedOrigins: string[];
+  /** Overrides of the signalling socket's limits (tests and operators embedding the server). */
+  signallingLimits?: Partial<SignallingLimits>;
 }
 
 /** A day: coturn refuses a credential's allocation refreshes once it has expired, which would cut a call. */
@@ -49,7 +58,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxPeersPerRoom: 4,
   iceServers: [],
   quiet: false,
-  sfu: { enabled: true, workers: 0, listenIp: '127.0.0.1', peersPerRouter: 8, maxPeersPerRoom: 16, rtcMinPort: 40000, rtcMaxPort: 49999 },
+  allowedOrigins: [],
+  sfu: { enabled: true, workers: 0, listenIp: '127.0.0.1', peersPerRouter: 8, maxPeersPerRoom: 16, rtcMinPort: 40000, rtcMaxPort: 49999, transportConnectTimeoutMs: 30_000, maxTransportsPerAddress: 32 },
 };
 
 export const USAGE = `kiloface server
@@ -76,6 +86,8 @@ export const USAGE = `kiloface server
   --sfu-peers-per-router N      peers on one worker's router before a room spreads to another (default 8)
   --sfu-max-peers N  people per SFU room (default 16)
   --rtc-ports A-B    UDP/TCP port range for media (default 40000-49999)
+  --allowed-origins LIST  comma-separated page origins (e.g. https://app.example.org) allowed to
+                     use the signalling socket besides this server's own (env KILOFACE_ALLOWED_ORIGINS)
   --admin-token T    enables GET /admin/stats with "Authorization: Bearer T" (env KILOFACE_ADMIN_TOKEN)
   --quiet            no per-join log lines
   --help
@@ -133,6 +145,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
       'sfu-max-peers': { type: 'string' },
       'rtc-ports': { type: 'string' },
       'admin-token': { type: 'string' },
+      'allowed-origins': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -192,6 +205,13 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
     sfu.rtcMaxPort = max;
   }
   config.sfu = sfu;
+  const origins = values['allowed-origins'] ?? env.KILOFACE_ALLOWED_ORIGINS;
+  if (origins !== undefined) {
+    config.allowedOrigins = origins.split(',').map((o) => o.trim()).filter(Boolean);
+    for (const origin of config.allowedOrigins) {
+      if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError(`--allowed-origins: "${origin}" is not an origin like https://app.example.org`);
+    }
+  }
   const adminToken = values['admin-token'] ?? env.KILOFACE_ADMIN_TOKEN;
   if (adminToken !== undefined) {
     if (adminToken.length < 16) throw new ConfigError('--admin-token must be at least 16 characters');

@@ -1,6 +1,6 @@
 import './polyfills.ts';
 import { Call } from './call/call.ts';
-import { parseRoomLink, roomPath, signallingUrl } from './route.ts';
+import { addressWithoutSecret, parseRoomLink, roomPath, signallingUrl } from './route.ts';
 import { renderCallView } from './ui/call-view.ts';
 import { renderJoinScreen, type JoinChoice } from './ui/join-screen.ts';
 import { NeuralStream } from './neural/neural-stream.ts';
@@ -16,8 +16,17 @@ declare global {
 }
 window.kiloface = { call: undefined };
 
+// `?secret=` is read once, then taken out of the address (and so the history); it stays here
+// for rejoining after a leave or a refusal.
+const link = parseRoomLink(location);
+let rememberedSecret = link.secret;
+const withoutSecret = addressWithoutSecret(location);
+if (withoutSecret !== undefined) history.replaceState(history.state, '', withoutSecret);
+
 function showJoin(error?: string): void {
-  renderJoinScreen(root, parseRoomLink(location), error, (choice) => {
+  const current = parseRoomLink(location);
+  renderJoinScreen(root, { ...current, ...(rememberedSecret ? { secret: rememberedSecret } : {}) }, error, (choice) => {
+    rememberedSecret = choice.secret;
     history.replaceState(null, '', roomPath(choice.room));
     void join(choice);
   });
@@ -39,7 +48,6 @@ async function join(choice: JoinChoice): Promise<void> {
 }
 
 // `/r/<room>?name=<name>` joins at once: for shared links, tests and tools.
-const link = parseRoomLink(location);
 if (link.room && link.name) {
   void join({ room: link.room, name: link.name, ...(link.secret ? { secret: link.secret } : {}), ...(link.mode ? { mode: link.mode } : {}), settings: link.settings });
-} else showJoin();
+} else showJoin(link.problem);

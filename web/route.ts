@@ -9,12 +9,22 @@ export interface RoomLink {
   /** `?mode=sfu`: go through the server even with two people. */
   mode?: RoomMode;
   settings: MediaSettings;
+  /** Why the address names no room although it tries to (`/r/%E0%A4%A`, `/r/a b`): for the user. */
+  problem?: string;
 }
+
+const INVALID_ROOM = 'This room address is not valid: room names are 1-64 letters, digits, "-" or "_". Pick a room below.';
 
 export function parseRoomLink(location: { pathname: string; search: string }): RoomLink {
   const params = new URLSearchParams(location.search);
   const match = /^\/r\/([^/]+)\/?$/.exec(location.pathname);
-  const room = match?.[1] ? decodeURIComponent(match[1]) : undefined;
+  let room: string | undefined;
+  let problem: string | undefined;
+  try {
+    room = match?.[1] ? decodeURIComponent(match[1]) : undefined;
+  } catch {
+    problem = INVALID_ROOM; // malformed percent-encoding: decodeURIComponent throws URIError
+  }
   const link: RoomLink = {
     settings: {
       videoCodec: parseVideoCodec(params.get('codec')) ?? DEFAULT_MEDIA_SETTINGS.videoCodec,
@@ -22,6 +32,8 @@ export function parseRoomLink(location: { pathname: string; search: string }): R
     },
   };
   if (room && LIMITS.roomName.test(room)) link.room = room;
+  else if (room) problem = INVALID_ROOM;
+  if (problem) link.problem = problem;
   const name = params.get('name')?.trim();
   if (name) link.name = name;
   const secret = params.get('secret');
@@ -29,6 +41,19 @@ export function parseRoomLink(location: { pathname: string; search: string }): R
   const mode = params.get('mode');
   if (mode === 'sfu' || mode === 'p2p') link.mode = mode;
   return link;
+}
+
+/**
+ * The address to show instead of `location` once its `?secret=` has been read: the same
+ * address without it (the secret stays in memory for rejoining), so that it is not left in the
+ * address bar, the history, screenshots or a copied link. Undefined when there is none.
+ */
+export function addressWithoutSecret(location: { pathname: string; search: string; hash: string }): string | undefined {
+  const params = new URLSearchParams(location.search);
+  if (!params.has('secret')) return undefined;
+  params.delete('secret');
+  const search = params.toString();
+  return `${location.pathname}${search ? `?${search}` : ''}${location.hash}`;
 }
 
 /** The shareable address of a room: never includes the secret or the name. */

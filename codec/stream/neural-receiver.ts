@@ -1,6 +1,7 @@
 import { PacketType, readPacket, wrappingDelta16, type PacketErrorCode } from '../bitstream/packet.ts';
 import { GeometryDecoder, type GeometryCodingConfig } from '../geometry-coder.ts';
 import type { CodecChannel } from '../transport.ts';
+import { probePicture, type PictureErrorCode } from './picture-header.ts';
 import { readReferencePicture, type PictureFormat, type RequestReason } from './reference-packet.ts';
 import { datachannelWireBytes } from './wire.ts';
 import { lerp } from './lerp.ts';
@@ -8,7 +9,8 @@ import { lerp } from './lerp.ts';
 // The receiving half of a live neural stream, free of browser APIs. It turns packets into "the
 // geometry to show now":
 //   - references (reliable channel) go to the page's decoder through loadReference, one at a
-//     time; geometry always applies to the newest reference that has loaded;
+//     time, after their header is checked (format, size); geometry always applies to the newest
+//     reference that has loaded, so only the newest one waits while another loads;
 //   - FRAMES packets fill a jitter buffer keyed by the sender's frame time; the sender's clock is
 //     mapped onto ours by the smallest (arrival − first frame time) seen lately, so a bundle's
 //     frames play one by one at their own pace, starting when the bundle arrives;
@@ -17,6 +19,7 @@ import { lerp } from './lerp.ts';
 //     CONCEAL_MS; then holds the last frame (marked stale);
 //   - it asks the sender for a reference when it has none, when a picture fails to decode, or
 //     when frames keep naming an anchor it never got.
+// Everything it keeps is bounded (issue 13): a sender can flood it, not grow it.
 
 export interface ReceiverHooks {
   /**
@@ -53,6 +56,12 @@ export interface ReceiverStats {
   referenceBytes: number;
   framesReceived: number;
   packetErrors: Partial<Record<PacketErrorCode, number>>;
+  /** Reference pictures refused by their header before any decoding (picture-header.ts). */
+  pictureErrors: Partial<Record<PictureErrorCode, number>>;
+  /** References dropped unloaded because a newer one came while they waited. */
+  referencesSkipped: number;
+  /** Frames pushed out of a full jitter buffer (MAX_BUFFERED_FRAMES). */
+  framesEvicted: number;
   requestsSent: number;
   concealedFrames: number;
 }
@@ -76,6 +85,14 @@ const KEEP_BEHIND_MS = 1000;
 const REQUEST_GAP_MS = 2000;
 /** An anchor that does not arrive within this time is asked for again, with a new reference. */
 const UNKNOWN_ANCHOR_PATIENCE_MS = 1000;
+/**
+ * Jitter buffer size (frames). It holds KEEP_BEHIND_MS behind the display time, the jitter delay
+ * and a bundle ahead (~2 s, 50 frames at 25 fps), plus the frames that wait while their reference
+ * loads; 256 is 10 s at 25 fps. Beyond it the oldest frames go (a flood cannot grow it).
+ */
+export const MAX_BUFFERED_FRAMES = 256;
+/** Clock samples kept: the CLOCK_WINDOW_MS window sees at most ~25 packets/s, i.e. ~100. */
+export const MAX_CLOCK_SAMPLES = 256;
 
 interface BufferedFrame {
   timeMs: number;
@@ -97,13 +114,18 @@ export class NeuralReceiver {
     referenceBytes: 0,
     framesReceived: 0,
     packetErrors: {},
+    pictureErrors: {},
+    referencesSkipped: 0,
+    framesEvicted: 0,
     requestsSent: 0,
     concealedFrames: 0,
   };
   private readonly geometry: GeometryDecoder;
   private readonly jitterMs: number;
   private active: LoadedReference | undefined;
-  private loading: Promise<void> = Promise.resolve();
+  /** The load loop while it runs, and the newest reference waiting for it (at most one). */
+  private loading: Promise<void> | undefined;
+  private waiting: { id: number; format: PictureFormat; picture: Uint8Array; nowMs: number } | undefined;
   private newestReferenceSeen: number | undefined;
   private frames: BufferedFrame[] = [];
   private lastTimestamp: number | undefined;
@@ -226,23 +248,41 @@ export class NeuralReceiver {
       return;
     }
     const { header, format, picture } = parsed.value;
+    // A browser decodes whatever it is given, at whatever size the file claims: check first.
+    const probed = probePicture(picture, format);
+    if (!probed.ok) {
+      this.stats.pictureErrors[probed.error.code] = (this.stats.pictureErrors[probed.error.code] ?? 0) + 1;
+      this.request('decode-failed', nowMs);
+      return;
+    }
     this.stats.references++;
     this.stats.referenceBytes += picture.length;
     this.newestReferenceSeen = header.referenceId;
-    const id = header.referenceId;
-    this.loading = this.loading.then(async () => {
-      try {
-        const landmarks = await this.hooks.loadReference(id, format, picture);
-        this.active = { id, shape: this.options.referenceShape(landmarks) };
-      } catch {
-        this.request('decode-failed', nowMs);
+    if (this.waiting) this.stats.referencesSkipped++; // never shown: geometry follows the newest
+    this.waiting = { id: header.referenceId, format, picture, nowMs };
+    this.loading ??= this.loadReferences();
+  }
+
+  /** Loads the waiting reference, one at a time, until none waits. */
+  private async loadReferences(): Promise<void> {
+    try {
+      for (let next = this.waiting; next; next = this.waiting) {
+        this.waiting = undefined;
+        try {
+          const landmarks = await this.hooks.loadReference(next.id, next.format, next.picture);
+          this.active = { id: next.id, shape: this.options.referenceShape(landmarks) };
+        } catch {
+          this.request('decode-failed', next.nowMs);
+        }
       }
-    });
+    } finally {
+      this.loading = undefined;
+    }
   }
 
   /** Resolves when the references received so far have loaded (for tests). */
   async settled(): Promise<void> {
-    await this.loading;
+    while (this.loading) await this.loading;
   }
 
   private request(reason: RequestReason, nowMs: number): void {
@@ -269,6 +309,7 @@ export class NeuralReceiver {
     this.clockFromFrames ||= !standIn;
     this.clockSamples.push({ atMs: nowMs, offset: nowMs - frameTimeMs });
     while (this.clockSamples.length > 1 && this.clockSamples[0]!.atMs < nowMs - CLOCK_WINDOW_MS) this.clockSamples.shift();
+    if (this.clockSamples.length > MAX_CLOCK_SAMPLES) this.clockSamples.shift();
   }
 
   private clockOffset(): number | undefined {
@@ -283,5 +324,10 @@ export class NeuralReceiver {
     while (i > 0 && this.frames[i - 1]!.timeMs > frame.timeMs) i--;
     if (this.frames[i - 1]?.timeMs === frame.timeMs) this.frames[i - 1] = frame;
     else this.frames.splice(i, 0, frame);
+    // Pruning by display time needs a loaded reference; this bound holds before one too.
+    if (this.frames.length > MAX_BUFFERED_FRAMES) {
+      this.frames.shift();
+      this.stats.framesEvicted++;
+    }
   }
 }

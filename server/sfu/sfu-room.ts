@@ -1,22 +1,17 @@
-import type {
-  Consumer,
-  DataConsumer,
-  DataProducer,
-  DtlsParameters,
-  MediaKind,
-  Producer,
-  Router,
-  RtpCapabilities,
-  RtpParameters,
-  SctpStreamParameters,
-  WebRtcTransport,
-} from 'mediasoup/types';
+import type { Consumer, DataConsumer, DataProducer, Producer, Router, RtpCapabilities, WebRtcTransport } from 'mediasoup/types';
 import type { SfuNotification } from '../signalling/protocol.ts';
 import type { PeerSession } from '../signalling/rooms.ts';
 import { ROUTER_MEDIA_CODECS } from './media-codecs.ts';
+import { SfuRequestError, type SfuParams } from './sfu-requests.ts';
 import type { PooledWorker, WorkerPool } from './worker-pool.ts';
 
 export interface SfuRoomOptions {
+  /** A transport whose ICE has not connected by then is closed: its ports go back to the pool. */
+  transportConnectTimeoutMs: number;
+  /** Transports one address may hold across all rooms (they take two ports each, UDP and TCP). */
+  maxTransportsPerAddress: number;
+  /** How many transports this address holds now, across rooms. */
+  transportsOf: (address: string) => number;
   listenIp: string;
   /** The address browsers should connect to, when the server is behind NAT or listens on 0.0.0.0. */
   announcedAddress?: string;
@@ -34,12 +29,14 @@ interface RouterEntry {
   peers: Set<string>;
 }
 
-class SfuPeer {
+export class SfuPeer {
   readonly transports = new Map<string, WebRtcTransport>();
   readonly producers = new Map<string, Producer>();
   readonly dataProducers = new Map<string, DataProducer>();
   readonly consumers = new Map<string, Consumer>();
   readonly dataConsumers = new Map<string, DataConsumer>();
+  /** Producer and data producer ids this peer already consumes: one consumer each, however often it asks. */
+  readonly consumed = new Set<string>();
   rtpCapabilities: RtpCapabilities | undefined;
 
   constructor(
@@ -51,14 +48,12 @@ class SfuPeer {
     return [...this.transports.values()].find((t) => t.appData.direction === 'recv');
   }
 
-  transport(id: unknown): WebRtcTransport {
-    const transport = typeof id === 'string' ? this.transports.get(id) : undefined;
-    if (!transport) throw new SfuRequestError(`no transport ${String(id)}`);
+  transport(id: string): WebRtcTransport {
+    const transport = this.transports.get(id);
+    if (!transport) throw new SfuRequestError(`no transport ${id}`);
     return transport;
   }
 }
-
-export class SfuRequestError extends Error {}
 
 /**
  * One room on the SFU: its routers (one per worker it spans), and per peer its transports,
@@ -101,9 +96,11 @@ export class SfuRoom {
     return peer;
   }
 
-  async createTransport(peer: SfuPeer, direction: unknown): Promise<Record<string, unknown>> {
-    if (direction !== 'send' && direction !== 'recv') throw new SfuRequestError('direction must be "send" or "recv"');
+  async createTransport(peer: SfuPeer, { direction }: SfuParams['create-transport']): Promise<Record<string, unknown>> {
     if (peer.transports.size >= LIMITS.transports) throw new SfuRequestError('too many transports');
+    if (peer.session.address && this.options.transportsOf(peer.session.address) >= this.options.maxTransportsPerAddress) {
+      throw new SfuRequestError(`too many media transports from your address (${this.options.maxTransportsPerAddress})`);
+    }
     const listen = { ip: this.options.listenIp, ...(this.options.announcedAddress ? { announcedAddress: this.options.announcedAddress } : {}) };
     const transport = await peer.home.router.createWebRtcTransport({
       listenInfos: [
@@ -117,6 +114,14 @@ export class SfuRoom {
       appData: { direction, peerId: peer.session.id },
     });
     peer.transports.set(transport.id, transport);
+    transport.observer.on('close', () => peer.transports.delete(transport.id));
+    // A browser that never connects must not hold two ports until it leaves.
+    const expiry = setTimeout(() => transport.close(), this.options.transportConnectTimeoutMs);
+    expiry.unref();
+    transport.on('icestatechange', (state) => {
+      if (state === 'connected' || state === 'completed') clearTimeout(expiry);
+    });
+    transport.observer.on('close', () => clearTimeout(expiry));
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,
@@ -126,14 +131,13 @@ export class SfuRoom {
     };
   }
 
-  async connectTransport(peer: SfuPeer, transportId: unknown, dtlsParameters: unknown): Promise<void> {
-    await peer.transport(transportId).connect({ dtlsParameters: dtlsParameters as DtlsParameters });
+  async connectTransport(peer: SfuPeer, { transportId, dtlsParameters }: SfuParams['connect-transport']): Promise<void> {
+    await peer.transport(transportId).connect({ dtlsParameters });
   }
 
-  async produce(peer: SfuPeer, data: Record<string, unknown>): Promise<{ id: string }> {
+  async produce(peer: SfuPeer, { transportId, kind, rtpParameters }: SfuParams['produce']): Promise<{ id: string }> {
     if (peer.producers.size >= LIMITS.producers) throw new SfuRequestError('too many producers');
-    if (data.kind !== 'audio' && data.kind !== 'video') throw new SfuRequestError('kind must be audio or video');
-    const producer = await peer.transport(data.transportId).produce({ kind: data.kind as MediaKind, rtpParameters: data.rtpParameters as RtpParameters });
+    const producer = await peer.transport(transportId).produce({ kind, rtpParameters });
     peer.producers.set(producer.id, producer);
     producer.observer.on('close', () => {
       peer.producers.delete(producer.id);
@@ -144,15 +148,9 @@ export class SfuRoom {
     return { id: producer.id };
   }
 
-  async produceData(peer: SfuPeer, data: Record<string, unknown>): Promise<{ id: string }> {
+  async produceData(peer: SfuPeer, { transportId, sctpStreamParameters, label = '', protocol = '' }: SfuParams['produce-data']): Promise<{ id: string }> {
     if (peer.dataProducers.size >= LIMITS.dataProducers) throw new SfuRequestError('too many data producers');
-    const label = typeof data.label === 'string' ? data.label.slice(0, 64) : '';
-    const protocol = typeof data.protocol === 'string' ? data.protocol.slice(0, 64) : '';
-    const dataProducer = await peer.transport(data.transportId).produceData({
-      sctpStreamParameters: data.sctpStreamParameters as SctpStreamParameters,
-      label,
-      protocol,
-    });
+    const dataProducer = await peer.transport(transportId).produceData({ sctpStreamParameters, label, protocol });
     peer.dataProducers.set(dataProducer.id, dataProducer);
     dataProducer.observer.on('close', () => {
       peer.dataProducers.delete(dataProducer.id);
@@ -163,16 +161,16 @@ export class SfuRoom {
     return { id: dataProducer.id };
   }
 
-  closeProducer(peer: SfuPeer, producerId: unknown): void {
-    const producer = typeof producerId === 'string' ? peer.producers.get(producerId) : undefined;
-    if (!producer) throw new SfuRequestError(`no producer ${String(producerId)}`);
+  closeProducer(peer: SfuPeer, { producerId }: SfuParams['close-producer']): void {
+    const producer = peer.producers.get(producerId);
+    if (!producer) throw new SfuRequestError(`no producer ${producerId}`);
     producer.close();
   }
 
   /** The browser has loaded its device and its receive transport: send it everything there is. */
-  async ready(peer: SfuPeer, rtpCapabilities: unknown): Promise<void> {
-    if (typeof rtpCapabilities !== 'object' || rtpCapabilities === null) throw new SfuRequestError('rtpCapabilities must be an object');
-    peer.rtpCapabilities = rtpCapabilities as RtpCapabilities;
+  async ready(peer: SfuPeer, { rtpCapabilities }: SfuParams['ready']): Promise<void> {
+    if (peer.rtpCapabilities) throw new SfuRequestError('already ready: ask for router-capabilities to start a new SFU session');
+    peer.rtpCapabilities = rtpCapabilities;
     for (const other of this.peers.values()) {
       if (other === peer) continue;
       for (const producer of other.producers.values()) await this.consume(peer, other, producer);
@@ -180,9 +178,9 @@ export class SfuRoom {
     }
   }
 
-  async resumeConsumer(peer: SfuPeer, consumerId: unknown): Promise<void> {
-    const consumer = typeof consumerId === 'string' ? peer.consumers.get(consumerId) : undefined;
-    if (!consumer) throw new SfuRequestError(`no consumer ${String(consumerId)}`);
+  async resumeConsumer(peer: SfuPeer, { consumerId }: SfuParams['resume-consumer']): Promise<void> {
+    const consumer = peer.consumers.get(consumerId);
+    if (!consumer) throw new SfuRequestError(`no consumer ${consumerId}`);
     await consumer.resume();
   }
 
@@ -192,7 +190,7 @@ export class SfuRoom {
     this.peers.delete(sessionId);
     peer.home.peers.delete(sessionId);
     // Closing the transports closes their producers, and with them the others' consumers.
-    for (const transport of peer.transports.values()) transport.close();
+    for (const transport of [...peer.transports.values()]) transport.close();
   }
 
   get isEmpty(): boolean {
@@ -213,12 +211,20 @@ export class SfuRoom {
   private async consume(consumer: SfuPeer, producerPeer: SfuPeer, producer: Producer): Promise<void> {
     const transport = consumer.recvTransport;
     if (!consumer.rtpCapabilities || !transport) return; // `ready` will do it
+    if (consumer.consumed.has(producer.id)) return;
     const router = consumer.home.router;
     if (!router.canConsume({ producerId: producer.id, rtpCapabilities: consumer.rtpCapabilities })) return;
     // Video starts paused until the browser has its consumer ready (it asks to resume).
-    const created = await transport.consume({ producerId: producer.id, rtpCapabilities: consumer.rtpCapabilities, paused: true });
+    consumer.consumed.add(producer.id);
+    const created = await transport.consume({ producerId: producer.id, rtpCapabilities: consumer.rtpCapabilities, paused: true }).catch((error: unknown) => {
+      consumer.consumed.delete(producer.id);
+      throw error;
+    });
     consumer.consumers.set(created.id, created);
-    created.observer.on('close', () => consumer.consumers.delete(created.id));
+    created.observer.on('close', () => {
+      consumer.consumers.delete(created.id);
+      consumer.consumed.delete(producer.id);
+    });
     created.on('producerclose', () => {
       created.close();
       this.options.notify(consumer.session, { method: 'consumer-closed', data: { id: created.id } });
@@ -231,10 +237,17 @@ export class SfuRoom {
 
   private async consumeData(consumer: SfuPeer, producerPeer: SfuPeer, dataProducer: DataProducer): Promise<void> {
     const transport = consumer.recvTransport;
-    if (!consumer.rtpCapabilities || !transport) return;
-    const created = await transport.consumeData({ dataProducerId: dataProducer.id });
+    if (!consumer.rtpCapabilities || !transport || consumer.consumed.has(dataProducer.id)) return;
+    consumer.consumed.add(dataProducer.id);
+    const created = await transport.consumeData({ dataProducerId: dataProducer.id }).catch((error: unknown) => {
+      consumer.consumed.delete(dataProducer.id);
+      throw error;
+    });
     consumer.dataConsumers.set(created.id, created);
-    created.observer.on('close', () => consumer.dataConsumers.delete(created.id));
+    created.observer.on('close', () => {
+      consumer.dataConsumers.delete(created.id);
+      consumer.consumed.delete(dataProducer.id);
+    });
     created.on('dataproducerclose', () => {
       created.close();
       this.options.notify(consumer.session, { method: 'consumer-closed', data: { id: created.id } });

@@ -1,10 +1,14 @@
 import type { RoomMode, ServerMessage, SfuMethod, SfuNotification } from '../signalling/protocol.ts';
 import type { PeerSession, Room, RoomRegistry } from '../signalling/rooms.ts';
-import { SfuRequestError, SfuRoom } from './sfu-room.ts';
+import { SfuRequestError, parseSfuParams, type SfuParams } from './sfu-requests.ts';
+import { SfuRoom, type SfuPeer } from './sfu-room.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export interface SfuOptions {
   workers: number;
+  /** See SfuRoomOptions. */
+  transportConnectTimeoutMs: number;
+  maxTransportsPerAddress: number;
   listenIp: string;
   announcedAddress?: string;
   peersPerRouter: number;
@@ -14,6 +18,20 @@ export interface SfuOptions {
 }
 
 type SfuResponse = Extract<ServerMessage, { type: 'sfu-response' }>;
+
+/** What mediasoup says once a failed serialisation has left a worker channel's builder unusable. */
+const CHANNEL_BROKEN = /FlatBuffers: object serialization must not be nested/;
+
+/** The methods of a peer that already has its SFU session (`router-capabilities` creates it). */
+const PEER_HANDLERS: { [M in Exclude<SfuMethod, 'router-capabilities'>]: (room: SfuRoom, peer: SfuPeer, params: SfuParams[M]) => unknown } = {
+  'create-transport': (room, peer, params) => room.createTransport(peer, params),
+  'connect-transport': (room, peer, params) => room.connectTransport(peer, params),
+  produce: (room, peer, params) => room.produce(peer, params),
+  'produce-data': (room, peer, params) => room.produceData(peer, params),
+  'close-producer': (room, peer, params) => room.closeProducer(peer, params),
+  ready: (room, peer, params) => room.ready(peer, params),
+  'resume-consumer': (room, peer, params) => room.resumeConsumer(peer, params),
+};
 
 /**
  * The SFU side of the signalling server: answers the browsers' `sfu` requests, keeps one SfuRoom
@@ -54,6 +72,7 @@ export class SfuService {
       (error: Error): SfuResponse => {
         // mediasoup rejects malformed parameters with TypeError: that is the client's fault, not ours.
         if (!(error instanceof SfuRequestError) && !(error instanceof TypeError)) this.options.log(`sfu: ${method} failed: ${error.message}`);
+        if (CHANNEL_BROKEN.test(error.message)) this.recycleWorkerOf(session);
         return { type: 'sfu-response', id, ok: false, error: error.message };
       },
     );
@@ -113,6 +132,8 @@ export class SfuService {
 
   private async dispatch(session: PeerSession, method: SfuMethod, data: Record<string, unknown>): Promise<unknown> {
     if (session.room.mode !== 'sfu') throw new SfuRequestError('this room is in P2P mode');
+    // Before anything reaches mediasoup: its serialisation is not safe against wrong types.
+    const params: unknown = parseSfuParams(method, data);
     if (session.room.peers.get(session.id) !== session) throw new SfuRequestError('not in the room any more');
     const room = this.roomFor(session.room);
     if (method === 'router-capabilities') {
@@ -122,28 +143,18 @@ export class SfuService {
       return { rtpCapabilities: peer.home.router.rtpCapabilities };
     }
     const peer = room.peer(session);
-    switch (method) {
-      case 'create-transport':
-        return room.createTransport(peer, data.direction);
-      case 'connect-transport':
-        return room.connectTransport(peer, data.transportId, data.dtlsParameters);
-      case 'produce':
-        return room.produce(peer, data);
-      case 'produce-data':
-        return room.produceData(peer, data);
-      case 'close-producer':
-        return room.closeProducer(peer, data.producerId);
-      case 'ready':
-        return room.ready(peer, data.rtpCapabilities);
-      case 'resume-consumer':
-        return room.resumeConsumer(peer, data.consumerId);
-    }
+    // Each handler gets its own method's checked parameters (the lookup by name loses the pairing).
+    const handler = PEER_HANDLERS[method] as (room: SfuRoom, peer: SfuPeer, params: unknown) => unknown;
+    return handler(room, peer, params);
   }
 
   private roomFor(room: Room): SfuRoom {
     let sfuRoom = this.rooms.get(room.name);
     if (!sfuRoom) {
       sfuRoom = new SfuRoom(room.name, this.pool, {
+        transportConnectTimeoutMs: this.options.transportConnectTimeoutMs,
+        maxTransportsPerAddress: this.options.maxTransportsPerAddress,
+        transportsOf: (address) => this.transportsOf(address),
         listenIp: this.options.listenIp,
         ...(this.options.announcedAddress ? { announcedAddress: this.options.announcedAddress } : {}),
         peersPerRouter: this.options.peersPerRouter,
@@ -154,8 +165,25 @@ export class SfuService {
     return sfuRoom;
   }
 
+  private transportsOf(address: string): number {
+    let count = 0;
+    for (const room of this.rooms.values()) for (const peer of room.peers.values()) if (peer.session.address === address) count += peer.transports.size;
+    return count;
+  }
+
   private notify(session: PeerSession, notification: SfuNotification): void {
     session.deliver({ type: 'sfu-notify', ...notification } as ServerMessage, 256);
+  }
+
+  /**
+   * A request that got past the schema and still broke the worker's channel would fail every
+   * later request on it: restart that worker (its rooms rebuild on live ones) instead.
+   */
+  private recycleWorkerOf(session: PeerSession): void {
+    const slot = this.rooms.get(session.room.name)?.peers.get(session.id)?.home.worker.slot;
+    if (slot === undefined) return;
+    this.options.log(`sfu: worker ${slot}'s channel is broken; restarting it`);
+    this.pool.recycle(slot);
   }
 
   private peerLeft(session: PeerSession): void {

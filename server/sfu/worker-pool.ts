@@ -55,6 +55,12 @@ export class WorkerPool extends Emitter<Events> {
     return (candidates.length > 0 ? candidates : live).reduce((a, b) => (b.load < a.load ? b : a));
   }
 
+  /** Kills a worker whose channel is unusable; the `died` handling restarts it and rebuilds its rooms. */
+  recycle(slot: number): void {
+    const pid = this.slots[slot]?.worker.pid;
+    if (pid !== undefined) process.kill(pid, 'SIGKILL');
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const slot of this.slots) slot?.worker.close();

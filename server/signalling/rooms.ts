@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { PROTOCOL_VERSION, type ErrorCode, type IceServerConfig, type PeerInfo, type ResumeTicket, type RoomMode, type ServerMessage } from './protocol.ts';
+import { LIMITS, PROTOCOL_VERSION, type ErrorCode, type IceServerConfig, type PeerInfo, type ResumeTicket, type RoomMode, type ServerMessage } from './protocol.ts';
 
 /** Where messages for one peer go: its WebSocket while connected. */
 export type PeerSink = (message: ServerMessage) => void;
@@ -14,9 +14,24 @@ export interface RoomOptions {
   resumeGraceMs: number;
   /** Signals kept for a peer while its socket is down. */
   maxQueuedMessages: number;
+  /** People in one room from one address: a single host cannot fill a room with idle seats. */
+  maxPeersPerAddress: number;
+  /** How long an emptied secured room keeps its secret, so nobody else can take the name over. */
+  secretMemoryMs: number;
 }
 
-export const DEFAULT_ROOM_OPTIONS: RoomOptions = { maxPeers: 4, sfuMaxPeers: 16, sfuAvailable: false, resumeGraceMs: 15_000, maxQueuedMessages: 256 };
+export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
+  maxPeers: 4,
+  sfuMaxPeers: 16,
+  sfuAvailable: false,
+  resumeGraceMs: 15_000,
+  maxQueuedMessages: 256,
+  maxPeersPerAddress: 8,
+  secretMemoryMs: 30 * 60_000,
+};
+
+/** Emptied secured rooms remembered at most; the oldest is forgotten first. */
+const MAX_REMEMBERED_SECRETS = 10_000;
 
 /** What the SFU (or anything else) needs to hear about rooms. */
 export interface RoomEvents {
@@ -36,6 +51,8 @@ export class PeerSession {
     readonly name: string,
     readonly room: Room,
     sink: PeerSink,
+    /** The remote IP address of the socket that joined ('' when unknown, e.g. in tests). */
+    readonly address = '',
   ) {
     this.sink = sink;
   }
@@ -56,27 +73,31 @@ export class PeerSession {
 
 export class Room {
   readonly peers = new Map<string, PeerSession>();
-  private readonly secretHash: Buffer | undefined;
+  readonly secretHash: Buffer | undefined;
   mode: RoomMode = 'p2p';
   /** Someone asked for the SFU (`?mode=sfu`): the room stays on it while it exists. */
   sfuRequested = false;
 
   constructor(
     readonly name: string,
-    secret: string | undefined,
+    secretHash: Buffer | undefined,
   ) {
-    this.secretHash = secret === undefined ? undefined : hashSecret(secret);
+    this.secretHash = secretHash;
   }
 
   get secured(): boolean {
     return this.secretHash !== undefined;
   }
 
+  /** A secret must match exactly: none for an open room, the room's own for a secured one. */
   admits(secret: string | undefined): boolean {
-    if (!this.secretHash) return true;
-    if (secret === undefined) return false;
-    return timingSafeEqual(this.secretHash, hashSecret(secret));
+    return secretMatches(this.secretHash, secret);
   }
+}
+
+function secretMatches(secretHash: Buffer | undefined, secret: string | undefined): boolean {
+  if (secretHash === undefined || secret === undefined) return secretHash === undefined && secret === undefined;
+  return timingSafeEqual(secretHash, hashSecret(secret));
 }
 
 function hashSecret(secret: string): Buffer {
@@ -93,11 +114,15 @@ export interface JoinRequest {
   secret?: string;
   resume?: ResumeTicket;
   mode?: RoomMode;
+  /** The joining socket's remote address, for the per-address limit. */
+  address?: string;
 }
 
 /** All rooms of one server. Pure logic: the WebSocket layer feeds it and delivers what it emits. */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
+  /** Secrets of secured rooms that emptied recently, with when they are forgotten (insertion order = age). */
+  private readonly rememberedSecrets = new Map<string, { hash: Buffer; until: number }>();
 
   events: RoomEvents = {};
 
@@ -115,6 +140,12 @@ export class RoomRegistry {
   join(request: JoinRequest, sink: PeerSink): JoinResult {
     const existing = this.rooms.get(request.room);
     if (existing && !existing.admits(request.secret)) {
+      return existing.secured
+        ? { ok: false, code: 'wrong-secret', message: 'this room needs the right secret' }
+        : { ok: false, code: 'wrong-secret', message: 'this room is open (it has no secret): join without one, or pick another room name for a secured call' };
+    }
+    const remembered = existing ? undefined : this.rememberedSecret(request.room);
+    if (remembered && !secretMatches(remembered, request.secret)) {
       return { ok: false, code: 'wrong-secret', message: 'this room needs the right secret' };
     }
     if (request.resume) {
@@ -127,8 +158,13 @@ export class RoomRegistry {
     if (existing && existing.peers.size >= this.maxPeers) {
       return { ok: false, code: 'room-full', message: `room is full (${this.maxPeers} people)` };
     }
+    const address = request.address ?? '';
+    if (existing && address && [...existing.peers.values()].filter((p) => p.address === address).length >= this.options.maxPeersPerAddress) {
+      return { ok: false, code: 'room-full', message: `this room already has ${this.options.maxPeersPerAddress} people from your address` };
+    }
     const room = existing ?? this.createRoom(request.room, request.secret);
-    const session = new PeerSession(randomBytes(12).toString('base64url'), request.name, room, sink);
+    const name = existing ? distinctName(request.name, existing) : request.name;
+    const session = new PeerSession(randomBytes(12).toString('base64url'), name, room, sink, address);
     // Others hear of the newcomer before the newcomer can send them an offer.
     this.broadcast(room, { type: 'peer-joined', peer: session.info });
     room.peers.set(session.id, session);
@@ -152,9 +188,16 @@ export class RoomRegistry {
     clearTimeout(session.graceTimer);
     session.sink = null;
     room.peers.delete(session.id);
-    this.events.peerLeft?.(session);
-    if (room.peers.size === 0) this.rooms.delete(room.name);
-    else {
+    try {
+      this.events.peerLeft?.(session);
+    } catch (error) {
+      // Runs from a grace timer too, outside any request: a listener's bug must not end the process.
+      console.error(`rooms: peerLeft listener failed: ${(error as Error).stack ?? String(error)}`);
+    }
+    if (room.peers.size === 0) {
+      this.rooms.delete(room.name);
+      if (room.secretHash) this.rememberSecret(room.name, room.secretHash);
+    } else {
       this.broadcast(room, { type: 'peer-left', peerId: session.id, reason });
       this.updateMode(room);
     }
@@ -194,9 +237,22 @@ export class RoomRegistry {
   }
 
   private createRoom(name: string, secret: string | undefined): Room {
-    const room = new Room(name, secret);
+    const room = new Room(name, secret === undefined ? undefined : hashSecret(secret));
     this.rooms.set(name, room);
+    this.rememberedSecrets.delete(name);
     return room;
+  }
+
+  private rememberSecret(name: string, hash: Buffer): void {
+    this.rememberedSecrets.delete(name);
+    this.rememberedSecrets.set(name, { hash, until: Date.now() + this.options.secretMemoryMs });
+    if (this.rememberedSecrets.size > MAX_REMEMBERED_SECRETS) this.rememberedSecrets.delete(this.rememberedSecrets.keys().next().value!);
+  }
+
+  private rememberedSecret(name: string): Buffer | undefined {
+    const entry = this.rememberedSecrets.get(name);
+    if (entry && entry.until <= Date.now()) this.rememberedSecrets.delete(name);
+    return entry && entry.until > Date.now() ? entry.hash : undefined;
   }
 
   private resume(session: PeerSession, sink: PeerSink): PeerSession {
@@ -230,6 +286,17 @@ export class RoomRegistry {
 
   private broadcast(room: Room, message: ServerMessage): void {
     for (const peer of room.peers.values()) peer.deliver(message, this.options.maxQueuedMessages);
+  }
+}
+
+/** Two people may not look the same in one room: a taken name gets " (2)", " (3)", … */
+function distinctName(name: string, room: Room): string {
+  const taken = new Set([...room.peers.values()].map((p) => p.name.normalize('NFKC').toLowerCase()));
+  if (!taken.has(name.normalize('NFKC').toLowerCase())) return name;
+  for (let n = 2; ; n++) {
+    const suffix = ` (${n})`;
+    const candidate = `${name.slice(0, LIMITS.maxNameLength - suffix.length)}${suffix}`;
+    if (!taken.has(candidate.normalize('NFKC').toLowerCase())) return candidate;
   }
 }
 

@@ -14,13 +14,20 @@ function onlyKeys(value: Record<string, unknown>, allowed: readonly string[]): s
   return Object.keys(value).find((key) => !allowed.includes(key));
 }
 
-// Display names are shown to other people: no control characters, no invisible bidi tricks.
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
+// Display names are shown to other people: no control or format characters (bidi overrides,
+// zero-width joiners, soft hyphens, U+2060…), no private-use or unassigned code points, and none
+// of the Hangul fillers that render as nothing; with the u flag a lone surrogate matches \p{Cs}.
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u115f\u1160\u3164\uffa0\u2800]/u;
+const EMOJI_JOINER = /(?<=\p{Extended_Pictographic}[\u{1F3FB}-\u{1F3FF}\uFE0F]?)\u200d(?=\p{Extended_Pictographic})/gu;
+// Something visible must remain: a name of only spaces and combining marks shows as blank.
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
 
 export function validateDisplayName(raw: unknown): string | undefined {
   if (typeof raw !== 'string') return undefined;
   const name = raw.trim();
-  if (name.length === 0 || name.length > LIMITS.maxNameLength || UNPRINTABLE.test(name)) return undefined;
+  // The zero-width joiner is a format character, but between two emoji it draws one (👩‍💻).
+  const checked = name.replace(EMOJI_JOINER, '');
+  if (name.length === 0 || name.length > LIMITS.maxNameLength || UNPRINTABLE.test(checked) || !VISIBLE.test(checked)) return undefined;
   return name;
 }
 

@@ -44,6 +44,8 @@ describe('P2P call in real Chromium', () => {
     alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&secret=s3cret&cap=200&neural=off`);
     bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&secret=s3cret&cap=200&neural=off`);
     await Promise.all([waitForRemoteVideo(alice), waitForRemoteVideo(bob)]);
+    // The secret was used (the room is secured: see the wrong-secret test) and taken out of the address and history.
+    expect(await alice.page.evaluate(() => location.href)).toBe(`${server.url}/r/${room}?name=Alice&cap=200&neural=off`);
     console.log(`connect time (both pages load -> remote video playing): ${Math.round(performance.now() - started)} ms`);
 
     // Audio: the fake microphone's beep arrives as Opus.

@@ -4,6 +4,7 @@ import type { ErrorCode, IceServerConfig, PeerInfo, RoomMode } from '../../serve
 import { openLocalMedia } from './local-media.ts';
 import type { MediaSettings } from './media-settings.ts';
 import { DEFAULT_PEER_STATE, type PeerState, type RemoteParticipant } from './participant.ts';
+import { PendingSignals } from './pending-signals.ts';
 import { RemotePeer, type WireSignal } from './remote-peer.ts';
 import { SfuSession } from './sfu-session.ts';
 import { SignallingClient, type JoinParams, type SignallingState } from './signalling-client.ts';
@@ -32,7 +33,6 @@ type Events = {
 /** After a connection fails, the peer with the smaller id calls again after this delay. */
 const RECONNECT_DELAY_MS = 1500;
 const SFU_RETRY_DELAY_MS = 1000;
-const MAX_PENDING_SIGNALS = 128;
 
 /** What travels through the signalling relay between two browsers. */
 type RelayMessage = WireSignal | { state: PeerState };
@@ -50,7 +50,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
   readonly peers = new Map<string, RemotePeer>();
   private sfu: SfuSession | undefined;
   private readonly signalling: SignallingClient;
-  private readonly pendingSignals = new Map<string, WireSignal[]>();
+  private readonly pendingSignals = new PendingSignals();
   private readonly linkListeners = new Set<(link: PacketLink, open: boolean) => void>();
   private iceServers: IceServerConfig[] = [];
   private settings: MediaSettings;
@@ -248,8 +248,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
       }
     });
     this.adopt(peer);
-    for (const signal of this.pendingSignals.get(`${info.id}/${connectionId}`) ?? []) peer.signal(signal.signal);
-    this.pendingSignals.delete(`${info.id}/${connectionId}`);
+    for (const signal of this.pendingSignals.take(info.id, connectionId)) peer.signal(signal.signal);
     return peer;
   }
 
@@ -267,10 +266,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
       return;
     }
     // Candidates can overtake the offer's handling; keep them until the connection exists.
-    const key = `${from}/${message.cid}`;
-    const pending = this.pendingSignals.get(key) ?? [];
-    if (pending.length < MAX_PENDING_SIGNALS) pending.push(message);
-    this.pendingSignals.set(key, pending);
+    this.pendingSignals.add(from, message);
   }
 
   private sendState(peerId: string): void {
@@ -290,7 +286,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
     const peer = this.peers.get(peerId);
     this.peers.delete(peerId);
     peer?.close();
-    for (const key of this.pendingSignals.keys()) if (key.startsWith(`${peerId}/`)) this.pendingSignals.delete(key);
+    this.pendingSignals.dropPeer(peerId);
   }
 
   private resetPeers(): void {

@@ -10,6 +10,11 @@ const post = (message: FromReceiver, transfer: Transferable[] = []): void => (se
 
 const SLOT_MS = 40;
 const STATUS_MS = 1000;
+/**
+ * Messages that come while the models load (a few seconds: ~25 packets/s in real use). A flood
+ * must not grow this either (issue 13): past the bound the oldest packet goes.
+ */
+const MAX_EARLY_MESSAGES = 512;
 const early: ToReceiver[] = [];
 
 async function start(threads: number): Promise<void> {
@@ -37,7 +42,7 @@ async function start(threads: number): Promise<void> {
   let decodeMsTotal = 0;
   setInterval(() => {
     const status: ReceiverStatus = {
-      stats: { ...receiver.stats, packetErrors: { ...receiver.stats.packetErrors } },
+      stats: { ...receiver.stats, packetErrors: { ...receiver.stats.packetErrors }, pictureErrors: { ...receiver.stats.pictureErrors } },
       decodedFps: (decoded * 1000) / STATUS_MS,
       decodeMs: decoded ? decodeMsTotal / decoded : 0,
       backend: decoder.backend,
@@ -90,5 +95,8 @@ async function start(threads: number): Promise<void> {
 self.onmessage = (event: MessageEvent<ToReceiver>) => {
   const message = event.data;
   if (message.type === 'start') start(message.threads).catch((error: unknown) => post({ type: 'error', message: `neural receiver could not start: ${(error as Error).message}` }));
-  else early.push(message);
+  else {
+    early.push(message);
+    if (early.length > MAX_EARLY_MESSAGES) early.splice(early.findIndex((m) => m.type === 'packet'), 1);
+  }
 };

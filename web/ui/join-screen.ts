@@ -18,6 +18,7 @@ export function renderJoinScreen(root: HTMLElement, link: RoomLink, error: strin
   const room = h('input', { name: 'room', required: true, pattern: LIMITS.roomName.source.slice(1, -1), value: link.room ?? randomRoomName() });
   const name = h('input', { name: 'name', required: true, maxlength: String(LIMITS.maxNameLength), value: link.name ?? localStorage.getItem('kiloface.name') ?? '' });
   const secret = h('input', { name: 'secret', type: 'password', autocomplete: 'off', placeholder: 'optional' });
+  if (link.secret) secret.value = link.secret; // the property, not an attribute: kept out of the DOM's markup
   const form = h(
     'form',
     { class: 'join' },

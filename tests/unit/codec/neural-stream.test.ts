@@ -9,6 +9,7 @@ import { packetType, readReferenceRequest, writeReferenceRequest } from '../../.
 import { PacketType } from '../../../codec/bitstream/packet.ts';
 import type { CodecChannel } from '../../../codec/transport.ts';
 import { rng } from './random.ts';
+import { webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
 
 const { geometry, model } = loadFaceGeometry();
 const coding = { dimensions: geometry.dimensions, baseSteps: model.baseSteps };
@@ -44,7 +45,8 @@ function link(options: { loss?: number; delayMs?: number; targetKbps?: number } 
       },
       async makeReference(frameTime: number, box: CropBox): Promise<PreparedReference> {
         // A "picture" whose landmarks are exactly the frame's: the tracker finds them again.
-        const bytes = new TextEncoder().encode(`picture ${pictureCount++}`);
+        // A 256x256 WebP header (the receiver checks it before decoding) and a tag naming it.
+        const bytes = Uint8Array.from([...webpLossless(256, 256), ...new TextEncoder().encode(`picture ${pictureCount++}`)]);
         const landmarks = toCropPixels(talker(frameTime), box);
         pictures.set(new TextDecoder().decode(bytes), landmarks);
         return { format: 'webp', bytes, landmarks };

@@ -1,11 +1,2 @@
-/** Deterministic pseudo-random numbers for reproducible tests. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers for reproducible tests (the fuzz runner's generator). */
+export { mulberry32 as rng } from '../../../scripts/fuzz/prng.ts';

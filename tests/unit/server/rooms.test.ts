@@ -55,7 +55,8 @@ describe('RoomRegistry', () => {
     expect(rooms.join({ room: 'r', name: 'D' }, inbox().sink)).toMatchObject({ ok: false, code: 'room-full' });
   });
 
-  it('removes a leaver, tells the others, and forgets an empty room (and its secret)', () => {
+  it('removes a leaver, tells the others, and forgets an empty room (its secret only after secretMemoryMs)', () => {
+    vi.useFakeTimers();
     const rooms = new RoomRegistry(options);
     const a = inbox();
     const ja = rooms.join({ room: 'r', name: 'A', secret: 'pw' }, a.sink);
@@ -65,7 +66,41 @@ describe('RoomRegistry', () => {
     expect(a.messages.at(-1)).toEqual({ type: 'peer-left', peerId: jb.session.id, reason: 'left' });
     rooms.leave(ja.session, 'left');
     expect(rooms.size).toEqual({ rooms: 0, peers: 0 });
+    // The emptied room's name stays its owners' for a while: nobody takes it over with another secret.
+    expect(rooms.join({ room: 'r', name: 'C' }, inbox().sink)).toMatchObject({ ok: false, code: 'wrong-secret' });
+    expect(rooms.join({ room: 'r', name: 'C', secret: 'mine' }, inbox().sink)).toMatchObject({ ok: false, code: 'wrong-secret' });
+    vi.advanceTimersByTime(options.secretMemoryMs + 1);
     expect(rooms.join({ room: 'r', name: 'C' }, inbox().sink)).toMatchObject({ ok: true, welcome: { secured: false } });
+  });
+
+  it('lets the owners back into their emptied secured room with the same secret', () => {
+    const rooms = new RoomRegistry(options);
+    const ja = rooms.join({ room: 'r', name: 'A', secret: 'pw' }, inbox().sink);
+    if (!ja.ok) throw new Error('join failed');
+    rooms.leave(ja.session, 'left');
+    expect(rooms.join({ room: 'r', name: 'A', secret: 'pw' }, inbox().sink)).toMatchObject({ ok: true, welcome: { secured: true } });
+  });
+
+  it('refuses a secret for an open room instead of silently joining it unsecured', () => {
+    const rooms = new RoomRegistry(options);
+    expect(rooms.join({ room: 'open', name: 'A' }, inbox().sink).ok).toBe(true);
+    const refused = rooms.join({ room: 'open', name: 'B', secret: 'pw' }, inbox().sink);
+    expect(refused).toMatchObject({ ok: false, code: 'wrong-secret' });
+    expect(refused.ok ? '' : refused.message).toMatch(/open/);
+  });
+
+  it('gives a second person of the same name a distinct one', () => {
+    const rooms = new RoomRegistry(options);
+    rooms.join({ room: 'r', name: 'Dana' }, inbox().sink);
+    expect(rooms.join({ room: 'r', name: 'dana' }, inbox().sink)).toMatchObject({ ok: true, welcome: { self: { name: 'dana (2)' } } });
+    expect(rooms.join({ room: 'r', name: 'Dana' }, inbox().sink)).toMatchObject({ ok: true, welcome: { self: { name: 'Dana (3)' } } });
+  });
+
+  it('caps the people one address puts in a room', () => {
+    const rooms = new RoomRegistry({ ...options, maxPeers: 10, maxPeersPerAddress: 2 });
+    for (const name of ['A', 'B']) expect(rooms.join({ room: 'r', name, address: '10.0.0.1' }, inbox().sink).ok).toBe(true);
+    expect(rooms.join({ room: 'r', name: 'C', address: '10.0.0.1' }, inbox().sink)).toMatchObject({ ok: false, code: 'room-full' });
+    expect(rooms.join({ room: 'r', name: 'C', address: '10.0.0.2' }, inbox().sink).ok).toBe(true);
   });
 
   it('holds a dropped peer’s seat, queues its signals, and gives them back on resume', () => {

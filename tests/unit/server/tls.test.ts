@@ -37,5 +37,5 @@ describe.skipIf(!hasOpenssl)('TLS', () => {
     } finally {
       await server.close();
     }
-  });
+  }, 30_000); // RSA key generation alone takes seconds on a loaded 2-core machine
 });

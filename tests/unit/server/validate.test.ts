@@ -40,6 +40,10 @@ describe('validateClientMessage', () => {
       { type: 'join', room: 'r', name: '' },
       { type: 'join', room: 'r', name: 'x'.repeat(LIMITS.maxNameLength + 1) },
       { type: 'join', room: 'r', name: 'bell\u0007' },
+      // Invisible and bidi-control characters, Hangul fillers, soft hyphen, lone surrogates (issue 13).
+      ...['\u2060', '\u061c', '\u3164', '\u115f', '\u00ad', '\ud800', '\udc00'].map((c) => ({ type: 'join', room: 'r', name: `A${c}B` })),
+      { type: 'join', room: 'r', name: '\u3164' },
+      { type: 'join', room: 'r', name: '\u0301\u0301' },
       { type: 'join', room: 'r', name: 'A', secret: 5 },
       { type: 'join', room: 'r', name: 'A', secret: '' },
       { type: 'join', room: 'r', name: 'A', resume: { peerId: 'short', token: 'x'.repeat(32) } },
@@ -70,5 +74,8 @@ describe('validateClientMessage', () => {
     expect(validateDisplayName('  Zoë  ')).toBe('Zoë');
     expect(validateDisplayName('a\u202eb')).toBeUndefined();
     expect(validateDisplayName(7)).toBeUndefined();
+    // Real names in any script, and emoji (a joined one too), stay welcome.
+    for (const name of ['李小龍', 'Ngô Bảo Châu', 'أحمد', 'José 😀', 'dev 👩\u200d💻']) expect(validateDisplayName(name)).toBe(name);
+    expect(validateDisplayName('a\u200db')).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { precompress } from './scripts/precompress.ts';
 
 const page = (name: string): string => fileURLToPath(new URL(`web/${name}`, import.meta.url));
 
@@ -23,9 +24,11 @@ export default defineConfig({
   // simple-peer expects Node's `global`; the polyfill module sets Buffer and process.
   define: { global: 'globalThis' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
-  // onnxruntime-web's build that loads its WASM glue as a separate module (served at /ort/ by
-  // the server): bundled inline, its thread workers would re-run the page's own chunk.
+  // onnxruntime-web's build that loads its WASM glue as a separate module (a hashed file of the
+  // build, web/runtime/onnx-web.ts): bundled inline, its thread workers would re-run the page's own chunk.
   resolve: { conditions: ['onnxruntime-web-use-extern-wasm', 'module', 'browser', 'production'] },
+  // Every file of dist/ also as .br and .gz, for the server to send as they are (server/static-files.ts).
+  plugins: [precompress()],
   server: { headers: isolation },
   preview: { headers: isolation },
 });

@@ -10,13 +10,13 @@ import type { Connect, ViteDevServer } from 'vite';
 import type { ServerConfig } from './config.ts';
 import { RoomRegistry, DEFAULT_ROOM_OPTIONS } from './signalling/rooms.ts';
 import { DEFAULT_SIGNALLING_OPTIONS, SignallingServer } from './signalling/signalling-server.ts';
-import { MODEL_FILE, ORT_FILE, serveStatic } from './static-files.ts';
+import { MODEL_FILE, serveStatic } from './static-files.ts';
 import { SfuService } from './sfu/sfu-service.ts';
+import { turnIceServer } from './turn-credentials.ts';
 
 export const SIGNALLING_PATH = '/ws';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MODELS_DIR = path.join(REPO, 'models');
-const ORT_DIR = path.join(REPO, 'node_modules', 'onnxruntime-web', 'dist');
 
 /**
  * Headers on every response. Cross-origin isolation: onnxruntime-web needs SharedArrayBuffer for
@@ -61,7 +61,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const sfu = config.sfu.enabled ? await startSfu(config, log) : undefined;
   const rooms = new RoomRegistry(
     { ...DEFAULT_ROOM_OPTIONS, maxPeers: config.maxPeersPerRoom, sfuAvailable: sfu !== undefined, sfuMaxPeers: config.sfu.maxPeersPerRoom },
-    config.iceServers,
+    // With a TURN relay, each person gets a credential of their own that expires (never a lasting password).
+    config.turn ? (peer) => [...config.iceServers, turnIceServer(config.turn!, peer.id)] : config.iceServers,
   );
   const signalling = new SignallingServer(rooms, { ...DEFAULT_SIGNALLING_OPTIONS, ...config.signallingLimits, allowedOrigins: config.allowedOrigins, log });
   if (sfu) {
@@ -112,7 +113,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       res.end('method not allowed\n');
       return;
     }
-    if (vite && !MODEL_FILE.test(url.pathname) && !ORT_FILE.test(url.pathname)) {
+    if (vite && !MODEL_FILE.test(url.pathname)) {
       // Vite's SPA fallback serves index.html for /r/<room>.
       vite.middlewares(req, res, (() => {
         res.writeHead(404);
@@ -121,11 +122,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       return;
     }
     // The shipped models come straight from the repository's models/ folder.
-    const [root, pathname] = MODEL_FILE.test(url.pathname)
-      ? [MODELS_DIR, url.pathname.slice('/models'.length)]
-      : ORT_FILE.test(url.pathname)
-        ? [ORT_DIR, url.pathname.slice('/ort'.length)]
-        : [config.distDir, url.pathname];
+    const [root, pathname] = MODEL_FILE.test(url.pathname) ? [MODELS_DIR, url.pathname.slice('/models'.length)] : [config.distDir, url.pathname];
     serveStatic(root, req, res, pathname).catch((error: Error) => {
       log(`http: ${error.message}`);
       if (!res.headersSent) res.writeHead(500);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IceServerConfig } from './signalling/protocol.ts';
 import type { SignallingLimits } from './signalling/signalling-server.ts';
+import type { TurnConfig } from './turn-credentials.ts';
 
 export interface ServerConfig {
   host: string;
@@ -16,6 +17,8 @@ export interface ServerConfig {
   dev: boolean;
   maxPeersPerRoom: number;
   iceServers: IceServerConfig[];
+  /** A TURN relay (coturn with use-auth-secret) for which each person gets a short-lived credential. */
+  turn?: TurnConfig;
   quiet: boolean;
   sfu: {
     enabled: boolean;
@@ -41,6 +44,9 @@ export interface ServerConfig {
   /** Overrides of the signalling socket's limits (tests and operators embedding the server). */
   signallingLimits?: Partial<SignallingLimits>;
 }
+
+/** A day: coturn refuses a credential's allocation refreshes once it has expired, which would cut a call. */
+export const DEFAULT_TURN_TTL_SECONDS = 86_400;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -68,6 +74,11 @@ export const USAGE = `kiloface server
   --max-peers N      people per room (default ${DEFAULT_CONFIG.maxPeersPerRoom})
   --ice-servers JSON STUN/TURN servers handed to browsers (env KILOFACE_ICE_SERVERS), e.g.
                      '[{"urls":"stun:stun.example.org:3478"}]'
+  --turn-url URL     TURN relay handed to browsers with a fresh credential each (env KILOFACE_TURN_URL;
+                     comma-separated for several, e.g. turn:turn.example.org:3478?transport=udp)
+  --turn-secret S    coturn's static-auth-secret (env KILOFACE_TURN_SECRET; needed with --turn-url)
+  --turn-ttl SEC     how long a TURN credential lasts (default ${DEFAULT_TURN_TTL_SECONDS}); coturn checks it on
+                     every allocation refresh, so it must outlast the longest call
   --no-sfu           P2P mesh only (rooms of up to --max-peers), no mediasoup
   --sfu-workers N    mediasoup workers (default: one per core)
   --sfu-listen-ip IP address the SFU's media transports listen on (default: --host, or 127.0.0.1)
@@ -122,6 +133,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
       dev: { type: 'boolean' },
       'max-peers': { type: 'string' },
       'ice-servers': { type: 'string' },
+      'turn-url': { type: 'string' },
+      'turn-secret': { type: 'string' },
+      'turn-ttl': { type: 'string' },
       quiet: { type: 'boolean' },
       'no-sfu': { type: 'boolean' },
       'sfu-workers': { type: 'string' },
@@ -158,6 +172,17 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
   const ice = values['ice-servers'] ?? env.KILOFACE_ICE_SERVERS;
   if (ice !== undefined) config.iceServers = parseIceServers(ice);
   config.quiet = values.quiet ?? false;
+  const turnUrl = values['turn-url'] ?? env.KILOFACE_TURN_URL;
+  const turnSecret = values['turn-secret'] ?? env.KILOFACE_TURN_SECRET;
+  if ((turnUrl === undefined) !== (turnSecret === undefined)) throw new ConfigError('TURN needs both --turn-url and --turn-secret');
+  if (turnUrl !== undefined && turnSecret !== undefined) {
+    const urls = turnUrl.split(',').map((u) => u.trim());
+    if (!urls.every((u) => /^turns?:[^\s]+$/.test(u))) throw new ConfigError('--turn-url must look like turn:host:3478 (or turns:…)');
+    if (turnSecret.length < 16) throw new ConfigError('--turn-secret must be at least 16 characters');
+    const ttl = values['turn-ttl'] === undefined ? DEFAULT_TURN_TTL_SECONDS : Number(values['turn-ttl']);
+    if (!Number.isInteger(ttl) || ttl < 60 || ttl > 7 * 86_400) throw new ConfigError('--turn-ttl must be 60-604800 seconds');
+    config.turn = { urls, secret: turnSecret, ttlSeconds: ttl };
+  }
   const intIn = (name: string, raw: string | undefined, min: number, max: number, fallback: number): number => {
     if (raw === undefined) return fallback;
     const n = Number(raw);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { LIMITS, PROTOCOL_VERSION, type ErrorCode, type PeerInfo, type ResumeTicket, type RoomMode, type ServerMessage } from './protocol.ts';
+import { LIMITS, PROTOCOL_VERSION, type ErrorCode, type IceServerConfig, type PeerInfo, type ResumeTicket, type RoomMode, type ServerMessage } from './protocol.ts';
 
 /** Where messages for one peer go: its WebSocket while connected. */
 export type PeerSink = (message: ServerMessage) => void;
@@ -128,7 +128,8 @@ export class RoomRegistry {
 
   constructor(
     private readonly options: RoomOptions = DEFAULT_ROOM_OPTIONS,
-    private readonly iceServers: Extract<ServerMessage, { type: 'welcome' }>['iceServers'] = [],
+    /** The same for everyone, or made per person (a short-lived TURN credential each: server/turn-credentials.ts). */
+    private readonly iceServers: IceServerConfig[] | ((peer: PeerInfo) => IceServerConfig[]) = [],
   ) {}
 
   /** The most people a room holds: a mesh's limit, or the SFU's when it is there. */
@@ -279,7 +280,7 @@ export class RoomRegistry {
       mode: session.room.mode,
       peers: [...session.room.peers.values()].filter((p) => p !== session).map((p) => p.info),
       maxPeers: this.maxPeers,
-      iceServers: this.iceServers,
+      iceServers: typeof this.iceServers === 'function' ? this.iceServers(session.info) : this.iceServers,
     };
   }
 

@@ -4,6 +4,7 @@ import type { IceServerConfig, PeerInfo } from '../../server/signalling/protocol
 import { Emitter } from '../../codec/emitter.ts';
 import type { StatsSnapshot } from '../stats/peer-stats.ts';
 import { AUDIO_MAX_BITRATE, findSendCodec, preferCodec, withOpusParams, type MediaSettings } from './media-settings.ts';
+import { ICE_TRANSPORT_POLICY } from './ice-policy.ts';
 import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
 
 /** A signal as relayed by the server: which connection attempt it belongs to, and simple-peer's payload. */
@@ -56,7 +57,7 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
       initiator: options.initiator,
       stream: options.localStream,
       trickle: true,
-      config: { iceServers: options.iceServers as RTCIceServer[] },
+      config: { iceServers: options.iceServers as RTCIceServer[], iceTransportPolicy: ICE_TRANSPORT_POLICY },
       // simple-peer always opens a channel of its own; the codec's are the two below.
       channelName: 'kiloface-simple-peer',
       sdpTransform: (sdp: string) => withOpusParams(sdp),

@@ -5,6 +5,7 @@ import type { CodecChannel, PacketListener } from '../../codec/transport.ts';
 import type { IceServerConfig, PeerInfo, SfuMethod, SfuNotification } from '../../server/signalling/protocol.ts';
 import type { StatsEntry, StatsSnapshot } from '../stats/peer-stats.ts';
 import { AUDIO_MAX_BITRATE, findSendCodec, type MediaSettings } from './media-settings.ts';
+import { ICE_TRANSPORT_POLICY } from './ice-policy.ts';
 import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
 
 type Request = (method: SfuMethod, data?: Record<string, unknown>) => Promise<unknown>;
@@ -240,7 +241,7 @@ export class SfuSession extends Emitter<SessionEvents> {
 
   private async createTransport(direction: 'send' | 'recv'): Promise<Transport> {
     const params = (await this.request('create-transport', { direction })) as TransportParams;
-    const options = { ...params, iceServers: this.iceServers as RTCIceServer[] };
+    const options = { ...params, iceServers: this.iceServers as RTCIceServer[], iceTransportPolicy: ICE_TRANSPORT_POLICY };
     const transport = direction === 'send' ? this.device.createSendTransport(options) : this.device.createRecvTransport(options);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.request('connect-transport', { transportId: transport.id, dtlsParameters }).then(() => callback(), errback);

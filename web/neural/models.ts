@@ -1,5 +1,12 @@
-// Where the browser gets the codec's models: served by our server from the repository's models/
-// folder (server/static-files.ts), so nothing comes from a CDN.
+// Where the browser gets the codec's models: files of the build (Vite copies each into dist/assets
+// under a name with its content hash, so browsers may cache them for good: server/static-files.ts),
+// so nothing comes from a CDN.
+import detectorUrl from '../../models/mediapipe/face_detection_short_range.onnx?url';
+import landmarksUrl from '../../models/mediapipe/face_landmark.onnx?url';
+import canonicalUrl from '../../models/mediapipe/canonical_face.json?url';
+import basisUrl from '../../models/geometry/basis-v1.json?url';
+import decoderReferenceUrl from '../../models/kiloface-v1/reference.onnx?url';
+import decoderFrameUrl from '../../models/kiloface-v1/frame.onnx?url';
 import { FaceGeometry } from '../../codec/geometry/face-geometry.ts';
 import { geometryModelFromJson, type BasisJson } from '../../codec/geometry/model-json.ts';
 import type { GeometryCodingConfig } from '../../codec/geometry-coder.ts';
@@ -8,18 +15,36 @@ import { NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
 import { onnxWebRuntime } from '../runtime/onnx-web.ts';
 
 export const MODEL_URLS = {
-  detector: '/models/mediapipe/face_detection_short_range.onnx',
-  landmarks: '/models/mediapipe/face_landmark.onnx',
-  canonical: '/models/mediapipe/canonical_face.json',
-  basis: '/models/geometry/basis-v1.json',
-  decoderReference: '/models/kiloface-v1/reference.onnx',
-  decoderFrame: '/models/kiloface-v1/frame.onnx',
+  detector: detectorUrl,
+  landmarks: landmarksUrl,
+  canonical: canonicalUrl,
+  basis: basisUrl,
+  decoderReference: decoderReferenceUrl,
+  decoderFrame: decoderFrameUrl,
 } as const;
 
+const fetched = new Map<string, Promise<Uint8Array>>();
+
+/**
+ * A model file's bytes, fetched once per worker: the sender's two trackers share the landmark
+ * model, its self-check decoder the receiver's networks. Other workers of the page get the same
+ * immutable URL from the HTTP cache.
+ */
+export function modelBytes(url: string): Promise<Uint8Array> {
+  let bytes = fetched.get(url);
+  if (!bytes) {
+    bytes = fetch(url).then(async (response) => {
+      if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+      return new Uint8Array(await response.arrayBuffer());
+    });
+    bytes.catch(() => fetched.delete(url)); // a failed fetch may be tried again
+    fetched.set(url, bytes);
+  }
+  return bytes;
+}
+
 async function fetchJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
-  return (await response.json()) as T;
+  return JSON.parse(new TextDecoder().decode(await modelBytes(url))) as T;
 }
 
 export async function loadGeometry(): Promise<{ geometry: FaceGeometry; coding: GeometryCodingConfig }> {
@@ -30,11 +55,13 @@ export async function loadGeometry(): Promise<{ geometry: FaceGeometry; coding: 
 }
 
 /** The tracker; `smoothing: false` for still pictures (references), where it must find the same landmarks at both ends. */
-export function loadTracker(smoothing: boolean, threads = 1): Promise<FaceTracker> {
-  return FaceTracker.load(onnxWebRuntime, { detector: MODEL_URLS.detector, landmarks: MODEL_URLS.landmarks }, { threads, ...(smoothing ? {} : { smoothing: false }) });
+export async function loadTracker(smoothing: boolean, threads = 1): Promise<FaceTracker> {
+  const [detector, landmarks] = await Promise.all([modelBytes(MODEL_URLS.detector), modelBytes(MODEL_URLS.landmarks)]);
+  return FaceTracker.load(onnxWebRuntime, { detector, landmarks }, { threads, ...(smoothing ? {} : { smoothing: false }) });
 }
 
 /** The decoder; `preferGpu`: WebGPU where the browser has it, else WASM. */
-export function loadDecoder(threads = 1, preferGpu = false): Promise<NeuralDecoder> {
-  return NeuralDecoder.load(onnxWebRuntime, { reference: MODEL_URLS.decoderReference, frame: MODEL_URLS.decoderFrame }, { threads, preferGpu });
+export async function loadDecoder(threads = 1, preferGpu = false): Promise<NeuralDecoder> {
+  const [reference, frame] = await Promise.all([modelBytes(MODEL_URLS.decoderReference), modelBytes(MODEL_URLS.decoderFrame)]);
+  return NeuralDecoder.load(onnxWebRuntime, { reference, frame }, { threads, preferGpu });
 }

@@ -3,6 +3,12 @@
 // onnxruntime-web is half the size of the one with WebGPU (14 vs 28 MB of WASM to fetch and
 // compile, which takes seconds on a slow machine), so the WebGPU one loads only when it is used.
 type Ort = typeof import('onnxruntime-web');
+// The WASM and its glue module: files of the build with a content hash in their names (so cached
+// for good, server/static-files.ts). The WebGPU (JSEP) pair is fetched only when it is used.
+import wasmGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.mjs?url';
+import wasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+import jsepGlueUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
+import jsepWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import { ModelLoadError, type ModelRunner, type ModelRunnerOptions, type ModelRuntime, type ModelSource } from '../../codec/model-runner.ts';
 import { OrtSessionRunner, type OrtSessionLike } from '../../codec/runners/ort-session-runner.ts';
 
@@ -26,9 +32,9 @@ function hasWebGpu(): Promise<boolean> {
 let wasmOnly: Promise<Ort> | undefined;
 let withWebGpu: Promise<Ort> | undefined;
 
-function configure(ort: Ort, threads: number): Ort {
-  // The WASM and its glue module come from the server (/ort/, see server/static-files.ts).
-  ort.env.wasm.wasmPaths = new URL('/ort/', globalThis.location?.href ?? 'http://localhost/').href;
+function configure(ort: Ort, threads: number, gpu: boolean): Ort {
+  const absolute = (url: string): string => new URL(url, globalThis.location?.href ?? 'http://localhost/').href;
+  ort.env.wasm.wasmPaths = gpu ? { mjs: absolute(jsepGlueUrl), wasm: absolute(jsepWasmUrl) } : { mjs: absolute(wasmGlueUrl), wasm: absolute(wasmUrl) };
   // Threads need SharedArrayBuffer, which browsers give only to cross-origin-isolated pages.
   ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, threads) : 1;
   return ort;
@@ -41,6 +47,7 @@ export const onnxWebRuntime: ModelRuntime = {
     const ort = configure(
       await (gpu ? (withWebGpu ??= import('onnxruntime-web') as Promise<Ort>) : (wasmOnly ??= import('onnxruntime-web/wasm') as Promise<Ort>)),
       options.threads ?? 1,
+      gpu,
     );
     const providers = gpu ? ['webgpu', 'wasm'] : ['wasm'];
     let lastError: unknown;

@@ -25,4 +25,15 @@ describe('parseConfig', () => {
       iceServers: [{ urls: 'stun:stun.example.org:3478' }],
     });
   });
+
+  it('takes a TURN relay with its shared secret and credential lifetime, never half of it', () => {
+    expect(parseConfig(['--turn-url', 'turn:127.0.0.1:3478?transport=udp', '--turn-secret', 'a-secret-of-16-chars', '--turn-ttl', '600'], {})).toMatchObject({
+      turn: { urls: ['turn:127.0.0.1:3478?transport=udp'], secret: 'a-secret-of-16-chars', ttlSeconds: 600 },
+    });
+    expect(parseConfig([], { KILOFACE_TURN_URL: 'turn:a:3478,turns:a:5349', KILOFACE_TURN_SECRET: 'a-secret-of-16-chars' })).toMatchObject({ turn: { urls: ['turn:a:3478', 'turns:a:5349'], ttlSeconds: 86_400 } });
+    expect(() => parseConfig(['--turn-url', 'turn:a:3478'], {})).toThrow(/both --turn-url and --turn-secret/);
+    expect(() => parseConfig(['--turn-url', 'http://a', '--turn-secret', 'a-secret-of-16-chars'], {})).toThrow(ConfigError);
+    expect(() => parseConfig(['--turn-url', 'turn:a', '--turn-secret', 'short'], {})).toThrow(ConfigError);
+    expect(() => parseConfig(['--turn-url', 'turn:a', '--turn-secret', 'a-secret-of-16-chars', '--turn-ttl', '5'], {})).toThrow(ConfigError);
+  });
 });

@@ -70,6 +70,21 @@ describe('who may open the signalling socket', () => {
   });
 });
 
+describe('refusals', () => {
+  it('are forgiven over time: old mistakes do not close a socket that behaves now', async () => {
+    const client = new SignallingTestClient(wsUrl);
+    await client.join('forgiving', 'F');
+    // The whole budget (100 by default) at once, then a pause, then two more: still open.
+    for (let i = 0; i < 100; i++) client.send({ type: 'signal', to: 'nobody-here-at-all', data: {} });
+    await waitFor(() => client.messages.filter((m) => m.type === 'error').length === 100);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    for (let i = 0; i < 2; i++) client.send({ type: 'signal', to: 'nobody-here-at-all', data: {} });
+    await waitFor(() => client.messages.filter((m) => m.type === 'error').length === 102);
+    expect(client.closedWith).toBeUndefined();
+    client.socket.close();
+  });
+});
+
 describe('a peer that stops reading', () => {
   it('is disconnected instead of making the server buffer what others send it', async () => {
     await waitFor(() => server.signalling.connectionCount === 0);

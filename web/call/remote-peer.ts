@@ -3,7 +3,7 @@ import type { CodecChannel, PacketListener } from '../../codec/transport.ts';
 import type { IceServerConfig, PeerInfo } from '../../server/signalling/protocol.ts';
 import { Emitter } from '../../codec/emitter.ts';
 import type { StatsSnapshot } from '../stats/peer-stats.ts';
-import { AUDIO_MAX_BITRATE, findSendCodec, preferCodec, withOpusParams, type MediaSettings } from './media-settings.ts';
+import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, preferCodec, withOpusParams, type MediaSettings } from './media-settings.ts';
 import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
 
 /** A signal as relayed by the server: which connection attempt it belongs to, and simple-peer's payload. */
@@ -171,7 +171,7 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
       const params = sender.getParameters();
       const encoding = params.encodings?.[0];
       if (!encoding) continue; // not negotiated yet
-      if (kind === 'audio') encoding.maxBitrate = AUDIO_MAX_BITRATE;
+      if (kind === 'audio') encoding.maxBitrate = AUDIO_SENDER_MAX_BITRATE;
       else {
         encoding.maxBitrate = this.settings.videoCapKbps * 1000;
         const codec = findSendCodec(params.codecs ?? [], this.settings.videoCodec);

@@ -4,7 +4,8 @@ import { Emitter } from '../../codec/emitter.ts';
 import type { CodecChannel, PacketListener } from '../../codec/transport.ts';
 import type { IceServerConfig, PeerInfo, SfuMethod, SfuNotification } from '../../server/signalling/protocol.ts';
 import type { StatsEntry, StatsSnapshot } from '../stats/peer-stats.ts';
-import { AUDIO_MAX_BITRATE, findSendCodec, type MediaSettings } from './media-settings.ts';
+import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, type MediaSettings } from './media-settings.ts';
+import { OPUS_MAX_AVERAGE_BITRATE, OPUS_PTIME_MS } from '../../codec/opus-speech.ts';
 import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
 
 type Request = (method: SfuMethod, data?: Record<string, unknown>) => Promise<unknown>;
@@ -222,8 +223,9 @@ export class SfuSession extends Emitter<SessionEvents> {
         track,
         // The tracks are the call's, not the producer's: a closed session must not stop the camera.
         stopTracks: false,
-        encodings: [{ maxBitrate: AUDIO_MAX_BITRATE }],
-        codecOptions: { opusDtx: true, opusFec: true, opusStereo: false, opusMaxAverageBitrate: AUDIO_MAX_BITRATE },
+        encodings: [{ maxBitrate: AUDIO_SENDER_MAX_BITRATE }],
+        // Written into the answer mediasoup-client gives our browser: its fmtp governs what we send (codec/opus-speech.ts).
+        codecOptions: { opusDtx: true, opusFec: true, opusStereo: false, opusMaxAverageBitrate: OPUS_MAX_AVERAGE_BITRATE, opusPtime: OPUS_PTIME_MS },
       });
       this.producers.set('audio', producer);
       return;

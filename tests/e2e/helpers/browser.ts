@@ -3,8 +3,10 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
- * Debian's Chromium, headless (Playwright gives each launch a fresh user-data-dir), with a fake camera that plays `y4m` and a fake microphone (a beep). */
-export async function launchChromium(y4m: string): Promise<Browser> {
+ * Debian's Chromium, headless (Playwright gives each launch a fresh user-data-dir), with a fake
+ * camera that plays `y4m` and a fake microphone: Chromium's beep, or `audioWav` (looped) when given.
+ */
+export async function launchChromium(y4m: string, options: { audioWav?: string } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -19,6 +21,7 @@ export async function launchChromium(y4m: string): Promise<Browser> {
       '--use-fake-ui-for-media-stream',
       '--use-fake-device-for-media-stream',
       `--use-file-for-fake-video-capture=${y4m}`,
+      ...(options.audioWav ? [`--use-file-for-fake-audio-capture=${options.audioWav}`] : []),
       '--allow-loopback-in-peer-connection',
       '--autoplay-policy=no-user-gesture-required',
       // Background tabs must keep their timers and media running: every context is "background".

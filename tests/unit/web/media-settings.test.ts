@@ -33,17 +33,38 @@ describe('codec preferences', () => {
 });
 
 describe('withOpusParams', () => {
-  const sdp = ['v=0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111 63', 'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1', 'a=rtpmap:63 red/48000/2', ''].join('\r\n');
+  const sdp = [
+    'v=0',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111 63',
+    'a=rtpmap:111 opus/48000/2',
+    'a=fmtp:111 minptime=10;useinbandfec=1',
+    'a=rtpmap:63 red/48000/2',
+    'm=video 9 UDP/TLS/RTP/SAVPF 96',
+    'a=rtpmap:96 VP8/90000',
+    '',
+  ].join('\r\n');
 
-  it('adds the low-bitrate and DTX parameters and keeps the existing ones', () => {
+  it('asks for lean speech: 10 kbit/s, DTX, FEC, mono, 60 ms packets; keeps the existing parameters', () => {
     const out = withOpusParams(sdp);
-    expect(out).toContain('a=fmtp:111 minptime=10;useinbandfec=1;maxaveragebitrate=12000;usedtx=1;stereo=0');
-    expect(out.split('\r\n')).toHaveLength(sdp.split('\r\n').length);
+    expect(out).toContain('a=fmtp:111 minptime=10;useinbandfec=1;maxaveragebitrate=10000;usedtx=1;stereo=0;ptime=60;maxptime=60\r\n');
+    // a=ptime/maxptime in the audio section only, before the video section starts.
+    const [audio, video] = out.split('m=video');
+    expect(audio).toMatch(/a=ptime:60\r\na=maxptime:60\r\n$/);
+    expect(video).not.toContain('ptime');
+    expect(out.split('\r\n')).toHaveLength(sdp.split('\r\n').length + 2);
+  });
+
+  it('replaces a ptime the browser wrote, and is idempotent', () => {
+    const withPtime = sdp.replace('a=rtpmap:63 red/48000/2', 'a=rtpmap:63 red/48000/2\r\na=ptime:20');
+    const once = withOpusParams(withPtime);
+    expect(once.match(/a=ptime:/g)).toHaveLength(1);
+    expect(once).toContain('a=ptime:60');
+    expect(withOpusParams(once)).toBe(once);
   });
 
   it('adds an fmtp line where Opus has none, and leaves SDP without Opus alone', () => {
     const bare = sdp.replace('a=fmtp:111 minptime=10;useinbandfec=1\r\n', '');
-    expect(withOpusParams(bare)).toContain('a=rtpmap:111 opus/48000/2\r\na=fmtp:111 maxaveragebitrate=12000;usedtx=1;stereo=0;useinbandfec=1');
+    expect(withOpusParams(bare)).toContain('a=rtpmap:111 opus/48000/2\r\na=fmtp:111 maxaveragebitrate=10000;usedtx=1;useinbandfec=1;stereo=0;ptime=60;maxptime=60');
     const video = 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n';
     expect(withOpusParams(video)).toBe(video);
   });

@@ -10,10 +10,11 @@ export const OPUS_PTIME_MS = 60;
 /** Opus's average bitrate for speech (bit/s, payload only): wideband SILK is clear at 10 kbit/s. */
 export const OPUS_MAX_AVERAGE_BITRATE = 10_000;
 /**
- * The audio encoding's maxBitrate (bit/s). Chromium counts packet overhead in an audio sender's
- * target, so a cap at Opus's own rate would starve it; this only stops runaway rates.
+ * The audio sender's maxBitrate (RTCRtpEncodingParameters, bit/s): Chromium lets it override the
+ * fmtp's maxaveragebitrate (measured: a 32000 cap gave 30 kbit/s of payload while talking), so it is
+ * the same number.
  */
-export const AUDIO_SENDER_MAX_BITRATE = 32_000;
+export const AUDIO_SENDER_MAX_BITRATE = OPUS_MAX_AVERAGE_BITRATE;
 
 /** Opus fmtp parameters: low average rate, DTX (silence costs ~nothing), in-band FEC (a lost packet is rebuilt from the next), mono. */
 export const OPUS_FMTP: Readonly<Record<string, string>> = {

@@ -20,6 +20,8 @@ export interface RemotePeerOptions {
   localStream: MediaStream;
   iceServers: IceServerConfig[];
   settings: MediaSettings;
+  /** Send the standard video track (false: the sender carries no track, so no video RTP at all). */
+  sendVideo: boolean;
   sendSignal: (signal: WireSignal) => void;
 }
 
@@ -44,6 +46,7 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
   private readonly channels = new Map<CodecChannel, RTCDataChannel>();
   private readonly packetListeners = new Set<PacketListener>();
   private settings: MediaSettings;
+  private videoOn: boolean;
   private closed = false;
 
   constructor(private readonly options: RemotePeerOptions) {
@@ -52,6 +55,7 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     this.name = options.info.name;
     this.connectionId = options.connectionId;
     this.settings = options.settings;
+    this.videoOn = options.sendVideo;
     this.peer = new SimplePeer({
       initiator: options.initiator,
       stream: options.localStream,
@@ -66,6 +70,9 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     this.pc = (this.peer as unknown as { _pc: RTCPeerConnection })._pc;
     this.openCodecChannels();
     this.applyCodecPreferences();
+    // simple-peer added the camera in its constructor; before anything is negotiated, take it off
+    // again if it must not go out (the m-line stays, so turning it on needs no renegotiation).
+    if (!options.sendVideo) void this.setVideoSending(false);
 
     this.peer.on('signal', (signal) => this.options.sendSignal({ cid: this.connectionId, signal }));
     this.peer.on('stream', (stream: MediaStream) => {
@@ -117,6 +124,25 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     await this.applySenderParameters();
   }
 
+  /** Puts the camera on the video sender, or no track at all (nothing is sent, not even black frames). */
+  async setVideoSending(on: boolean): Promise<void> {
+    if (this.closed) return;
+    this.videoOn = on;
+    const track = on ? (this.options.localStream.getVideoTracks()[0] ?? null) : null;
+    for (const transceiver of this.pc.getTransceivers()) {
+      if (transceiver.receiver.track.kind !== 'video') continue;
+      // Only our own sender: the one simple-peer added the camera to (sendrecv/sendonly).
+      if (transceiver.direction !== 'sendrecv' && transceiver.direction !== 'sendonly') continue;
+      try {
+        if (transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
+      } catch (error) {
+        console.warn('replaceTrack (video) failed', error);
+      }
+    }
+    // An inactive encoding also stops the bandwidth probes Chromium pads the video stream with.
+    await this.applySenderParameters();
+  }
+
   close(): void {
     this.shutdown('closed locally');
   }
@@ -150,7 +176,7 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     const capabilities = RTCRtpReceiver.getCapabilities('video');
     if (!capabilities) return;
     for (const transceiver of this.pc.getTransceivers()) {
-      if (transceiver.sender.track?.kind !== 'video' || !('setCodecPreferences' in transceiver)) continue;
+      if (transceiver.receiver.track.kind !== 'video' || !('setCodecPreferences' in transceiver)) continue;
       try {
         transceiver.setCodecPreferences(preferCodec(capabilities.codecs, this.settings.videoCodec));
       } catch (error) {
@@ -165,14 +191,17 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
    * and cap its bitrate. Audio gets its low cap here too.
    */
   private async applySenderParameters(): Promise<void> {
-    for (const sender of this.pc.getSenders()) {
-      const kind = sender.track?.kind;
-      if (!kind) continue;
+    for (const transceiver of this.pc.getTransceivers()) {
+      // The receiver's kind: a video sender may carry no track (kiloface mode, camera off) and still needs its cap for later.
+      const { sender } = transceiver;
+      const kind = transceiver.receiver.track.kind;
+      if (transceiver.direction !== 'sendrecv' && transceiver.direction !== 'sendonly') continue;
       const params = sender.getParameters();
       const encoding = params.encodings?.[0];
       if (!encoding) continue; // not negotiated yet
       if (kind === 'audio') encoding.maxBitrate = AUDIO_SENDER_MAX_BITRATE;
       else {
+        encoding.active = this.videoOn;
         encoding.maxBitrate = this.settings.videoCapKbps * 1000;
         const codec = findSendCodec(params.codecs ?? [], this.settings.videoCodec);
         if (codec) (encoding as RTCRtpEncodingParameters & { codec?: RTCRtpCodec }).codec = codec;

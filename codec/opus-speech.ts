@@ -7,8 +7,8 @@
 
 /** Milliseconds of audio per Opus packet (ptime and maxptime). 120 would save ~2 kbit/s more but doubles the latency a lost packet costs. */
 export const OPUS_PTIME_MS = 60;
-/** Opus's average bitrate for speech (bit/s, payload only): wideband SILK is clear at 10 kbit/s. */
-export const OPUS_MAX_AVERAGE_BITRATE = 10_000;
+/** Opus's average bitrate for speech (bit/s, payload only): wideband SILK stays clear at 8 kbit/s, and the whole kiloface call must fit 24. */
+export const OPUS_MAX_AVERAGE_BITRATE = 8_000;
 /**
  * The audio sender's maxBitrate (RTCRtpEncodingParameters, bit/s): Chromium lets it override the
  * fmtp's maxaveragebitrate (measured: a 32000 cap gave 30 kbit/s of payload while talking), so it is

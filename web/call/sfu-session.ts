@@ -1,10 +1,10 @@
 import { Device } from 'mediasoup-client';
-import type { Consumer, DataConsumer, DataProducer, Producer, Transport } from 'mediasoup-client/types';
+import type { Consumer, DataConsumer, DataProducer, Producer, RtpCapabilities, Transport } from 'mediasoup-client/types';
 import { Emitter } from '../../codec/emitter.ts';
 import type { CodecChannel, PacketListener } from '../../codec/transport.ts';
 import type { IceServerConfig, PeerInfo, SfuMethod, SfuNotification } from '../../server/signalling/protocol.ts';
 import type { StatsEntry, StatsSnapshot } from '../stats/peer-stats.ts';
-import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, type MediaSettings } from './media-settings.ts';
+import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, withoutAudioTransportCc, type MediaSettings } from './media-settings.ts';
 import { OPUS_MAX_AVERAGE_BITRATE, OPUS_PTIME_MS } from '../../codec/opus-speech.ts';
 import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
 import type { ConnectionStats } from './call.ts';
@@ -149,8 +149,8 @@ export class SfuSession extends Emitter<SessionEvents> {
   }
 
   async start(): Promise<void> {
-    const { rtpCapabilities } = (await this.request('router-capabilities')) as { rtpCapabilities: never };
-    await this.device.load({ routerRtpCapabilities: rtpCapabilities });
+    const { rtpCapabilities } = (await this.request('router-capabilities')) as { rtpCapabilities: RtpCapabilities };
+    await this.device.load({ routerRtpCapabilities: withoutAudioTransportCc(rtpCapabilities) });
     this.sendTransport = await this.createTransport('send');
     this.recvTransport = await this.createTransport('recv');
     for (const track of this.localStream.getAudioTracks()) await this.produce(track);

@@ -4,6 +4,7 @@
 import type { Page } from 'playwright-core';
 import { srtpTagBytes, UDP_IP_OVERHEAD, type StatsEntry } from '../../../web/stats/peer-stats.ts';
 import { transportCounters, wireBytes } from '../../../web/stats/call-wire.ts';
+import { DATACHANNEL_WIRE_OVERHEAD } from '../../../codec/stream/wire.ts';
 
 export interface CallCounters {
   atMs: number;
@@ -19,6 +20,9 @@ export interface CallCounters {
   /** Messages and bytes our kiloface channels sent. */
   kilofaceMessagesSent: number;
   kilofaceBytesSent: number;
+  /** Every packet the call's transports sent and received. */
+  packetsSent: number;
+  packetsReceived: number;
 }
 
 export async function callCounters(page: Page): Promise<CallCounters> {
@@ -37,11 +41,16 @@ export async function callCounters(page: Page): Promise<CallCounters> {
     audioPayloadSent: 0,
     kilofaceMessagesSent: 0,
     kilofaceBytesSent: 0,
+    packetsSent: 0,
+    packetsReceived: 0,
   };
   const n = (v: unknown): number => (typeof v === 'number' ? v : 0);
   for (const entries of raw.connections as StatsEntry[][]) {
     const snapshot = new Map(entries.map((e) => [e.id, e]));
-    const wire = wireBytes(transportCounters(snapshot));
+    const counters = transportCounters(snapshot);
+    const wire = wireBytes(counters);
+    out.packetsSent += counters.packetsSent;
+    out.packetsReceived += counters.packetsReceived;
     out.wireSent += wire.sent;
     out.wireReceived += wire.received;
     const tag = srtpTagBytes(entries.find((e) => e.type === 'transport')?.srtpCipher);
@@ -73,6 +82,10 @@ export interface CallRates {
   audioWireKbps: number;
   audioPayloadKbps: number;
   kilofaceMessages: number;
+  /** kiloface's own wire estimate: its bytes + DTLS/SCTP/UDP/IP per message (codec/stream/wire.ts). */
+  kilofaceWireKbps: number;
+  packetsSentPerSecond: number;
+  packetsReceivedPerSecond: number;
 }
 
 export function callRates(a: CallCounters, b: CallCounters): CallRates {
@@ -87,6 +100,9 @@ export function callRates(a: CallCounters, b: CallCounters): CallRates {
     audioWireKbps: kbps(b.audioWireSent - a.audioWireSent),
     audioPayloadKbps: kbps(b.audioPayloadSent - a.audioPayloadSent),
     kilofaceMessages: b.kilofaceMessagesSent - a.kilofaceMessagesSent,
+    kilofaceWireKbps: kbps(b.kilofaceBytesSent - a.kilofaceBytesSent + (b.kilofaceMessagesSent - a.kilofaceMessagesSent) * DATACHANNEL_WIRE_OVERHEAD),
+    packetsSentPerSecond: (b.packetsSent - a.packetsSent) / seconds,
+    packetsReceivedPerSecond: (b.packetsReceived - a.packetsReceived) / seconds,
   };
 }
 
@@ -94,6 +110,7 @@ export function formatRates(r: CallRates): string {
   return (
     `call wire ${r.sendKbps.toFixed(1)} kbit/s sent, ${r.recvKbps.toFixed(1)} received; audio ${r.audioPacketsPerSecond.toFixed(1)} packets/s, ` +
     `${r.audioPayloadKbps.toFixed(1)} kbit/s payload, ${r.audioWireKbps.toFixed(1)} wire; video ${r.videoSentBytes} B sent; ` +
-    `kiloface ${r.kilofaceMessages} messages (over ${r.seconds.toFixed(1)} s)`
+    `kiloface ${r.kilofaceMessages} messages, ~${r.kilofaceWireKbps.toFixed(1)} kbit/s wire; ${r.packetsSentPerSecond.toFixed(1)} packets/s sent, ` +
+    `${r.packetsReceivedPerSecond.toFixed(1)} received (over ${r.seconds.toFixed(1)} s)`
   );
 }

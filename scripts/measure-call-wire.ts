@@ -60,15 +60,17 @@ try {
     const room = `wire-${mode}-${Date.now()}`;
     const people = [await openPage(browser, `${server.url}/r/${room}?name=A&video=${mode}`), await openPage(browser, `${server.url}/r/${room}?name=B&video=${mode}`)];
     await Promise.all(people.map((p) => p.page.waitForSelector(`${REMOTE_TILE}[data-connection="connected"]`, { timeout: 60_000 })));
-    const faces = mode === 'standard' ? false : await waitForFaces(people);
+    // `auto` picks standard on this loopback link: no kiloface to wait for.
+    const faces = mode === 'standard' || mode === 'auto' ? false : await waitForFaces(people);
     await people[0]!.page.waitForTimeout(faces ? 2000 : 10_000);
-    const first = await Promise.all(people.map((p) => callCounters(p.page)));
+    const references = (): Promise<number[]> => Promise.all(people.map((p) => p.page.evaluate(() => window.kiloface?.neural?.latestSenderStatus?.stats.references ?? 0)));
+    const [first, refsBefore] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references()]);
     await people[0]!.page.waitForTimeout(seconds * 1000);
-    const last = await Promise.all(people.map((p) => callCounters(p.page)));
+    const [last, refsAfter] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references()]);
     const rates: CallRates[] = people.map((_, i) => callRates(first[i]!, last[i]!));
     const active = await Promise.all(people.map((p) => p.page.locator('section.tile[data-peer="self"] [data-stat="video-mode"]').textContent().catch(() => null)));
     console.log(`mode ${mode}${faces ? '' : ' (no rebuilt face within the wait)'}:`);
-    rates.forEach((r, i) => console.log(`  ${i === 0 ? 'A' : 'B'} (sending ${active[i] ?? '?'}): ${formatRates(r)}`));
+    rates.forEach((r, i) => console.log(`  ${i === 0 ? 'A' : 'B'} (sending ${active[i] ?? '?'}): ${formatRates(r)}; ${refsAfter[i]! - refsBefore[i]!} kiloface references sent in the window`));
     console.log(`  => whole call per direction: A→B ${rates[0]!.sendKbps.toFixed(1)} kbit/s, B→A ${rates[1]!.sendKbps.toFixed(1)} kbit/s\n`);
     for (const p of people) await p.context.close();
   }

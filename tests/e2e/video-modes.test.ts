@@ -193,3 +193,49 @@ describe('lean audio while silent (DTX), P2P', () => {
     expect(rates.videoSentBytes).toBe(0);
   }, 120_000);
 });
+
+describe('lean audio and kiloface mode through the SFU', () => {
+  let server: RunningServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, workers: 1 } });
+    browser = await launchChromium(HAVE_FACE_CLIP ? clipCameraY4m(E2E_OUTPUT) : FAKE_CAMERA_Y4M, { audioWav: speechWav(OUT).file });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('sends 60 ms Opus and no video in kiloface mode; standard video comes and goes with the mode', async () => {
+    const room = `modes-sfu-${Date.now()}`;
+    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&mode=sfu&video=kiloface&neural=off`);
+    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&mode=sfu&video=kiloface&neural=off`);
+    await bob.page.waitForSelector('[data-role="mode"][data-mode="sfu"]', { timeout: 30_000 });
+    await connected(alice, bob);
+    await bob.page.waitForSelector(`${REMOTE_TILE}[data-video="kiloface"]`, { timeout: 15_000 });
+    await alice.page.waitForTimeout(3000);
+    const kiloface = await measure(alice.page, 10);
+    console.log(`SFU, kiloface mode, Alice: ${formatRates(kiloface)}`);
+    expect((await callCounters(alice.page)).videoBytesSent).toBe(0);
+    expect(kiloface.audioPacketsPerSecond).toBeGreaterThan(5);
+    expect(kiloface.audioPacketsPerSecond).toBeLessThanOrEqual(MAX_AUDIO_PACKETS_PER_S);
+    expect(kiloface.audioWireKbps).toBeLessThan(MAX_AUDIO_WIRE_KBPS);
+
+    await alice.page.selectOption('select[name="video-mode"]', 'standard');
+    await bob.page.waitForSelector(`${REMOTE_TILE}[data-video="standard"]`, { timeout: 10_000 });
+    await bob.page.waitForFunction((sel) => (document.querySelector<HTMLVideoElement>(`${sel} video`)?.videoWidth ?? 0) > 0, REMOTE_TILE, { timeout: 30_000 });
+    const standard = await measure(alice.page, 4);
+    console.log(`SFU, standard mode, Alice: ${formatRates(standard)}`);
+    expect(standard.videoSentBytes).toBeGreaterThan(5000);
+
+    await alice.page.selectOption('select[name="video-mode"]', 'kiloface');
+    await bob.page.waitForSelector(`${REMOTE_TILE}[data-video="kiloface"]`, { timeout: 10_000 });
+    await alice.page.waitForTimeout(1500);
+    const back = await measure(alice.page, 4);
+    console.log(`SFU, back to kiloface, Alice: ${formatRates(back)}`);
+    expect(back.videoSentBytes).toBe(0);
+    await alice.context.close();
+    await bob.context.close();
+  }, 180_000);
+});

@@ -27,7 +27,13 @@ export interface CallCounters {
 
 export async function callCounters(page: Page): Promise<CallCounters> {
   const raw = await page.evaluate(async () => {
-    const connections = await window.kiloface!.call!.connectionStats();
+    const call = window.kiloface!.call!;
+    // Builds from before connectionStats() (scripts/measure-call-wire.ts --dist): their P2P connections.
+    if (typeof call.connectionStats !== 'function') {
+      const reports = await Promise.all([...call.peers.values()].map((p) => p.pc.getStats()));
+      return { atMs: performance.now(), connections: reports.map((r) => { const list: unknown[] = []; r.forEach((e) => list.push(e)); return list; }) };
+    }
+    const connections = await call.connectionStats();
     return { atMs: performance.now(), connections: connections.map((c) => [...c.snapshot.values()]) };
   });
   const out: CallCounters = {

@@ -39,7 +39,9 @@ async function join(choice: JoinChoice): Promise<void> {
   const neural = new NeuralStream(call, parseNeuralSettings(params));
   neural.startSending(call.localStream);
   // `?video=auto|kiloface|standard|both`: what we send (the footer's picker changes it).
-  const video = new VideoModeController(call, neural, parseVideoMode(params.get('video')) ?? DEFAULT_VIDEO_MODE);
+  // `?autoNeedKbps=`: what auto thinks standard video needs on the wire (default: the cap + 30).
+  const autoNeed = Number(params.get('autoNeedKbps'));
+  const video = new VideoModeController(call, neural, parseVideoMode(params.get('video')) ?? DEFAULT_VIDEO_MODE, autoNeed > 0 ? autoNeed : undefined);
   window.kiloface = { call, neural, video };
   renderCallView(root, call, neural, video, choice.room, () => showJoin());
 }

@@ -6,7 +6,7 @@ import type { NeuralStream } from '../neural/neural-stream.ts';
 import { CallWireMeter, linkSample, transportCounters, worstLink, type WireRates } from '../stats/call-wire.ts';
 import type { Call } from './call.ts';
 import { streamsFor, type ActiveVideo, type VideoMode, type VideoModeState } from './video-mode.ts';
-import { AutoVideoPolicy, defaultPolicyOptions, type LinkSample } from './video-mode-policy.ts';
+import { AutoVideoPolicy, defaultPolicyOptions, type AutoPolicyOptions, type LinkSample } from './video-mode-policy.ts';
 
 export interface VideoSwitch {
   atEpochMs: number;
@@ -38,14 +38,16 @@ export class VideoModeController extends Emitter<Events> {
   latestWire: WireRates | undefined;
   latestLink: LinkSample | undefined;
 
+  /** `standardNeedsKbps` overrides what auto thinks standard video needs (else the cap + audio): for tuning and tests. */
   constructor(
     private readonly call: Call,
     private readonly neural: NeuralStream,
     mode: VideoMode,
+    private readonly standardNeedsKbps?: number,
   ) {
     super();
     this.mode = mode;
-    this.policy = new AutoVideoPolicy(defaultPolicyOptions(call.mediaSettings.videoCapKbps), performance.now());
+    this.policy = new AutoVideoPolicy(this.policyOptions(), performance.now());
     this.current = { mode, active: 'none', reason: '' };
     this.apply();
     this.timer = setInterval(() => void this.tick(), TICK_MS);
@@ -71,7 +73,12 @@ export class VideoModeController extends Emitter<Events> {
 
   /** The video cap changed: what standard video needs changes with it. */
   settingsChanged(): void {
-    this.policy.setOptions(defaultPolicyOptions(this.call.mediaSettings.videoCapKbps));
+    this.policy.setOptions(this.policyOptions());
+  }
+
+  private policyOptions(): AutoPolicyOptions {
+    const options = defaultPolicyOptions(this.call.mediaSettings.videoCapKbps);
+    return this.standardNeedsKbps ? { ...options, standardNeedsKbps: this.standardNeedsKbps } : options;
   }
 
   close(): void {

@@ -47,6 +47,7 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
   private readonly packetListeners = new Set<PacketListener>();
   private settings: MediaSettings;
   private videoOn: boolean;
+  private parameterWork: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly options: RemotePeerOptions) {
@@ -188,9 +189,15 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
   /**
    * The codec we send comes first in the *remote* description, which the other side wrote; so we
    * pick it explicitly per encoding (RTCRtpEncodingParameters.codec) among the negotiated ones,
-   * and cap its bitrate. Audio gets its low cap here too.
+   * and cap its bitrate. Audio gets its low cap here too. One run at a time: getParameters()'s
+   * result goes stale across an interleaved run's awaits, and setParameters then throws.
    */
-  private async applySenderParameters(): Promise<void> {
+  private applySenderParameters(): Promise<void> {
+    this.parameterWork = this.parameterWork.then(() => this.writeSenderParameters());
+    return this.parameterWork;
+  }
+
+  private async writeSenderParameters(): Promise<void> {
     for (const transceiver of this.pc.getTransceivers()) {
       // The receiver's kind: a video sender may carry no track (kiloface mode, camera off) and still needs its cap for later.
       const { sender } = transceiver;

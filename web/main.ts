@@ -5,13 +5,15 @@ import { renderCallView } from './ui/call-view.ts';
 import { renderJoinScreen, type JoinChoice } from './ui/join-screen.ts';
 import { NeuralStream } from './neural/neural-stream.ts';
 import { parseNeuralSettings } from './neural/settings.ts';
+import { VideoModeController } from './call/video-mode-controller.ts';
+import { DEFAULT_VIDEO_MODE, parseVideoMode } from './call/video-mode.ts';
 
 const root = document.getElementById('app')!;
 
 /** For tools and tests: the running call, whose `links()` are the codec's packet links. */
 declare global {
   interface Window {
-    kiloface?: { call: Call | undefined; neural?: NeuralStream };
+    kiloface?: { call: Call | undefined; neural?: NeuralStream; video?: VideoModeController };
   }
 }
 window.kiloface = { call: undefined };
@@ -37,14 +39,20 @@ async function join(choice: JoinChoice): Promise<void> {
   window.kiloface = { call };
   call.on('fatal', (_code, message) => {
     window.kiloface?.neural?.close(); // the workers stop with the call
+    window.kiloface?.video?.close();
     showJoin(message);
   });
   await call.start();
   // The neural stream rides the call's codec channels; receiving is always on.
-  const neural = new NeuralStream(call, parseNeuralSettings(new URLSearchParams(location.search)));
+  const params = new URLSearchParams(location.search);
+  const neural = new NeuralStream(call, parseNeuralSettings(params));
   neural.startSending(call.localStream);
-  window.kiloface = { call, neural };
-  renderCallView(root, call, neural, choice.room, () => showJoin());
+  // `?video=auto|kiloface|standard|both`: what we send (the footer's picker changes it).
+  // `?autoNeedKbps=`: what auto thinks standard video needs on the wire (default: the cap + 30).
+  const autoNeed = Number(params.get('autoNeedKbps'));
+  const video = new VideoModeController(call, neural, parseVideoMode(params.get('video')) ?? DEFAULT_VIDEO_MODE, autoNeed > 0 ? autoNeed : undefined);
+  window.kiloface = { call, neural, video };
+  renderCallView(root, call, neural, video, choice.room, () => showJoin());
 }
 
 // `/r/<room>?name=<name>` joins at once: for shared links, tests and tools.

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,14 +10,14 @@ import type { Plane } from '../../bench/metrics/plane.ts';
 import { E2E_OUTPUT } from './global-setup.ts';
 import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
 import { startTestServer } from './helpers/server.ts';
+import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
 
 // The neural call in real Chromium: Alice's fake camera plays a real talking head (a validation
 // person of split-v1, never trained on), Alice sends kiloface at 10 kbit/s, Bob's page rebuilds
 // her face in a canvas beside the standard codec capped at 10 kbit/s. Without ../shared/data the
 // rebuild tests are skipped (the clip is not ours to ship) and only the no-face path runs on the
 // synthetic camera.
-const CLIP = path.resolve('../shared/data/clips/Rudrabha_Wav2Lip__test.mov');
-const HAVE_CLIP = existsSync(CLIP);
+const HAVE_CLIP = HAVE_FACE_CLIP;
 const OUT = path.join(E2E_OUTPUT, 'neural');
 const CAMERA_Y4M = path.join(E2E_OUTPUT, 'neural-camera-640x360-10s.y4m');
 const NEURAL_CANVAS = `${REMOTE_TILE} canvas[data-role="neural-canvas"]`;
@@ -101,8 +100,7 @@ async function measureQuality(alice: Page, bob: Page, samples: number): Promise<
 /** The fake camera's video: the clip's first 10 s at 640x360, 25 fps. */
 function writeCamera(): void {
   mkdirSync(OUT, { recursive: true });
-  if (existsSync(CAMERA_Y4M)) return;
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', CLIP, '-t', '10', '-vf', 'scale=640:360,fps=25', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', CAMERA_Y4M]);
+  clipCameraY4m(E2E_OUTPUT);
 }
 
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
@@ -118,8 +116,9 @@ describe.skipIf(!HAVE_CLIP)('neural call in real Chromium (a shared talking-head
     writeCamera();
     server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
     browser = await launchChromium(CAMERA_Y4M);
-    // Alice sends kiloface at 10 kbit/s; Bob only receives it. Both cap the standard video at 10.
-    alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&cap=10&kbps=10&neuralDebug=1`);
+    // Alice sends kiloface at 10 kbit/s beside the standard video (video=both: the side-by-side
+    // demo; auto would pick standard alone on this loopback link); Bob only receives. Both cap the standard video at 10.
+    alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&cap=10&kbps=10&neuralDebug=1&video=both`);
     bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&cap=10&neural=off`);
   });
 
@@ -251,7 +250,7 @@ describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
 
   it('rebuilds the face from packets the SFU forwarded', async () => {
     const room = `neural-sfu-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&mode=sfu&cap=20&neuralDebug=1`);
+    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&mode=sfu&cap=20&neuralDebug=1&video=both`);
     const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&mode=sfu&cap=20&neural=off`);
     await bob.page.waitForSelector('[data-role="mode"][data-mode="sfu"]', { timeout: 30_000 });
     await bob.page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, NEURAL_CANVAS, { timeout: 90_000 });
@@ -299,7 +298,7 @@ describe('neural call without a face in view', () => {
 
   it('sends nothing it cannot stand behind, and the receiver says it is waiting', async () => {
     const room = `neural-noface-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&cap=20`);
+    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&cap=20&video=both`);
     const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&cap=20&neural=off`);
     await bob.page.waitForSelector(`${REMOTE_TILE}[data-connection="connected"]`, { timeout: 30_000 });
     await alice.page.waitForFunction(() => (window.kiloface?.neural?.latestSenderStatus?.trackedFps ?? -1) >= 0, undefined, { timeout: 60_000 });

@@ -3,11 +3,22 @@ import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
 import type { ErrorCode, IceServerConfig, PeerInfo, RoomMode } from '../../server/signalling/protocol.ts';
 import { openLocalMedia } from './local-media.ts';
 import type { MediaSettings } from './media-settings.ts';
-import { DEFAULT_PEER_STATE, type PeerState, type RemoteParticipant } from './participant.ts';
+import { DEFAULT_PEER_STATE, toSnapshot, type PeerState, type RemoteParticipant } from './participant.ts';
 import { PendingSignals } from './pending-signals.ts';
 import { RemotePeer, type WireSignal } from './remote-peer.ts';
 import { SfuSession } from './sfu-session.ts';
 import { SignallingClient, type JoinParams, type SignallingState } from './signalling-client.ts';
+import type { StatsSnapshot } from '../stats/peer-stats.ts';
+import { parseVideoModeState, type VideoModeState } from './video-mode.ts';
+
+/** One connection's getStats(), for the call's wire totals and the link estimate. */
+export interface ConnectionStats {
+  /** Stable while the connection lives (peer + connection id, or the SFU transport). */
+  key: string;
+  snapshot: StatsSnapshot;
+  /** Carries what we send (P2P connections, the SFU's send transport): its estimate is our link's. */
+  sendsOurMedia: boolean;
+}
 
 export interface CallOptions extends JoinParams {
   signallingUrl: string;
@@ -55,6 +66,8 @@ export class Call extends Emitter<Events> implements PacketTransport {
   private iceServers: IceServerConfig[] = [];
   private settings: MediaSettings;
   private localState: PeerState = DEFAULT_PEER_STATE;
+  /** The video mode wants the standard video track sent (camera off overrides it). */
+  private standardVideoWanted = true;
   private ended = false;
 
   constructor(private readonly options: CallOptions) {
@@ -118,9 +131,47 @@ export class Call extends Emitter<Events> implements PacketTransport {
     this.updateLocalState({ muted });
   }
 
+  /** Camera off sends nothing at all: no track on the video sender (not black frames). */
   setCameraOff(cameraOff: boolean): void {
     for (const track of this.localStream?.getVideoTracks() ?? []) track.enabled = !cameraOff;
     this.updateLocalState({ cameraOff });
+    this.applyVideoSending();
+  }
+
+  /** Whether the standard video track goes out (the video mode's choice); camera off still wins. */
+  setStandardVideo(wanted: boolean): void {
+    this.standardVideoWanted = wanted;
+    this.applyVideoSending();
+  }
+
+  get sendsStandardVideo(): boolean {
+    return this.standardVideoWanted && !this.localState.cameraOff;
+  }
+
+  /** Tells the others which video we send and why (with mute and camera state). */
+  setVideoState(video: VideoModeState): void {
+    this.updateLocalState({ video });
+  }
+
+  /** getStats() of every connection of the call, in the current mode. */
+  async connectionStats(): Promise<ConnectionStats[]> {
+    if (this.mode === 'sfu') return (await this.sfu?.transportStats()) ?? [];
+    const out: ConnectionStats[] = [];
+    for (const peer of this.peers.values()) {
+      if (peer.pc.connectionState === 'closed') continue;
+      try {
+        out.push({ key: `${peer.peerId}/${peer.connectionId}`, snapshot: toSnapshot(await peer.pc.getStats()), sendsOurMedia: true });
+      } catch {
+        // closed while we asked
+      }
+    }
+    return out;
+  }
+
+  private applyVideoSending(): void {
+    const on = this.sendsStandardVideo;
+    for (const peer of this.peers.values()) void peer.setVideoSending(on);
+    void this.sfu?.setVideoSending(on);
   }
 
   get state(): PeerState {
@@ -191,6 +242,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
       this.settings,
       this.iceServers,
       (peerId) => this.members.get(peerId),
+      this.sendsStandardVideo,
     );
     this.sfu = session;
     session.on('participant', (participant) => this.adopt(participant));
@@ -231,6 +283,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
       localStream: this.localStream,
       iceServers: this.iceServers,
       settings: this.settings,
+      sendVideo: this.sendsStandardVideo,
       sendSignal: (signal) => this.signalling.signal(info.id, signal),
     });
     this.peers.set(info.id, peer);
@@ -303,8 +356,9 @@ function parseRelay(data: unknown): RelayMessage | undefined {
   if (typeof data !== 'object' || data === null) return undefined;
   const { cid, signal, state } = data as { cid?: unknown; signal?: unknown; state?: unknown };
   if (typeof state === 'object' && state !== null) {
-    const s = state as Partial<PeerState>;
-    return { state: { muted: s.muted === true, cameraOff: s.cameraOff === true } };
+    const s = state as Partial<Record<keyof PeerState, unknown>>;
+    const video = parseVideoModeState(s.video);
+    return { state: { muted: s.muted === true, cameraOff: s.cameraOff === true, ...(video ? { video } : {}) } };
   }
   if (typeof cid === 'string' && cid.length <= 64 && typeof signal === 'object' && signal !== null) return data as WireSignal;
   return undefined;

@@ -13,9 +13,8 @@ export interface MediaSettings {
 
 export const DEFAULT_MEDIA_SETTINGS: MediaSettings = { videoCodec: 'VP8', videoCapKbps: 100 };
 
-/** Opus for speech at a low rate, with DTX so silence costs almost nothing. */
-export const AUDIO_MAX_BITRATE = 12_000;
-const OPUS_PARAMS = { maxaveragebitrate: String(AUDIO_MAX_BITRATE), usedtx: '1', stereo: '0', useinbandfec: '1' };
+import { OPUS_FMTP, OPUS_PTIME_MS } from '../../codec/opus-speech.ts';
+export { AUDIO_SENDER_MAX_BITRATE } from '../../codec/opus-speech.ts';
 
 export function parseVideoCodec(raw: string | null | undefined): VideoCodecName | undefined {
   const upper = raw?.toUpperCase().replace('.', '');
@@ -55,8 +54,10 @@ export function findSendCodec<C extends CodecLike>(codecs: readonly C[], name: V
 }
 
 /**
- * Adds our Opus parameters to every Opus fmtp line of a local SDP. In a local description they
- * tell the remote sender how to send to us, so both ends applying it caps both directions.
+ * Adds our Opus parameters (codec/opus-speech.ts) to every Opus fmtp line of a local SDP, and
+ * `a=ptime`/`a=maxptime` to its audio sections. In a local description they tell the remote
+ * sender how to send to us (Chromium follows the remote description's fmtp and ptime), so both
+ * ends applying it makes both directions lean.
  */
 export function withOpusParams(sdp: string): string {
   const payloadTypes = [...sdp.matchAll(/^a=rtpmap:(\d+) opus\/48000/gim)].map((m) => m[1]);
@@ -69,9 +70,50 @@ export function withOpusParams(sdp: string): string {
       const [key, value] = part.split('=');
       if (key?.trim()) params.set(key.trim(), value?.trim() ?? '');
     }
-    for (const [key, value] of Object.entries(OPUS_PARAMS)) params.set(key, value);
+    for (const [key, value] of Object.entries(OPUS_FMTP)) params.set(key, value);
     const line = `a=fmtp:${pt} ${[...params].map(([k, v]) => `${k}=${v}`).join(';')}`;
     out = match ? out.replace(fmtp, line) : out.replace(new RegExp(`^(a=rtpmap:${pt} .*)$`, 'm'), `$1\r\n${line}`);
   }
-  return out;
+  return payloadTypes.length > 0 ? withAudioPtime(out) : out;
+}
+
+/**
+ * Sets a=ptime and a=maxptime in every audio m-section that carries Opus (replacing earlier ones),
+ * and drops transport-wide congestion control from it: the receiver would otherwise send feedback
+ * packets for our voice ~10 times a second (measured: ~7 kbit/s per direction in a kiloface call).
+ * Video keeps it (the bandwidth estimate that `auto` reads rides on it); audio's loss still comes
+ * back in RTCP receiver reports.
+ */
+function withAudioPtime(sdp: string): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  // Split before each m= line: [session, media sections...].
+  const sections = sdp.split(/(?=^m=)/m);
+  return sections
+    .map((section) => {
+      if (!section.startsWith('m=audio') || !/^a=rtpmap:\d+ opus\/48000/im.test(section)) return section;
+      const lines = section.split(eol).filter((l) => !/^a=(max)?ptime:/.test(l) && !/^a=rtcp-fb:\d+ transport-cc/.test(l) && !l.includes('transport-wide-cc-extensions'));
+      const trailing = lines[lines.length - 1] === '' ? lines.pop() : undefined;
+      lines.push(`a=ptime:${OPUS_PTIME_MS}`, `a=maxptime:${OPUS_PTIME_MS}`);
+      if (trailing !== undefined) lines.push(trailing);
+      return lines.join(eol);
+    })
+    .join('');
+}
+
+interface RtpCapabilitiesLike {
+  codecs?: { kind: string; rtcpFeedback?: { type: string }[] }[];
+  headerExtensions?: { kind: string; uri: string }[];
+}
+
+/**
+ * The SFU's router capabilities without transport-wide congestion control for audio: the same
+ * choice as withOpusParams makes for P2P (no feedback packets for our voice), for mediasoup-client,
+ * which writes the SDP from these.
+ */
+export function withoutAudioTransportCc<C extends RtpCapabilitiesLike>(caps: C): C {
+  return {
+    ...caps,
+    codecs: caps.codecs?.map((c) => (c.kind === 'audio' ? { ...c, rtcpFeedback: (c.rtcpFeedback ?? []).filter((fb) => fb.type !== 'transport-cc') } : c)),
+    headerExtensions: caps.headerExtensions?.filter((e) => !(e.kind === 'audio' && e.uri.includes('transport-wide-cc'))),
+  };
 }

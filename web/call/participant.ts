@@ -1,10 +1,13 @@
 import type { PacketLink } from '../../codec/transport.ts';
 import type { StatsEntry, StatsSnapshot } from '../stats/peer-stats.ts';
+import type { VideoModeState } from './video-mode.ts';
 
 /** What a peer tells the others about itself (through the signalling server, in both modes). */
 export interface PeerState {
   muted: boolean;
   cameraOff: boolean;
+  /** Which video they send and why (absent until they say). */
+  video?: VideoModeState;
 }
 
 export const DEFAULT_PEER_STATE: PeerState = { muted: false, cameraOff: false };

@@ -3,7 +3,7 @@ import type { CodecChannel, PacketListener } from '../../codec/transport.ts';
 import type { IceServerConfig, PeerInfo } from '../../server/signalling/protocol.ts';
 import { Emitter } from '../../codec/emitter.ts';
 import type { StatsSnapshot } from '../stats/peer-stats.ts';
-import { AUDIO_MAX_BITRATE, findSendCodec, preferCodec, withOpusParams, type MediaSettings } from './media-settings.ts';
+import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, preferCodec, withOpusParams, type MediaSettings } from './media-settings.ts';
 import { ICE_TRANSPORT_POLICY } from './ice-policy.ts';
 import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
 
@@ -21,6 +21,8 @@ export interface RemotePeerOptions {
   localStream: MediaStream;
   iceServers: IceServerConfig[];
   settings: MediaSettings;
+  /** Send the standard video track (false: the sender carries no track, so no video RTP at all). */
+  sendVideo: boolean;
   sendSignal: (signal: WireSignal) => void;
 }
 
@@ -45,6 +47,8 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
   private readonly channels = new Map<CodecChannel, RTCDataChannel>();
   private readonly packetListeners = new Set<PacketListener>();
   private settings: MediaSettings;
+  private videoOn: boolean;
+  private parameterWork: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly options: RemotePeerOptions) {
@@ -53,6 +57,7 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     this.name = options.info.name;
     this.connectionId = options.connectionId;
     this.settings = options.settings;
+    this.videoOn = options.sendVideo;
     this.peer = new SimplePeer({
       initiator: options.initiator,
       stream: options.localStream,
@@ -67,6 +72,9 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     this.pc = (this.peer as unknown as { _pc: RTCPeerConnection })._pc;
     this.openCodecChannels();
     this.applyCodecPreferences();
+    // simple-peer added the camera in its constructor; before anything is negotiated, take it off
+    // again if it must not go out (the m-line stays, so turning it on needs no renegotiation).
+    if (!options.sendVideo) void this.setVideoSending(false);
 
     this.peer.on('signal', (signal) => this.options.sendSignal({ cid: this.connectionId, signal }));
     this.peer.on('stream', (stream: MediaStream) => {
@@ -118,6 +126,25 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     await this.applySenderParameters();
   }
 
+  /** Puts the camera on the video sender, or no track at all (nothing is sent, not even black frames). */
+  async setVideoSending(on: boolean): Promise<void> {
+    if (this.closed) return;
+    this.videoOn = on;
+    const track = on ? (this.options.localStream.getVideoTracks()[0] ?? null) : null;
+    for (const transceiver of this.pc.getTransceivers()) {
+      if (transceiver.receiver.track.kind !== 'video') continue;
+      // Only our own sender: the one simple-peer added the camera to (sendrecv/sendonly).
+      if (transceiver.direction !== 'sendrecv' && transceiver.direction !== 'sendonly') continue;
+      try {
+        if (transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
+      } catch (error) {
+        console.warn('replaceTrack (video) failed', error);
+      }
+    }
+    // An inactive encoding also stops the bandwidth probes Chromium pads the video stream with.
+    await this.applySenderParameters();
+  }
+
   close(): void {
     this.shutdown('closed locally');
   }
@@ -151,7 +178,7 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     const capabilities = RTCRtpReceiver.getCapabilities('video');
     if (!capabilities) return;
     for (const transceiver of this.pc.getTransceivers()) {
-      if (transceiver.sender.track?.kind !== 'video' || !('setCodecPreferences' in transceiver)) continue;
+      if (transceiver.receiver.track.kind !== 'video' || !('setCodecPreferences' in transceiver)) continue;
       try {
         transceiver.setCodecPreferences(preferCodec(capabilities.codecs, this.settings.videoCodec));
       } catch (error) {
@@ -163,17 +190,26 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
   /**
    * The codec we send comes first in the *remote* description, which the other side wrote; so we
    * pick it explicitly per encoding (RTCRtpEncodingParameters.codec) among the negotiated ones,
-   * and cap its bitrate. Audio gets its low cap here too.
+   * and cap its bitrate. Audio gets its low cap here too. One run at a time: getParameters()'s
+   * result goes stale across an interleaved run's awaits, and setParameters then throws.
    */
-  private async applySenderParameters(): Promise<void> {
-    for (const sender of this.pc.getSenders()) {
-      const kind = sender.track?.kind;
-      if (!kind) continue;
+  private applySenderParameters(): Promise<void> {
+    this.parameterWork = this.parameterWork.then(() => this.writeSenderParameters());
+    return this.parameterWork;
+  }
+
+  private async writeSenderParameters(): Promise<void> {
+    for (const transceiver of this.pc.getTransceivers()) {
+      // The receiver's kind: a video sender may carry no track (kiloface mode, camera off) and still needs its cap for later.
+      const { sender } = transceiver;
+      const kind = transceiver.receiver.track.kind;
+      if (transceiver.direction !== 'sendrecv' && transceiver.direction !== 'sendonly') continue;
       const params = sender.getParameters();
       const encoding = params.encodings?.[0];
       if (!encoding) continue; // not negotiated yet
-      if (kind === 'audio') encoding.maxBitrate = AUDIO_MAX_BITRATE;
+      if (kind === 'audio') encoding.maxBitrate = AUDIO_SENDER_MAX_BITRATE;
       else {
+        encoding.active = this.videoOn;
         encoding.maxBitrate = this.settings.videoCapKbps * 1000;
         const codec = findSendCodec(params.codecs ?? [], this.settings.videoCodec);
         if (codec) (encoding as RTCRtpEncodingParameters & { codec?: RTCRtpCodec }).codec = codec;

@@ -1,12 +1,14 @@
 import { Device } from 'mediasoup-client';
-import type { Consumer, DataConsumer, DataProducer, Producer, Transport } from 'mediasoup-client/types';
+import type { Consumer, DataConsumer, DataProducer, Producer, RtpCapabilities, Transport } from 'mediasoup-client/types';
 import { Emitter } from '../../codec/emitter.ts';
 import type { CodecChannel, PacketListener } from '../../codec/transport.ts';
 import type { IceServerConfig, PeerInfo, SfuMethod, SfuNotification } from '../../server/signalling/protocol.ts';
 import type { StatsEntry, StatsSnapshot } from '../stats/peer-stats.ts';
-import { AUDIO_MAX_BITRATE, findSendCodec, type MediaSettings } from './media-settings.ts';
+import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, withoutAudioTransportCc, type MediaSettings } from './media-settings.ts';
+import { OPUS_MAX_AVERAGE_BITRATE, OPUS_PTIME_MS } from '../../codec/opus-speech.ts';
 import { ICE_TRANSPORT_POLICY } from './ice-policy.ts';
 import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
+import type { ConnectionStats } from './call.ts';
 
 type Request = (method: SfuMethod, data?: Record<string, unknown>) => Promise<unknown>;
 
@@ -127,6 +129,9 @@ export class SfuSession extends Emitter<SessionEvents> {
   /** Notifications are handled one at a time, in order: consumers must exist before they are closed. */
   private notifications: Promise<void> = Promise.resolve();
   private closed = false;
+  private started = false;
+  /** Serialises producing and pausing the video: a mode switch may come while a producer is being made. */
+  private videoWork: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly request: Request,
@@ -134,6 +139,8 @@ export class SfuSession extends Emitter<SessionEvents> {
     private settings: MediaSettings,
     private readonly iceServers: IceServerConfig[],
     private readonly member: (peerId: string) => PeerInfo | undefined,
+    /** Send the standard video now? Its producer is made only once it is wanted (kiloface mode sends no video at all). */
+    private videoOn: boolean,
   ) {
     super();
   }
@@ -143,11 +150,13 @@ export class SfuSession extends Emitter<SessionEvents> {
   }
 
   async start(): Promise<void> {
-    const { rtpCapabilities } = (await this.request('router-capabilities')) as { rtpCapabilities: never };
-    await this.device.load({ routerRtpCapabilities: rtpCapabilities });
+    const { rtpCapabilities } = (await this.request('router-capabilities')) as { rtpCapabilities: RtpCapabilities };
+    await this.device.load({ routerRtpCapabilities: withoutAudioTransportCc(rtpCapabilities) });
     this.sendTransport = await this.createTransport('send');
     this.recvTransport = await this.createTransport('recv');
-    for (const track of this.localStream.getTracks()) await this.produce(track);
+    for (const track of this.localStream.getAudioTracks()) await this.produce(track);
+    this.started = true;
+    await this.setVideoSending(this.videoOn);
     for (const channel of ['frames', 'control'] as const) {
       const dataProducer = await this.sendTransport.produceData(
         channel === 'frames' ? { ordered: false, maxRetransmits: 0, label: CHANNEL_LABELS.frames } : { ordered: true, label: CHANNEL_LABELS.control },
@@ -175,16 +184,61 @@ export class SfuSession extends Emitter<SessionEvents> {
   async updateSettings(settings: MediaSettings): Promise<void> {
     const codecChanged = settings.videoCodec !== this.settings.videoCodec;
     this.settings = settings;
-    const video = this.producers.get('video');
-    if (!video || this.closed) return;
-    if (codecChanged) {
-      // A producer's codec is fixed: replace it (the others get a new consumer).
-      const track = video.track;
-      await this.request('close-producer', { producerId: video.id });
-      video.close();
-      this.producers.delete('video');
-      if (track) await this.produce(track);
-    } else await video.setRtpEncodingParameters({ maxBitrate: settings.videoCapKbps * 1000 });
+    return this.videoTask(async () => {
+      const video = this.producers.get('video');
+      if (!video || this.closed) return;
+      if (codecChanged) {
+        // A producer's codec is fixed: replace it (the others get a new consumer); made again when video is wanted.
+        await this.request('close-producer', { producerId: video.id });
+        video.close();
+        this.producers.delete('video');
+        if (this.videoOn) await this.produceVideo();
+      } else await video.setRtpEncodingParameters({ maxBitrate: settings.videoCapKbps * 1000 });
+    });
+  }
+
+  /**
+   * Standard video on or off. Off pauses the producer with no track on its sender (zeroRtpOnPause):
+   * nothing is sent, not even black frames; the camera track itself stays on (kiloface reads it).
+   */
+  setVideoSending(on: boolean): Promise<void> {
+    this.videoOn = on;
+    return this.videoTask(async () => {
+      if (!this.started || this.closed) return;
+      const video = this.producers.get('video');
+      if (!video) {
+        if (this.videoOn) await this.produceVideo();
+        return;
+      }
+      // Inactive as well as trackless: Chromium pads an active video stream with bandwidth probes.
+      if (this.videoOn && video.paused) {
+        await video.setRtpEncodingParameters({ active: true });
+        video.resume();
+      } else if (!this.videoOn && !video.paused) {
+        video.pause();
+        await video.setRtpEncodingParameters({ active: false });
+      }
+    });
+  }
+
+  private videoTask(work: () => Promise<void>): Promise<void> {
+    this.videoWork = this.videoWork.then(work).catch((error: Error) => console.warn('SFU video', error));
+    return this.videoWork;
+  }
+
+  private async produceVideo(): Promise<void> {
+    const track = this.localStream.getVideoTracks()[0];
+    if (track) await this.produce(track);
+  }
+
+  /** Both transports' getStats(), for the call's wire totals; the send transport's estimate is our link's. */
+  async transportStats(): Promise<ConnectionStats[]> {
+    const out: ConnectionStats[] = [];
+    for (const [transport, sendsOurMedia] of [[this.sendTransport, true], [this.recvTransport, false]] as const) {
+      if (!transport || transport.closed) continue;
+      out.push({ key: `sfu/${transport.id}`, snapshot: toSnapshot(await transport.getStats()), sendsOurMedia });
+    }
+    return out;
   }
 
   async sendStats(): Promise<Map<string, StatsEntry>> {
@@ -223,8 +277,9 @@ export class SfuSession extends Emitter<SessionEvents> {
         track,
         // The tracks are the call's, not the producer's: a closed session must not stop the camera.
         stopTracks: false,
-        encodings: [{ maxBitrate: AUDIO_MAX_BITRATE }],
-        codecOptions: { opusDtx: true, opusFec: true, opusStereo: false, opusMaxAverageBitrate: AUDIO_MAX_BITRATE },
+        encodings: [{ maxBitrate: AUDIO_SENDER_MAX_BITRATE }],
+        // Written into the answer mediasoup-client gives our browser: its fmtp governs what we send (codec/opus-speech.ts).
+        codecOptions: { opusDtx: true, opusFec: true, opusStereo: false, opusMaxAverageBitrate: OPUS_MAX_AVERAGE_BITRATE, opusPtime: OPUS_PTIME_MS },
       });
       this.producers.set('audio', producer);
       return;
@@ -233,6 +288,9 @@ export class SfuSession extends Emitter<SessionEvents> {
     const producer = await transport.produce({
       track,
       stopTracks: false,
+      // Pausing must not disable the camera track: kiloface's tracker reads the same track.
+      disableTrackOnPause: false,
+      zeroRtpOnPause: true,
       encodings: [{ maxBitrate: this.settings.videoCapKbps * 1000 }],
       ...(codec ? { codec } : {}),
     });

@@ -62,6 +62,8 @@ export class NeuralStream extends Emitter<Events> {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly crops = new Map<number, (pixels: Uint8ClampedArray | null) => void>();
   private nextCropId = 0;
+  /** The video mode wants kiloface sent now (a running sender is paused, not stopped, so switching back is instant). */
+  private sendingWanted = true;
   latestSenderStatus: SenderStatus | undefined;
   readonly receiverStatus = new Map<string, ReceiverStatus>();
 
@@ -102,6 +104,7 @@ export class NeuralStream extends Emitter<Events> {
     };
     worker.postMessage(start);
     worker.postMessage({ type: 'audience', links: this.transport.links().length } satisfies ToSender);
+    worker.postMessage({ type: 'paused', paused: !this.sendingWanted } satisfies ToSender);
     // Camera frames reach the worker without touching this thread where the browser can do it.
     const Processor = (globalThis as unknown as { MediaStreamTrackProcessor?: new (init: { track: MediaStreamTrack }) => { readable: ReadableStream<VideoFrame> } }).MediaStreamTrackProcessor;
     if (Processor) {
@@ -125,7 +128,7 @@ export class NeuralStream extends Emitter<Events> {
     });
     this.captureTimer = setInterval(() => {
       // One frame in the worker at a time: a busy tracker skips slots (the sender fills them in).
-      if (!ready || this.senderBusy || !track.enabled || track.readyState !== 'live' || video.videoWidth === 0) return;
+      if (!ready || this.senderBusy || !this.sendingWanted || !track.enabled || track.readyState !== 'live' || video.videoWidth === 0) return;
       const slotMs = Math.round((performance.now() - origin) / SLOT_MS) * SLOT_MS;
       this.senderBusy = true;
       const width = Math.min(CAPTURE_WIDTH, video.videoWidth);
@@ -135,8 +138,16 @@ export class NeuralStream extends Emitter<Events> {
     }, SLOT_MS);
   }
 
+  /** Whether this page can send kiloface at all (settings allow it and there is a camera). */
   get sending(): boolean {
     return this.sender !== undefined;
+  }
+
+  /** Sends kiloface or pauses it (the video mode's choice); the models stay loaded. */
+  setSending(on: boolean): void {
+    if (on === this.sendingWanted) return;
+    this.sendingWanted = on;
+    this.sender?.postMessage({ type: 'paused', paused: !on } satisfies ToSender);
   }
 
   setTargetKbps(kbps: number): void {

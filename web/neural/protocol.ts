@@ -15,6 +15,8 @@ export type ToSender =
   | { type: 'loss'; fraction: number }
   /** How many people can receive us now: with nobody there, packets are not sent (or counted). */
   | { type: 'audience'; links: number }
+  /** The video mode sends no kiloface now (standard): camera frames are dropped unread, nothing is tracked or sent. */
+  | { type: 'paused'; paused: boolean }
   | { type: 'crop'; id: number; slotMs: number };
 
 export interface SenderStatus {

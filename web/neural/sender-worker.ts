@@ -65,6 +65,7 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
   let face = false;
   let lastSearchMs = -Infinity;
   let audience = 0;
+  let paused = false;
   let slotOriginEpochMs: number | undefined;
   setInterval(() => {
     const status: SenderStatus = { stats: { ...sender.stats }, trackedFps: (tracked * 1000) / STATUS_MS, trackMs: tracked ? trackMsTotal / tracked : 0, face, slotOriginEpochMs };
@@ -77,7 +78,7 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
   const handleFrame = async (source: ImageBitmap | VideoFrame, slotMs: number): Promise<void> => {
     const width = 'displayWidth' in source ? source.displayWidth : source.width;
     const height = 'displayHeight' in source ? source.displayHeight : source.height;
-    if (busy || (!face && slotMs - lastSearchMs < SEARCH_INTERVAL_MS)) {
+    if (paused || busy || (!face && slotMs - lastSearchMs < SEARCH_INTERVAL_MS)) {
       source.close(); // never queue stale frames
       return;
     }
@@ -136,6 +137,12 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
         return sender.setSimulatedLoss(message.fraction);
       case 'audience':
         audience = message.links;
+        return;
+      case 'paused':
+        // Back from a pause, receivers that joined meanwhile have no reference: send one with the next face.
+        if (paused && !message.paused) sender.requestReference('join');
+        paused = message.paused;
+        face = false;
         return;
       case 'crop': {
         const kept = recentFrames.get(message.slotMs);

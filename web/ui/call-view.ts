@@ -6,11 +6,14 @@ import { NEURAL_TARGETS_KBPS } from '../neural/settings.ts';
 import { NeuralSendStats } from './neural-view.ts';
 import { settingsControls } from './settings-controls.ts';
 import { Tile } from './tile.ts';
+import type { VideoModeController } from '../call/video-mode-controller.ts';
+import { VIDEO_MODES } from '../call/video-mode.ts';
+import { CallFigures } from './call-figures.ts';
 
 const NOTICE_MS = 8000;
 
 /** The in-call screen: header with room and connection status, tiles, and the control bar. */
-export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStream, room: string, onLeave: () => void): void {
+export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStream, video: VideoModeController, room: string, onLeave: () => void): void {
   const tiles = new Map<string, Tile>();
   const status = h('span', { class: 'status', 'data-role': 'signalling', 'data-state': call.signallingState }, 'connecting…');
   const secured = h('span', { class: 'secured' });
@@ -28,7 +31,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
   });
   const camera = h('button', { type: 'button', 'aria-pressed': 'false', 'data-role': 'camera' }, 'camera off');
   camera.addEventListener('click', () => {
-    call.setCameraOff(!call.state.cameraOff);
+    video.setCameraOff(!call.state.cameraOff);
     camera.setAttribute('aria-pressed', String(call.state.cameraOff));
     camera.textContent = call.state.cameraOff ? 'camera on' : 'camera off';
   });
@@ -36,7 +39,12 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
   const neuralKbps = h('select', { name: 'neural-kbps', 'aria-label': 'kiloface target bitrate' });
   for (const kbps of NEURAL_TARGETS_KBPS) neuralKbps.append(h('option', { value: String(kbps), selected: kbps === neural.targetKbps }, `${kbps} kbit/s`));
   neuralKbps.addEventListener('change', () => neural.setTargetKbps(Number(neuralKbps.value)));
+  // What we send: auto picks kiloface or standard from the link; the others are told which and why.
+  const videoMode = h('select', { name: 'video-mode', 'aria-label': 'video mode' });
+  for (const mode of VIDEO_MODES) videoMode.append(h('option', { value: mode, selected: mode === video.videoMode }, mode));
+  videoMode.addEventListener('change', () => video.setMode(videoMode.value as (typeof VIDEO_MODES)[number]));
   leave.addEventListener('click', () => {
+    video.close();
     neural.close();
     call.leave();
     onLeave();
@@ -48,7 +56,16 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
       { class: 'call' },
       h('header', {}, h('span', { class: 'room' }, room), secured, modeLabel, copy, status),
       grid,
-      h('footer', {}, mute, camera, ...settingsControls(call.mediaSettings, (s) => void call.updateSettings(s)), h('label', {}, 'kiloface ', neuralKbps), leave),
+      h(
+        'footer',
+        {},
+        mute,
+        camera,
+        h('label', {}, 'send ', videoMode),
+        ...settingsControls(call.mediaSettings, (s) => void call.updateSettings(s).then(() => video.settingsChanged())),
+        h('label', {}, 'kiloface ', neuralKbps),
+        leave,
+      ),
     ),
     notices,
   );
@@ -56,6 +73,12 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
   const selfTile = new Tile({ id: 'self', name: call.self?.name ?? 'you', self: true });
   grid.append(selfTile.element);
   if (call.localStream) selfTile.setStream(call.localStream);
+  const figures = new CallFigures();
+  selfTile.element.prepend(figures.element);
+  figures.showState(video.state);
+  video.on('state', (state) => figures.showState(state));
+  video.on('measured', (wire) => figures.showWire(wire));
+  for (const change of video.switches) figures.addSwitch(change);
   if (neural.sending) {
     const sendStats = new NeuralSendStats();
     selfTile.element.append(sendStats.element);
@@ -107,4 +130,9 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
   };
   neural.on('notice', showNotice);
   call.on('notice', showNotice);
+  video.on('switch', (change) => {
+    figures.addSwitch(change);
+    console.info(`video: ${change.from} -> ${change.to} (${change.mode}: ${change.reason})`);
+    showNotice(`now sending ${change.to === 'none' ? 'no video' : change.to}: ${change.reason}`);
+  });
 }

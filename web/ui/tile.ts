@@ -1,4 +1,5 @@
 import { DEFAULT_PEER_STATE, type PeerState, type RemoteParticipant } from '../call/participant.ts';
+import { describeVideoState } from '../call/video-mode.ts';
 import { h } from '../util/dom.ts';
 import { NeuralView } from './neural-view.ts';
 import { StatsPanel } from './stats-panel.ts';
@@ -9,6 +10,8 @@ export class Tile {
   readonly video: HTMLVideoElement;
   private readonly badges: HTMLElement;
   private readonly nameLabel: HTMLElement;
+  /** Remote tiles: which video this person sends us and why. */
+  private readonly videoLabel: HTMLElement | undefined;
   private participant: RemoteParticipant | undefined;
   private remoteState: PeerState = DEFAULT_PEER_STATE;
   private connection: 'connecting' | 'connected' | 'reconnecting' | 'local';
@@ -23,7 +26,10 @@ export class Tile {
     this.badges = h('span', { class: 'badges', 'data-role': 'badges' });
     this.connection = options.self ? 'local' : 'connecting';
     this.nameLabel = h('strong', {}, options.self ? `${options.name} (you)` : options.name);
-    if (!options.self) this.neural = new NeuralView();
+    if (!options.self) {
+      this.neural = new NeuralView();
+      this.videoLabel = h('div', { class: 'video-mode', 'data-role': 'video-mode' }, 'video mode not told yet');
+    }
     const media = this.neural
       ? h('div', { class: 'media' }, h('figure', { class: 'standard' }, this.video, h('figcaption', {}, 'standard codec (WebRTC video)')), this.neural.element)
       : this.video;
@@ -32,6 +38,7 @@ export class Tile {
       { class: 'tile', 'data-peer': options.self ? 'self' : options.id, 'data-connection': options.self ? 'local' : 'connecting' },
       media,
       h('div', { class: 'caption' }, this.nameLabel, this.badges),
+      ...(this.videoLabel ? [this.videoLabel] : []),
     );
     if (!options.self) {
       this.stats = new StatsPanel(() => this.participant);
@@ -84,6 +91,11 @@ export class Tile {
   private render(): void {
     this.element.dataset.connection = this.connection;
     const { connection, remoteState: state } = this;
+    if (this.videoLabel && state.video) {
+      // The layout follows what they send: kiloface alone fills the tile, standard alone too.
+      this.element.dataset.video = state.video.active;
+      this.videoLabel.textContent = `receiving ${describeVideoState(state.video)}`;
+    }
     const parts = [connection === 'connected' || connection === 'local' ? '' : `${connection}…`, state.muted ? 'muted' : '', state.cameraOff ? 'camera off' : ''];
     this.badges.textContent = parts.filter(Boolean).join(' · ');
   }

@@ -2,8 +2,11 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** Flags for Debian's Chromium, headless, with a fake camera that plays `y4m` and a fake microphone (a beep). */
-export function chromiumArgs(y4m: string): string[] {
+/**
+ * Flags for Debian's Chromium, headless, with a fake camera that plays `y4m` and a fake
+ * microphone: Chromium's beep, or `audioWav` (looped) when given.
+ */
+export function chromiumArgs(y4m: string, options: { audioWav?: string } = {}): string[] {
   return [
     '--no-sandbox',
     '--disable-gpu',
@@ -15,6 +18,7 @@ export function chromiumArgs(y4m: string): string[] {
     '--use-fake-ui-for-media-stream',
     '--use-fake-device-for-media-stream',
     `--use-file-for-fake-video-capture=${y4m}`,
+    ...(options.audioWav ? [`--use-file-for-fake-audio-capture=${options.audioWav}`] : []),
     '--allow-loopback-in-peer-connection',
     '--autoplay-policy=no-user-gesture-required',
     // Background tabs must keep their timers and media running: every context is "background".
@@ -25,8 +29,8 @@ export function chromiumArgs(y4m: string): string[] {
 }
 
 /** Debian's Chromium, headless (Playwright gives each launch a fresh user-data-dir); flags from chromiumArgs. */
-export async function launchChromium(y4m: string): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: chromiumArgs(y4m) });
+export async function launchChromium(y4m: string, options: { audioWav?: string } = {}): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: chromiumArgs(y4m, options) });
 }
 
 export interface OpenedPage {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findSendCodec, parseCapKbps, parseVideoCodec, preferCodec, withOpusParams } from '../../../web/call/media-settings.ts';
+import { findSendCodec, parseCapKbps, parseVideoCodec, preferCodec, withOpusParams, withoutAudioTransportCc } from '../../../web/call/media-settings.ts';
 import { parseRoomLink, roomPath } from '../../../web/route.ts';
 
 const codecs = [
@@ -33,19 +33,71 @@ describe('codec preferences', () => {
 });
 
 describe('withOpusParams', () => {
-  const sdp = ['v=0', 'm=audio 9 UDP/TLS/RTP/SAVPF 111 63', 'a=rtpmap:111 opus/48000/2', 'a=fmtp:111 minptime=10;useinbandfec=1', 'a=rtpmap:63 red/48000/2', ''].join('\r\n');
+  const sdp = [
+    'v=0',
+    'm=audio 9 UDP/TLS/RTP/SAVPF 111 63',
+    'a=rtpmap:111 opus/48000/2',
+    'a=fmtp:111 minptime=10;useinbandfec=1',
+    'a=rtpmap:63 red/48000/2',
+    'm=video 9 UDP/TLS/RTP/SAVPF 96',
+    'a=rtpmap:96 VP8/90000',
+    '',
+  ].join('\r\n');
 
-  it('adds the low-bitrate and DTX parameters and keeps the existing ones', () => {
+  it('asks for lean speech: 8 kbit/s, DTX, FEC, mono, 60 ms packets; keeps the existing parameters', () => {
     const out = withOpusParams(sdp);
-    expect(out).toContain('a=fmtp:111 minptime=10;useinbandfec=1;maxaveragebitrate=12000;usedtx=1;stereo=0');
-    expect(out.split('\r\n')).toHaveLength(sdp.split('\r\n').length);
+    expect(out).toContain('a=fmtp:111 minptime=10;useinbandfec=1;maxaveragebitrate=8000;usedtx=1;stereo=0;ptime=60;maxptime=60\r\n');
+    // a=ptime/maxptime in the audio section only, before the video section starts.
+    const [audio, video] = out.split('m=video');
+    expect(audio).toMatch(/a=ptime:60\r\na=maxptime:60\r\n$/);
+    expect(video).not.toContain('ptime');
+    expect(out.split('\r\n')).toHaveLength(sdp.split('\r\n').length + 2);
+  });
+
+  it('drops transport-wide congestion control feedback for audio only', () => {
+    const cc = 'a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
+    const withCc = sdp
+      .replace('a=rtpmap:111 opus/48000/2', `${cc}\r\na=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 transport-cc`)
+      .replace('a=rtpmap:96 VP8/90000', `${cc}\r\na=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 transport-cc`);
+    const [audio, video] = withOpusParams(withCc).split('m=video');
+    expect(audio).not.toContain('transport-cc');
+    expect(audio).not.toContain('transport-wide-cc');
+    expect(video).toContain(cc);
+    expect(video).toContain('a=rtcp-fb:96 transport-cc');
+  });
+
+  it('replaces a ptime the browser wrote, and is idempotent', () => {
+    const withPtime = sdp.replace('a=rtpmap:63 red/48000/2', 'a=rtpmap:63 red/48000/2\r\na=ptime:20');
+    const once = withOpusParams(withPtime);
+    expect(once.match(/a=ptime:/g)).toHaveLength(1);
+    expect(once).toContain('a=ptime:60');
+    expect(withOpusParams(once)).toBe(once);
   });
 
   it('adds an fmtp line where Opus has none, and leaves SDP without Opus alone', () => {
     const bare = sdp.replace('a=fmtp:111 minptime=10;useinbandfec=1\r\n', '');
-    expect(withOpusParams(bare)).toContain('a=rtpmap:111 opus/48000/2\r\na=fmtp:111 maxaveragebitrate=12000;usedtx=1;stereo=0;useinbandfec=1');
+    expect(withOpusParams(bare)).toContain('a=rtpmap:111 opus/48000/2\r\na=fmtp:111 maxaveragebitrate=8000;usedtx=1;useinbandfec=1;stereo=0;ptime=60;maxptime=60');
     const video = 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n';
     expect(withOpusParams(video)).toBe(video);
+  });
+});
+
+describe('withoutAudioTransportCc (SFU)', () => {
+  it('drops transport-cc from audio codecs and header extensions, keeps it for video', () => {
+    const cc = 'http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01';
+    const out = withoutAudioTransportCc({
+      codecs: [
+        { kind: 'audio', mimeType: 'audio/opus', rtcpFeedback: [{ type: 'nack' }, { type: 'transport-cc' }] },
+        { kind: 'video', mimeType: 'video/VP8', rtcpFeedback: [{ type: 'transport-cc' }] },
+      ],
+      headerExtensions: [
+        { kind: 'audio', uri: cc },
+        { kind: 'audio', uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level' },
+        { kind: 'video', uri: cc },
+      ],
+    });
+    expect(out.codecs.map((c) => c.rtcpFeedback.map((f) => f.type))).toEqual([['nack'], ['transport-cc']]);
+    expect(out.headerExtensions.map((e) => `${e.kind} ${e.uri}`)).toEqual(['audio urn:ietf:params:rtp-hdrext:ssrc-audio-level', `video ${cc}`]);
   });
 });
 

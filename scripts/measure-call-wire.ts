@@ -1,0 +1,80 @@
+// Measures a two-person P2P call's whole wire rate per direction, per video mode, with speech on
+// both fake microphones (a shared clip's sound track, or a synthetic talker without ../shared/data)
+// and a real talking head as both cameras when the clip is there. A benchmark, not a test.
+//
+//   npm run measure:wire -- [--modes kiloface,auto,both] [--seconds 30] [--dist DIR]
+//
+// Rates come from the transport stats of every connection (every RTP, RTCP, DTLS and SCTP byte)
+// plus 28 B of UDP/IPv4 per packet; the window starts once both people see each other's rebuilt
+// face (modes with kiloface) or after 10 s, so references sent at the start are in it only when
+// the receivers ask for them. `--dist` serves another build of the app (e.g. an older commit's, to
+// compare "before"; it ignores `?video=`).
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { build } from 'vite';
+import { DEFAULT_CONFIG } from '../server/config.ts';
+import { E2E_OUTPUT, FAKE_CAMERA_Y4M } from '../tests/e2e/global-setup.ts';
+import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../tests/e2e/helpers/browser.ts';
+import { callCounters, callRates, formatRates, type CallRates } from '../tests/e2e/helpers/call-stats.ts';
+import { clipCameraY4m, HAVE_FACE_CLIP } from '../tests/e2e/helpers/clip-camera.ts';
+import { speechWav } from '../tests/e2e/helpers/speech-wav.ts';
+import { startTestServer } from '../tests/e2e/helpers/server.ts';
+import { writeSyntheticFaceY4m } from '../tests/e2e/helpers/y4m.ts';
+import { existsSync, mkdirSync } from 'node:fs';
+
+const { values } = parseArgs({
+  options: {
+    modes: { type: 'string', default: 'kiloface,auto' },
+    seconds: { type: 'string', default: '30' },
+    dist: { type: 'string' },
+  },
+});
+const modes = values.modes.split(',');
+const seconds = Number(values.seconds);
+
+mkdirSync(E2E_OUTPUT, { recursive: true });
+if (!HAVE_FACE_CLIP && !existsSync(FAKE_CAMERA_Y4M)) await writeSyntheticFaceY4m(FAKE_CAMERA_Y4M, { width: 320, height: 240, fps: 25, frames: 125 });
+const camera = HAVE_FACE_CLIP ? clipCameraY4m(E2E_OUTPUT) : FAKE_CAMERA_Y4M;
+const speech = speechWav(path.join(E2E_OUTPUT, 'video-modes'));
+if (!values.dist) {
+  console.log('building the app…');
+  await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'warn' });
+}
+const server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false }, ...(values.dist ? { distDir: path.resolve(values.dist) } : {}) });
+const browser = await launchChromium(camera, { audioWav: speech.file });
+console.log(`cameras: ${HAVE_FACE_CLIP ? 'shared talking-head clip, 640x360' : 'synthetic face 320x240'}; microphones: ${speech.source}; ${seconds} s per mode; P2P, Chromium headless, loopback\n`);
+
+const waitForFaces = async (pages: OpenedPage[]): Promise<boolean> => {
+  try {
+    await Promise.all(
+      pages.map((p) => p.page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(`${sel} canvas[data-role="neural-canvas"]`)?.dataset.frames ?? 0) >= 3, REMOTE_TILE, { timeout: 120_000 })),
+    );
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+try {
+  for (const mode of modes) {
+    const room = `wire-${mode}-${Date.now()}`;
+    const people = [await openPage(browser, `${server.url}/r/${room}?name=A&video=${mode}`), await openPage(browser, `${server.url}/r/${room}?name=B&video=${mode}`)];
+    await Promise.all(people.map((p) => p.page.waitForSelector(`${REMOTE_TILE}[data-connection="connected"]`, { timeout: 60_000 })));
+    // `auto` picks standard on this loopback link: no kiloface to wait for.
+    const faces = mode === 'standard' || mode === 'auto' ? false : await waitForFaces(people);
+    await people[0]!.page.waitForTimeout(faces ? 2000 : 10_000);
+    const references = (): Promise<number[]> => Promise.all(people.map((p) => p.page.evaluate(() => window.kiloface?.neural?.latestSenderStatus?.stats.references ?? 0)));
+    const [first, refsBefore] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references()]);
+    await people[0]!.page.waitForTimeout(seconds * 1000);
+    const [last, refsAfter] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references()]);
+    const rates: CallRates[] = people.map((_, i) => callRates(first[i]!, last[i]!));
+    const active = await Promise.all(people.map((p) => p.page.locator('section.tile[data-peer="self"] [data-stat="video-mode"]').textContent().catch(() => null)));
+    console.log(`mode ${mode}${faces ? '' : ' (no rebuilt face within the wait)'}:`);
+    rates.forEach((r, i) => console.log(`  ${i === 0 ? 'A' : 'B'} (sending ${active[i] ?? '?'}): ${formatRates(r)}; ${refsAfter[i]! - refsBefore[i]!} kiloface references sent in the window`));
+    console.log(`  => whole call per direction: A→B ${rates[0]!.sendKbps.toFixed(1)} kbit/s, B→A ${rates[1]!.sendKbps.toFixed(1)} kbit/s\n`);
+    for (const p of people) await p.context.close();
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}

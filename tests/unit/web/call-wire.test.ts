@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { CallWireMeter, linkSample, transportCounters, worstLink } from '../../../web/stats/call-wire.ts';
+import type { StatsEntry, StatsSnapshot } from '../../../web/stats/peer-stats.ts';
+
+const snap = (...list: Partial<StatsEntry>[]): StatsSnapshot => new Map(list.map((e, i) => [e.id ?? `x${i}`, { timestamp: 0, type: '', id: `x${i}`, ...e } as StatsEntry]));
+
+describe('call wire figures', () => {
+  it('counts every transport byte plus 28 B of UDP/IPv4 per packet', () => {
+    const s = snap(
+      { id: 'T', type: 'transport', bytesSent: 1000, bytesReceived: 500, packetsSent: 10, packetsReceived: 5, selectedCandidatePairId: 'CP' },
+      { id: 'CP', type: 'candidate-pair', packetsSent: 99, availableOutgoingBitrate: 250_000, currentRoundTripTime: 0.04 },
+      { id: 'R1', type: 'remote-inbound-rtp', fractionLost: 0.02 },
+      { id: 'R2', type: 'remote-inbound-rtp', fractionLost: 0.2 },
+    );
+    expect(transportCounters(s)).toEqual({ bytesSent: 1000, bytesReceived: 500, packetsSent: 10, packetsReceived: 5 });
+    expect(linkSample(s, 7)).toEqual({ atMs: 7, availableKbps: 250, rttMs: 40, loss: 0.2 });
+    // No packet counts on the transport: the selected pair's.
+    const noPackets = snap({ id: 'T', type: 'transport', bytesSent: 1, selectedCandidatePairId: 'CP' }, { id: 'CP', type: 'candidate-pair', packetsSent: 4, packetsReceived: 2 });
+    expect(transportCounters(noPackets)).toMatchObject({ packetsSent: 4, packetsReceived: 2 });
+  });
+
+  it('gives rates per direction across connections, and survives connections coming and going', () => {
+    const meter = new CallWireMeter();
+    const c = (bytesSent: number, packetsSent: number, bytesReceived = 0, packetsReceived = 0) => ({ bytesSent, packetsSent, bytesReceived, packetsReceived });
+    expect(meter.update(new Map([['a', c(0, 0)]]), 0)).toBeUndefined();
+    // 1 s later: 1000 B + 10 packets sent on a: (1000 + 280) * 8 = 10.24 kbit.
+    expect(meter.update(new Map([['a', c(1000, 10, 100, 1)], ['b', c(5_000_000, 100)]]), 1000)).toEqual({ sendKbps: 10.24, recvKbps: 1.024 });
+    // b counts from its first reading; a restarted (counters went back): no negative rate.
+    const r = meter.update(new Map([['a', c(10, 1)], ['b', c(5_000_500, 105)]]), 2000)!;
+    expect(r.sendKbps).toBeCloseTo(((500 + 5 * 28) * 8) / 1000, 6);
+    expect(r.recvKbps).toBe(0);
+  });
+
+  it('the tightest connection decides for a mesh', () => {
+    expect(worstLink([{ atMs: 0, availableKbps: 300, loss: 0 }, { atMs: 0, availableKbps: 80, rttMs: 30 }, { atMs: 0 }], 5)).toEqual({ atMs: 5, availableKbps: 80, loss: 0, rttMs: 30 });
+  });
+});

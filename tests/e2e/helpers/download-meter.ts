@@ -223,8 +223,10 @@ export async function measureFirstAndRepeatVisit(base: string, y4m: string): Pro
   const peerBrowser = await launchChromium(y4m);
   const profileDir = mkdtempSync(path.join(tmpdir(), 'kiloface-visitor-'));
   try {
-    await openPage(peerBrowser, `${base}/r/${room}?name=Peer&cap=30`);
-    const visit = (): Promise<Download[]> => measureVisit({ profileDir, url: `${base}/r/${room}?name=Visitor&cap=30`, y4m, ready: (page) => untilNeuralRunning(page) });
+    // `both`: on loopback `auto` would pick standard video and pause kiloface, and the visit would
+    // end before the receiver's models were ever needed; a 2G visitor needs them all.
+    await openPage(peerBrowser, `${base}/r/${room}?name=Peer&cap=30&video=both`);
+    const visit = (): Promise<Download[]> => measureVisit({ profileDir, url: `${base}/r/${room}?name=Visitor&cap=30&video=both`, y4m, ready: (page) => untilNeuralRunning(page) });
     const first = await visit();
     const repeat = await visit();
     return { first, repeat };

@@ -16,20 +16,14 @@ interface MediaCounters {
 }
 
 async function mediaCounters(page: Page): Promise<MediaCounters> {
+  // No named functions inside evaluate: tsx (esbuild keepNames) wraps them in a helper the page lacks.
   return page.evaluate(async () => {
     const out = { atMs: performance.now(), concealedSamples: 0, totalSamplesReceived: 0, framesDecoded: 0, freezeCount: 0, totalFreezesDuration: 0 };
-    const n = (v: unknown): number => (typeof v === 'number' ? v : 0);
     for (const connection of await window.kiloface!.call!.connectionStats()) {
       for (const e of connection.snapshot.values() as Iterable<Record<string, unknown>>) {
         if (e.type !== 'inbound-rtp') continue;
-        if (e.kind === 'audio') {
-          out.concealedSamples += n(e.concealedSamples);
-          out.totalSamplesReceived += n(e.totalSamplesReceived);
-        } else if (e.kind === 'video') {
-          out.framesDecoded += n(e.framesDecoded);
-          out.freezeCount += n(e.freezeCount);
-          out.totalFreezesDuration += n(e.totalFreezesDuration);
-        }
+        const fields = e.kind === 'audio' ? (['concealedSamples', 'totalSamplesReceived'] as const) : (['framesDecoded', 'freezeCount', 'totalFreezesDuration'] as const);
+        for (const field of fields) if (typeof e[field] === 'number') out[field] += e[field];
       }
     }
     return out;
@@ -56,16 +50,15 @@ export async function startLinkProbe(page: Page): Promise<{ media: MediaCounters
     const call = window.kiloface!.call!;
     const probe: ProbeGlobal = { startMs: performance.now(), geometry: [], pictures: [], lastFrames: -1, timer: 0 as unknown as ReturnType<typeof setInterval> };
     const hooked = new WeakSet<object>();
-    const hook = (link: ReturnType<typeof call.links>[number]): void => {
-      if (hooked.has(link)) return;
-      hooked.add(link);
-      link.onPacket((channel) => {
-        if (channel === 'frames' && w.__linkProbe === probe) probe.geometry.push(performance.now());
-      });
-    };
-    call.links().forEach(hook);
-    call.onLinkChange((link, open) => open && hook(link));
     probe.timer = setInterval(() => {
+      // Links open now, and any that open later (a reconnect).
+      for (const link of call.links()) {
+        if (hooked.has(link)) continue;
+        hooked.add(link);
+        link.onPacket((channel) => {
+          if (channel === 'frames' && w.__linkProbe === probe) probe.geometry.push(performance.now());
+        });
+      }
       const frames = Number(document.querySelector<HTMLCanvasElement>(`${tile} canvas[data-role="neural-canvas"]`)?.dataset.frames ?? 0);
       if (probe.lastFrames >= 0 && frames > probe.lastFrames) probe.pictures.push(performance.now());
       probe.lastFrames = frames;

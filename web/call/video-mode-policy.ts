@@ -112,7 +112,11 @@ export class AutoVideoPolicy {
       }
       return undefined;
     }
-    if (this.goodSince !== undefined && t - this.goodSince >= o.upHoldMs) {
+    // The estimate alone is no proof either: on kiloface it may still be the estimator's starting
+    // guess (~300 kbit/s; seen through a 32 kbit/s relay, which made auto flap every 20-40 s). So
+    // a return it vouches for also waits out the back-off, and counts as a trial.
+    if (this.goodSince !== undefined && t - this.goodSince >= o.upHoldMs && t - this.current.atMs >= this.trialAfterMs) {
+      this.onTrial = true;
       return this.switchTo('standard', `link estimate ${kbps(sample.availableKbps)} kbit/s ≥ ${Math.round(o.standardNeedsKbps * o.upFactor)} for ${seconds(o.upHoldMs)}`, t);
     }
     if (this.cleanSince !== undefined && t - this.cleanSince >= this.trialAfterMs && t - this.current.atMs >= this.trialAfterMs) {

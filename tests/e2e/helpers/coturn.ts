@@ -49,7 +49,12 @@ async function answersStun(port: number): Promise<boolean> {
   }
 }
 
-export async function startCoturn(options: { maxBps?: number } = {}): Promise<Coturn> {
+/**
+ * `linkKbps` makes coturn a policed link: its max-bps is bytes/s per TURN session (allocation), and
+ * it polices what a session receives and what it sends separately, dropping the excess. A relayed
+ * P2P packet crosses both people's allocations, so each direction of a call is held to linkKbps.
+ */
+export async function startCoturn(options: { linkKbps?: number } = {}): Promise<Coturn> {
   if (!existsSync(TURNSERVER_PATH)) throw new Error(`TURN tests need coturn at ${TURNSERVER_PATH} (apt-get install coturn, or set TURNSERVER_PATH)`);
   const port = await freeUdpPort();
   // Relay ports: a range of 200 away from mediasoup's default 40000-49999.
@@ -65,7 +70,7 @@ export async function startCoturn(options: { maxBps?: number } = {}): Promise<Co
     `--pidfile=${path.join(dir, 'turnserver.pid')}`,
     `--userdb=${path.join(dir, 'turndb')}`,
     `--log-file=${path.join(dir, 'turn.log')}`,
-    ...(options.maxBps ? [`--max-bps=${options.maxBps}`] : []),
+    ...(options.linkKbps ? [`--max-bps=${Math.round((options.linkKbps * 1000) / 8)}`] : []),
   ];
   const child: ChildProcess = spawn(TURNSERVER_PATH, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];

@@ -70,13 +70,28 @@ describe('auto video policy', () => {
     expect(switches.length).toBeLessThanOrEqual(9);
   });
 
+  it('backs off too when the estimate vouches for standard but standard fails (an estimate nobody probed)', () => {
+    // Through a 32 kbit/s relay: on kiloface the estimate stayed at its starting ~300 kbit/s; each
+    // return to standard met 60-80 % loss. Before, auto flapped back every ~20-40 s.
+    const p = new AutoVideoPolicy(options);
+    const returns: number[] = [];
+    for (let s = 1; s <= 400; s++) {
+      const onStandard = p.decision.choice === 'standard';
+      const d = p.update({ atMs: s * 1000, availableKbps: 300, loss: onStandard ? 0.7 : 0, rttMs: 40 });
+      if (d?.choice === 'standard') returns.push(s);
+    }
+    const gaps = returns.slice(1).map((t, i) => t - returns[i]!);
+    // Waits of 40, 80, 160 s after each failed return, plus the ~5 s each one lasts.
+    expect(gaps).toEqual([45, 85, 165]);
+  });
+
   it('a trial that holds resets the back-off', () => {
     const p = new AutoVideoPolicy(options);
     feed(p, 1, 5, { availableKbps: 45 }); // -> kiloface at 5 s
     feed(p, 6, 80, { availableKbps: 45, loss: 0 }); // trials at 26 and 72 fail -> the next would wait 80 s
     expect(p.decision.choice).toBe('kiloface');
-    // The link recovers: standard comes back on the estimate and holds for over a minute.
-    expect(feed(p, 81, 300, { availableKbps: 800, loss: 0 })).toEqual([{ atS: 89, choice: 'standard' }]);
+    // The link recovers: standard comes back on the estimate once the back-off (80 s after the drop at 77 s) is out, and holds.
+    expect(feed(p, 81, 300, { availableKbps: 800, loss: 0 })).toEqual([{ atS: 157, choice: 'standard' }]);
     // After the next drop, the first trial waits the base 20 s again.
     expect(feed(p, 301, 305, { availableKbps: 45 })).toEqual([{ atS: 305, choice: 'kiloface' }]);
     expect(feed(p, 306, 400, { availableKbps: 45 })[0]).toEqual({ atS: 326, choice: 'standard' });

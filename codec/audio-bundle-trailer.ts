@@ -11,6 +11,11 @@
 export const AUDIO_TRAILER_MAGIC = Uint8Array.of(0x6b, 0x46, 0x62, 0x01);
 export const MAX_BUNDLES_PER_FRAME = 255;
 export const MAX_BUNDLE_BYTES = 0xffff;
+/**
+ * Bundle bytes one audio frame carries at most: a 60 ms Opus frame at 8 kbit/s is ~60 B, and the
+ * RTP packet must stay far below the path's MTU (~1200 B), since audio packets are never split.
+ */
+export const MAX_BUNDLE_BYTES_PER_FRAME = 600;
 
 export interface StrippedFrame {
   /** The audio codec's own bytes. */

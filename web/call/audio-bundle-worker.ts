@@ -1,6 +1,6 @@
 // The encoded-transform worker (RTCRtpScriptTransform): appends waiting kiloface bundles to each
 // outgoing Opus frame and strips them from every incoming one before the Opus decoder.
-import { appendBundles, MAX_BUNDLES_PER_FRAME, stripBundles } from '../../codec/audio-bundle-trailer.ts';
+import { appendBundles, MAX_BUNDLE_BYTES_PER_FRAME, MAX_BUNDLES_PER_FRAME, stripBundles } from '../../codec/audio-bundle-trailer.ts';
 import { OPUS_PTIME_MS } from '../../codec/opus-speech.ts';
 import type { AudioTransformOptions, FromAudioWorker, ToAudioWorker } from './audio-bundle-protocol.ts';
 
@@ -51,8 +51,8 @@ scope.onmessage = ({ data: message }) => {
   }
   const { key, bytes } = message;
   const last = lastFrameAt.get(key);
-  // No frame for a while: silence, so the next one is not coming soon.
-  if (last === undefined || performance.now() - last > MAX_WAIT_MS) {
+  // No frame for a while: silence, so the next one is not coming soon. Too big to ride: datachannel too.
+  if (last === undefined || performance.now() - last > MAX_WAIT_MS || bytes.length > MAX_BUNDLE_BYTES_PER_FRAME) {
     scope.postMessage({ type: 'fallback', key, bytes });
     return;
   }
@@ -70,7 +70,12 @@ scope.onrtctransform = ({ transformer }) => {
           lastFrameAt.set(key, performance.now());
           const queue = waiting.get(key);
           if (!queue?.length) return frame;
-          const riding = queue.splice(0, MAX_BUNDLES_PER_FRAME);
+          let count = 0;
+          let bytes = 0;
+          while (count < queue.length && count < MAX_BUNDLES_PER_FRAME && bytes + queue[count]!.bytes.length <= MAX_BUNDLE_BYTES_PER_FRAME) bytes += queue[count++]!.bytes.length;
+          // The rest waits for the next frame (or its timer sends it by datachannel).
+          const riding = queue.splice(0, count);
+          if (riding.length === 0) return frame;
           for (const item of riding) clearTimeout(item.timer);
           const framed = appendBundles(new Uint8Array(frame.data), riding.map((item) => item.bytes));
           frame.data = framed.buffer as ArrayBuffer;

@@ -56,7 +56,12 @@ export class AudioBundleCarrier {
     const Transform = scriptTransform()!;
     const target = endpoint as unknown as { transform: unknown };
     if (target.transform) return;
-    target.transform = new Transform(this.worker, { key, side });
+    try {
+      target.transform = new Transform(this.worker, { key, side });
+    } catch (error) {
+      // A sender without it sees no frames, so its bundles fall back to the datachannel at once.
+      console.warn(`audio ${side} transform failed`, error);
+    }
   }
 
   /** Hands a bundle to the next audio frame of connection `key` (or back through `fallback`). */

@@ -2,14 +2,14 @@
 // both fake microphones (a shared clip's sound track, or a synthetic talker without ../shared/data)
 // and a real talking head as both cameras when the clip is there. A benchmark, not a test.
 //
-//   npm run measure:wire -- [--modes kiloface,auto,both] [--seconds 30] [--dist DIR] [--query audioBundles=off]
+//   npm run measure:wire -- [--modes kiloface,auto,both] [--seconds 30] [--dist DIR] [--query audioBundles=on]
 //
 // Rates come from the transport stats of every connection (every RTP, RTCP, DTLS and SCTP byte)
 // plus 28 B of UDP/IPv4 per packet; the window starts once both people see each other's rebuilt
 // face (modes with kiloface) or after 10 s, so references sent at the start are in it only when
 // the receivers ask for them. `--dist` serves another build of the app (e.g. an older commit's, to
-// compare "before"; it ignores `?video=`). `--query` adds to both room addresses (`audioBundles=off`:
-// kiloface's frame bundles stay on the datachannel instead of riding in the Opus packets).
+// compare "before"; it ignores `?video=`). `--query` adds to both room addresses (`audioBundles=on`:
+// kiloface's frame bundles ride in the Opus packets instead of the datachannel).
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'vite';

@@ -77,8 +77,8 @@ describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, 
 
   it('bundles ride in the Opus packets, the face is rebuilt from them, the voice still plays, and the datachannel carries fewer frames', async () => {
     const room = `bundles-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface`);
-    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&video=kiloface`);
+    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface&audioBundles=on`);
+    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&video=kiloface&audioBundles=on`);
     pages.push(alice, bob);
     await facesShown(bob.page, 3);
     await bob.page.waitForTimeout(2000);
@@ -105,9 +105,9 @@ describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, 
 
   it('a person whose browser does not strip gets no bundles in their audio, and still the face by datachannel', async () => {
     const room = `bundles-off-${Date.now()}`;
-    // Carol cannot strip (as a browser without encoded transforms): Dave must not append.
-    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&video=kiloface&audioBundles=off`);
-    const dave = await openPage(browser, `${server.url}/r/${room}?name=Dave&video=kiloface`);
+    // Carol does not strip (the default, as a browser without encoded transforms): Dave must not append.
+    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&video=kiloface`);
+    const dave = await openPage(browser, `${server.url}/r/${room}?name=Dave&video=kiloface&audioBundles=on`);
     pages.push(carol, dave);
     await facesShown(carol.page, 6);
     const [carolReading, daveReading] = await Promise.all([read(carol.page), read(dave.page)]);

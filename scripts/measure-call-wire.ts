@@ -2,13 +2,14 @@
 // both fake microphones (a shared clip's sound track, or a synthetic talker without ../shared/data)
 // and a real talking head as both cameras when the clip is there. A benchmark, not a test.
 //
-//   npm run measure:wire -- [--modes kiloface,auto,both] [--seconds 30] [--dist DIR]
+//   npm run measure:wire -- [--modes kiloface,auto,both] [--seconds 30] [--dist DIR] [--query audioBundles=on]
 //
 // Rates come from the transport stats of every connection (every RTP, RTCP, DTLS and SCTP byte)
 // plus 28 B of UDP/IPv4 per packet; the window starts once both people see each other's rebuilt
 // face (modes with kiloface) or after 10 s, so references sent at the start are in it only when
 // the receivers ask for them. `--dist` serves another build of the app (e.g. an older commit's, to
-// compare "before"; it ignores `?video=`).
+// compare "before"; it ignores `?video=`). `--query` adds to both room addresses (`audioBundles=on`:
+// kiloface's frame bundles ride in the Opus packets instead of the datachannel).
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'vite';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'kiloface,auto' },
     seconds: { type: 'string', default: '30' },
     dist: { type: 'string' },
+    query: { type: 'string', default: '' },
   },
 });
 const modes = values.modes.split(',');
@@ -58,19 +60,34 @@ const waitForFaces = async (pages: OpenedPage[]): Promise<boolean> => {
 try {
   for (const mode of modes) {
     const room = `wire-${mode}-${Date.now()}`;
-    const people = [await openPage(browser, `${server.url}/r/${room}?name=A&video=${mode}`), await openPage(browser, `${server.url}/r/${room}?name=B&video=${mode}`)];
+    const extra = values.query ? `&${values.query}` : '';
+    const people = [await openPage(browser, `${server.url}/r/${room}?name=A&video=${mode}${extra}`), await openPage(browser, `${server.url}/r/${room}?name=B&video=${mode}${extra}`)];
     await Promise.all(people.map((p) => p.page.waitForSelector(`${REMOTE_TILE}[data-connection="connected"]`, { timeout: 60_000 })));
     // `auto` picks standard on this loopback link: no kiloface to wait for.
     const faces = mode === 'standard' || mode === 'auto' ? false : await waitForFaces(people);
     await people[0]!.page.waitForTimeout(faces ? 2000 : 10_000);
+    // Frame bundles that rode in audio frames / went by datachannel for want of one (silence), all connections.
+    const bundles = (): Promise<{ sent: number; fallback: number }[]> =>
+      Promise.all(
+        people.map((p) =>
+          p.page.evaluate(() => {
+            const sum = { sent: 0, fallback: 0 };
+            for (const peer of window.kiloface?.call?.peers.values() ?? []) {
+              sum.sent += peer.audioBundleCounts.sent;
+              sum.fallback += peer.audioBundleCounts.fallback;
+            }
+            return sum;
+          }),
+        ),
+      );
     const references = (): Promise<number[]> => Promise.all(people.map((p) => p.page.evaluate(() => window.kiloface?.neural?.latestSenderStatus?.stats.references ?? 0)));
-    const [first, refsBefore] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references()]);
+    const [first, refsBefore, bundlesBefore] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references(), bundles()]);
     await people[0]!.page.waitForTimeout(seconds * 1000);
-    const [last, refsAfter] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references()]);
+    const [last, refsAfter, bundlesAfter] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references(), bundles()]);
     const rates: CallRates[] = people.map((_, i) => callRates(first[i]!, last[i]!));
     const active = await Promise.all(people.map((p) => p.page.locator('section.tile[data-peer="self"] [data-stat="video-mode"]').textContent().catch(() => null)));
     console.log(`mode ${mode}${faces ? '' : ' (no rebuilt face within the wait)'}:`);
-    rates.forEach((r, i) => console.log(`  ${i === 0 ? 'A' : 'B'} (sending ${active[i] ?? '?'}): ${formatRates(r)}; ${refsAfter[i]! - refsBefore[i]!} kiloface references sent in the window`));
+    rates.forEach((r, i) => console.log(`  ${i === 0 ? 'A' : 'B'} (sending ${active[i] ?? '?'}): ${formatRates(r)}; ${refsAfter[i]! - refsBefore[i]!} kiloface references sent in the window; frame bundles in audio ${bundlesAfter[i]!.sent - bundlesBefore[i]!.sent}, by datachannel for want of an audio frame ${bundlesAfter[i]!.fallback - bundlesBefore[i]!.fallback}`));
     console.log(`  => whole call per direction: A→B ${rates[0]!.sendKbps.toFixed(1)} kbit/s, B→A ${rates[1]!.sendKbps.toFixed(1)} kbit/s\n`);
     for (const p of people) await p.context.close();
   }

@@ -1,6 +1,7 @@
 import { Emitter } from '../../codec/emitter.ts';
 import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
 import type { ErrorCode, IceServerConfig, PeerInfo, RoomMode } from '../../server/signalling/protocol.ts';
+import { AudioBundleCarrier } from './audio-bundles.ts';
 import { openLocalMedia } from './local-media.ts';
 import type { MediaSettings } from './media-settings.ts';
 import { DEFAULT_PEER_STATE, toSnapshot, type PeerState, type RemoteParticipant } from './participant.ts';
@@ -66,6 +67,10 @@ export class Call extends Emitter<Events> implements PacketTransport {
   private iceServers: IceServerConfig[] = [];
   private settings: MediaSettings;
   private localState: PeerState = DEFAULT_PEER_STATE;
+  /** Where the browser has encoded transforms: kiloface bundles ride on P2P audio. */
+  private readonly audioBundles = AudioBundleCarrier.forPage();
+  /** Who said they strip bundles from their audio (peer state comes before or after the connection). */
+  private readonly stripsAudioBundles = new Set<string>();
   /** The video mode wants the standard video track sent (camera off overrides it). */
   private standardVideoWanted = true;
   private ended = false;
@@ -73,6 +78,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
   constructor(private readonly options: CallOptions) {
     super();
     this.settings = options.settings;
+    if (this.audioBundles) this.localState = { ...this.localState, stripsAudioBundles: true };
     const { room, name, secret, mode } = options;
     this.signalling = new SignallingClient(options.signallingUrl, { room, name, ...(secret ? { secret } : {}), ...(mode ? { mode } : {}) });
     this.signalling.on('state', (state) => this.emit('signalling', state));
@@ -101,6 +107,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
     });
     this.signalling.on('peer-left', (peerId) => {
       this.members.delete(peerId);
+      this.stripsAudioBundles.delete(peerId);
       this.dropPeer(peerId);
       this.sfu?.removeParticipant(peerId);
       this.emitMembers();
@@ -284,8 +291,10 @@ export class Call extends Emitter<Events> implements PacketTransport {
       iceServers: this.iceServers,
       settings: this.settings,
       sendVideo: this.sendsStandardVideo,
+      audioBundles: this.audioBundles,
       sendSignal: (signal) => this.signalling.signal(info.id, signal),
     });
+    peer.setRemoteStripsAudio(this.stripsAudioBundles.has(info.id));
     this.peers.set(info.id, peer);
     peer.on('close', (reason) => {
       if (this.peers.get(info.id) !== peer) return; // replaced by a newer connection
@@ -308,7 +317,12 @@ export class Call extends Emitter<Events> implements PacketTransport {
   private onRelay(from: string, data: unknown): void {
     const message = parseRelay(data);
     if (!message) return;
-    if ('state' in message) return this.emit('peer-state', from, message.state);
+    if ('state' in message) {
+      if (message.state.stripsAudioBundles) this.stripsAudioBundles.add(from);
+      else this.stripsAudioBundles.delete(from);
+      this.peers.get(from)?.setRemoteStripsAudio(message.state.stripsAudioBundles === true);
+      return this.emit('peer-state', from, message.state);
+    }
     if (this.mode !== 'p2p') return;
     const existing = this.peers.get(from);
     if (existing?.connectionId === message.cid) return existing.signal(message.signal);
@@ -358,7 +372,8 @@ function parseRelay(data: unknown): RelayMessage | undefined {
   if (typeof state === 'object' && state !== null) {
     const s = state as Partial<Record<keyof PeerState, unknown>>;
     const video = parseVideoModeState(s.video);
-    return { state: { muted: s.muted === true, cameraOff: s.cameraOff === true, ...(video ? { video } : {}) } };
+    const strips = s.stripsAudioBundles === true ? { stripsAudioBundles: true } : {};
+    return { state: { muted: s.muted === true, cameraOff: s.cameraOff === true, ...(video ? { video } : {}), ...strips } };
   }
   if (typeof cid === 'string' && cid.length <= 64 && typeof signal === 'object' && signal !== null) return data as WireSignal;
   return undefined;

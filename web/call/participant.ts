@@ -8,6 +8,8 @@ export interface PeerState {
   cameraOff: boolean;
   /** Which video they send and why (absent until they say). */
   video?: VideoModeState;
+  /** Their P2P audio receivers strip kiloface bundles from Opus frames, so ours may carry them. */
+  stripsAudioBundles?: boolean;
 }
 
 export const DEFAULT_PEER_STATE: PeerState = { muted: false, cameraOff: false };

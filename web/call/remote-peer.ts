@@ -4,6 +4,7 @@ import type { IceServerConfig, PeerInfo } from '../../server/signalling/protocol
 import { Emitter } from '../../codec/emitter.ts';
 import type { StatsSnapshot } from '../stats/peer-stats.ts';
 import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, preferCodec, withOpusParams, type MediaSettings } from './media-settings.ts';
+import type { AudioBundleCarrier } from './audio-bundles.ts';
 import { ICE_TRANSPORT_POLICY } from './ice-policy.ts';
 import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
 
@@ -23,6 +24,8 @@ export interface RemotePeerOptions {
   settings: MediaSettings;
   /** Send the standard video track (false: the sender carries no track, so no video RTP at all). */
   sendVideo: boolean;
+  /** Carries kiloface frame bundles inside our audio (undefined: the browser cannot). */
+  audioBundles: AudioBundleCarrier | undefined;
   sendSignal: (signal: WireSignal) => void;
 }
 
@@ -50,6 +53,11 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
   private videoOn: boolean;
   private parameterWork: Promise<void> = Promise.resolve();
   private closed = false;
+  /** They said they strip bundles from their incoming audio: only then do ours ride on it. */
+  private remoteStripsAudio = false;
+  private closeAudioRoute: (() => void) | undefined;
+  /** Frame bundles that went inside audio frames / came out of them / found no audio frame in time. */
+  readonly audioBundleCounts = { sent: 0, received: 0, fallback: 0 };
 
   constructor(private readonly options: RemotePeerOptions) {
     super();
@@ -71,6 +79,7 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     // extra channels, codec preferences, sender parameters and getStats().
     this.pc = (this.peer as unknown as { _pc: RTCPeerConnection })._pc;
     this.openCodecChannels();
+    this.carryBundlesOnAudio();
     this.applyCodecPreferences();
     // simple-peer added the camera in its constructor; before anything is negotiated, take it off
     // again if it must not go out (the m-line stays, so turning it on needs no renegotiation).
@@ -103,6 +112,24 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
   }
 
   send(channel: CodecChannel, packet: Uint8Array): boolean {
+    const carrier = this.options.audioBundles;
+    if (channel === 'frames' && this.remoteStripsAudio && carrier && this.isOpen) {
+      carrier.send(this.audioKey, packet);
+      return true;
+    }
+    return this.sendOnChannel(channel, packet);
+  }
+
+  /** They told us (peer state) whether they strip bundles from our audio. */
+  setRemoteStripsAudio(strips: boolean): void {
+    this.remoteStripsAudio = strips && this.options.audioBundles !== undefined;
+  }
+
+  private get audioKey(): string {
+    return `${this.peerId}/${this.connectionId}`;
+  }
+
+  private sendOnChannel(channel: CodecChannel, packet: Uint8Array): boolean {
     const dc = this.channels.get(channel);
     if (!dc || dc.readyState !== 'open') return false;
     if (channel === 'frames' && dc.bufferedAmount > FRAMES_MAX_BUFFERED_BYTES) return false;
@@ -153,9 +180,41 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     if (this.closed) return;
     this.closed = true;
     this.connected = false;
+    this.closeAudioRoute?.();
     for (const channel of this.channels.values()) channel.close();
     this.peer.destroy();
     this.emit('close', reason);
+  }
+
+  /**
+   * Our audio sender appends bundles (once they said they strip); every audio receiver strips,
+   * whether or not they append, so a trailer never reaches the Opus decoder.
+   */
+  private carryBundlesOnAudio(): void {
+    const carrier = this.options.audioBundles;
+    if (!carrier) return;
+    const key = this.audioKey;
+    this.closeAudioRoute = carrier.open(key, {
+      received: (bundle) => {
+        this.audioBundleCounts.received++;
+        for (const listener of this.packetListeners) listener('frames', bundle);
+      },
+      fallback: (bundle) => {
+        this.audioBundleCounts.fallback++;
+        this.sendOnChannel('frames', bundle);
+      },
+      carried: (count) => (this.audioBundleCounts.sent += count),
+    });
+    const transformAudio = (transceiver: RTCRtpTransceiver): void => {
+      if (transceiver.receiver.track.kind !== 'audio') return;
+      carrier.transform(transceiver.receiver, key, 'receive');
+      carrier.transform(transceiver.sender, key, 'send');
+    };
+    // simple-peer added our microphone already; the answerer's receivers come with the offer.
+    for (const transceiver of this.pc.getTransceivers()) transformAudio(transceiver);
+    this.pc.addEventListener('track', (event) => {
+      if (event.transceiver) transformAudio(event.transceiver);
+    });
   }
 
   private openCodecChannels(): void {

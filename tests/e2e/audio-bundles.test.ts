@@ -1,0 +1,119 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { RunningServer } from '../../server/app.ts';
+import { DEFAULT_CONFIG } from '../../server/config.ts';
+import { E2E_OUTPUT } from './global-setup.ts';
+import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
+import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
+import { speechWav } from './helpers/speech-wav.ts';
+import { startTestServer } from './helpers/server.ts';
+
+// Kiloface frame bundles riding inside the Opus packets (encoded transforms, issue 16 item 4), P2P,
+// `?video=kiloface`, speech on both fake microphones. Kiloface only flows with a real face in front
+// of the tracker: the shared talking-head clip; without ../shared/data this file is skipped.
+// Bounds are for a loaded 2-core machine: at load average 46 (other sessions' browsers) the first
+// rebuilt face took ~100 s and the receiver decoded 1 picture/s, yet 160 bundles rode the audio.
+const OUT = path.join(E2E_OUTPUT, 'audio-bundles');
+const NEURAL_CANVAS = `${REMOTE_TILE} canvas[data-role="neural-canvas"]`;
+
+interface Reading {
+  /** Bundles in / out of audio frames, and those that went by datachannel for want of an audio frame. */
+  sent: number;
+  received: number;
+  fallback: number;
+  /** Messages our `frames` datachannel sent. */
+  framesMessages: number;
+  /** Inbound audio: samples played out, concealed (not counting silence concealment). */
+  samples: number;
+  concealed: number;
+}
+
+async function read(page: Page): Promise<Reading> {
+  return page.evaluate(async () => {
+    const out = { sent: 0, received: 0, fallback: 0, framesMessages: 0, samples: 0, concealed: 0 };
+    for (const peer of window.kiloface!.call!.peers.values()) {
+      out.sent += peer.audioBundleCounts.sent;
+      out.received += peer.audioBundleCounts.received;
+      out.fallback += peer.audioBundleCounts.fallback;
+      for (const e of (await peer.pc.getStats()).values() as IterableIterator<Record<string, unknown>>) {
+        if (e.type === 'data-channel' && e.label === 'kiloface-frames') out.framesMessages += Number(e.messagesSent ?? 0);
+        if (e.type === 'inbound-rtp' && e.kind === 'audio') {
+          out.samples += Number(e.totalSamplesReceived ?? 0);
+          out.concealed += Number(e.concealedSamples ?? 0) - Number(e.silentConcealedSamples ?? 0);
+        }
+      }
+    }
+    return out;
+  });
+}
+
+const diff = (a: Reading, b: Reading): Reading =>
+  Object.fromEntries(Object.keys(a).map((k) => [k, b[k as keyof Reading] - a[k as keyof Reading]])) as unknown as Reading;
+
+async function facesShown(page: Page, atLeast: number): Promise<void> {
+  await page.waitForFunction(([sel, n]) => Number(document.querySelector<HTMLCanvasElement>(sel as string)?.dataset.frames ?? 0) >= (n as number), [NEURAL_CANVAS, atLeast] as const, { timeout: 240_000 });
+}
+
+const framesShown = (page: Page): Promise<number> => page.evaluate((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0), NEURAL_CANVAS);
+
+describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, kiloface mode, speech)', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  const pages: OpenedPage[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
+    browser = await launchChromium(clipCameraY4m(E2E_OUTPUT), { audioWav: speechWav(OUT).file });
+  });
+
+  afterAll(async () => {
+    for (const p of pages) if (p.logs.length) console.log(`page logs:\n${p.logs.slice(0, 20).join('\n')}`);
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('bundles ride in the Opus packets, the face is rebuilt from them, the voice still plays, and the datachannel carries fewer frames', async () => {
+    const room = `bundles-${Date.now()}`;
+    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface&audioBundles=on`);
+    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&video=kiloface&audioBundles=on`);
+    pages.push(alice, bob);
+    await facesShown(bob.page, 3);
+    await bob.page.waitForTimeout(2000);
+    const [a0, b0, shown0] = await Promise.all([read(alice.page), read(bob.page), framesShown(bob.page)]);
+    await bob.page.waitForTimeout(15_000);
+    const [a1, b1, shown1] = await Promise.all([read(alice.page), read(bob.page), framesShown(bob.page)]);
+    const alicePart = diff(a0, a1);
+    const bobPart = diff(b0, b1);
+    console.log(`Alice sent: ${alicePart.sent} bundles in audio, ${alicePart.fallback} by datachannel for want of an audio frame, ${alicePart.framesMessages} frames-channel messages in all`);
+    console.log(`Bob got: ${bobPart.received} bundles out of audio, ${shown1 - shown0} rebuilt pictures shown; audio ${bobPart.samples} samples, ${bobPart.concealed} concealed`);
+    // Alice's bundles went inside her audio and came out at Bob's, before his Opus decoder.
+    expect(alicePart.sent).toBeGreaterThan(12);
+    expect(bobPart.received).toBeGreaterThan(0.8 * alicePart.sent);
+    // The face is rebuilt from them (the datachannel alone carries the few that found no audio frame).
+    expect(shown1 - shown0).toBeGreaterThanOrEqual(3);
+    expect(alicePart.framesMessages).toBeLessThan(alicePart.sent);
+    // The voice still plays: 48 kHz for 15 s is 720k samples, little concealed. (totalAudioEnergy
+    // stayed 0 in a headless run that passed everything else, so it is not checked.)
+    expect(bobPart.samples).toBeGreaterThan(500_000);
+    expect(bobPart.concealed / bobPart.samples).toBeLessThan(0.05);
+    await alice.context.close();
+    await bob.context.close();
+  }, 420_000);
+
+  it('a person whose browser does not strip gets no bundles in their audio, and still the face by datachannel', async () => {
+    const room = `bundles-off-${Date.now()}`;
+    // Carol does not strip (the default, as a browser without encoded transforms): Dave must not append.
+    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&video=kiloface`);
+    const dave = await openPage(browser, `${server.url}/r/${room}?name=Dave&video=kiloface&audioBundles=on`);
+    pages.push(carol, dave);
+    await facesShown(carol.page, 6);
+    const [carolReading, daveReading] = await Promise.all([read(carol.page), read(dave.page)]);
+    console.log(`Dave → Carol (she does not strip): ${daveReading.sent} bundles in audio, ${daveReading.framesMessages} frames-channel messages`);
+    expect(daveReading.sent).toBe(0);
+    expect(daveReading.framesMessages).toBeGreaterThan(5);
+    expect(carolReading.samples).toBeGreaterThan(0);
+    await carol.context.close();
+    await dave.context.close();
+  }, 360_000);
+});

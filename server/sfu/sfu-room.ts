@@ -114,14 +114,16 @@ export class SfuRoom {
       appData: { direction, peerId: peer.session.id },
     });
     peer.transports.set(transport.id, transport);
-    transport.observer.on('close', () => peer.transports.delete(transport.id));
     // A browser that never connects must not hold two ports until it leaves.
     const expiry = setTimeout(() => transport.close(), this.options.transportConnectTimeoutMs);
     expiry.unref();
     transport.on('icestatechange', (state) => {
       if (state === 'connected' || state === 'completed') clearTimeout(expiry);
     });
-    transport.observer.on('close', () => clearTimeout(expiry));
+    transport.observer.on('close', () => {
+      clearTimeout(expiry);
+      peer.transports.delete(transport.id);
+    });
     return {
       id: transport.id,
       iceParameters: transport.iceParameters,

@@ -251,8 +251,10 @@ export class RoomRegistry {
 
   private rememberedSecret(name: string): Buffer | undefined {
     const entry = this.rememberedSecrets.get(name);
-    if (entry && entry.until <= Date.now()) this.rememberedSecrets.delete(name);
-    return entry && entry.until > Date.now() ? entry.hash : undefined;
+    if (!entry) return undefined;
+    if (entry.until > Date.now()) return entry.hash;
+    this.rememberedSecrets.delete(name);
+    return undefined;
   }
 
   private resume(session: PeerSession, sink: PeerSink): PeerSession {

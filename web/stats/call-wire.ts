@@ -80,16 +80,38 @@ export class CallWireMeter {
 }
 
 /**
- * What the link looks like from our send side: the bandwidth estimate of the selected candidate
- * pair, the worst loss a receiver reports for what we send (remote-inbound-rtp fractionLost), RTT.
+ * Which loss reports are new. A remote-inbound-rtp entry keeps its last fractionLost after its
+ * stream stops (the standard video, when auto drops to kiloface), so a stale 40 % would hold
+ * auto on kiloface for ever: only reports whose counters moved since the last reading count.
  */
-export function linkSample(snapshot: StatsSnapshot, atMs: number): LinkSample {
+export class FreshLossReports {
+  private seen = new Map<string, string>();
+
+  /** Whether `entry` (of connection `key`) carries a report not seen at the last reading. */
+  isFresh(key: string, entry: StatsEntry): boolean {
+    const id = `${key}/${entry.id}`;
+    const marker = `${String(entry.roundTripTimeMeasurements)}/${String(entry.packetsLost)}`;
+    const fresh = this.seen.get(id) !== marker;
+    this.seen.set(id, marker);
+    return fresh;
+  }
+}
+
+/**
+ * What the link looks like from our send side: the bandwidth estimate of the selected candidate
+ * pair, the worst loss a receiver reports for what we send (remote-inbound-rtp fractionLost, only
+ * fresh reports when `fresh` is given), RTT.
+ */
+export function linkSample(snapshot: StatsSnapshot, atMs: number, fresh?: { key: string; reports: FreshLossReports }): LinkSample {
   const pair = selectedPair(snapshot);
   const sample: LinkSample = { atMs };
   if (typeof pair?.availableOutgoingBitrate === 'number') sample.availableKbps = pair.availableOutgoingBitrate / 1000;
   const rtt = pair?.currentRoundTripTime;
   if (typeof rtt === 'number') sample.rttMs = rtt * 1000;
-  const losses = entries(snapshot, 'remote-inbound-rtp').map((e) => e.fractionLost).filter((v): v is number => typeof v === 'number');
+  const losses = entries(snapshot, 'remote-inbound-rtp')
+    .filter((e) => !fresh || fresh.reports.isFresh(fresh.key, e))
+    .map((e) => e.fractionLost)
+    .filter((v): v is number => typeof v === 'number');
   if (losses.length) sample.loss = Math.max(...losses);
   return sample;
 }

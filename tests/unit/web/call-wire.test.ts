@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CallWireMeter, linkSample, transportCounters, worstLink } from '../../../web/stats/call-wire.ts';
+import { CallWireMeter, FreshLossReports, linkSample, transportCounters, worstLink } from '../../../web/stats/call-wire.ts';
 import type { StatsEntry, StatsSnapshot } from '../../../web/stats/peer-stats.ts';
 
 const snap = (...list: Partial<StatsEntry>[]): StatsSnapshot => new Map(list.map((e, i) => [e.id ?? `x${i}`, { timestamp: 0, type: '', id: `x${i}`, ...e } as StatsEntry]));
@@ -29,6 +29,16 @@ describe('call wire figures', () => {
     const r = meter.update(new Map([['a', c(10, 1)], ['b', c(5_000_500, 105)]]), 2000)!;
     expect(r.sendKbps).toBeCloseTo(((500 + 5 * 28) * 8) / 1000, 6);
     expect(r.recvKbps).toBe(0);
+  });
+
+  it('counts a loss report only while its counters move (a stopped stream keeps its last fractionLost)', () => {
+    const reports = new FreshLossReports();
+    const reading = (measurements: number, lost: number) =>
+      linkSample(snap({ id: 'V', type: 'remote-inbound-rtp', fractionLost: 0.4, roundTripTimeMeasurements: measurements, packetsLost: lost }), 0, { key: 'peer', reports });
+    expect(reading(3, 10).loss).toBe(0.4);
+    expect(reading(4, 10).loss).toBe(0.4); // a new report with no new loss still says 40 % of its interval
+    expect(reading(4, 10).loss).toBeUndefined(); // the stream stopped: nothing new
+    expect(reading(4, 10).loss).toBeUndefined();
   });
 
   it('the tightest connection decides for a mesh', () => {

@@ -93,7 +93,8 @@ export class VideoModeController extends Emitter<Events> {
     if (!this.neural.sending) return { active: 'standard', reason: 'kiloface is off on the sender' };
     const { choice, reason, trialVideoKbps } = this.policy.decision;
     // A trial adds capped standard video to kiloface, so the face goes on if the link cannot take it.
-    return choice === 'trial' ? { active: 'both', reason, videoCapLimitKbps: trialVideoKbps } : { active: choice, reason };
+    if (choice === 'trial') return { active: 'both', reason, videoCapLimitKbps: trialVideoKbps };
+    return { active: choice, reason, videoCapLimitKbps: this.policy.standardVideoCapKbps() };
   }
 
   private apply(): void {
@@ -130,7 +131,9 @@ export class VideoModeController extends Emitter<Events> {
         this.latestWire = wire;
         this.emit('measured', wire, link);
       }
-      if (this.mode === 'auto' && this.policy.update(link)) this.apply();
+      if (this.mode !== 'auto') return;
+      if (this.policy.update(link)) this.apply();
+      else void this.call.setVideoCapLimit(this.decide().videoCapLimitKbps); // standard's cap follows the estimate
     } finally {
       this.ticking = false;
     }

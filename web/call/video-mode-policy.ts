@@ -49,6 +49,10 @@ export interface AutoPolicyOptions {
 
 /** Audio (60 ms Opus, ~15 kbit/s on the wire), RTCP and a margin, kbit/s. */
 export const AUDIO_AND_HEADERS_KBPS = 30;
+/** A trial with no loss report from the far end this long has failed (RTCP comes about every second). */
+const NO_REPORTS_MS = 3000;
+/** The share of the bandwidth estimate standard video and audio may fill in auto. */
+const HEADROOM = 0.8;
 /** Below this, standard video is a slideshow: kiloface looks better. */
 export const MIN_STANDARD_VIDEO_KBPS = 60;
 
@@ -83,6 +87,8 @@ export class AutoVideoPolicy {
   private poorSince: number | undefined;
   private cleanSince: number | undefined;
   private stepSince = 0;
+  /** When the last loss report came (a sample with `loss`). */
+  private lastReportMs: number | undefined;
   private trialAfterMs: number;
   /** The current trial (or the standard spell it led to) is no first try: failing doubles the wait. */
   private retry = false;
@@ -110,6 +116,8 @@ export class AutoVideoPolicy {
   update(sample: LinkSample): AutoDecision | undefined {
     const o = this.options;
     const t = sample.atMs;
+    // The starting trial counts from the first measurement (the call may connect long after the page starts).
+    if (this.lastSample === undefined) this.stepSince = t;
     this.lastSample = sample;
     const loss = sample.loss ?? 0;
     const rtt = sample.rttMs ?? 0;
@@ -117,13 +125,19 @@ export class AutoVideoPolicy {
     const poor = loss > o.maxLoss || rtt > o.maxRttMs || short;
     // RTT counts only when extreme: on a busy machine loopback showed 600 ms (late consent checks), not a full link.
     const clean = loss <= o.trialMaxLoss && rtt <= o.maxRttMs;
+    if (sample.loss !== undefined) this.lastReportMs = t;
     this.poorSince = poor ? (this.poorSince ?? t) : undefined;
     this.cleanSince = clean ? (this.cleanSince ?? t) : undefined;
 
     switch (this.current.choice) {
       case 'trial': {
         if (!clean) return this.fail(`trying standard at ${this.current.trialVideoKbps} kbit/s: ${this.describe(sample)}`, t);
-        if (t - this.stepSince < o.trialStepMs) return undefined;
+        // Silence is no proof: on a flooded link the receiver's reports are what gets lost.
+        const reported = this.lastReportMs !== undefined && this.lastReportMs > this.stepSince;
+        if (!reported && t - Math.max(this.stepSince, this.lastReportMs ?? -Infinity) >= NO_REPORTS_MS) {
+          return this.fail(`trying standard at ${this.current.trialVideoKbps} kbit/s: no loss reports for ${seconds(NO_REPORTS_MS)}`, t);
+        }
+        if (t - this.stepSince < o.trialStepMs || !reported) return undefined;
         const video = this.current.trialVideoKbps ?? o.trialStartKbps;
         if (video >= o.trialPassKbps) return this.switchTo({ choice: 'standard', reason: `the link carried ${video} kbit/s of video without loss`, atMs: t });
         return this.trialStep(Math.min(o.trialPassKbps, video * 2), t);
@@ -142,6 +156,20 @@ export class AutoVideoPolicy {
         }
         return undefined;
     }
+  }
+
+  /**
+   * On standard, the video's cap: the user's, or less where the estimate says the link is thin.
+   * WebRTC's estimator probes above a policed link's rate and the overshoot is dropped (voice with
+   * it: ~10 % of audio concealed at 128 kbit/s with a 100 kbit/s cap); leaving a fifth of the
+   * estimate free keeps it under. Steps of 10 kbit/s, so the encoder is not retuned every second.
+   */
+  standardVideoCapKbps(): number | undefined {
+    const o = this.options;
+    const estimate = this.lastSample?.availableKbps;
+    if (this.current.choice !== 'standard' || estimate === undefined) return undefined;
+    const fits = Math.floor((HEADROOM * estimate - AUDIO_AND_HEADERS_KBPS) / 10) * 10;
+    return fits >= o.videoCapKbps ? undefined : Math.max(o.trialPassKbps, fits);
   }
 
   /** What the last sample said, for the page. */

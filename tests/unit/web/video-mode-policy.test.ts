@@ -16,7 +16,7 @@ const options = defaultPolicyOptions(100); // standard needs 60 + 30 kbit/s; tri
 
 /** Feeds clean samples until the starting trial hands over to standard. */
 function onStandard(p: AutoVideoPolicy): void {
-  feed(p, 1, 6, { availableKbps: 900, loss: 0, rttMs: 20 });
+  feed(p, -5, 1, { availableKbps: 900, loss: 0, rttMs: 20 });
   expect(p.decision.choice).toBe('standard');
 }
 
@@ -29,15 +29,37 @@ describe('auto video policy', () => {
       const d = p.update({ atMs: s * 1000, availableKbps: 900, loss: 0, rttMs: 20 });
       if (d) steps.push(d.choice === 'trial' ? d.trialVideoKbps! : `${d.choice} at ${s}`);
     }
-    // 2 s per step: 16 -> 32 -> 60 (the minimum standard video), then standard, and it stays.
-    expect(steps).toEqual([32, 60, 'standard at 6']);
+    // 2 s per step from the first measurement: 16 -> 32 -> 60 (the minimum standard video), then standard, and it stays.
+    expect(steps).toEqual([32, 60, 'standard at 7']);
     expect(p.decision.reason).toBe('the link carried 60 kbit/s of video without loss');
+  });
+
+  it('a trial steps up only on fresh loss reports, and fails when they stop coming (a flooded link loses them)', () => {
+    const p = new AutoVideoPolicy(options, -30_000); // the page started 30 s before the call connected
+    expect(feed(p, 0, 3, { availableKbps: 300 })).toEqual([{ atS: 3, choice: 'kiloface' }]);
+    expect(p.decision.reason).toContain('no loss reports for 3 s');
+    const q = new AutoVideoPolicy(options);
+    feed(q, 1, 1, { availableKbps: 300, loss: 0 });
+    expect(feed(q, 2, 3, { availableKbps: 300 })).toEqual([]); // the step is due at 2 s but waits for a report
+    expect(feed(q, 4, 4, { availableKbps: 300, loss: 0 })).toEqual([{ atS: 4, choice: 'trial' }]);
+    expect(q.decision.trialVideoKbps).toBe(32);
   });
 
   it('a trial ends at the first lossy report: a thin link costs the voice a second, not a flood', () => {
     const p = new AutoVideoPolicy(options);
     expect(feed(p, 1, 1, { availableKbps: 300, loss: 0.3 })).toEqual([{ atS: 1, choice: 'kiloface' }]);
     expect(p.decision.reason).toContain('trying standard at 16 kbit/s: link estimate 300 kbit/s, loss 30%');
+  });
+
+  it('on standard, leaves a fifth of the estimate free where the link is thin, and lifts the limit where it is not', () => {
+    const p = new AutoVideoPolicy(options);
+    expect(p.standardVideoCapKbps()).toBeUndefined(); // a trial sets its own cap
+    onStandard(p);
+    expect(p.standardVideoCapKbps()).toBeUndefined(); // 900 kbit/s: the user's 100
+    p.update({ atMs: 7000, availableKbps: 140 });
+    expect(p.standardVideoCapKbps()).toBe(80); // 0.8 x 140 - 30 = 82 -> 80
+    p.update({ atMs: 8000, availableKbps: 95 });
+    expect(p.standardVideoCapKbps()).toBe(60); // never below the minimum standard video
   });
 
   it('on standard, drops to kiloface only after the estimate stays below the need for the hold time', () => {

@@ -7,7 +7,7 @@
 // tell whether the link carries video. The only proof is sending some. A trial keeps kiloface
 // going and adds standard video capped at 16 kbit/s, doubling every 2 s while no loss is reported,
 // and hands over to standard once the minimum standard video rate got through clean. On a thin
-// link the first steps already show loss, and the trial ends within about two seconds (sending the
+// link the first steps already show loss, and the trial ends within two or three seconds (sending the
 // full cap at once flooded a 32 kbit/s relay: 46 % of audio concealed). Still, a failed trial
 // costs the voice about a second (measured through that relay: 3-5 % of a 30 s window concealed),
 // so they are rare: a call starts with one; after a drop the next waits a minute of clean link,
@@ -89,6 +89,7 @@ export class AutoVideoPolicy {
   private stepSince = 0;
   /** When the last loss report came (a sample with `loss`). */
   private lastReportMs: number | undefined;
+  private lossyReports = 0;
   private trialAfterMs: number;
   /** The current trial (or the standard spell it led to) is no first try: failing doubles the wait. */
   private retry = false;
@@ -131,7 +132,10 @@ export class AutoVideoPolicy {
 
     switch (this.current.choice) {
       case 'trial': {
-        if (!clean) return this.fail(`trying standard at ${this.current.trialVideoKbps} kbit/s: ${this.describe(sample)}`, t);
+        // Two lossy reports in a row: one alone may be the burst of the video's first keyframe (seen at 128 kbit/s).
+        this.lossyReports = clean ? 0 : this.lossyReports + 1;
+        if (this.lossyReports >= 2) return this.fail(`trying standard at ${this.current.trialVideoKbps} kbit/s: ${this.describe(sample)}`, t);
+        if (!clean) return undefined;
         // Silence is no proof: on a flooded link the receiver's reports are what gets lost.
         const reported = this.lastReportMs !== undefined && this.lastReportMs > this.stepSince;
         if (!reported && t - Math.max(this.stepSince, this.lastReportMs ?? -Infinity) >= NO_REPORTS_MS) {
@@ -179,6 +183,7 @@ export class AutoVideoPolicy {
 
   private trial(why: string, atMs: number): AutoDecision {
     this.stepSince = atMs;
+    this.lossyReports = 0;
     const video = this.options.trialStartKbps;
     return { choice: 'trial', reason: `${why}; trying standard video at ${video} kbit/s`, atMs, trialVideoKbps: video };
   }

@@ -45,9 +45,13 @@ describe('auto video policy', () => {
     expect(q.decision.trialVideoKbps).toBe(32);
   });
 
-  it('a trial ends at the first lossy report: a thin link costs the voice a second, not a flood', () => {
+  it('a trial ends at the second lossy report in a row: a thin link costs the voice seconds, not a flood', () => {
+    const once = new AutoVideoPolicy(options);
+    // One lossy report (a keyframe's burst) is forgiven; the step waits for a clean one.
+    expect(feed(once, 1, 1, { availableKbps: 300, loss: 0.3 })).toEqual([]);
+    expect(feed(once, 2, 3, { availableKbps: 300, loss: 0 })).toEqual([{ atS: 3, choice: 'trial' }]);
     const p = new AutoVideoPolicy(options);
-    expect(feed(p, 1, 1, { availableKbps: 300, loss: 0.3 })).toEqual([{ atS: 1, choice: 'kiloface' }]);
+    expect(feed(p, 1, 2, { availableKbps: 300, loss: 0.3 })).toEqual([{ atS: 2, choice: 'kiloface' }]);
     expect(p.decision.reason).toContain('trying standard at 16 kbit/s: link estimate 300 kbit/s, loss 30%');
   });
 
@@ -96,27 +100,27 @@ describe('auto video policy', () => {
       if (d) switches.push({ atS: s, choice: d.choice });
     }
     const trials = switches.filter((x) => x.choice === 'trial').map((x) => x.atS);
-    // The starting trial fails at 1 s; the next waits a minute of clean link (counted from the
-    // first clean report after the drop), then 2, 4 and (at most) 5 min; each try lasts one report.
-    expect(trials).toEqual([62, 184, 426, 728]);
+    // The starting trial fails at 2 s; the next waits a minute of clean link (counted from the
+    // first clean report after the drop), then 2, 4 and (at most) 5 min; each try lasts two reports.
+    expect(trials).toEqual([63, 186, 429, 732]);
     expect(switches.filter((x) => x.choice === 'standard')).toEqual([]);
     // Some loss on kiloface (not clean): no trial at all.
     const lossy = new AutoVideoPolicy(options);
-    expect(feed(lossy, 1, 200, { availableKbps: 300, loss: 0.08 })).toEqual([{ atS: 1, choice: 'kiloface' }]);
+    expect(feed(lossy, 1, 200, { availableKbps: 300, loss: 0.08 })).toEqual([{ atS: 2, choice: 'kiloface' }]);
   });
 
   it('a standard spell that fails soon after a retry doubles the wait; one that holds a minute resets it', () => {
     const p = new AutoVideoPolicy(options);
-    feed(p, 1, 1, { loss: 0.3 }); // the starting trial fails -> kiloface at 1 s
-    // The link recovers: the retry a minute later (62 s) passes at 68 s.
-    expect(feed(p, 2, 68, { availableKbps: 900, loss: 0 })).toEqual([
-      { atS: 62, choice: 'trial' },
-      { atS: 64, choice: 'trial' },
-      { atS: 66, choice: 'trial' },
-      { atS: 68, choice: 'standard' },
+    feed(p, 1, 2, { loss: 0.3 }); // the starting trial fails -> kiloface at 2 s
+    // The link recovers: the retry a minute later (63 s) passes at 69 s.
+    expect(feed(p, 3, 69, { availableKbps: 900, loss: 0 })).toEqual([
+      { atS: 63, choice: 'trial' },
+      { atS: 65, choice: 'trial' },
+      { atS: 67, choice: 'trial' },
+      { atS: 69, choice: 'standard' },
     ]);
     // It fails soon after: the next try waits 2 min.
-    expect(feed(p, 69, 80, { availableKbps: 900, loss: 0.5 })).toEqual([{ atS: 73, choice: 'kiloface' }]);
+    expect(feed(p, 70, 80, { availableKbps: 900, loss: 0.5 })).toEqual([{ atS: 74, choice: 'kiloface' }]);
     expect(feed(p, 81, 300, { availableKbps: 900, loss: 0 })[0]).toEqual({ atS: 201, choice: 'trial' });
     feed(p, 301, 400, { availableKbps: 900, loss: 0 }); // standard holds past a minute
     expect(p.decision.choice).toBe('standard');

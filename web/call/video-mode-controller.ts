@@ -3,7 +3,7 @@
 // second. Also the call's wire totals (self tile), from the same getStats() readings.
 import { Emitter } from '../../codec/emitter.ts';
 import type { NeuralStream } from '../neural/neural-stream.ts';
-import { CallWireMeter, FreshLossReports, linkSample, transportCounters, worstLink, type WireRates } from '../stats/call-wire.ts';
+import { CallWireMeter, LossMeter, linkSample, transportCounters, worstLink, type WireRates } from '../stats/call-wire.ts';
 import type { Call } from './call.ts';
 import { streamsFor, type ActiveVideo, type VideoMode, type VideoModeState } from './video-mode.ts';
 import { AutoVideoPolicy, defaultPolicyOptions, type AutoPolicyOptions, type LinkSample } from './video-mode-policy.ts';
@@ -31,7 +31,7 @@ export class VideoModeController extends Emitter<Events> {
   private mode: VideoMode;
   private readonly policy: AutoVideoPolicy;
   private readonly meter = new CallWireMeter();
-  private readonly lossReports = new FreshLossReports();
+  private readonly loss = new LossMeter();
   private current: VideoModeState;
   private readonly timer: ReturnType<typeof setInterval>;
   private ticking = false;
@@ -125,7 +125,7 @@ export class VideoModeController extends Emitter<Events> {
       const wire = this.meter.update(new Map(connections.map((c) => [c.key, transportCounters(c.snapshot)])), now);
       const senders = connections.filter((c) => c.sendsOurMedia);
       if (senders.length === 0) return;
-      const link = worstLink(senders.map((c) => linkSample(c.snapshot, now, { key: c.key, reports: this.lossReports })), now);
+      const link = worstLink(senders.map((c) => linkSample(c.snapshot, now, this.loss.read(c.key, c.snapshot))), now);
       this.latestLink = link;
       if (wire) {
         this.latestWire = wire;

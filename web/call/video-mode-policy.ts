@@ -89,7 +89,7 @@ export class AutoVideoPolicy {
   private stepSince = 0;
   /** When the last loss report came (a sample with `loss`). */
   private lastReportMs: number | undefined;
-  private lossyReports = 0;
+  private reportsInTrial = 0;
   private trialAfterMs: number;
   /** The current trial (or the standard spell it led to) is no first try: failing doubles the wait. */
   private retry = false;
@@ -132,10 +132,10 @@ export class AutoVideoPolicy {
 
     switch (this.current.choice) {
       case 'trial': {
-        // Two lossy reports in a row: one alone may be the burst of the video's first keyframe (seen at 128 kbit/s).
-        this.lossyReports = clean ? 0 : this.lossyReports + 1;
-        if (this.lossyReports >= 2) return this.fail(`trying standard at ${this.current.trialVideoKbps} kbit/s: ${this.describe(sample)}`, t);
-        if (!clean) return undefined;
+        if (sample.loss !== undefined && this.reportsInTrial++ === 0 && loss > o.trialMaxLoss && rtt <= o.maxRttMs) {
+          return undefined; // the trial's first report may be lossy: the burst of the video's first keyframe (seen at 128 kbit/s)
+        }
+        if (!clean) return this.fail(`trying standard at ${this.current.trialVideoKbps} kbit/s: ${this.describe(sample)}`, t);
         // Silence is no proof: on a flooded link the receiver's reports are what gets lost.
         const reported = this.lastReportMs !== undefined && this.lastReportMs > this.stepSince;
         if (!reported && t - Math.max(this.stepSince, this.lastReportMs ?? -Infinity) >= NO_REPORTS_MS) {
@@ -183,7 +183,7 @@ export class AutoVideoPolicy {
 
   private trial(why: string, atMs: number): AutoDecision {
     this.stepSince = atMs;
-    this.lossyReports = 0;
+    this.reportsInTrial = 0;
     const video = this.options.trialStartKbps;
     return { choice: 'trial', reason: `${why}; trying standard video at ${video} kbit/s`, atMs, trialVideoKbps: video };
   }

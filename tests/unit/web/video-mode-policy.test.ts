@@ -45,9 +45,9 @@ describe('auto video policy', () => {
     expect(q.decision.trialVideoKbps).toBe(32);
   });
 
-  it('a trial ends at the second lossy report in a row: a thin link costs the voice seconds, not a flood', () => {
+  it('a trial forgives its first lossy report (a keyframe burst) and ends at the next: a thin link costs the voice seconds, not a flood', () => {
     const once = new AutoVideoPolicy(options);
-    // One lossy report (a keyframe's burst) is forgiven; the step waits for a clean one.
+    // The first lossy report is forgiven; the step waits for a clean one.
     expect(feed(once, 1, 1, { availableKbps: 300, loss: 0.3 })).toEqual([]);
     expect(feed(once, 2, 3, { availableKbps: 300, loss: 0 })).toEqual([{ atS: 3, choice: 'trial' }]);
     const p = new AutoVideoPolicy(options);

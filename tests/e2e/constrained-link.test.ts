@@ -24,13 +24,15 @@ const SETTLE_MS = 20_000;
 const MAX_CONCEALMENT = 0.05;
 /**
  * Geometry leaves in bundles ~5 times a second; the issue asks for no gap over 1 s. Measured here
- * (2026-12-06, other e2e suites sharing the 2 cores) on the `frames` channel as it reaches the
- * page: 1.4-1.6 packets/s and gaps of 4.1-4.5 s (7.3 s while the other side's auto flapped to
- * standard, since fixed). Not met: these bounds catch a stream that stopped, not the target.
+ * (2026-12-06, both people's trackers and decoders on this 2-core machine) the receivers' longest
+ * gaps were 0.8-1.5 s, and the senders' own (their status: the longest time between geometry
+ * packets they sent) 0.8-1.4 s: the gaps start in a sender starved of CPU, not on the link. So the
+ * link may add at most LINK_GAP_MS to the sender's own gap, and no gap may pass MAX_GEOMETRY_GAP_MS.
  */
-const MAX_GEOMETRY_GAP_MS = 6000;
+const LINK_GAP_MS = 1000;
+const MAX_GEOMETRY_GAP_MS = 3000;
 const MIN_GEOMETRY_PACKETS_PER_S = 0.8;
-/** Rebuilt pictures came at 0.3-0.5/s here (two decoders and trackers on 2 loaded cores). */
+/** Rebuilt pictures came at 2.2-2.4/s here (two decoders and trackers on 2 cores); the bound catches a stopped decoder. */
 const MIN_PICTURES_PER_S = 0.1;
 const WINDOW_S = 20;
 
@@ -39,14 +41,7 @@ async function connected(...pages: OpenedPage[]): Promise<number> {
   return Date.now();
 }
 
-// Not met yet (2026-12-06, see README "Through a constrained link"): auto's first trial of
-// standard 20 s after the drop floods the 32 kbit/s link (46 % of audio concealed, geometry gaps
-// of 8 s in that window), and at 128 kbit/s auto drops to kiloface on 21 % loss. So the suite runs
-// this file only with KILOFACE_E2E_CONSTRAINED=1, until auto meets it.
-const RUN = process.env.KILOFACE_E2E_CONSTRAINED === '1';
-if (!RUN) console.log('constrained-link.test.ts: skipped (set KILOFACE_E2E_CONSTRAINED=1; it fails today, see README)');
-
-describe.runIf(RUN).each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited by coturn, both people in auto', (mode) => {
+describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited by coturn, both people in auto', (mode) => {
   let browser: Browser;
   const opened: { coturn: Coturn; server: RunningServer }[] = [];
   const pages: OpenedPage[] = [];
@@ -105,11 +100,13 @@ describe.runIf(RUN).each(['p2p', 'sfu'] as const)('a %s call through a TURN rela
       console.log(`${mode}, 32 kbit/s, ${i === 0 ? 'Alice' : 'Bob'} receives: ${formatReception(received[i]!)}`);
       console.log(`  switches: ${JSON.stringify(await videoSwitches(p.page))}`);
     }
-    for (const r of received) {
+    for (const [i, r] of received.entries()) {
       expect(r.audioConcealment).toBeLessThan(MAX_CONCEALMENT);
       if (HAVE_FACE_CLIP) {
         expect(r.geometryPackets / r.seconds).toBeGreaterThan(MIN_GEOMETRY_PACKETS_PER_S);
         expect(r.geometryMaxGapMs).toBeLessThanOrEqual(MAX_GEOMETRY_GAP_MS);
+        // What the link adds: the gap this person saw beyond the other's own longest gap in sending.
+        expect(r.geometryMaxGapMs).toBeLessThanOrEqual(received[1 - i]!.ownSendMaxGapMs + LINK_GAP_MS);
         // Pictures keep coming too (at the decoder's pace here).
         expect(r.picturesPerSecond).toBeGreaterThan(MIN_PICTURES_PER_S);
       }
@@ -119,9 +116,9 @@ describe.runIf(RUN).each(['p2p', 'sfu'] as const)('a %s call through a TURN rela
     for (const p of people) await p.context.close();
   }, 240_000);
 
-  // At the default cap (100 kbit/s, so standard "needs" 130) a 128 kbit/s link is at the edge:
-  // measured here, auto kept standard for ~70 s and then dropped on 13 % loss, with standard video
-  // arriving at ~1 fps. Checked: auto carries standard 20 s into the call and its frames arrive.
+  // At 128 kbit/s auto's starting trial passes (60 kbit/s of video clean) and standard holds.
+  // Measured here (2026-12-06): 17-22 fps; audio concealed 1.3-3.6 % through the SFU but 9.5-23.8 %
+  // P2P, where the estimator overshoots the policed relay (not asserted: see README).
   it('at 128 kbit/s: auto carries standard video', async () => {
     const [alice, bob] = await relayedCall(128);
     await connected(alice, bob);

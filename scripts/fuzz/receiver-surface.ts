@@ -20,7 +20,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { loadFaceGeometry } from '../../bench/face-models.ts';
 import { HEADER_BYTES, MAX_PACKET_BYTES, PacketType, writePacket } from '../../codec/bitstream/packet.ts';
-import { GeometryEncoder, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
+import { GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
 import { MAX_BUFFERED_FRAMES, MAX_CLOCK_SAMPLES, NeuralReceiver } from '../../codec/stream/neural-receiver.ts';
 import { declaredSize, MAX_REFERENCE_SIDE, sniffPicture } from '../../codec/stream/picture-header.ts';
 import { writeReferencePicture, writeReferenceRequest, type PictureFormat } from '../../codec/stream/reference-packet.ts';
@@ -75,7 +75,7 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
   const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => int(256));
 
   const { geometry, model } = loadFaceGeometry();
-  const coding = { dimensions: geometry.dimensions, baseSteps: model.baseSteps };
+  const coding = geometryCodingConfig(geometry);
   const landmarks = geometry.decode(Float32Array.from({ length: geometry.dimensions }, (_, i) => (i === 6 ? Math.log(9) : 0)), new Float64Array(model.canonical));
   const notes: string[] = [];
   let crashes = 0;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadFaceGeometry } from '../../../bench/face-models.ts';
 import { MAX_PACKET_BYTES, HEADER_BYTES } from '../../../codec/bitstream/packet.ts';
-import { GeometryEncoder, MAX_FRAMES_PER_PACKET } from '../../../codec/geometry-coder.ts';
+import { GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../../codec/geometry-coder.ts';
 import { MAX_BUFFERED_FRAMES, MAX_CLOCK_SAMPLES, NeuralReceiver } from '../../../codec/stream/neural-receiver.ts';
 import { writeReferencePicture, type PictureFormat } from '../../../codec/stream/reference-packet.ts';
 import { png, webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
@@ -9,7 +9,7 @@ import { png, webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
 // Issue 13, item 5: what a hostile sender can make a receiver keep. Each test floods one queue.
 
 const { geometry, model } = loadFaceGeometry();
-const coding = { dimensions: geometry.dimensions, baseSteps: model.baseSteps };
+const coding = geometryCodingConfig(geometry);
 const values = (t: number): Float32Array => Float32Array.from({ length: geometry.dimensions }, (_, i) => (i === 6 ? Math.log(9) : 0.01 * Math.sin(t + i)));
 const landmarks = geometry.decode(values(0), new Float64Array(model.canonical));
 

@@ -3,11 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DECODER_DIR } from '../../../codec/shipped.ts';
 import { drawSyntheticFace } from '../tracker/helpers/synthetic-face.ts';
 
 // `npm run eval` on a clip folder the test makes itself: one synthetic talking face, 1 s.
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
-const MODEL_DIR = process.env.KILOFACE_MODEL_DIR ?? path.resolve('models/kiloface-v1');
+const MODEL_DIR = process.env.KILOFACE_MODEL_DIR ?? path.resolve(DECODER_DIR);
 const dir = mkdtempSync(path.join(tmpdir(), 'kiloface-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { itNeeds } from '../../helpers/needs.ts';
 import { DECODER_FILES } from '../../../codec/shipped.ts';
 import { DATACHANNEL_WIRE_OVERHEAD as PER_PACKET } from '../../../codec/stream/wire.ts';
 import {
@@ -68,7 +69,7 @@ const skipReason = !hasFfmpeg
 const title = 'kiloface and x264 on a synthetic face clip: rows with every bit counted, AKD, BD-rates, decode speed';
 
 describe('kiloface in the bench, end to end', () => {
-  it.skipIf(skipReason !== null)(skipReason ? `${title} (SKIPPED: ${skipReason})` : title, { timeout: 240_000 }, async () => {
+  itNeeds(skipReason)(skipReason ? `${title} (SKIPPED: ${skipReason})` : title, { timeout: 240_000 }, async () => {
     const data = await syntheticFaceDataDir({ width: 320, height: 240, frames: 50, cx: 160, cy: 118, size: 120 });
     const out = await mkdtemp(join(tmpdir(), 'kf-bench-out-'));
     const cache = await mkdtemp(join(tmpdir(), 'kf-bench-cache-'));

@@ -1,11 +1,6 @@
-"""Python unit tests (pytest). Needs only numpy and pytest: `python -m pytest tests/python`."""
+"""Python unit tests (pytest): `python -m pytest tests/python` (pyproject.toml says where the
+modules under test live)."""
 import os
-import sys
-from pathlib import Path
-
-REPO = Path(__file__).resolve().parents[2]
-for sub in ("models/geometry", "models/train/data"):
-    sys.path.insert(0, str(REPO / sub))
 
 
 # Under CI a test that skips (a package or file missing) fails: a check that did not run must not

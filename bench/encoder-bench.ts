@@ -12,6 +12,7 @@ import { FaceGeometry, landmarkRmse } from '../codec/geometry/face-geometry.ts';
 import { geometryModelFromJson, type BasisJson } from '../codec/geometry/model-json.ts';
 import { cropBox, toCropPixels } from '../codec/geometry/reference-crop.ts';
 import { GeometryDecoder, GeometryEncoder, geometryCodingConfig } from '../codec/geometry-coder.ts';
+import { FRAME_SLOT_MS } from '../codec/shipped.ts';
 import { loadTracker, modelPath } from './face-models.ts';
 import { EVAL_FPS as FPS, evaluationClips, mean, trackingFrames } from './clip-frames.ts';
 import { readManifest, TALKING_HEAD } from './manifest.ts';
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
       for (let s = 0, seq = 1; s < vectors.length; s += framesPerPacket, seq++) {
         const batch = vectors.slice(s, s + framesPerPacket);
         tc = performance.now();
-        const coded = encoder.encodeFrames(batch, 1000 / FPS, { sequence: seq % 65536, timestampMs: s * 40, referenceId: 0 });
+        const coded = encoder.encodeFrames(batch, FRAME_SLOT_MS, { sequence: seq % 65536, timestampMs: s * FRAME_SLOT_MS, referenceId: 0 });
         encodeMs += performance.now() - tc;
         bytes += coded.packet.length;
         const decoded = decoder.decode(coded.packet);

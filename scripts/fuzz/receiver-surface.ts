@@ -21,6 +21,7 @@ import vm from 'node:vm';
 import { loadFaceGeometry } from '../../bench/face-models.ts';
 import { HEADER_BYTES, MAX_PACKET_BYTES, PacketType, writePacket } from '../../codec/bitstream/packet.ts';
 import { GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
+import { FRAME_SLOT_MS } from '../../codec/shipped.ts';
 import { MAX_BUFFERED_FRAMES, MAX_CLOCK_SAMPLES, NeuralReceiver } from '../../codec/stream/neural-receiver.ts';
 import { declaredSize, MAX_REFERENCE_SIDE, sniffPicture } from '../../codec/stream/picture-header.ts';
 import { writeReferencePicture, writeReferenceRequest, type PictureFormat } from '../../codec/stream/reference-packet.ts';
@@ -129,8 +130,8 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
   const frames = (count = 1 + int(MAX_FRAMES_PER_PACKET)): Uint8Array => {
     if (encoder.currentAnchorId === undefined) anchor();
     const list = Array.from({ length: count }, () => values());
-    const packet = encoder.encodeFrames(list, 40, header()).packet;
-    senderMs += 40 * count;
+    const packet = encoder.encodeFrames(list, FRAME_SLOT_MS, header()).packet;
+    senderMs += FRAME_SLOT_MS * count;
     return packet;
   };
   const goodPicture = (format: PictureFormat): Uint8Array => (format === 'webp' ? pick([webpLossless, webpLossy])(256, 256) : format === 'jpeg' ? jpeg(256, 256) : avif([[256, 256]]));
@@ -233,7 +234,7 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
         nowMs += int(50);
         return send(random() < 0.5 ? 'frames' : 'control', mutated());
       case 'valid-stream': {
-        nowMs += 40 * (1 + int(5));
+        nowMs += FRAME_SLOT_MS * (1 + int(5));
         const r = random();
         if (r < 0.02) send('control', reference());
         if (r < 0.1) send('control', anchor());

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadFaceGeometry } from '../../../bench/face-models.ts';
 import { MAX_PACKET_BYTES, HEADER_BYTES } from '../../../codec/bitstream/packet.ts';
 import { GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../../codec/geometry-coder.ts';
+import { FRAME_SLOT_MS } from '../../../codec/shipped.ts';
 import { MAX_BUFFERED_FRAMES, MAX_CLOCK_SAMPLES, NeuralReceiver } from '../../../codec/stream/neural-receiver.ts';
 import { writeReferencePicture, type PictureFormat } from '../../../codec/stream/reference-packet.ts';
 import { png, webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
@@ -49,7 +50,7 @@ describe('neural receiver: bounded under floods (issue 13)', () => {
     for (let p = 0; p < FLOOD; p++) {
       // One coded bundle, re-stamped (header bytes 1-4): the payload does not depend on the time.
       const packet = template.slice();
-      const timestampMs = (p * MAX_FRAMES_PER_PACKET * 40) % 65536;
+      const timestampMs = (p * MAX_FRAMES_PER_PACKET * FRAME_SLOT_MS) % 65536;
       packet.set([p >> 8, p & 255, timestampMs >> 8, timestampMs & 255], 1);
       // All at one instant: the clock window (by arrival time) cannot prune either.
       r.onPacket('frames', packet, 1000);

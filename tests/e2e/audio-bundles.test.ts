@@ -75,8 +75,8 @@ describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, 
 
   it('bundles ride in the Opus packets, the face is rebuilt from them, the voice still plays, and the datachannel carries fewer frames', async () => {
     const room = `bundles-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface&audioBundles=on`);
-    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&video=kiloface&audioBundles=on`);
+    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface`);
+    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&video=kiloface`);
     pages.push(alice, bob);
     await facesShown(bob.page, 3);
     await bob.page.waitForTimeout(2000);
@@ -103,9 +103,9 @@ describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, 
 
   it('a person whose browser does not strip gets no bundles in their audio, and still the face by datachannel', async () => {
     const room = `bundles-off-${Date.now()}`;
-    // Carol does not strip (the default, as a browser without encoded transforms): Dave must not append.
-    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&video=kiloface`);
-    const dave = await openPage(browser, `${server.url}/r/${room}?name=Dave&video=kiloface&audioBundles=on`);
+    // Carol does not strip (as a browser without encoded transforms): Dave must not append.
+    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&video=kiloface&audioBundles=off`);
+    const dave = await openPage(browser, `${server.url}/r/${room}?name=Dave&video=kiloface`);
     pages.push(carol, dave);
     await facesShown(carol.page, 6);
     const [carolReading, daveReading] = await Promise.all([read(carol.page), read(dave.page)]);
@@ -116,4 +116,43 @@ describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, 
     await carol.context.close();
     await dave.context.close();
   }, 360_000);
+});
+
+describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio through the SFU (kiloface mode, speech)', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  const pages: OpenedPage[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, workers: 1 } });
+    browser = await launchChromium(clipCameraY4m(E2E_OUTPUT), { audioWav: speechWav(OUT).file });
+  });
+
+  afterAll(async () => {
+    for (const p of pages) if (p.logs.length) console.log(`page logs:\n${p.logs.slice(0, 20).join('\n')}`);
+    await browser?.close();
+    await server?.close();
+  });
+
+  const counts = (page: Page) => page.evaluate(() => ({ ...window.kiloface!.call!.sfuAudioBundleCounts! }));
+
+  it('mediasoup forwards the bundles inside the Opus payload: they come out of the receiver\'s audio and the face is rebuilt', async () => {
+    const room = `bundles-sfu-${Date.now()}`;
+    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface&mode=sfu`);
+    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&video=kiloface&mode=sfu`);
+    pages.push(alice, bob);
+    expect(await alice.page.evaluate(() => window.kiloface!.call!.mode)).toBe('sfu');
+    await facesShown(bob.page, 3);
+    const [a0, b0, shown0] = await Promise.all([counts(alice.page), counts(bob.page), framesShown(bob.page)]);
+    await bob.page.waitForTimeout(15_000);
+    const [a1, b1, shown1] = await Promise.all([counts(alice.page), counts(bob.page), framesShown(bob.page)]);
+    const sent = a1.sent - a0.sent;
+    const received = b1.received - b0.received;
+    console.log(`SFU: Alice put ${sent} bundles in her audio (${a1.fallback - a0.fallback} by datachannel); Bob took ${received} out of his, and showed ${shown1 - shown0} rebuilt pictures`);
+    expect(sent).toBeGreaterThan(12);
+    expect(received).toBeGreaterThan(0.8 * sent);
+    expect(shown1 - shown0).toBeGreaterThanOrEqual(3);
+    await alice.context.close();
+    await bob.context.close();
+  }, 420_000);
 });

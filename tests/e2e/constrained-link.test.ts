@@ -86,7 +86,12 @@ describe.runIf(RUN).each(['p2p', 'sfu'] as const)('a %s call through a TURN rela
     expect(await alice.page.evaluate(() => window.kiloface!.call!.mode)).toBe(mode);
     const people = [alice, bob];
     // Both sides drop to kiloface (the estimate cannot carry standard video) within 20 s.
-    for (const p of people) await p.page.waitForFunction(() => window.kiloface?.video?.state.active === 'kiloface', undefined, { timeout: Math.max(1000, start + SETTLE_MS - Date.now()) });
+    for (const p of people) {
+      await p.page.waitForFunction(() => window.kiloface?.video?.state.active === 'kiloface', undefined, { timeout: Math.max(1000, start + SETTLE_MS - Date.now()) }).catch(async (error: unknown) => {
+        console.log(`${mode}: not on kiloface ${SETTLE_MS / 1000} s after connecting; switches: ${JSON.stringify(await videoSwitches(p.page))}`);
+        throw error;
+      });
+    }
     console.log(`${mode}: kiloface on both sides ${((Date.now() - start) / 1000).toFixed(1)} s after connecting`);
     if (HAVE_FACE_CLIP) {
       // The first reference crosses the same thin link (and both decoders load): a minute and a half at most.

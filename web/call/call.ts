@@ -66,6 +66,8 @@ export class Call extends Emitter<Events> implements PacketTransport {
   private readonly linkListeners = new Set<(link: PacketLink, open: boolean) => void>();
   private iceServers: IceServerConfig[] = [];
   private settings: MediaSettings;
+  /** A lower video cap than the user's, while auto tries standard video (kbit/s). */
+  private videoCapLimitKbps: number | undefined;
   private localState: PeerState = DEFAULT_PEER_STATE;
   /** Where the browser has encoded transforms: kiloface bundles ride on P2P audio. */
   private readonly audioBundles = AudioBundleCarrier.forPage();
@@ -185,12 +187,35 @@ export class Call extends Emitter<Events> implements PacketTransport {
     return this.localState;
   }
 
+  /** Frame bundles carried in our SFU audio, fallen back to the datachannel, and taken out of others' (for the page's tests and tools). */
+  get sfuAudioBundleCounts(): { sent: number; fallback: number; received: number } | undefined {
+    return this.sfu?.audioBundleCounts;
+  }
+
   get mediaSettings(): MediaSettings {
     return this.settings;
   }
 
   async updateSettings(settings: MediaSettings): Promise<void> {
     this.settings = settings;
+    await this.applySettings();
+  }
+
+  /** Holds the standard video below the user's cap (auto's trial), or lifts the hold (undefined). */
+  async setVideoCapLimit(kbps: number | undefined): Promise<void> {
+    if (kbps === this.videoCapLimitKbps) return;
+    this.videoCapLimitKbps = kbps;
+    await this.applySettings();
+  }
+
+  /** What the connections get: the user's settings under the cap limit. */
+  private get connectionSettings(): MediaSettings {
+    const limit = this.videoCapLimitKbps;
+    return limit === undefined ? this.settings : { ...this.settings, videoCapKbps: Math.min(this.settings.videoCapKbps, limit) };
+  }
+
+  private async applySettings(): Promise<void> {
+    const settings = this.connectionSettings;
     await Promise.all([...this.peers.values()].map((peer) => peer.updateSettings(settings)));
     await this.sfu?.updateSettings(settings);
   }
@@ -246,10 +271,11 @@ export class Call extends Emitter<Events> implements PacketTransport {
     const session = new SfuSession(
       (method, data) => this.signalling.sfuRequest(method, data),
       this.localStream,
-      this.settings,
+      this.connectionSettings,
       this.iceServers,
       (peerId) => this.members.get(peerId),
       this.sendsStandardVideo,
+      this.audioBundles && { carrier: this.audioBundles, everyoneStrips: () => [...this.members.keys()].every((id) => this.stripsAudioBundles.has(id)) },
     );
     this.sfu = session;
     session.on('participant', (participant) => this.adopt(participant));
@@ -289,7 +315,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
       initiator,
       localStream: this.localStream,
       iceServers: this.iceServers,
-      settings: this.settings,
+      settings: this.connectionSettings,
       sendVideo: this.sendsStandardVideo,
       audioBundles: this.audioBundles,
       sendSignal: (signal) => this.signalling.signal(info.id, signal),

@@ -8,7 +8,7 @@ export interface PeerState {
   cameraOff: boolean;
   /** Which video they send and why (absent until they say). */
   video?: VideoModeState;
-  /** Their P2P audio receivers strip kiloface bundles from Opus frames, so ours may carry them. */
+  /** Their audio receivers (P2P and SFU) strip kiloface bundles from Opus frames, so ours may carry them. */
   stripsAudioBundles?: boolean;
 }
 

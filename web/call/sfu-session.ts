@@ -6,6 +6,7 @@ import type { IceServerConfig, PeerInfo, SfuMethod, SfuNotification } from '../.
 import type { StatsEntry, StatsSnapshot } from '../stats/peer-stats.ts';
 import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, withoutAudioTransportCc, type MediaSettings } from './media-settings.ts';
 import { OPUS_MAX_AVERAGE_BITRATE, OPUS_PTIME_MS } from '../../codec/opus-speech.ts';
+import type { AudioBundleCarrier } from './audio-bundles.ts';
 import { ICE_TRANSPORT_POLICY } from './ice-policy.ts';
 import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
 import type { ConnectionStats } from './call.ts';
@@ -14,6 +15,8 @@ type Request = (method: SfuMethod, data?: Record<string, unknown>) => Promise<un
 
 const CHANNEL_LABELS: Record<CodecChannel, string> = { frames: 'kiloface-frames', control: 'kiloface-control' };
 const FRAMES_MAX_BUFFERED_BYTES = 16 * 1024;
+/** Sessions of this page, so that a closing session's audio-bundle routes never drop a newer one's. */
+let sessionSerial = 0;
 
 interface TransportParams {
   id: string;
@@ -34,6 +37,8 @@ export class SfuParticipant extends Emitter<ParticipantEvents> implements Remote
   readonly dataConsumers = new Map<string, DataConsumer>();
   private readonly packetListeners = new Set<PacketListener>();
   private announced = false;
+  /** Ends the route of bundles out of their audio (set by the session). */
+  closeAudioRoute: (() => void) | undefined;
 
   constructor(
     readonly peerId: string,
@@ -58,6 +63,11 @@ export class SfuParticipant extends Emitter<ParticipantEvents> implements Remote
   onPacket(listener: PacketListener): () => void {
     this.packetListeners.add(listener);
     return () => this.packetListeners.delete(listener);
+  }
+
+  /** A frame bundle taken out of their audio. */
+  receivedBundle(bundle: Uint8Array): void {
+    for (const listener of this.packetListeners) listener('frames', bundle);
   }
 
   addConsumer(consumer: Consumer): void {
@@ -95,6 +105,7 @@ export class SfuParticipant extends Emitter<ParticipantEvents> implements Remote
 
   close(reason: string): void {
     for (const id of [...this.consumers.keys(), ...this.dataConsumers.keys()]) this.removeConsumer(id);
+    this.closeAudioRoute?.();
     this.emit('close', reason);
   }
 
@@ -132,6 +143,11 @@ export class SfuSession extends Emitter<SessionEvents> {
   private started = false;
   /** Serialises producing and pausing the video: a mode switch may come while a producer is being made. */
   private videoWork: Promise<void> = Promise.resolve();
+  private closeSendRoute: (() => void) | undefined;
+  /** Audio-bundle route keys: ours (send), and one per sender whose audio we receive. */
+  private readonly routeKey = `sfu${++sessionSerial}`;
+  /** Frame bundles that went inside our audio, that found no audio frame (went by datachannel), and that came out of theirs. */
+  readonly audioBundleCounts = { sent: 0, fallback: 0, received: 0 };
 
   constructor(
     private readonly request: Request,
@@ -141,6 +157,12 @@ export class SfuSession extends Emitter<SessionEvents> {
     private readonly member: (peerId: string) => PeerInfo | undefined,
     /** Send the standard video now? Its producer is made only once it is wanted (kiloface mode sends no video at all). */
     private videoOn: boolean,
+    /**
+     * Frame bundles inside our audio (issue 16 item 4): the SFU forwards Opus payloads untouched,
+     * so the bundles reach every consumer of our audio. Used only while everyone in the room
+     * strips them (`everyoneStrips`); else a trailer would reach someone's Opus decoder.
+     */
+    private readonly audioBundles?: { carrier: AudioBundleCarrier; everyoneStrips: () => boolean },
   ) {
     super();
   }
@@ -174,6 +196,15 @@ export class SfuSession extends Emitter<SessionEvents> {
   }
 
   broadcast(channel: CodecChannel, packet: Uint8Array): number {
+    const bundles = this.audioBundles;
+    if (channel === 'frames' && bundles && this.closeSendRoute && this.participants.size > 0 && this.channelsOpen && bundles.everyoneStrips()) {
+      bundles.carrier.send(`${this.routeKey}/send`, packet);
+      return this.participants.size;
+    }
+    return this.sendOnChannel(channel, packet);
+  }
+
+  private sendOnChannel(channel: CodecChannel, packet: Uint8Array): number {
     const producer = this.dataProducers.get(channel);
     if (!producer || producer.readyState !== 'open') return 0;
     if (channel === 'frames' && producer.bufferedAmount > FRAMES_MAX_BUFFERED_BYTES) return 0;
@@ -260,6 +291,7 @@ export class SfuSession extends Emitter<SessionEvents> {
   close(reason = 'left SFU mode'): void {
     if (this.closed) return;
     this.closed = true;
+    this.closeSendRoute?.();
     for (const participant of this.participants.values()) participant.close(reason);
     this.participants.clear();
     this.sendTransport?.close();
@@ -280,6 +312,8 @@ export class SfuSession extends Emitter<SessionEvents> {
         encodings: [{ maxBitrate: AUDIO_SENDER_MAX_BITRATE }],
         // Written into the answer mediasoup-client gives our browser: its fmtp governs what we send (codec/opus-speech.ts).
         codecOptions: { opusDtx: true, opusFec: true, opusStereo: false, opusMaxAverageBitrate: OPUS_MAX_AVERAGE_BITRATE, opusPtime: OPUS_PTIME_MS },
+        // The transform must be on the sender before negotiation: set later, Chromium gave it no frames.
+        onRtpSender: (sender) => this.carryBundlesOnAudio(sender),
       });
       this.producers.set('audio', producer);
       return;
@@ -333,9 +367,17 @@ export class SfuSession extends Emitter<SessionEvents> {
     switch (notification.method) {
       case 'new-consumer': {
         const { peerId, id, producerId, kind, rtpParameters } = notification.data;
-        const consumer = await this.recvTransport.consume({ id, producerId, kind, rtpParameters: rtpParameters as never });
+        const participant = this.participant(peerId);
+        const consumer = await this.recvTransport.consume({
+          id,
+          producerId,
+          kind,
+          rtpParameters: rtpParameters as never,
+          // Every audio receiver strips, whether or not that sender appends (set before negotiation, like the sender's).
+          ...(kind === 'audio' ? { onRtpReceiver: (receiver: RTCRtpReceiver) => this.stripBundles(participant, receiver) } : {}),
+        });
         await this.request('resume-consumer', { consumerId: id });
-        this.participant(peerId).addConsumer(consumer);
+        participant.addConsumer(consumer);
         return;
       }
       case 'new-data-consumer': {
@@ -350,6 +392,38 @@ export class SfuSession extends Emitter<SessionEvents> {
       case 'restart':
         return this.fail(notification.data.reason);
     }
+  }
+
+  private carryBundlesOnAudio(sender: RTCRtpSender): void {
+    const bundles = this.audioBundles;
+    if (!bundles) return;
+    this.closeSendRoute?.();
+    const key = `${this.routeKey}/send`;
+    this.closeSendRoute = bundles.carrier.open(key, {
+      received: () => undefined, // a send route receives nothing
+      fallback: (bundle) => {
+        this.audioBundleCounts.fallback++;
+        this.sendOnChannel('frames', bundle);
+      },
+      carried: (count) => (this.audioBundleCounts.sent += count),
+    });
+    bundles.carrier.transform(sender, key, 'send');
+  }
+
+  private stripBundles(participant: SfuParticipant, receiver: RTCRtpReceiver): void {
+    const bundles = this.audioBundles;
+    if (!bundles) return;
+    const key = `${this.routeKey}/from/${participant.peerId}`;
+    participant.closeAudioRoute?.();
+    participant.closeAudioRoute = bundles.carrier.open(key, {
+      received: (bundle) => {
+        this.audioBundleCounts.received++;
+        participant.receivedBundle(bundle);
+      },
+      fallback: () => undefined, // a receive route sends nothing
+      carried: () => undefined,
+    });
+    bundles.carrier.transform(receiver, key, 'receive');
   }
 
   /** A member left the room: drop their consumers. */

@@ -3,7 +3,7 @@
 // second. Also the call's wire totals (self tile), from the same getStats() readings.
 import { Emitter } from '../../codec/emitter.ts';
 import type { NeuralStream } from '../neural/neural-stream.ts';
-import { CallWireMeter, linkSample, transportCounters, worstLink, type WireRates } from '../stats/call-wire.ts';
+import { CallWireMeter, LossMeter, linkSample, transportCounters, worstLink, type WireRates } from '../stats/call-wire.ts';
 import type { Call } from './call.ts';
 import { streamsFor, type ActiveVideo, type VideoMode, type VideoModeState } from './video-mode.ts';
 import { AutoVideoPolicy, defaultPolicyOptions, type AutoPolicyOptions, type LinkSample } from './video-mode-policy.ts';
@@ -31,6 +31,7 @@ export class VideoModeController extends Emitter<Events> {
   private mode: VideoMode;
   private readonly policy: AutoVideoPolicy;
   private readonly meter = new CallWireMeter();
+  private readonly loss = new LossMeter();
   private current: VideoModeState;
   private readonly timer: ReturnType<typeof setInterval>;
   private ticking = false;
@@ -86,17 +87,20 @@ export class VideoModeController extends Emitter<Events> {
   }
 
   /** What goes out now, and why. */
-  private decide(): { active: ActiveVideo; reason: string } {
+  private decide(): { active: ActiveVideo; reason: string; videoCapLimitKbps?: number } {
     if (this.call.state.cameraOff) return { active: 'none', reason: 'camera off' };
     if (this.mode !== 'auto') return { active: this.mode, reason: 'picked by the sender' };
     if (!this.neural.sending) return { active: 'standard', reason: 'kiloface is off on the sender' };
-    const { choice, reason } = this.policy.decision;
-    return { active: choice, reason };
+    const { choice, reason, trialVideoKbps } = this.policy.decision;
+    // A trial adds capped standard video to kiloface, so the face goes on if the link cannot take it.
+    if (choice === 'trial') return { active: 'both', reason, videoCapLimitKbps: trialVideoKbps };
+    return { active: choice, reason, videoCapLimitKbps: this.policy.standardVideoCapKbps() };
   }
 
   private apply(): void {
-    const { active, reason } = this.decide();
+    const { active, reason, videoCapLimitKbps } = this.decide();
     const streams = streamsFor(active);
+    void this.call.setVideoCapLimit(videoCapLimitKbps);
     // Turning the camera back on calls apply() again, which restores both.
     this.call.setStandardVideo(streams.standard);
     this.neural.setSending(streams.kiloface);
@@ -121,13 +125,15 @@ export class VideoModeController extends Emitter<Events> {
       const wire = this.meter.update(new Map(connections.map((c) => [c.key, transportCounters(c.snapshot)])), now);
       const senders = connections.filter((c) => c.sendsOurMedia);
       if (senders.length === 0) return;
-      const link = worstLink(senders.map((c) => linkSample(c.snapshot, now)), now);
+      const link = worstLink(senders.map((c) => linkSample(c.snapshot, now, this.loss.read(c.key, c.snapshot))), now);
       this.latestLink = link;
       if (wire) {
         this.latestWire = wire;
         this.emit('measured', wire, link);
       }
-      if (this.mode === 'auto' && this.policy.update(link)) this.apply();
+      if (this.mode !== 'auto') return;
+      if (this.policy.update(link)) this.apply();
+      else void this.call.setVideoCapLimit(this.decide().videoCapLimitKbps); // standard's cap follows the estimate
     } finally {
       this.ticking = false;
     }

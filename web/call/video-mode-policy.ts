@@ -2,51 +2,73 @@
 // does not, with hysteresis so that it does not flap. Pure (samples in, decisions out), so it is
 // unit-tested without a browser; video-mode-controller.ts feeds it getStats() once a second.
 //
-// Why the trial: while only kiloface and audio go out (~20 kbit/s), WebRTC's bandwidth estimator
-// is application-limited and may never report the room that a recovered link has. So after a
-// clean spell (no loss, sane RTT) the policy tries standard video again; a failed try doubles the
-// wait before the next one (20 s, 40 s, … up to 5 min), a lasting success resets it.
+// Why trials, and why they ramp: while only kiloface and audio go out (~20 kbit/s), WebRTC's
+// bandwidth estimate is application-limited (or still its ~300 kbit/s starting guess) and cannot
+// tell whether the link carries video. The only proof is sending some. A trial keeps kiloface
+// going and adds standard video capped at 16 kbit/s, doubling every 2 s while no loss is reported,
+// and hands over to standard once the minimum standard video rate got through clean. On a thin
+// link the first steps already show loss, and the trial ends within two or three seconds (sending the
+// full cap at once flooded a 32 kbit/s relay: 46 % of audio concealed). Still, a failed trial
+// costs the voice about a second (measured through that relay: 3-5 % of a 30 s window concealed),
+// so they are rare: a call starts with one; after a drop the next waits a minute of clean link,
+// doubling after each failure up to 5 min.
 
 export interface LinkSample {
   atMs: number;
   /** The send-side bandwidth estimate (availableOutgoingBitrate of the selected candidate pair), kbit/s. */
   availableKbps?: number;
-  /** Fraction of our packets the far end reports lost (remote-inbound-rtp), 0..1. */
+  /** Fraction of our packets the far end reports lost (fresh remote-inbound-rtp reports), 0..1. */
   loss?: number;
   rttMs?: number;
 }
 
-export type AutoChoice = 'standard' | 'kiloface';
+export type AutoChoice = 'standard' | 'kiloface' | 'trial';
 
 export interface AutoPolicyOptions {
-  /** What standard video needs on the wire: the video cap plus audio and headers, kbit/s. */
+  /** The sender's video cap (kbit/s): standard video at full rate. */
+  videoCapKbps: number;
+  /** What standard video needs on the wire at least: its minimum rate plus audio and headers, kbit/s. */
   standardNeedsKbps: number;
   /** Drop to kiloface when the link stays poor this long. */
   downHoldMs: number;
-  /** Return to standard only when the estimate stays above `upFactor` × the need this long. */
-  upHoldMs: number;
-  upFactor: number;
-  /** Loss above this (or RTT above maxRttMs) makes a sample poor; half of it is needed to count as clean. */
+  /** On standard, loss above this (or RTT above maxRttMs) makes a sample poor. */
   maxLoss: number;
   maxRttMs: number;
-  /** First wait before trying standard again on a clean link the estimator cannot vouch for; doubles on each failure. */
+  /** A trial's first video cap, how long each step lasts, and the loss that ends it. */
+  trialStartKbps: number;
+  trialStepMs: number;
+  trialMaxLoss: number;
+  /** A trial that got this much video through clean hands over to standard. */
+  trialPassKbps: number;
+  /** First wait (of clean link) before trying standard again; doubles on each failure. */
   trialAfterMs: number;
   maxTrialAfterMs: number;
   /** Standard that holds this long was no failed trial: the back-off resets. */
   stableMs: number;
 }
 
+/** Audio (60 ms Opus, ~15 kbit/s on the wire), RTCP and a margin, kbit/s. */
 export const AUDIO_AND_HEADERS_KBPS = 30;
+/** A trial with no loss report from the far end this long has failed (RTCP comes about every second). */
+const NO_REPORTS_MS = 3000;
+/** The share of the bandwidth estimate standard video and audio may fill in auto. */
+const HEADROOM = 0.8;
+/** Below this, standard video is a slideshow: kiloface looks better. */
+export const MIN_STANDARD_VIDEO_KBPS = 60;
 
 export function defaultPolicyOptions(videoCapKbps: number): AutoPolicyOptions {
+  const minimum = Math.min(videoCapKbps, MIN_STANDARD_VIDEO_KBPS);
   return {
-    standardNeedsKbps: videoCapKbps + AUDIO_AND_HEADERS_KBPS,
+    videoCapKbps,
+    standardNeedsKbps: minimum + AUDIO_AND_HEADERS_KBPS,
     downHoldMs: 4000,
-    upHoldMs: 8000,
-    upFactor: 1.4,
-    maxLoss: 0.1,
+    maxLoss: 0.15,
     maxRttMs: 1000,
-    trialAfterMs: 20_000,
+    trialStartKbps: Math.min(16, minimum),
+    trialStepMs: 2000,
+    trialMaxLoss: 0.05,
+    trialPassKbps: minimum,
+    trialAfterMs: 60_000,
     maxTrialAfterMs: 300_000,
     stableMs: 60_000,
   };
@@ -56,25 +78,30 @@ export interface AutoDecision {
   choice: AutoChoice;
   reason: string;
   atMs: number;
+  /** During a trial: the standard video's cap now, kbit/s. */
+  trialVideoKbps?: number;
 }
 
 export class AutoVideoPolicy {
   private current: AutoDecision;
   private poorSince: number | undefined;
-  private goodSince: number | undefined;
   private cleanSince: number | undefined;
+  private stepSince = 0;
+  /** When the last loss report came (a sample with `loss`). */
+  private lastReportMs: number | undefined;
+  private reportsInTrial = 0;
   private trialAfterMs: number;
-  /** The current standard spell began as a trial: if it fails, the next trial waits twice as long. */
-  private onTrial = false;
+  /** The current trial (or the standard spell it led to) is no first try: failing doubles the wait. */
+  private retry = false;
   private lastSample: LinkSample | undefined;
 
-  /** Starts on standard: the estimator starts high (~300 kbit/s) and learns a thin link within seconds. */
+  /** Starts with a trial: the link is not measured yet. */
   constructor(
     private options: AutoPolicyOptions,
     startMs = 0,
   ) {
-    this.current = { choice: 'standard', reason: 'starting; link not measured yet', atMs: startMs };
     this.trialAfterMs = options.trialAfterMs;
+    this.current = this.trial('starting', startMs);
   }
 
   get decision(): AutoDecision {
@@ -86,44 +113,67 @@ export class AutoVideoPolicy {
     this.options = options;
   }
 
-  /** One measurement; returns the new decision when it switches, undefined otherwise. */
+  /** One measurement; returns the new decision when it changes (a switch, or a trial's next step), undefined otherwise. */
   update(sample: LinkSample): AutoDecision | undefined {
     const o = this.options;
     const t = sample.atMs;
+    // The starting trial counts from the first measurement (the call may connect long after the page starts).
+    if (this.lastSample === undefined) this.stepSince = t;
     this.lastSample = sample;
-    const lossy = (sample.loss ?? 0) > o.maxLoss || (sample.rttMs ?? 0) > o.maxRttMs;
+    const loss = sample.loss ?? 0;
+    const rtt = sample.rttMs ?? 0;
     const short = sample.availableKbps !== undefined && sample.availableKbps < o.standardNeedsKbps;
-    const good = !lossy && sample.availableKbps !== undefined && sample.availableKbps >= o.standardNeedsKbps * o.upFactor;
-    // Clean says nothing of the estimate: it is what a trial needs (see the top of this file).
-    const clean = (sample.loss ?? 0) <= o.maxLoss / 2 && (sample.rttMs ?? 0) <= o.maxRttMs / 2;
-    this.poorSince = lossy || short ? (this.poorSince ?? t) : undefined;
-    this.goodSince = good ? (this.goodSince ?? t) : undefined;
+    const poor = loss > o.maxLoss || rtt > o.maxRttMs || short;
+    // RTT counts only when extreme: on a busy machine loopback showed 600 ms (late consent checks), not a full link.
+    const clean = loss <= o.trialMaxLoss && rtt <= o.maxRttMs;
+    if (sample.loss !== undefined) this.lastReportMs = t;
+    this.poorSince = poor ? (this.poorSince ?? t) : undefined;
     this.cleanSince = clean ? (this.cleanSince ?? t) : undefined;
 
-    if (this.current.choice === 'standard') {
-      if (t - this.current.atMs >= o.stableMs) {
-        this.trialAfterMs = o.trialAfterMs;
-        this.onTrial = false;
+    switch (this.current.choice) {
+      case 'trial': {
+        if (sample.loss !== undefined && this.reportsInTrial++ === 0 && loss > o.trialMaxLoss && rtt <= o.maxRttMs) {
+          return undefined; // the trial's first report may be lossy: the burst of the video's first keyframe (seen at 128 kbit/s)
+        }
+        if (!clean) return this.fail(`trying standard at ${this.current.trialVideoKbps} kbit/s: ${this.describe(sample)}`, t);
+        // Silence is no proof: on a flooded link the receiver's reports are what gets lost.
+        const reported = this.lastReportMs !== undefined && this.lastReportMs > this.stepSince;
+        if (!reported && t - Math.max(this.stepSince, this.lastReportMs ?? -Infinity) >= NO_REPORTS_MS) {
+          return this.fail(`trying standard at ${this.current.trialVideoKbps} kbit/s: no loss reports for ${seconds(NO_REPORTS_MS)}`, t);
+        }
+        if (t - this.stepSince < o.trialStepMs || !reported) return undefined;
+        const video = this.current.trialVideoKbps ?? o.trialStartKbps;
+        if (video >= o.trialPassKbps) return this.switchTo({ choice: 'standard', reason: `the link carried ${video} kbit/s of video without loss`, atMs: t });
+        return this.trialStep(Math.min(o.trialPassKbps, video * 2), t);
       }
-      if (this.poorSince !== undefined && t - this.poorSince >= o.downHoldMs) {
-        if (this.onTrial) this.trialAfterMs = Math.min(o.maxTrialAfterMs, this.trialAfterMs * 2);
-        this.onTrial = false;
-        return this.switchTo('kiloface', `${this.describe(sample)} for ${seconds(o.downHoldMs)}`, t);
-      }
-      return undefined;
+      case 'standard':
+        if (t - this.current.atMs >= o.stableMs) {
+          this.trialAfterMs = o.trialAfterMs;
+          this.retry = false;
+        }
+        if (this.poorSince !== undefined && t - this.poorSince >= o.downHoldMs) return this.fail(`${this.describe(sample)} for ${seconds(o.downHoldMs)}`, t);
+        return undefined;
+      case 'kiloface':
+        if (this.cleanSince !== undefined && t - this.cleanSince >= this.trialAfterMs && t - this.current.atMs >= this.trialAfterMs) {
+          this.retry = true;
+          return this.switchTo(this.trial(`no loss for ${seconds(this.trialAfterMs)}`, t));
+        }
+        return undefined;
     }
-    // The estimate alone is no proof either: on kiloface it may still be the estimator's starting
-    // guess (~300 kbit/s; seen through a 32 kbit/s relay, which made auto flap every 20-40 s). So
-    // a return it vouches for also waits out the back-off, and counts as a trial.
-    if (this.goodSince !== undefined && t - this.goodSince >= o.upHoldMs && t - this.current.atMs >= this.trialAfterMs) {
-      this.onTrial = true;
-      return this.switchTo('standard', `link estimate ${kbps(sample.availableKbps)} kbit/s ≥ ${Math.round(o.standardNeedsKbps * o.upFactor)} for ${seconds(o.upHoldMs)}`, t);
-    }
-    if (this.cleanSince !== undefined && t - this.cleanSince >= this.trialAfterMs && t - this.current.atMs >= this.trialAfterMs) {
-      this.onTrial = true;
-      return this.switchTo('standard', `trying standard: no loss for ${seconds(this.trialAfterMs)}`, t);
-    }
-    return undefined;
+  }
+
+  /**
+   * On standard, the video's cap: the user's, or less where the estimate says the link is thin.
+   * WebRTC's estimator probes above a policed link's rate and the overshoot is dropped (voice with
+   * it: ~10 % of audio concealed at 128 kbit/s with a 100 kbit/s cap); leaving a fifth of the
+   * estimate free keeps it under. Steps of 10 kbit/s, so the encoder is not retuned every second.
+   */
+  standardVideoCapKbps(): number | undefined {
+    const o = this.options;
+    const estimate = this.lastSample?.availableKbps;
+    if (this.current.choice !== 'standard' || estimate === undefined) return undefined;
+    const fits = Math.floor((HEADROOM * estimate - AUDIO_AND_HEADERS_KBPS) / 10) * 10;
+    return fits >= o.videoCapKbps ? undefined : Math.max(o.trialPassKbps, fits);
   }
 
   /** What the last sample said, for the page. */
@@ -131,18 +181,39 @@ export class AutoVideoPolicy {
     return this.lastSample ? this.describe(this.lastSample) : 'not measured yet';
   }
 
+  private trial(why: string, atMs: number): AutoDecision {
+    this.stepSince = atMs;
+    this.reportsInTrial = 0;
+    const video = this.options.trialStartKbps;
+    return { choice: 'trial', reason: `${why}; trying standard video at ${video} kbit/s`, atMs, trialVideoKbps: video };
+  }
+
+  private trialStep(video: number, t: number): AutoDecision {
+    this.stepSince = t;
+    // Same spell: the switch time stays the trial's start.
+    this.current = { ...this.current, reason: `trying standard video at ${video} kbit/s`, trialVideoKbps: video };
+    return this.current;
+  }
+
+  /** Back to kiloface; a retry that failed doubles the wait before the next. */
+  private fail(reason: string, t: number): AutoDecision {
+    if (this.retry) this.trialAfterMs = Math.min(this.options.maxTrialAfterMs, this.trialAfterMs * 2);
+    this.retry = true;
+    return this.switchTo({ choice: 'kiloface', reason, atMs: t });
+  }
+
   private describe(s: LinkSample): string {
     const o = this.options;
     const parts: string[] = [];
     if (s.availableKbps !== undefined) parts.push(`link estimate ${kbps(s.availableKbps)} kbit/s${s.availableKbps < o.standardNeedsKbps ? ` < ${o.standardNeedsKbps} needed` : ''}`);
-    if ((s.loss ?? 0) > o.maxLoss) parts.push(`loss ${((s.loss ?? 0) * 100).toFixed(0)}%`);
+    if ((s.loss ?? 0) > 0) parts.push(`loss ${((s.loss ?? 0) * 100).toFixed(0)}%`);
     if ((s.rttMs ?? 0) > o.maxRttMs) parts.push(`RTT ${Math.round(s.rttMs ?? 0)} ms`);
     return parts.join(', ') || 'link fine';
   }
 
-  private switchTo(choice: AutoChoice, reason: string, atMs: number): AutoDecision {
-    this.current = { choice, reason, atMs };
-    this.poorSince = this.goodSince = this.cleanSince = undefined;
+  private switchTo(decision: AutoDecision): AutoDecision {
+    this.current = decision;
+    this.poorSince = this.cleanSince = undefined;
     return this.current;
   }
 }

@@ -25,6 +25,8 @@ export interface SenderStatus {
   trackedFps: number;
   trackMs: number;
   face: boolean;
+  /** Longest wall-clock time between two geometry packets handed to the transport in this status period (ms; 0 without two). */
+  maxSendGapMs: number;
   /** Wall-clock time (ms since the epoch) of frame slot 0, so a receiver on the same machine can measure latency. */
   slotOriginEpochMs: number | undefined;
 }

@@ -35,6 +35,12 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
     {
       send(channel, bytes) {
         if (audience === 0) return false;
+        if (channel === 'frames') {
+          // Where a geometry gap starts: here (tracker or self-check stalls) or on the way.
+          const now = performance.now();
+          if (lastFramesSentMs !== undefined) maxSendGapMs = Math.max(maxSendGapMs, now - lastFramesSentMs);
+          lastFramesSentMs = now;
+        }
         post({ type: 'packet', channel, bytes }, [bytes.buffer]);
         return true;
       },
@@ -59,6 +65,8 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
     },
   );
 
+  let lastFramesSentMs: number | undefined;
+  let maxSendGapMs = 0;
   let busy = false;
   let tracked = 0;
   let trackMsTotal = 0;
@@ -68,8 +76,9 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
   let paused = false;
   let slotOriginEpochMs: number | undefined;
   setInterval(() => {
-    const status: SenderStatus = { stats: { ...sender.stats }, trackedFps: (tracked * 1000) / STATUS_MS, trackMs: tracked ? trackMsTotal / tracked : 0, face, slotOriginEpochMs };
+    const status: SenderStatus = { stats: { ...sender.stats }, trackedFps: (tracked * 1000) / STATUS_MS, trackMs: tracked ? trackMsTotal / tracked : 0, face, maxSendGapMs, slotOriginEpochMs };
     tracked = 0;
+    maxSendGapMs = 0;
     trackMsTotal = 0;
     post({ type: 'status', status });
   }, STATUS_MS);

@@ -80,17 +80,46 @@ export class CallWireMeter {
 }
 
 /**
- * What the link looks like from our send side: the bandwidth estimate of the selected candidate
- * pair, the worst loss a receiver reports for what we send (remote-inbound-rtp fractionLost), RTT.
+ * Loss from the far end's reports, as packets lost over packets sent between two reports of each
+ * stream (remote-inbound-rtp packetsLost against its outbound-rtp packetsSent). Not fractionLost:
+ * through a flooded relay the last report's fraction alternated clean and lossy, and an entry keeps
+ * it after its stream stops. A stream whose report did not move since the last reading says nothing.
  */
-export function linkSample(snapshot: StatsSnapshot, atMs: number): LinkSample {
+export class LossMeter {
+  private previous = new Map<string, { marker: string; lost: number; sent: number }>();
+
+  /** Lost/sent over the streams of connection `key` whose reports are new; undefined if none are. */
+  read(key: string, snapshot: StatsSnapshot): number | undefined {
+    let lost = 0;
+    let sent = 0;
+    let reported = false;
+    for (const report of entries(snapshot, 'remote-inbound-rtp')) {
+      const outbound = typeof report.localId === 'string' ? snapshot.get(report.localId) : undefined;
+      const now = { marker: `${String(report.roundTripTimeMeasurements)}/${String(report.packetsLost)}`, lost: num(report.packetsLost), sent: num(outbound?.packetsSent) };
+      const id = `${key}/${report.id}`;
+      const before = this.previous.get(id);
+      this.previous.set(id, now);
+      if (!before || before.marker === now.marker) continue;
+      reported = true;
+      lost += Math.max(0, now.lost - before.lost);
+      sent += Math.max(0, now.sent - before.sent);
+    }
+    if (!reported) return undefined;
+    return sent > 0 ? Math.min(1, lost / sent) : 0;
+  }
+}
+
+/**
+ * What the link looks like from our send side: the bandwidth estimate of the selected candidate
+ * pair, RTT, and the loss the far end reports for what we send (from `loss`, a LossMeter reading).
+ */
+export function linkSample(snapshot: StatsSnapshot, atMs: number, loss?: number): LinkSample {
   const pair = selectedPair(snapshot);
   const sample: LinkSample = { atMs };
   if (typeof pair?.availableOutgoingBitrate === 'number') sample.availableKbps = pair.availableOutgoingBitrate / 1000;
   const rtt = pair?.currentRoundTripTime;
   if (typeof rtt === 'number') sample.rttMs = rtt * 1000;
-  const losses = entries(snapshot, 'remote-inbound-rtp').map((e) => e.fractionLost).filter((v): v is number => typeof v === 'number');
-  if (losses.length) sample.loss = Math.max(...losses);
+  if (loss !== undefined) sample.loss = loss;
   return sample;
 }
 

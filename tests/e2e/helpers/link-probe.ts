@@ -35,6 +35,9 @@ interface ProbeGlobal {
   geometry: number[];
   pictures: number[];
   lastFrames: number;
+  /** The page's own sender: the longest wall-clock time between geometry packets it sent. */
+  sendMaxGapMs: number;
+  stopStatus: (() => void) | undefined;
   timer: ReturnType<typeof setInterval>;
 }
 
@@ -46,9 +49,14 @@ interface ProbeGlobal {
 export async function startLinkProbe(page: Page): Promise<{ media: MediaCounters }> {
   await page.evaluate((tile) => {
     const w = window as unknown as { __linkProbe?: ProbeGlobal };
-    if (w.__linkProbe) clearInterval(w.__linkProbe.timer);
+    if (w.__linkProbe) {
+      clearInterval(w.__linkProbe.timer);
+      w.__linkProbe.stopStatus?.();
+    }
     const call = window.kiloface!.call!;
-    const probe: ProbeGlobal = { startMs: performance.now(), geometry: [], pictures: [], lastFrames: -1, timer: 0 as unknown as ReturnType<typeof setInterval> };
+    const probe: ProbeGlobal = { startMs: performance.now(), geometry: [], pictures: [], lastFrames: -1, sendMaxGapMs: 0, stopStatus: undefined, timer: 0 as unknown as ReturnType<typeof setInterval> };
+    const neural = window.kiloface!.neural;
+    if (neural) probe.stopStatus = neural.on('sender-status', (status) => (probe.sendMaxGapMs = Math.max(probe.sendMaxGapMs, status.maxSendGapMs)));
     const hooked = new WeakSet<object>();
     probe.timer = setInterval(() => {
       // Links open now, and any that open later (a reconnect).
@@ -79,6 +87,8 @@ export interface LinkReception {
   /** kiloface geometry packets received, and the longest time without one (window edges count). */
   geometryPackets: number;
   geometryMaxGapMs: number;
+  /** This page's own sender: its longest time between two geometry packets (a gap that starts there, not on the link). */
+  ownSendMaxGapMs: number;
   /** Rebuilt pictures shown per second, and the longest time without a new one (window edges count). */
   picturesPerSecond: number;
   pictureMaxGapMs: number;
@@ -101,8 +111,9 @@ export async function readLinkProbe(page: Page, start: { media: MediaCounters })
     const w = window as unknown as { __linkProbe?: ProbeGlobal };
     const p = w.__linkProbe!;
     clearInterval(p.timer);
+    p.stopStatus?.();
     w.__linkProbe = undefined;
-    return { startMs: p.startMs, endMs: performance.now(), geometry: p.geometry, pictures: p.pictures };
+    return { startMs: p.startMs, endMs: performance.now(), geometry: p.geometry, pictures: p.pictures, sendMaxGapMs: p.sendMaxGapMs };
   });
   const a = start.media;
   const b = await mediaCounters(page);
@@ -116,6 +127,7 @@ export async function readLinkProbe(page: Page, start: { media: MediaCounters })
     freezeSeconds: b.totalFreezesDuration - a.totalFreezesDuration,
     geometryPackets: probe.geometry.length,
     geometryMaxGapMs: maxGap(probe.geometry, probe.startMs, probe.endMs),
+    ownSendMaxGapMs: probe.sendMaxGapMs,
     picturesPerSecond: probe.pictures.length / seconds,
     pictureMaxGapMs: maxGap(probe.pictures, probe.startMs, probe.endMs),
   };
@@ -145,6 +157,6 @@ export function formatReception(r: LinkReception): string {
   const ms = (v: number): string => `${(v / 1000).toFixed(1)} s`;
   return (
     `audio concealed ${(r.audioConcealment * 100).toFixed(1)}%; standard video ${r.videoFps.toFixed(1)} fps, ${r.freezes} freezes (${r.freezeSeconds.toFixed(1)} s); ` +
-    `kiloface ${r.geometryPackets} geometry packets (longest gap ${ms(r.geometryMaxGapMs)}), ${r.picturesPerSecond.toFixed(1)} pictures/s (longest gap ${ms(r.pictureMaxGapMs)}) over ${r.seconds.toFixed(1)} s`
+    `kiloface ${r.geometryPackets} geometry packets (longest gap ${ms(r.geometryMaxGapMs)}; own sender's ${ms(r.ownSendMaxGapMs)}), ${r.picturesPerSecond.toFixed(1)} pictures/s (longest gap ${ms(r.pictureMaxGapMs)}) over ${r.seconds.toFixed(1)} s`
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CallWireMeter, linkSample, transportCounters, worstLink } from '../../../web/stats/call-wire.ts';
+import { CallWireMeter, LossMeter, linkSample, transportCounters, worstLink } from '../../../web/stats/call-wire.ts';
 import type { StatsEntry, StatsSnapshot } from '../../../web/stats/peer-stats.ts';
 
 const snap = (...list: Partial<StatsEntry>[]): StatsSnapshot => new Map(list.map((e, i) => [e.id ?? `x${i}`, { timestamp: 0, type: '', id: `x${i}`, ...e } as StatsEntry]));
@@ -13,7 +13,7 @@ describe('call wire figures', () => {
       { id: 'R2', type: 'remote-inbound-rtp', fractionLost: 0.2 },
     );
     expect(transportCounters(s)).toEqual({ bytesSent: 1000, bytesReceived: 500, packetsSent: 10, packetsReceived: 5 });
-    expect(linkSample(s, 7)).toEqual({ atMs: 7, availableKbps: 250, rttMs: 40, loss: 0.2 });
+    expect(linkSample(s, 7, 0.2)).toEqual({ atMs: 7, availableKbps: 250, rttMs: 40, loss: 0.2 });
     // No packet counts on the transport: the selected pair's.
     const noPackets = snap({ id: 'T', type: 'transport', bytesSent: 1, selectedCandidatePairId: 'CP' }, { id: 'CP', type: 'candidate-pair', packetsSent: 4, packetsReceived: 2 });
     expect(transportCounters(noPackets)).toMatchObject({ packetsSent: 4, packetsReceived: 2 });
@@ -29,6 +29,16 @@ describe('call wire figures', () => {
     const r = meter.update(new Map([['a', c(10, 1)], ['b', c(5_000_500, 105)]]), 2000)!;
     expect(r.sendKbps).toBeCloseTo(((500 + 5 * 28) * 8) / 1000, 6);
     expect(r.recvKbps).toBe(0);
+  });
+
+  it('measures loss as packets lost over packets sent between reports, and says nothing while reports stand still', () => {
+    const meter = new LossMeter();
+    const reading = (measurements: number, lost: number, sent: number) =>
+      meter.read('peer', snap({ id: 'R', type: 'remote-inbound-rtp', localId: 'O', fractionLost: 0.9, roundTripTimeMeasurements: measurements, packetsLost: lost }, { id: 'O', type: 'outbound-rtp', packetsSent: sent }));
+    expect(reading(3, 10, 100)).toBeUndefined(); // the first reading is the baseline
+    expect(reading(4, 20, 140)).toBe(0.25); // 10 lost of 40 sent
+    expect(reading(5, 20, 180)).toBe(0); // a new report, nothing lost (its fractionLost still says 0.9)
+    expect(reading(5, 20, 180)).toBeUndefined(); // no new report: nothing to say (the stream stopped, or reports were lost)
   });
 
   it('the tightest connection decides for a mesh', () => {

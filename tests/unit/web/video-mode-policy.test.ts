@@ -12,89 +12,121 @@ function feed(policy: AutoVideoPolicy, fromS: number, toS: number, sample: Omit<
   return out;
 }
 
-const options = defaultPolicyOptions(100); // standard needs 130 kbit/s; up at 182
+const options = defaultPolicyOptions(100); // standard needs 60 + 30 kbit/s; trials 16 -> 32 -> 60
+
+/** Feeds clean samples until the starting trial hands over to standard. */
+function onStandard(p: AutoVideoPolicy): void {
+  feed(p, -5, 1, { availableKbps: 900, loss: 0, rttMs: 20 });
+  expect(p.decision.choice).toBe('standard');
+}
 
 describe('auto video policy', () => {
-  it('starts on standard and stays there on a good link', () => {
+  it('starts with a trial that ramps the video cap while the link stays clean, then carries standard', () => {
     const p = new AutoVideoPolicy(options);
-    expect(p.decision.choice).toBe('standard');
-    expect(feed(p, 1, 120, { availableKbps: 900, loss: 0, rttMs: 20 })).toEqual([]);
+    expect(p.decision).toMatchObject({ choice: 'trial', trialVideoKbps: 16 });
+    const steps: (number | string)[] = [];
+    for (let s = 1; s <= 120; s++) {
+      const d = p.update({ atMs: s * 1000, availableKbps: 900, loss: 0, rttMs: 20 });
+      if (d) steps.push(d.choice === 'trial' ? d.trialVideoKbps! : `${d.choice} at ${s}`);
+    }
+    // 2 s per step from the first measurement: 16 -> 32 -> 60 (the minimum standard video), then standard, and it stays.
+    expect(steps).toEqual([32, 60, 'standard at 7']);
+    expect(p.decision.reason).toBe('the link carried 60 kbit/s of video without loss');
   });
 
-  it('drops to kiloface only after the estimate stays below the need for the hold time', () => {
+  it('a trial steps up only on fresh loss reports, and fails when they stop coming (a flooded link loses them)', () => {
+    const p = new AutoVideoPolicy(options, -30_000); // the page started 30 s before the call connected
+    expect(feed(p, 0, 3, { availableKbps: 300 })).toEqual([{ atS: 3, choice: 'kiloface' }]);
+    expect(p.decision.reason).toContain('no loss reports for 3 s');
+    const q = new AutoVideoPolicy(options);
+    feed(q, 1, 1, { availableKbps: 300, loss: 0 });
+    expect(feed(q, 2, 3, { availableKbps: 300 })).toEqual([]); // the step is due at 2 s but waits for a report
+    expect(feed(q, 4, 4, { availableKbps: 300, loss: 0 })).toEqual([{ atS: 4, choice: 'trial' }]);
+    expect(q.decision.trialVideoKbps).toBe(32);
+  });
+
+  it('a trial forgives its first lossy report (a keyframe burst) and ends at the next: a thin link costs the voice seconds, not a flood', () => {
+    const once = new AutoVideoPolicy(options);
+    // The first lossy report is forgiven; the step waits for a clean one.
+    expect(feed(once, 1, 1, { availableKbps: 300, loss: 0.3 })).toEqual([]);
+    expect(feed(once, 2, 3, { availableKbps: 300, loss: 0 })).toEqual([{ atS: 3, choice: 'trial' }]);
     const p = new AutoVideoPolicy(options);
+    expect(feed(p, 1, 2, { availableKbps: 300, loss: 0.3 })).toEqual([{ atS: 2, choice: 'kiloface' }]);
+    expect(p.decision.reason).toContain('trying standard at 16 kbit/s: link estimate 300 kbit/s, loss 30%');
+  });
+
+  it('on standard, leaves a fifth of the estimate free where the link is thin, and lifts the limit where it is not', () => {
+    const p = new AutoVideoPolicy(options);
+    expect(p.standardVideoCapKbps()).toBeUndefined(); // a trial sets its own cap
+    onStandard(p);
+    expect(p.standardVideoCapKbps()).toBeUndefined(); // 900 kbit/s: the user's 100
+    p.update({ atMs: 7000, availableKbps: 140 });
+    expect(p.standardVideoCapKbps()).toBe(80); // 0.8 x 140 - 30 = 82 -> 80
+    p.update({ atMs: 8000, availableKbps: 95 });
+    expect(p.standardVideoCapKbps()).toBe(60); // never below the minimum standard video
+  });
+
+  it('on standard, drops to kiloface only after the estimate stays below the need for the hold time', () => {
+    const p = new AutoVideoPolicy(options);
+    onStandard(p);
     // Dips shorter than the 4 s hold do not switch.
-    expect(feed(p, 1, 3, { availableKbps: 60 })).toEqual([]);
-    expect(feed(p, 4, 4, { availableKbps: 400 })).toEqual([]);
-    expect(feed(p, 5, 7, { availableKbps: 60 })).toEqual([]);
-    expect(feed(p, 8, 8, { availableKbps: 400 })).toEqual([]);
+    expect(feed(p, 7, 9, { availableKbps: 60 })).toEqual([]);
+    expect(feed(p, 10, 10, { availableKbps: 400 })).toEqual([]);
     // A lasting drop: the switch comes 4 s after it began.
-    expect(feed(p, 10, 20, { availableKbps: 60 })).toEqual([{ atS: 14, choice: 'kiloface' }]);
-    expect(p.decision.reason).toContain('60 kbit/s < 130 needed');
+    expect(feed(p, 11, 20, { availableKbps: 60 })).toEqual([{ atS: 15, choice: 'kiloface' }]);
+    expect(p.decision.reason).toContain('60 kbit/s < 90 needed');
   });
 
-  it('drops on heavy loss or RTT even when the estimate looks fine', () => {
-    expect(feed(new AutoVideoPolicy(options), 1, 10, { availableKbps: 500, loss: 0.25 })).toEqual([{ atS: 5, choice: 'kiloface' }]);
+  it('on standard, drops on heavy loss or RTT even when the estimate looks fine, not on light loss', () => {
+    const light = new AutoVideoPolicy(options);
+    onStandard(light);
+    expect(feed(light, 7, 60, { availableKbps: 500, loss: 0.1 })).toEqual([]);
+    const heavy = new AutoVideoPolicy(options);
+    onStandard(heavy);
+    expect(feed(heavy, 7, 20, { availableKbps: 500, loss: 0.25 })).toEqual([{ atS: 11, choice: 'kiloface' }]);
     const rtt = new AutoVideoPolicy(options);
-    expect(feed(rtt, 1, 10, { availableKbps: 500, rttMs: 1500 })).toEqual([{ atS: 5, choice: 'kiloface' }]);
+    onStandard(rtt);
+    expect(feed(rtt, 7, 20, { availableKbps: 500, rttMs: 1500 })).toEqual([{ atS: 11, choice: 'kiloface' }]);
     expect(rtt.decision.reason).toContain('RTT 1500 ms');
   });
 
-  it('returns only when the estimate stays above the higher threshold (hysteresis), not in between', () => {
-    const p = new AutoVideoPolicy(options);
-    feed(p, 1, 10, { availableKbps: 60 });
-    expect(p.decision.choice).toBe('kiloface');
-    // Above the need (130) but below the up threshold (182), with some loss so no trial either: stays.
-    expect(feed(p, 11, 200, { availableKbps: 150, loss: 0.07 })).toEqual([]);
-    // Above 182 for 8 s: back to standard.
-    expect(feed(p, 201, 220, { availableKbps: 250, loss: 0 })).toEqual([{ atS: 209, choice: 'standard' }]);
-  });
-
-  it('tries standard again on a clean link the estimator cannot vouch for, backing off after each failed try', () => {
+  it('on kiloface, tries again only after a clean spell (loss holds it back), backing off after each failed try', () => {
     const p = new AutoVideoPolicy(options);
     const switches: { atS: number; choice: string }[] = [];
-    // A thin but clean link: while on kiloface the estimate stays low (application-limited) with no
-    // loss; on standard it is too little (estimate falls), so every trial fails.
-    for (let s = 1; s <= 400; s++) {
-      const d = p.update({ atMs: s * 1000, availableKbps: 45, loss: 0, rttMs: 40 });
+    // A thin link: clean while only kiloface goes out, 30 % loss as soon as video is added.
+    for (let s = 1; s <= 800; s++) {
+      const trying = p.decision.choice === 'trial';
+      const d = p.update({ atMs: s * 1000, availableKbps: 300, loss: trying ? 0.3 : 0, rttMs: 40 });
       if (d) switches.push({ atS: s, choice: d.choice });
     }
-    const trials = switches.filter((x) => x.choice === 'standard').map((x) => x.atS);
-    const gaps = trials.slice(1).map((t, i) => t - trials[i]!);
-    // The first trial 20 s after the drop; then the waits double: 40, 80, 160 s (plus the ~6 s a trial lasts).
-    expect(trials[0]).toBe(26);
-    expect(gaps).toEqual([46, 86, 166]);
-    // Never flaps: at least 40 s between any two switches after the first drop.
-    const times = switches.map((x) => x.atS);
-    for (let i = 2; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(4);
-    expect(switches.length).toBeLessThanOrEqual(9);
+    const trials = switches.filter((x) => x.choice === 'trial').map((x) => x.atS);
+    // The starting trial fails at 2 s; the next waits a minute of clean link (counted from the
+    // first clean report after the drop), then 2, 4 and (at most) 5 min; each try lasts two reports.
+    expect(trials).toEqual([63, 186, 429, 732]);
+    expect(switches.filter((x) => x.choice === 'standard')).toEqual([]);
+    // Some loss on kiloface (not clean): no trial at all.
+    const lossy = new AutoVideoPolicy(options);
+    expect(feed(lossy, 1, 200, { availableKbps: 300, loss: 0.08 })).toEqual([{ atS: 2, choice: 'kiloface' }]);
   });
 
-  it('backs off too when the estimate vouches for standard but standard fails (an estimate nobody probed)', () => {
-    // Through a 32 kbit/s relay: on kiloface the estimate stayed at its starting ~300 kbit/s; each
-    // return to standard met 60-80 % loss. Before, auto flapped back every ~20-40 s.
+  it('a standard spell that fails soon after a retry doubles the wait; one that holds a minute resets it', () => {
     const p = new AutoVideoPolicy(options);
-    const returns: number[] = [];
-    for (let s = 1; s <= 400; s++) {
-      const onStandard = p.decision.choice === 'standard';
-      const d = p.update({ atMs: s * 1000, availableKbps: 300, loss: onStandard ? 0.7 : 0, rttMs: 40 });
-      if (d?.choice === 'standard') returns.push(s);
-    }
-    const gaps = returns.slice(1).map((t, i) => t - returns[i]!);
-    // Waits of 40, 80, 160 s after each failed return, plus the ~5 s each one lasts.
-    expect(gaps).toEqual([45, 85, 165]);
-  });
-
-  it('a trial that holds resets the back-off', () => {
-    const p = new AutoVideoPolicy(options);
-    feed(p, 1, 5, { availableKbps: 45 }); // -> kiloface at 5 s
-    feed(p, 6, 80, { availableKbps: 45, loss: 0 }); // trials at 26 and 72 fail -> the next would wait 80 s
-    expect(p.decision.choice).toBe('kiloface');
-    // The link recovers: standard comes back on the estimate once the back-off (80 s after the drop at 77 s) is out, and holds.
-    expect(feed(p, 81, 300, { availableKbps: 800, loss: 0 })).toEqual([{ atS: 157, choice: 'standard' }]);
-    // After the next drop, the first trial waits the base 20 s again.
-    expect(feed(p, 301, 305, { availableKbps: 45 })).toEqual([{ atS: 305, choice: 'kiloface' }]);
-    expect(feed(p, 306, 400, { availableKbps: 45 })[0]).toEqual({ atS: 326, choice: 'standard' });
+    feed(p, 1, 2, { loss: 0.3 }); // the starting trial fails -> kiloface at 2 s
+    // The link recovers: the retry a minute later (63 s) passes at 69 s.
+    expect(feed(p, 3, 69, { availableKbps: 900, loss: 0 })).toEqual([
+      { atS: 63, choice: 'trial' },
+      { atS: 65, choice: 'trial' },
+      { atS: 67, choice: 'trial' },
+      { atS: 69, choice: 'standard' },
+    ]);
+    // It fails soon after: the next try waits 2 min.
+    expect(feed(p, 70, 80, { availableKbps: 900, loss: 0.5 })).toEqual([{ atS: 74, choice: 'kiloface' }]);
+    expect(feed(p, 81, 300, { availableKbps: 900, loss: 0 })[0]).toEqual({ atS: 201, choice: 'trial' });
+    feed(p, 301, 400, { availableKbps: 900, loss: 0 }); // standard holds past a minute
+    expect(p.decision.choice).toBe('standard');
+    // After the next drop, the first try waits the base minute again.
+    expect(feed(p, 401, 410, { availableKbps: 900, loss: 0.5 })).toEqual([{ atS: 405, choice: 'kiloface' }]);
+    expect(feed(p, 411, 500, { availableKbps: 900, loss: 0 })[0]).toEqual({ atS: 471, choice: 'trial' });
   });
 });
 

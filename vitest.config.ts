@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: fast unit tests, and end-to-end tests that start the real server and real Chromium.
+// Three projects: unit tests (seconds); integration tests that run ffmpeg, the bench, `npm run
+// eval`, Python and the shared clips; end-to-end tests that start the real server and real Chromium.
 export default defineConfig({
   test: {
     projects: [
@@ -8,6 +9,13 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['tests/integration/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -3,10 +3,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CropBox } from '../codec/geometry/reference-crop.ts';
+import { CAMERA_FPS, CROP_SIZE } from '../codec/shipped.ts';
 import { FFMPEG } from './ffmpeg-tools.ts';
 import type { ClipEntry } from './manifest.ts';
 
-export const EVAL_FPS = 25;
+export const EVAL_FPS = CAMERA_FPS;
 
 export interface FrameStream {
   width: number;
@@ -47,7 +48,7 @@ export function trackingFrames(file: string, clip: ClipEntry, maxFrames: number,
  * The crop box (source pixels) at 25 fps resampled to size×size, outside parts edge-replicated,
  * area interpolation: as models/train/data/prepare.py makes the training crops.
  */
-export function croppedFrames(file: string, clip: ClipEntry, box: CropBox, maxFrames: number, size = 256): FrameStream {
+export function croppedFrames(file: string, clip: ClipEntry, box: CropBox, maxFrames: number, size = CROP_SIZE): FrameStream {
   // Pad only as much as the square leaves the frame, filled by smearing the edge pixels.
   const pad = Math.max(0, -box.x, -box.y, box.x + box.size - clip.width, box.y + box.size - clip.height);
   const padding = pad > 0 ? `pad=iw+${2 * pad}:ih+${2 * pad}:${pad}:${pad},fillborders=left=${pad}:right=${pad}:top=${pad}:bottom=${pad}:mode=smear,` : '';

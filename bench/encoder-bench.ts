@@ -11,9 +11,9 @@ import { parseArgs } from 'node:util';
 import { FaceGeometry, landmarkRmse } from '../codec/geometry/face-geometry.ts';
 import { geometryModelFromJson, type BasisJson } from '../codec/geometry/model-json.ts';
 import { cropBox, toCropPixels } from '../codec/geometry/reference-crop.ts';
-import { GeometryDecoder, GeometryEncoder } from '../codec/geometry-coder.ts';
-import { onnxNodeRuntime } from '../codec/runners/onnx-node.ts';
-import { FaceTracker } from '../codec/tracker/face-tracker.ts';
+import { GeometryDecoder, GeometryEncoder, geometryCodingConfig } from '../codec/geometry-coder.ts';
+import { FRAME_SLOT_MS } from '../codec/shipped.ts';
+import { loadTracker, modelPath } from './face-models.ts';
 import { EVAL_FPS as FPS, evaluationClips, mean, trackingFrames } from './clip-frames.ts';
 import { readManifest, TALKING_HEAD } from './manifest.ts';
 
@@ -63,14 +63,11 @@ async function main(): Promise<void> {
   const talking = manifest.filter((c) => c.kind === TALKING_HEAD);
   const { clips: selected, note } = evaluationClips(talking, values.split);
   const clips = values['max-clips'] ? selected.slice(0, Number(values['max-clips'])) : selected;
-  const basisJson = JSON.parse(readFileSync(path.join(ROOT, 'models/geometry/basis-v1.json'), 'utf8')) as BasisJson;
-  const canonicalJson = JSON.parse(readFileSync(path.join(ROOT, 'models/mediapipe/canonical_face.json'), 'utf8'));
+  const basisJson = JSON.parse(readFileSync(modelPath('basis'), 'utf8')) as BasisJson;
+  const canonicalJson = JSON.parse(readFileSync(modelPath('canonical'), 'utf8'));
   const model = geometryModelFromJson(canonicalJson, basisJson, values.components ? Number(values.components) : basisJson.K);
   const geometry = new FaceGeometry(model);
-  const tracker = await FaceTracker.load(onnxNodeRuntime, {
-    detector: path.join(ROOT, 'models/mediapipe/face_detection_short_range.onnx'),
-    landmarks: path.join(ROOT, 'models/mediapipe/face_landmark.onnx'),
-  }, { threads: 1 });
+  const tracker = await loadTracker({ threads: 1 });
   console.log(`encoder bench: ${clips.length} clips (${note}); up to ${maxFrames} frames each at ${FPS} fps; K=${model.components}; ${framesPerPacket} frames per packet`);
 
   const rows: ClipRow[] = [];
@@ -105,7 +102,7 @@ async function main(): Promise<void> {
     let codingMs = 0; // the encoder's share only, at the main quantiser
     for (const quantizer of quantizers) {
       let encodeMs = 0;
-      const config = { dimensions: geometry.dimensions, baseSteps: model.baseSteps };
+      const config = geometryCodingConfig(geometry);
       const encoder = new GeometryEncoder(config);
       encoder.quantizer = quantizer;
       const decoder = new GeometryDecoder(config);
@@ -119,7 +116,7 @@ async function main(): Promise<void> {
       for (let s = 0, seq = 1; s < vectors.length; s += framesPerPacket, seq++) {
         const batch = vectors.slice(s, s + framesPerPacket);
         tc = performance.now();
-        const coded = encoder.encodeFrames(batch, 1000 / FPS, { sequence: seq % 65536, timestampMs: s * 40, referenceId: 0 });
+        const coded = encoder.encodeFrames(batch, FRAME_SLOT_MS, { sequence: seq % 65536, timestampMs: s * FRAME_SLOT_MS, referenceId: 0 });
         encodeMs += performance.now() - tc;
         bytes += coded.packet.length;
         const decoded = decoder.decode(coded.packet);

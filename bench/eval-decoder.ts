@@ -5,17 +5,15 @@
 //
 //   npm run eval -- --data DIR [--out FILE] [--max-frames N] [--max-clips N] [--model DIR]
 //                   [--quantizer Q] [--threads T]
-import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { NeuralDecoder, imageTensor, DECODER_SIZE } from '../codec/decoder/neural-decoder.ts';
-import { FaceGeometry } from '../codec/geometry/face-geometry.ts';
-import { geometryModelFromJson, type BasisJson } from '../codec/geometry/model-json.ts';
+import { NeuralDecoder, imageTensor } from '../codec/decoder/neural-decoder.ts';
 import { cropBox, toCropPixels } from '../codec/geometry/reference-crop.ts';
-import { GeometryDecoder, GeometryEncoder } from '../codec/geometry-coder.ts';
+import { GeometryDecoder, GeometryEncoder, geometryCodingConfig } from '../codec/geometry-coder.ts';
 import { onnxNodeRuntime } from '../codec/runners/onnx-node.ts';
-import { FaceTracker } from '../codec/tracker/face-tracker.ts';
+import { CROP_SIZE, DECODER_DIR, DECODER_FILES, PSNR_CAP_DB } from '../codec/shipped.ts';
+import { loadFaceGeometry, loadTracker } from './face-models.ts';
 import { croppedFrames, EVAL_FPS, evaluationClips, mean, trackingFrames } from './clip-frames.ts';
 import { readManifest, TALKING_HEAD } from './manifest.ts';
 import { msssimWithFullScaleSsim } from './metrics/msssim.ts';
@@ -28,7 +26,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     'max-frames': { type: 'string', default: '100' },
     'max-clips': { type: 'string' },
-    model: { type: 'string', default: path.join(ROOT, 'models/kiloface-v1') },
+    model: { type: 'string', default: path.join(ROOT, DECODER_DIR) },
     quantizer: { type: 'string', default: '8' },
     threads: { type: 'string', default: '2' },
     split: { type: 'string', default: path.join(ROOT, 'models/train/data/split-v1.json') },
@@ -48,10 +46,10 @@ interface Quality {
 
 /** Planar [0,1] RGB (3×256×256) → interleaved-free luma plane 0..255 (BT.601), for SSIM/MS-SSIM. */
 function lumaOfPlanar(rgb: Float32Array): Plane {
-  const n = DECODER_SIZE * DECODER_SIZE;
+  const n = CROP_SIZE * CROP_SIZE;
   const data = new Float64Array(n);
   for (let i = 0; i < n; i++) data[i] = 255 * (0.299 * rgb[i]! + 0.587 * rgb[n + i]! + 0.114 * rgb[2 * n + i]!);
-  return { width: DECODER_SIZE, height: DECODER_SIZE, data };
+  return { width: CROP_SIZE, height: CROP_SIZE, data };
 }
 
 function quality(decoded: Float32Array, truth: Float32Array): Quality {
@@ -64,7 +62,7 @@ function quality(decoded: Float32Array, truth: Float32Array): Quality {
   }
   const mse = sq / truth.length;
   const { msssim, ssim } = msssimWithFullScaleSsim(lumaOfPlanar(truth), lumaOfPlanar(decoded));
-  return { l1: abs / truth.length, psnr: mse > 0 ? 10 * Math.log10(1 / mse) : 100, ssim, msssim };
+  return { l1: abs / truth.length, psnr: mse > 0 ? Math.min(PSNR_CAP_DB, 10 * Math.log10(1 / mse)) : PSNR_CAP_DB, ssim, msssim };
 }
 
 interface ClipResult {
@@ -84,15 +82,10 @@ async function main(): Promise<void> {
   const manifest = await readManifest(path.join(values.data, 'MANIFEST.tsv'));
   const { clips: selected, note } = evaluationClips(manifest.filter((c) => c.kind === TALKING_HEAD), values.split);
   const clips = values['max-clips'] ? selected.slice(0, Number(values['max-clips'])) : selected;
-  const basis = JSON.parse(readFileSync(path.join(ROOT, 'models/geometry/basis-v1.json'), 'utf8')) as BasisJson;
-  const geometryModel = geometryModelFromJson(JSON.parse(readFileSync(path.join(ROOT, 'models/mediapipe/canonical_face.json'), 'utf8')), basis);
-  const geometry = new FaceGeometry(geometryModel);
-  const tracker = await FaceTracker.load(onnxNodeRuntime, {
-    detector: path.join(ROOT, 'models/mediapipe/face_detection_short_range.onnx'),
-    landmarks: path.join(ROOT, 'models/mediapipe/face_landmark.onnx'),
-  }, { threads: 1 });
+  const { geometry } = loadFaceGeometry();
+  const tracker = await loadTracker({ threads: 1 });
   const threads = Number(values.threads);
-  const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: path.join(values.model, 'reference.onnx'), frame: path.join(values.model, 'frame.onnx'), warp: path.join(values.model, 'warp.onnx') }, { threads });
+  const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: path.join(values.model, DECODER_FILES.reference), frame: path.join(values.model, DECODER_FILES.frame), warp: path.join(values.model, DECODER_FILES.warp) }, { threads });
   console.log(`eval: ${clips.length} clips (${note}); up to ${maxFrames} frames each; geometry coded at q${values.quantizer}; decoder ${path.relative(ROOT, values.model)} on onnxruntime-node, ${threads} threads`);
 
   const rows: ClipResult[] = [];
@@ -120,10 +113,10 @@ async function main(): Promise<void> {
     const truths: Float32Array[] = [];
     for await (const rgb of croppedFrames(file, clip, box, maxFrames).frames) truths.push(imageTensor(rgb).data);
     const reference = truths[refIndex]!;
-    await decoder.setReference({ data: reference, dims: [1, 3, DECODER_SIZE, DECODER_SIZE] }, crop[refIndex]!);
+    await decoder.setReference({ data: reference, dims: [1, 3, CROP_SIZE, CROP_SIZE] }, crop[refIndex]!);
 
     // The geometry the receiver gets: coded and decoded as in a call.
-    const config = { dimensions: geometry.dimensions, baseSteps: geometryModel.baseSteps };
+    const config = geometryCodingConfig(geometry);
     const encoder = new GeometryEncoder(config);
     encoder.quantizer = Number(values.quantizer);
     const geometryDecoder = new GeometryDecoder(config);

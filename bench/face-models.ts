@@ -7,26 +7,25 @@ import { join, resolve } from 'node:path';
 import { FaceGeometry, type GeometryModel } from '../codec/geometry/face-geometry.ts';
 import { geometryModelFromJson, type BasisJson } from '../codec/geometry/model-json.ts';
 import { onnxNodeRuntime } from '../codec/runners/onnx-node.ts';
+import { SHIPPED_MODELS, type ShippedModel } from '../codec/shipped.ts';
 import { FaceTracker, type FaceTrackerOptions } from '../codec/tracker/face-tracker.ts';
 import type { LandmarkModel } from './metrics/landmark-distance.ts';
 
 export const REPO_ROOT = resolve(new URL('.', import.meta.url).pathname, '..');
 
-export const FACE_MODEL_FILES = {
-  detector: join(REPO_ROOT, 'models/mediapipe/face_detection_short_range.onnx'),
-  landmarks: join(REPO_ROOT, 'models/mediapipe/face_landmark.onnx'),
-  canonical: join(REPO_ROOT, 'models/mediapipe/canonical_face.json'),
-  basis: join(REPO_ROOT, 'models/geometry/basis-v1.json'),
-} as const;
+/** A shipped model's file (codec/shipped.ts) as an absolute path. */
+export function modelPath(model: ShippedModel): string {
+  return join(REPO_ROOT, SHIPPED_MODELS[model]);
+}
 
 /** Files of the face models that are missing, as repository paths (empty = all there). */
-export function missingFaceModels(which: readonly (keyof typeof FACE_MODEL_FILES)[] = ['detector', 'landmarks']): string[] {
-  return which.filter((k) => !existsSync(FACE_MODEL_FILES[k])).map((k) => FACE_MODEL_FILES[k].slice(REPO_ROOT.length + 1));
+export function missingFaceModels(which: readonly ShippedModel[] = ['detector', 'landmarks']): string[] {
+  return which.filter((k) => !existsSync(modelPath(k))).map((k) => SHIPPED_MODELS[k]);
 }
 
 /** A tracker on onnxruntime-node; one per sequence at a time (it keeps state between frames). */
 export function loadTracker(options: FaceTrackerOptions & { threads?: number } = {}): Promise<FaceTracker> {
-  return FaceTracker.load(onnxNodeRuntime, { detector: FACE_MODEL_FILES.detector, landmarks: FACE_MODEL_FILES.landmarks }, { threads: 1, ...options });
+  return FaceTracker.load(onnxNodeRuntime, { detector: modelPath('detector'), landmarks: modelPath('landmarks') }, { threads: 1, ...options });
 }
 
 let geometryCache: { geometry: FaceGeometry; model: GeometryModel } | undefined;
@@ -34,8 +33,8 @@ let geometryCache: { geometry: FaceGeometry; model: GeometryModel } | undefined;
 /** The codec's face geometry (models/geometry/basis-v1.json on the canonical face). */
 export function loadFaceGeometry(): { geometry: FaceGeometry; model: GeometryModel } {
   if (!geometryCache) {
-    const basis = JSON.parse(readFileSync(FACE_MODEL_FILES.basis, 'utf8')) as BasisJson;
-    const model = geometryModelFromJson(JSON.parse(readFileSync(FACE_MODEL_FILES.canonical, 'utf8')), basis);
+    const basis = JSON.parse(readFileSync(modelPath('basis'), 'utf8')) as BasisJson;
+    const model = geometryModelFromJson(JSON.parse(readFileSync(modelPath('canonical'), 'utf8')), basis);
     geometryCache = { geometry: new FaceGeometry(model), model };
   }
   return geometryCache;

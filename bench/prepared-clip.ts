@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CAMERA_FPS, CROP_SIZE } from '../codec/shipped.ts';
 import type { CropBox } from './crop.ts';
 import { FFMPEG, FFMPEG_QUIET } from './ffmpeg-tools.ts';
 import type { ClipEntry } from './manifest.ts';
 import { runProcess } from './process.ts';
 import { parseY4m, type Yuv420Video } from './y4m.ts';
 
-/** The common input of every codec (DESIGN.md section 5). */
-export const BENCH_SIZE = 256;
-export const BENCH_FPS = 25;
+/** The common input of every codec (DESIGN.md section 5): the call's camera grid, CROP_SIZE square crops. */
+export const BENCH_FPS = CAMERA_FPS;
 
 export interface PreparedClip {
   /** Short stable id used in file names and reports. */
@@ -67,7 +67,7 @@ export function preparationArgs(sourcePath: string, entry: ClipEntry, crop: Crop
     `fps=${BENCH_FPS}`, // time-based resampling: drops or repeats frames, never blends them
     ...padding,
     `crop=${crop.size}:${crop.size}:${crop.x + pad}:${crop.y + pad}`,
-    `scale=${BENCH_SIZE}:${BENCH_SIZE}:flags=lanczos`,
+    `scale=${CROP_SIZE}:${CROP_SIZE}:flags=lanczos`,
     'format=yuv420p',
   ].join(',');
   return [...FFMPEG_QUIET, ...inputOptions(entry), '-i', sourcePath, '-an', '-vf', filters, '-frames:v', String(maxFrames), '-f', 'yuv4mpegpipe', outPath];

@@ -1,5 +1,4 @@
 import type { OperatingPoint } from './codecs/codec.ts';
-import type { FrameQuality } from './metrics/frame-metrics.ts';
 
 /** One codec x operating point x clip: the row shape of report.json (kiloface uses it too). */
 export interface ResultRow {
@@ -35,5 +34,3 @@ export interface FailedJob {
   point: string;
   error: string;
 }
-
-export type PerFrameQuality = FrameQuality[];

@@ -10,7 +10,8 @@ import { readManifest } from './manifest.ts';
 import { KILOFACE_WIRE_MODEL, KilofaceCodec } from './codecs/kiloface-codec.ts';
 import { missingFaceModels, TrackerLandmarkModel } from './face-models.ts';
 import type { BenchOptions } from './options.ts';
-import { BENCH_FPS, BENCH_SIZE, clipIds, prepareClip, type PreparedClip } from './prepared-clip.ts';
+import { CROP_SIZE } from '../codec/shipped.ts';
+import { BENCH_FPS, clipIds, prepareClip, type PreparedClip } from './prepared-clip.ts';
 import { ProgressLog } from './progress.ts';
 import { RTP_WIRE_MODEL } from './codecs/rtp-overhead.ts';
 import { describeEnvironment } from './report/environment.ts';
@@ -106,7 +107,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     durationS: 0,
     settings: {
       quick: options.quick,
-      size: BENCH_SIZE,
+      size: CROP_SIZE,
       fps: BENCH_FPS,
       secondsPerClip: options.seconds,
       targetsKbps: options.kbps,

@@ -4,7 +4,8 @@ import type { Codec, OperatingPoint } from './codecs/codec.ts';
 import { measureFrame, meanQuality, type FrameQuality } from './metrics/frame-metrics.ts';
 import { averageKeypointDistance, type LandmarkModel } from './metrics/landmark-distance.ts';
 import { planeFromBytes } from './metrics/plane.ts';
-import { BENCH_FPS, BENCH_SIZE, loadY4m, type PreparedClip } from './prepared-clip.ts';
+import { CROP_SIZE } from '../codec/shipped.ts';
+import { BENCH_FPS, loadY4m, type PreparedClip } from './prepared-clip.ts';
 import { ProgressLog } from './progress.ts';
 import type { FailedJob, ResultRow } from './results.ts';
 
@@ -53,7 +54,7 @@ class SourceFrames {
   landmarksOf(clip: PreparedClip, model: LandmarkModel): Promise<(Float32Array | null)[]> {
     let p = this.landmarks.get(clip.id);
     if (!p) {
-      p = this.get(clip).then((frames) => model.landmarks(frames, BENCH_SIZE, BENCH_SIZE));
+      p = this.get(clip).then((frames) => model.landmarks(frames, CROP_SIZE, CROP_SIZE));
       this.landmarks.set(clip.id, p);
     }
     return p;
@@ -65,7 +66,7 @@ class SourceFrames {
 }
 
 function lumaPlane(frame: Uint8Array) {
-  return planeFromBytes(BENCH_SIZE, BENCH_SIZE, frame.subarray(0, BENCH_SIZE * BENCH_SIZE));
+  return planeFromBytes(CROP_SIZE, CROP_SIZE, frame.subarray(0, CROP_SIZE * CROP_SIZE));
 }
 
 interface JobOutcome {
@@ -88,7 +89,7 @@ async function runJob(job: SweepJob, sources: SourceFrames, settings: SweepSetti
   const notes = [...run.notes];
   if (settings.landmarkModel) {
     const sourceLandmarks = await sources.landmarksOf(clip, settings.landmarkModel);
-    const r = await averageKeypointDistance(settings.landmarkModel, sourceLandmarks, run.decodedFrames, BENCH_SIZE, BENCH_SIZE);
+    const r = await averageKeypointDistance(settings.landmarkModel, sourceLandmarks, run.decodedFrames, CROP_SIZE, CROP_SIZE);
     if (r.available) {
       akd = r.meanPx;
       if (r.decodedMissing > 0) {

@@ -8,6 +8,7 @@ import {
   ResidualCodingError,
 } from './bitstream/residual-coder.ts';
 import { fail, ok, PacketType, readPacket, writePacket, type PacketHeader, type Result } from './bitstream/packet.ts';
+import type { FaceGeometry } from './geometry/face-geometry.ts';
 
 // Geometry vectors (head pose + expression coefficients) <-> packets.
 //
@@ -30,6 +31,11 @@ export interface GeometryCodingConfig {
   baseSteps: ArrayLike<number>;
   /** Starting probabilities of the adaptive models (see trainPriors); default even odds. */
   priors?: ArrayLike<number>;
+}
+
+/** The coding config of a face geometry: its values, the model's quantiser steps, even odds (no priors ship). */
+export function geometryCodingConfig(geometry: FaceGeometry): GeometryCodingConfig {
+  return { dimensions: geometry.dimensions, baseSteps: geometry.model.baseSteps };
 }
 
 export function quantizerScale(quantizer: number): number {

@@ -2,6 +2,7 @@
 // so a person can tell whether their machine keeps up, and tests can read the same numbers.
 //   /speed?iterations=30&threads=2&gpu=1
 import type { ModelRunner, Tensors } from '../codec/model-runner.ts';
+import { CROP_SIZE, DECODER_DIR, SHIPPED_MODELS, type ShippedModel } from '../codec/shipped.ts';
 import { h } from './util/dom.ts';
 import { onnxWebRuntime } from './runtime/onnx-web.ts';
 
@@ -37,14 +38,17 @@ root.append(
 window.kilofaceSpeed = { done: false, threads, crossOriginIsolated: globalThis.crossOriginIsolated, results: [], errors: [] };
 
 /** A deterministic input pattern, the same as the Node comparison uses. */
+/** Where the server serves a shipped model's file (its repository path). */
+const served = (model: ShippedModel): string => `/${SHIPPED_MODELS[model]}`;
+
 function pattern(length: number, scale = 1, offset = 0): Float32Array {
   return Float32Array.from({ length }, (_, i) => offset + scale * (((i * 7919) % 256) / 255));
 }
 
-/** The canonical face at 8 px/cm in the middle of a 256 crop: plausible landmarks for the decoder. */
+/** The canonical face at 8 px/cm in the middle of a crop: plausible landmarks for the decoder. */
 async function canonicalLandmarks(): Promise<Float32Array> {
-  const json = (await (await fetch('/models/mediapipe/canonical_face.json')).json()) as { vertices: number[][] };
-  return Float32Array.from(json.vertices.flatMap(([x, y]) => [128 + 8 * x!, 128 - 8 * y!]));
+  const json = (await (await fetch(served('canonical'))).json()) as { vertices: number[][] };
+  return Float32Array.from(json.vertices.flatMap(([x, y]) => [CROP_SIZE / 2 + 8 * x!, CROP_SIZE / 2 - 8 * y!]));
 }
 
 async function time(name: string, runner: ModelRunner, feeds: Tensors): Promise<void> {
@@ -81,22 +85,22 @@ async function measure(name: string, url: string, feeds: () => Promise<Tensors> 
 }
 
 async function main(): Promise<void> {
-  await measure('detector', '/models/mediapipe/face_detection_short_range.onnx', () => ({ input: { data: pattern(128 * 128 * 3, 2, -1), dims: [1, 128, 128, 3] } }));
-  await measure('landmarks', '/models/mediapipe/face_landmark.onnx', () => ({ input: { data: pattern(192 * 192 * 3), dims: [1, 192, 192, 3] } }));
+  await measure('detector', served('detector'), () => ({ input: { data: pattern(128 * 128 * 3, 2, -1), dims: [1, 128, 128, 3] } }));
+  await measure('landmarks', served('landmarks'), () => ({ input: { data: pattern(192 * 192 * 3), dims: [1, 192, 192, 3] } }));
   const landmarks = await canonicalLandmarks();
-  const refImage = { data: pattern(3 * 256 * 256), dims: [1, 3, 256, 256] };
+  const refImage = { data: pattern(3 * CROP_SIZE * CROP_SIZE), dims: [1, 3, CROP_SIZE, CROP_SIZE] };
   const lm = { data: landmarks, dims: [1, 468, 2] };
-  const manifest = await fetch('/models/kiloface-v1/model.json');
+  const manifest = await fetch(`/${DECODER_DIR}/model.json`);
   if (!manifest.ok) {
-    window.kilofaceSpeed!.errors.push('decoder: models/kiloface-v1 is not shipped with this server');
+    window.kilofaceSpeed!.errors.push(`decoder: ${DECODER_DIR} is not shipped with this server`);
   } else {
     let refOutputs: Tensors = {};
-    await measure('decoder-reference', '/models/kiloface-v1/reference.onnx', () => ({ ref_image: refImage, ref_landmarks: lm }));
-    const refRunner = await onnxWebRuntime.load('/models/kiloface-v1/reference.onnx', { threads });
+    await measure('decoder-reference', served('decoderReference'), () => ({ ref_image: refImage, ref_landmarks: lm }));
+    const refRunner = await onnxWebRuntime.load(served('decoderReference'), { threads });
     refOutputs = await refRunner.run({ ref_image: refImage, ref_landmarks: lm });
     await refRunner.close();
     const moved = { data: landmarks.map((v, i) => v + (i % 2 ? 2 : 1)), dims: [1, 468, 2] };
-    await measure('decoder-frame', '/models/kiloface-v1/frame.onnx', () => ({
+    await measure('decoder-frame', served('decoderFrame'), () => ({
       ref_image: refImage,
       ref_feat: refOutputs.ref_feat!,
       ref_mouth_feat: refOutputs.ref_mouth_feat!,

@@ -1,7 +1,8 @@
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FFMPEG, FFMPEG_QUIET, ffmpegEncoders, packetSizes } from '../ffmpeg-tools.ts';
-import { BENCH_FPS, BENCH_SIZE } from '../prepared-clip.ts';
+import { CROP_SIZE } from '../../codec/shipped.ts';
+import { BENCH_FPS } from '../prepared-clip.ts';
 import { renderCommand, runProcess } from '../process.ts';
 import { splitRawYuv420 } from '../y4m.ts';
 import type { Availability, Codec, CodecJob, CodecRun, DecodeTiming, OperatingPoint } from './codec.ts';
@@ -130,7 +131,7 @@ export class FfmpegCodec implements Codec {
       [...FFMPEG_QUIET, '-threads', String(threads), ...this.spec.decoderArgs, '-i', stream, ...timing, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'],
       { nice: true },
     );
-    return { frames: splitRawYuv420(new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.length), BENCH_SIZE, BENCH_SIZE), wallMs };
+    return { frames: splitRawYuv420(new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.length), CROP_SIZE, CROP_SIZE), wallMs };
   }
 
   /**

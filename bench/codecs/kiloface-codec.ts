@@ -22,17 +22,18 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { writePacket, PacketType } from '../../codec/bitstream/packet.ts';
 import { readReferencePicture, writeReferencePicture } from '../../codec/stream/reference-packet.ts';
-import { DECODER_SIZE, imageTensor, NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
-import { GeometryDecoder, GeometryEncoder, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
+import { imageTensor, NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
+import { GeometryDecoder, GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
 import { onnxNodeRuntime } from '../../codec/runners/onnx-node.ts';
-import { DATACHANNEL_MESSAGE_OVERHEAD, DATACHANNEL_PAYLOAD_PER_PACKET, UDP_IP_OVERHEAD } from '../../codec/stream/wire.ts';
+import { CROP_SIZE, DECODER_DIR, DECODER_FILES, FRAME_SLOT_MS } from '../../codec/shipped.ts';
+import { DATACHANNEL_MESSAGE_OVERHEAD, DATACHANNEL_PAYLOAD_PER_PACKET, datachannelWireBytes, UDP_IP_OVERHEAD } from '../../codec/stream/wire.ts';
 import { loadFaceGeometry, missingFaceModels, REPO_ROOT, TrackerPool, trackYuvSequence } from '../face-models.ts';
 import { FFMPEG, FFMPEG_QUIET, ffmpegEncoders } from '../ffmpeg-tools.ts';
-import { BENCH_FPS, BENCH_SIZE, loadY4m } from '../prepared-clip.ts';
+import { BENCH_FPS, loadY4m } from '../prepared-clip.ts';
 import { renderCommand, runProcess } from '../process.ts';
 import type { Availability, BitCount, Codec, CodecJob, CodecRun, DecodeTiming, OperatingPoint } from './codec.ts';
 
-export const DEFAULT_KILOFACE_MODEL = join(REPO_ROOT, 'models/kiloface-v1');
+export const DEFAULT_KILOFACE_MODEL = join(REPO_ROOT, DECODER_DIR);
 
 export const KILOFACE_WIRE_MODEL =
   `datachannel: each message in ceil(bytes/${DATACHANNEL_PAYLOAD_PER_PACKET}) packets, each ${DATACHANNEL_MESSAGE_OVERHEAD} B DTLS+SCTP (measured, codec/stream/wire.ts) + ${UDP_IP_OVERHEAD} B UDP/IPv4; SCTP acknowledgements from the receiver not counted`;
@@ -154,10 +155,12 @@ export function readStream(buf: Uint8Array): { format: ReferenceFormat; frameCou
 /** Payload and wire bytes of a list of datachannel messages. */
 export function datachannelBits(records: readonly StreamRecord[]): BitCount {
   let payload = 0;
+  let wire = 0;
   let packets = 0;
   const breakdown = { reference: 0, anchors: 0, frames: 0, noFace: 0 };
   for (const r of records) {
     payload += r.bytes.length;
+    wire += datachannelWireBytes(r.bytes.length);
     packets += Math.max(1, Math.ceil(r.bytes.length / DATACHANNEL_PAYLOAD_PER_PACKET));
     if (r.kind === RecordKind.ReferencePicture) breakdown.reference += r.bytes.length;
     else if (r.kind === RecordKind.Anchor) breakdown.anchors += r.bytes.length;
@@ -166,7 +169,7 @@ export function datachannelBits(records: readonly StreamRecord[]): BitCount {
   }
   return {
     payloadBytes: payload,
-    wireBytes: payload + packets * (DATACHANNEL_MESSAGE_OVERHEAD + UDP_IP_OVERHEAD),
+    wireBytes: wire,
     wireModel: KILOFACE_WIRE_MODEL,
     breakdown,
     packets,
@@ -184,7 +187,7 @@ function referenceEncoderArgs(format: ReferenceFormat, quality: number): string[
 /** One yuv420p frame -> image file bytes (ffmpeg), and the command for the report. */
 async function encodePicture(frameYuv: Uint8Array, format: ReferenceFormat, quality: number): Promise<{ bytes: Uint8Array; command: string; ms: number }> {
   const args = [
-    ...FFMPEG_QUIET, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${BENCH_SIZE}x${BENCH_SIZE}`, '-i', '-',
+    ...FFMPEG_QUIET, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${CROP_SIZE}x${CROP_SIZE}`, '-i', '-',
     ...referenceEncoderArgs(format, quality), '-',
   ];
   const { stdout, wallMs } = await runProcess(FFMPEG, args, { stdin: frameYuv, nice: true });
@@ -195,7 +198,7 @@ async function encodePicture(frameYuv: Uint8Array, format: ReferenceFormat, qual
 /** Image file bytes -> the decoded picture as yuv420p (what the receiver's image decoder gives). */
 async function decodePicture(file: Uint8Array): Promise<Uint8Array> {
   const { stdout } = await runProcess(FFMPEG, [...FFMPEG_QUIET, '-i', '-', '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], { stdin: file, nice: true });
-  if (stdout.length !== BENCH_SIZE * BENCH_SIZE * 3) throw new Error(`reference picture decoded to ${stdout.length} bytes, expected 256x256 RGB`);
+  if (stdout.length !== CROP_SIZE * CROP_SIZE * 3) throw new Error(`reference picture decoded to ${stdout.length} bytes, expected 256x256 RGB`);
   return new Uint8Array(stdout);
 }
 
@@ -203,7 +206,7 @@ async function decodePicture(file: Uint8Array): Promise<Uint8Array> {
 async function rgbToYuv420(frames: readonly Uint8Array[], y4mPath: string): Promise<Uint8Array[]> {
   await runProcess(
     FFMPEG,
-    [...FFMPEG_QUIET, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${BENCH_SIZE}x${BENCH_SIZE}`, '-r', String(BENCH_FPS), '-i', '-', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', y4mPath],
+    [...FFMPEG_QUIET, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${CROP_SIZE}x${CROP_SIZE}`, '-r', String(BENCH_FPS), '-i', '-', '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', y4mPath],
     { stdin: Buffer.concat(frames), nice: true },
   );
   return (await loadY4m(y4mPath)).frames;
@@ -211,7 +214,7 @@ async function rgbToYuv420(frames: readonly Uint8Array[], y4mPath: string): Prom
 
 /** Planar [0,1] RGB (1x3x256x256) -> packed RGB24. */
 function planarToRgb24(planar: Float32Array): Uint8Array {
-  const n = DECODER_SIZE * DECODER_SIZE;
+  const n = CROP_SIZE * CROP_SIZE;
   const out = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < 3; c++) {
@@ -233,7 +236,7 @@ export interface DecodedStream {
 }
 
 const WARM_UP_CALLS = 3;
-const GREY_RGB = new Uint8Array(BENCH_SIZE * BENCH_SIZE * 3).fill(128);
+const GREY_RGB = new Uint8Array(CROP_SIZE * CROP_SIZE * 3).fill(128);
 
 // --- the codec ----------------------------------------------------------------------------
 
@@ -260,7 +263,7 @@ export class KilofaceCodec implements Codec {
     this.modelDir = resolve(options.modelDir ?? process.env.KILOFACE_MODEL ?? DEFAULT_KILOFACE_MODEL);
     this.points = options.points ?? (options.quick ? QUICK_KILOFACE_POINTS : FULL_KILOFACE_POINTS);
     const where = relative(REPO_ROOT, this.modelDir).startsWith('..') ? this.modelDir : relative(REPO_ROOT, this.modelDir);
-    this.decoder = `kiloface NeuralDecoder (${where}/frame.onnx, onnxruntime-node CPU)`;
+    this.decoder = `kiloface NeuralDecoder (${where}/${DECODER_FILES.frame}, onnxruntime-node CPU)`;
     this.settings =
       'sweep of reference picture quality (libwebp), geometry quantiser, frames per packet and reference refresh; ' +
       'counted: reference pictures (+7-byte ReferencePicture header each), anchors, FRAMES and NoFace packets (6-byte headers included); ' +
@@ -272,7 +275,7 @@ export class KilofaceCodec implements Codec {
   }
 
   async checkAvailable(): Promise<Availability> {
-    const missing = ['reference.onnx', 'frame.onnx', 'model.json'].filter((f) => !existsSync(this.file(f)));
+    const missing = [DECODER_FILES.reference, DECODER_FILES.frame, 'model.json'].filter((f) => !existsSync(this.file(f)));
     if (missing.length > 0) return { ok: false, reason: `decoder model missing: ${missing.map((f) => join(this.modelDir, f)).join(', ')} (train/export it, or pass --model DIR)` };
     const face = missingFaceModels(['detector', 'landmarks', 'canonical', 'basis']);
     if (face.length > 0) return { ok: false, reason: `face models missing: ${face.join(', ')}` };
@@ -281,7 +284,7 @@ export class KilofaceCodec implements Codec {
     if (formats.has('webp') && !encoders.has('libwebp')) return { ok: false, reason: 'this ffmpeg has no libwebp (reference pictures)' };
     if (formats.has('jpeg') && !encoders.has('mjpeg')) return { ok: false, reason: 'this ffmpeg has no mjpeg (reference pictures)' };
     const meta = JSON.parse(await readFile(this.file('model.json'), 'utf8')) as { name?: string };
-    const sha = createHash('sha256').update(await readFile(this.file('frame.onnx'))).digest('hex').slice(0, 12);
+    const sha = createHash('sha256').update(await readFile(this.file(DECODER_FILES.frame))).digest('hex').slice(0, 12);
     return { ok: true, version: `${meta.name ?? 'kiloface'} (frame.onnx sha256 ${sha}), geometry ${loadFaceGeometry().model.version}` };
   }
 
@@ -293,7 +296,7 @@ export class KilofaceCodec implements Codec {
   private landmarksOf(clipId: string, frames: readonly Uint8Array[]): Promise<(Float32Array | null)[]> {
     let p = this.senderLandmarks.get(clipId);
     if (!p) {
-      p = trackYuvSequence(this.senderTrackers, frames, BENCH_SIZE, BENCH_SIZE);
+      p = trackYuvSequence(this.senderTrackers, frames, CROP_SIZE, CROP_SIZE);
       this.senderLandmarks.set(clipId, p);
     }
     return p;
@@ -301,7 +304,7 @@ export class KilofaceCodec implements Codec {
 
   /** The reference landmarks both ends find on the decoded reference picture. */
   private async pictureLandmarks(rgb: Uint8Array): Promise<Float32Array> {
-    const r = await this.pictureTrackers.use((t) => t.track({ data: rgb, width: BENCH_SIZE, height: BENCH_SIZE, channels: 3 }));
+    const r = await this.pictureTrackers.use((t) => t.track({ data: rgb, width: CROP_SIZE, height: CROP_SIZE, channels: 3 }));
     if (r.state !== 'face') throw new Error(`the tracker finds no face in the decoded reference picture (${r.reason})`);
     return r.landmarks;
   }
@@ -351,12 +354,12 @@ export class KilofaceCodec implements Codec {
     p: KilofacePoint,
   ): Promise<{ records: StreamRecord[]; pictureCommand: string }> {
     if (!(p.framesPerPacket >= 1 && p.framesPerPacket <= MAX_FRAMES_PER_PACKET)) throw new RangeError(`framesPerPacket must be 1..${MAX_FRAMES_PER_PACKET}`);
-    const { geometry, model } = loadFaceGeometry();
-    const encoder = new GeometryEncoder({ dimensions: geometry.dimensions, baseSteps: model.baseSteps });
+    const { geometry } = loadFaceGeometry();
+    const encoder = new GeometryEncoder(geometryCodingConfig(geometry));
     encoder.quantizer = p.quantizer;
     const records: StreamRecord[] = [];
     const refreshFrames = p.refreshSeconds > 0 ? Math.round(p.refreshSeconds * BENCH_FPS) : Infinity;
-    const intervalMs = Math.round(1000 / BENCH_FPS);
+    const intervalMs = FRAME_SLOT_MS;
     let sequence = 0;
     let referenceId = -1;
     let referenceFrame = -Infinity;
@@ -412,8 +415,8 @@ export class KilofaceCodec implements Codec {
    */
   async decodeStream(buf: Uint8Array, threads: number, reuse = false, maxNetworkFrames = Infinity): Promise<DecodedStream> {
     const { frameCount, records } = readStream(buf);
-    const { geometry, model } = loadFaceGeometry();
-    const geometryDecoder = new GeometryDecoder({ dimensions: geometry.dimensions, baseSteps: model.baseSteps });
+    const { geometry } = loadFaceGeometry();
+    const geometryDecoder = new GeometryDecoder(geometryCodingConfig(geometry));
     // Pass 1 (cheap): what the network will be asked, in order.
     type Step = { kind: 'reference'; picture: Uint8Array } | { kind: 'frame'; index: number; values: Float32Array };
     const steps: Step[] = [];
@@ -456,7 +459,7 @@ export class KilofaceCodec implements Codec {
     maxNetworkFrames: number,
   ): Promise<DecodedStream> {
     const { geometry } = loadFaceGeometry();
-    const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: this.file('reference.onnx'), frame: this.file('frame.onnx') }, { threads });
+    const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: this.file(DECODER_FILES.reference), frame: this.file(DECODER_FILES.frame) }, { threads });
     const shown: (Uint8Array | null)[] = new Array<Uint8Array | null>(frameCount).fill(null);
     let yRef: Float64Array | null = null;
     let networkMs = 0;

@@ -1,10 +1,5 @@
+import { PSNR_CAP_DB } from '../../codec/shipped.ts';
 import { assertSameSize, type Plane } from './plane.ts';
-
-/**
- * PSNR is unbounded for identical images. Like libvpx's test tools (MAX_PSNR), we cap it at
- * 100 dB so that averages over frames stay finite and JSON can hold them.
- */
-export const PSNR_CAP_DB = 100;
 
 export function meanSquaredError(a: Plane, b: Plane): number {
   assertSameSize(a, b);

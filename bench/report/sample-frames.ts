@@ -1,6 +1,6 @@
 import { access, readFile } from 'node:fs/promises';
 import { FFMPEG, FFMPEG_QUIET } from '../ffmpeg-tools.ts';
-import { BENCH_SIZE } from '../prepared-clip.ts';
+import { CROP_SIZE } from '../../codec/shipped.ts';
 import { runProcess } from '../process.ts';
 import { sampleFramePath } from '../sweep.ts';
 import type { BenchReport } from './schema.ts';
@@ -11,7 +11,7 @@ export async function yuvFrameToPngDataUri(yuvPath: string): Promise<string> {
   const frame = await readFile(yuvPath);
   const { stdout } = await runProcess(
     FFMPEG,
-    [...FFMPEG_QUIET, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${BENCH_SIZE}x${BENCH_SIZE}`, '-i', '-', '-frames:v', '1', '-c:v', 'png', '-f', 'image2pipe', '-'],
+    [...FFMPEG_QUIET, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-video_size', `${CROP_SIZE}x${CROP_SIZE}`, '-i', '-', '-frames:v', '1', '-c:v', 'png', '-f', 'image2pipe', '-'],
     { stdin: frame },
   );
   return `data:image/png;base64,${stdout.toString('base64')}`;

@@ -1,12 +1,11 @@
 import type { ModelRunner, ModelRunnerOptions, ModelRuntime, ModelSource, Tensor } from '../model-runner.ts';
 import { LANDMARKS } from '../geometry/face-geometry.ts';
+import { CROP_SIZE } from '../shipped.ts';
 
 // The receiver's network (models/kiloface-v1): reference.onnx runs once per reference picture,
 // frame.onnx once per frame; warp.onnx (optional) is the landmark warp alone, the evaluation's
 // "warp only" baseline, which calls never run. Images are planar RGB in [0, 1] (1×3×256×256);
 // landmarks are the 468 points' x, y in crop pixels (1×468×2).
-
-export const DECODER_SIZE = 256;
 
 export interface DecodedFrame {
   /** The refined picture (1×3×256×256, [0, 1]). */
@@ -39,11 +38,11 @@ export function landmarksTensor(landmarks: ArrayLike<number>): Tensor {
 
 /** Interleaved RGB(A) bytes of a 256×256 picture → planar [0, 1] floats. */
 export function imageTensor(rgb: ArrayLike<number>, channels: 3 | 4 = 3): Tensor {
-  const n = DECODER_SIZE * DECODER_SIZE;
-  if (rgb.length !== n * channels) throw new RangeError(`expected a ${DECODER_SIZE}x${DECODER_SIZE} picture`);
+  const n = CROP_SIZE * CROP_SIZE;
+  if (rgb.length !== n * channels) throw new RangeError(`expected a ${CROP_SIZE}x${CROP_SIZE} picture`);
   const data = new Float32Array(3 * n);
   for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) data[c * n + i] = rgb[i * channels + c]! / 255;
-  return { data, dims: [1, 3, DECODER_SIZE, DECODER_SIZE] };
+  return { data, dims: [1, 3, CROP_SIZE, CROP_SIZE] };
 }
 
 export class NeuralDecoder {

@@ -1,3 +1,4 @@
+import { CROP_SIZE } from '../shipped.ts';
 import { LANDMARKS } from './face-geometry.ts';
 
 // THE CROP RULE (models/train/data/README.md, crop_rule.py), ported line by line: one fixed
@@ -8,7 +9,6 @@ import { LANDMARKS } from './face-geometry.ts';
 //   size   = round(side); x = round(cx − size/2); y = round(cy − size/2)   (round = floor(v + 0.5))
 // Parts of the square outside the frame are edge-replicated padding.
 
-export const CROP_OUT_SIZE = 256;
 export const CROP_FACTOR = 2.0;
 
 export interface CropBox {
@@ -57,7 +57,7 @@ export function cropBox(frames: readonly ArrayLike<number>[], factor = CROP_FACT
 }
 
 /** Source-pixel landmarks → crop pixels (z scaled by the same factor). */
-export function toCropPixels(landmarks: ArrayLike<number>, box: CropBox, outSize = CROP_OUT_SIZE): Float32Array {
+export function toCropPixels(landmarks: ArrayLike<number>, box: CropBox, outSize = CROP_SIZE): Float32Array {
   const k = outSize / box.size;
   const out = new Float32Array(LANDMARKS * 3);
   for (let p = 0; p < LANDMARKS; p++) {

@@ -1,6 +1,7 @@
 import { writePacket, PacketType, type PacketHeader } from '../bitstream/packet.ts';
 import type { FaceGeometry } from '../geometry/face-geometry.ts';
-import { cropBox, landmarkBox, toCropPixels, CROP_OUT_SIZE, type CropBox } from '../geometry/reference-crop.ts';
+import { cropBox, landmarkBox, toCropPixels, type CropBox } from '../geometry/reference-crop.ts';
+import { CROP_SIZE, FRAME_SLOT_MS } from '../shipped.ts';
 import { GeometryEncoder, type GeometryCodingConfig } from '../geometry-coder.ts';
 import type { CodecChannel } from '../transport.ts';
 import { writeReferencePicture, type PictureFormat, type RequestReason } from './reference-packet.ts';
@@ -129,7 +130,7 @@ export class NeuralSender<Frame> {
     private readonly hooks: SenderHooks<Frame>,
   ) {
     this.mode = options.mode;
-    this.slotMs = options.slotMs ?? 40;
+    this.slotMs = options.slotMs ?? FRAME_SLOT_MS;
     this.encoder = new GeometryEncoder(options.coding);
     this.encoder.quantizer = this.mode.quantizer;
     this.simulatedLoss = options.simulatedLoss ?? 0;
@@ -263,7 +264,7 @@ export class NeuralSender<Frame> {
     if (this.qualityFailed) return 'quality';
     const face = landmarkBox(toCropPixels(landmarks, ref.box));
     if (!face) return undefined;
-    const drift = Math.hypot(face.centre[0] - ref.centre[0], face.centre[1] - ref.centre[1]) / CROP_OUT_SIZE;
+    const drift = Math.hypot(face.centre[0] - ref.centre[0], face.centre[1] - ref.centre[1]) / CROP_SIZE;
     const scale = face.size / ref.size;
     if (drift > MAX_DRIFT || scale > MAX_SCALE_CHANGE || scale < 1 / MAX_SCALE_CHANGE) return 'moved';
     return undefined;

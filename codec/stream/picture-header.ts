@@ -1,4 +1,4 @@
-import { CROP_OUT_SIZE } from '../geometry/reference-crop.ts';
+import { CROP_SIZE } from '../shipped.ts';
 import type { PictureFormat } from './reference-packet.ts';
 
 // What a reference picture says about itself, read from its first bytes before anything decodes
@@ -7,10 +7,10 @@ import type { PictureFormat } from './reference-packet.ts';
 // the format the packet names (magic bytes) and that its declared size is one a sender makes.
 
 /**
- * Senders make CROP_OUT_SIZE (256) square crops; a reference may be larger (DESIGN.md), up to 4x
+ * Senders make CROP_SIZE (256) square crops; a reference may be larger (DESIGN.md), up to 4x
  * on a side: 1024x1024, 4 MB of RGBA once decoded.
  */
-export const MAX_REFERENCE_SIDE = 4 * CROP_OUT_SIZE;
+export const MAX_REFERENCE_SIDE = 4 * CROP_SIZE;
 
 export type PictureErrorCode =
   /** The file is another format than the packet declares (or none we know). */

@@ -1,9 +1,7 @@
-import { DATACHANNEL_WIRE_OVERHEAD } from './wire.ts';
-
 // Operating points of the live neural stream, picked from a target bitrate. What costs what, at
 // 25 camera frames/s (measured on validation clips: codec/README.md, `npm run bench:encoder`):
 //   geometry   ~68 bits/frame at quantiser 8 (~1.7 kbit/s at 25 fps)
-//   headers    every datachannel message costs DATACHANNEL_WIRE_OVERHEAD (80) bytes on the wire:
+//   headers    every datachannel message costs DATACHANNEL_WIRE_OVERHEAD (80, wire.ts) bytes on the wire:
 //              at 5 messages/s that is 3.2 kbit/s, at 25/s 16 kbit/s: frames are bundled
 //   references a 256x256 WebP face of 3-6 kB, sent at start, on request and when quality drops
 // Bundling costs latency (a packet leaves when its last frame is coded): framesPerPacket x 40 ms.
@@ -38,11 +36,4 @@ export function rateModeFor(targetKbps: number): RateMode {
   let mode = RATE_MODES[0]!;
   for (const m of RATE_MODES) if (m.targetKbps <= targetKbps) mode = m;
   return mode;
-}
-
-/** Wire kbit/s of the geometry stream alone, before references: the budget check of a mode. */
-export function geometryWireKbps(mode: RateMode, bitsPerFrame: number, cameraFps = 25): number {
-  const framesPerSecond = cameraFps / mode.frameStride;
-  const packetsPerSecond = framesPerSecond / mode.framesPerPacket;
-  return (framesPerSecond * bitsPerFrame + packetsPerSecond * 8 * (DATACHANNEL_WIRE_OVERHEAD + 9)) / 1000;
 }

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 import geometry as g  # noqa: E402
 
 # ---- config ---------------------------------------------------------------------------------

@@ -36,7 +36,6 @@ import onnxruntime as ort  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-sys.path.insert(0, str(HERE))
 
 # Per model: input size, and MediaPipe's normalisation float32(u8 / div + offset).
 MODELS = {

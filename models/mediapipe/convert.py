@@ -29,8 +29,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tflite_reader import Graph, Op, read_tflite  # noqa: E402
+from tflite_reader import Graph, Op, read_tflite
 
 OPSET = 17
 NHWC_TO_NCHW = [0, 3, 1, 2]

@@ -13,16 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from decoder import Blur, psnr  # noqa: E402
-from evaluate import OnnxDecoder, clip_targets  # noqa: E402
-from train import CACHE, load_split  # noqa: E402
+from decoder import Blur, psnr
+from evaluate import OnnxDecoder, clip_targets
+from train import CACHE, load_split
 
 
 def main():

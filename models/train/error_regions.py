@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 import cv2
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from evaluate import TorchDecoder, clip_targets  # noqa: E402
-from train import CACHE, load_split  # noqa: E402
+from evaluate import TorchDecoder, clip_targets
+from train import CACHE, load_split
 
 REGIONS = ('face', 'band', 'outside')
 

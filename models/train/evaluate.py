@@ -15,16 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from decoder import ms_ssim, psnr, ssim  # noqa: E402
-from train import CACHE, load_split, read_clip  # noqa: E402
+from decoder import ms_ssim, psnr, ssim
+from train import CACHE, load_split, read_clip
 
 DECODERS = ('frozen', 'warp', 'refiner')
 METRICS = ('l1', 'psnr', 'ssim', 'msssim')

@@ -15,14 +15,12 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 from decoder import (BROWS, EYE_L, EYE_R, FACE_OVAL, GRID, LIPS_INNER, LIPS_OUTER, PATCH, SIZE,  # noqa: E402
                      BLUR_SIGMAS, FLOW_FADE_PX, Decoder, WarpOnly, border_points, count_params, onnx_ops)
 

@@ -13,14 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
 import cv2
 import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 from decoder import warp  # noqa: E402
 from evaluate import metrics  # noqa: E402
 from train import CACHE, load_split  # noqa: E402

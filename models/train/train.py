@@ -5,7 +5,8 @@ optimiser, loop. Resumes from the latest checkpoint of the run automatically.
     python models/train/train.py --data_dir /tmp/kf-synth --max_minutes 2 --run synth
     python models/train/train.py --device cuda --batch 32         # the same on a GPU
 
-Any Config field can be set as `--name value`. Data: $KILOFACE_CACHE_DIR/train-data/v1 (else
+Any Config field can be set as `--name value`; `--config models/train/configs/RUN.json` sets a
+recorded run's every field first (then `--name value` overrides it). Data: $KILOFACE_CACHE_DIR/train-data/v1 (else
 ~/.cache/kiloface/train-data/v1), made by models/train/data/prepare.py. Checkpoints and the loss log
 (JSONL) go to ~/.cache/kiloface/checkpoints/<run>/.
 """
@@ -23,7 +24,6 @@ import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'geometry'))
 import geometry  # noqa: E402  (models/geometry: the codec's head pose + expression basis)
 from decoder import (Decoder, count_params, decoder_loss, mirror_index, ms_ssim, psnr,  # noqa: E402
@@ -66,16 +66,37 @@ class Config:
     coded_targets: float = 0.0     # share of pairs whose target landmarks go through the codec's geometry
     coded_quantizer: int = -1      # ... rounded at this geometry quantiser (a call's default is 8); -1: not rounded
     bars: float = 0.0              # share of pairs with a black bar along one crop edge (padding, letterbox)
+    max_nonfinite: int = 20        # this many non-finite losses in a row end the run (the weights are gone)
+
+
+def load_run_config(path, cfg: Config) -> None:
+    """A run's recorded config (models/train/configs/RUN.json: parent run, split, every field) into cfg."""
+    with open(path) as f:
+        doc = json.load(f)
+    if 'config' not in doc:
+        raise SystemExit(f"{path}: only some of run {doc.get('run')}'s flags are known ({doc.get('unknown')}), so it cannot be run again as it was")
+    fields = {f.name for f in dataclasses.fields(Config)}
+    unknown = sorted(set(doc['config']) - fields)
+    if unknown:
+        raise SystemExit(f'{path}: not options of train.py: {unknown}')
+    cfg.run = doc['run']
+    for name, v in doc['config'].items():
+        setattr(cfg, name, type(getattr(cfg, name))(v))
 
 
 def parse_args(argv) -> Config:
     cfg = Config()
+    argv = list(argv)
+    if '--config' in argv:
+        i = argv.index('--config')
+        load_run_config(argv[i + 1], cfg)
+        del argv[i:i + 2]
     it = iter(argv)
     for a in it:
         name = a.lstrip('-').replace('-', '_')
         field = {f.name: f for f in dataclasses.fields(Config)}.get(name)
         if field is None:
-            raise SystemExit(f'unknown option {a}; options: {[f.name for f in dataclasses.fields(Config)]}')
+            raise SystemExit(f'unknown option {a}; options: {["config"] + [f.name for f in dataclasses.fields(Config)]}')
         v = next(it)
         t = type(getattr(cfg, name))
         setattr(cfg, name, (v.lower() in ('1', 'true', 'yes')) if t is bool else t(v))
@@ -344,6 +365,7 @@ def main(argv):
         emit({'event': 'val', 'step': 0, **validate(model, vpairs, cfg.device)})
     run_start, start_secs = time.time(), state['train_seconds']
     acc, acc_n = {}, 0
+    nonfinite = 0
     while state['step'] < cfg.max_steps and state['train_seconds'] < cfg.max_minutes * 60:
         frac = state['train_seconds'] / (cfg.max_minutes * 60)
         for g in opt.param_groups:
@@ -355,8 +377,15 @@ def main(argv):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if not torch.isfinite(loss):
-            emit({'event': 'skip', 'step': state['step'], 'reason': 'non-finite loss'})
+            nonfinite += 1
+            emit({'event': 'skip', 'step': state['step'], 'reason': 'non-finite loss', 'in_a_row': nonfinite})
+            # A skipped step moves no clock: a loss that stays NaN (NaN weights) would loop for ever.
+            if nonfinite >= cfg.max_nonfinite:
+                emit({'event': 'abort', 'step': state['step'], 'reason': f'{nonfinite} non-finite losses in a row'})
+                raise SystemExit(f'run {cfg.run}: the loss was not finite {nonfinite} times in a row at step '
+                                 f"{state['step']}; nothing saved after it (last checkpoints in {run_dir})")
             continue
+        nonfinite = 0
         parts['grad_norm'] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
         opt.step()
         state['step'] += 1

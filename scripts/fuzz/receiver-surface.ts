@@ -20,7 +20,8 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { loadFaceGeometry } from '../../bench/face-models.ts';
 import { HEADER_BYTES, MAX_PACKET_BYTES, PacketType, writePacket } from '../../codec/bitstream/packet.ts';
-import { GeometryEncoder, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
+import { GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
+import { FRAME_SLOT_MS } from '../../codec/shipped.ts';
 import { MAX_BUFFERED_FRAMES, MAX_CLOCK_SAMPLES, NeuralReceiver } from '../../codec/stream/neural-receiver.ts';
 import { declaredSize, MAX_REFERENCE_SIDE, sniffPicture } from '../../codec/stream/picture-header.ts';
 import { writeReferencePicture, writeReferenceRequest, type PictureFormat } from '../../codec/stream/reference-packet.ts';
@@ -75,7 +76,7 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
   const bytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => int(256));
 
   const { geometry, model } = loadFaceGeometry();
-  const coding = { dimensions: geometry.dimensions, baseSteps: model.baseSteps };
+  const coding = geometryCodingConfig(geometry);
   const landmarks = geometry.decode(Float32Array.from({ length: geometry.dimensions }, (_, i) => (i === 6 ? Math.log(9) : 0)), new Float64Array(model.canonical));
   const notes: string[] = [];
   let crashes = 0;
@@ -129,8 +130,8 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
   const frames = (count = 1 + int(MAX_FRAMES_PER_PACKET)): Uint8Array => {
     if (encoder.currentAnchorId === undefined) anchor();
     const list = Array.from({ length: count }, () => values());
-    const packet = encoder.encodeFrames(list, 40, header()).packet;
-    senderMs += 40 * count;
+    const packet = encoder.encodeFrames(list, FRAME_SLOT_MS, header()).packet;
+    senderMs += FRAME_SLOT_MS * count;
     return packet;
   };
   const goodPicture = (format: PictureFormat): Uint8Array => (format === 'webp' ? pick([webpLossless, webpLossy])(256, 256) : format === 'jpeg' ? jpeg(256, 256) : avif([[256, 256]]));
@@ -233,7 +234,7 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
         nowMs += int(50);
         return send(random() < 0.5 ? 'frames' : 'control', mutated());
       case 'valid-stream': {
-        nowMs += 40 * (1 + int(5));
+        nowMs += FRAME_SLOT_MS * (1 + int(5));
         const r = random();
         if (r < 0.02) send('control', reference());
         if (r < 0.1) send('control', anchor());

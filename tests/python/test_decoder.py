@@ -3,7 +3,6 @@
     python -m pytest tests/python/test_decoder.py -q      # needs torch, numpy, opencv, onnx, onnxruntime
 """
 import os
-import sys
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ import pytest
 torch = pytest.importorskip('torch')
 pytest.importorskip('cv2')
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'models', 'train'))
 import decoder as D  # noqa: E402
 
 torch.set_num_threads(2)
@@ -275,3 +273,26 @@ def test_geometry_quantiser_matches_the_codec():
     exact, rounded = T.CodedLandmarks(), T.CodedLandmarks(8)
     err = np.sqrt(((exact(frames[-1], frames[0]) - rounded(frames[-1], frames[0]))[:, :2] ** 2).sum(-1).mean())
     assert 0.01 < err < 0.6                                      # rounding moves points, by a fraction of a pixel
+
+
+def test_run_configs_load_and_v4_is_the_shipped_config():
+    """models/train/configs: every run whose config was recorded loads into train.py (flags on the
+    command line override it); v4's is the shipped model's; a run known only from prose is refused."""
+    import dataclasses
+    import glob
+    import json as _json
+    import train as T
+    root = os.path.join(os.path.dirname(D.__file__), '..', '..')
+    configs = sorted(glob.glob(os.path.join(root, 'models', 'train', 'configs', '*.json')))
+    assert configs
+    for path in configs:
+        doc = _json.load(open(path))
+        if 'config' not in doc:
+            with pytest.raises(SystemExit):
+                T.parse_args(['--config', path])
+            continue
+        cfg = T.parse_args(['--config', path, '--lr', '0.123'])
+        assert cfg.run == doc['run'] and cfg.lr == 0.123
+    shipped = _json.load(open(os.path.join(root, 'models', 'kiloface-v1', 'model.json')))['training']['config']
+    v4 = dataclasses.asdict(T.parse_args(['--config', os.path.join(root, 'models', 'train', 'configs', 'v4.json')]))
+    assert {k: v4[k] for k in shipped if k not in ('data_dir', 'ckpt_root')} == {k: v for k, v in shipped.items() if k not in ('data_dir', 'ckpt_root')}

@@ -1,6 +1,8 @@
 // Where the browser gets the codec's models: files of the build (Vite copies each into dist/assets
 // under a name with its content hash, so browsers may cache them for good: server/static-files.ts),
-// so nothing comes from a CDN.
+// so nothing comes from a CDN. The list is codec/shipped.ts's SHIPPED_MODELS; Vite needs literal
+// import paths, so they are written out here, and tests/unit/codec/shipped-models.test.ts checks
+// that they are the same files.
 import detectorUrl from '../../models/mediapipe/face_detection_short_range.onnx?url';
 import landmarksUrl from '../../models/mediapipe/face_landmark.onnx?url';
 import canonicalUrl from '../../models/mediapipe/canonical_face.json?url';
@@ -9,7 +11,8 @@ import decoderReferenceUrl from '../../models/kiloface-v1/reference.onnx?url';
 import decoderFrameUrl from '../../models/kiloface-v1/frame.onnx?url';
 import { FaceGeometry } from '../../codec/geometry/face-geometry.ts';
 import { geometryModelFromJson, type BasisJson } from '../../codec/geometry/model-json.ts';
-import type { GeometryCodingConfig } from '../../codec/geometry-coder.ts';
+import { geometryCodingConfig, type GeometryCodingConfig } from '../../codec/geometry-coder.ts';
+import type { ShippedModel } from '../../codec/shipped.ts';
 import { FaceTracker } from '../../codec/tracker/face-tracker.ts';
 import { NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
 import { onnxWebRuntime } from '../runtime/onnx-web.ts';
@@ -21,7 +24,7 @@ export const MODEL_URLS = {
   basis: basisUrl,
   decoderReference: decoderReferenceUrl,
   decoderFrame: decoderFrameUrl,
-} as const;
+} as const satisfies Record<ShippedModel, string>;
 
 const fetched = new Map<string, Promise<Uint8Array>>();
 
@@ -49,9 +52,8 @@ async function fetchJson<T>(url: string): Promise<T> {
 
 export async function loadGeometry(): Promise<{ geometry: FaceGeometry; coding: GeometryCodingConfig }> {
   const [canonical, basis] = await Promise.all([fetchJson<Parameters<typeof geometryModelFromJson>[0]>(MODEL_URLS.canonical), fetchJson<BasisJson>(MODEL_URLS.basis)]);
-  const model = geometryModelFromJson(canonical, basis);
-  const geometry = new FaceGeometry(model);
-  return { geometry, coding: { dimensions: geometry.dimensions, baseSteps: model.baseSteps } };
+  const geometry = new FaceGeometry(geometryModelFromJson(canonical, basis));
+  return { geometry, coding: geometryCodingConfig(geometry) };
 }
 
 /** The tracker; `smoothing: false` for still pictures (references), where it must find the same landmarks at both ends. */

@@ -2,6 +2,7 @@
 // remote person, joined to the call's codec channels (PacketTransport: P2P or SFU alike).
 import { Emitter } from '../../codec/emitter.ts';
 import { PacketType } from '../../codec/bitstream/packet.ts';
+import { FRAME_SLOT_MS as SLOT_MS } from '../../codec/shipped.ts';
 import { rateModeFor } from '../../codec/stream/rate-modes.ts';
 import { packetType, readReferenceRequest, writeReferenceRequest } from '../../codec/stream/reference-packet.ts';
 import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
@@ -25,7 +26,6 @@ type Events = {
   notice: [string];
 };
 
-const SLOT_MS = 40;
 /** Camera frames go to the tracker at most this wide. */
 const CAPTURE_WIDTH = 640;
 

@@ -1,6 +1,6 @@
 // Pixel work of the neural stream in a worker: camera frames to tracker images, reference crops,
 // pictures coded and decoded with the browser's own image codecs, decoder output to pixels.
-import { DECODER_SIZE } from '../../codec/decoder/neural-decoder.ts';
+import { CROP_SIZE, PSNR_CAP_DB } from '../../codec/shipped.ts';
 import type { CropBox } from '../../codec/geometry/reference-crop.ts';
 import { PICTURE_MIME, type PictureFormat } from '../../codec/stream/reference-packet.ts';
 import { sampleAffine } from '../../codec/tracker/affine-sampler.ts';
@@ -30,18 +30,18 @@ export function pixelsOf(source: ImageBitmap | VideoFrame, width: number, height
 
 /** The 256x256 crop at `box` (edges replicated where the box leaves the frame), as RGBA. */
 export function cropPixels(image: ImageLike, box: CropBox): RgbaImage {
-  const k = box.size / DECODER_SIZE;
+  const k = box.size / CROP_SIZE;
   // Pixel centres: output pixel x covers source [box.x + x k, box.x + (x + 1) k).
   const map = { a: k, b: 0, c: box.x + 0.5 * k - 0.5, d: 0, e: k, f: box.y + 0.5 * k - 0.5 };
-  const rgb = sampleAffine(image, map, DECODER_SIZE, DECODER_SIZE, { border: 'replicate', scale: 1, offset: 0 });
-  const data = new Uint8ClampedArray(DECODER_SIZE * DECODER_SIZE * 4);
+  const rgb = sampleAffine(image, map, CROP_SIZE, CROP_SIZE, { border: 'replicate', scale: 1, offset: 0 });
+  const data = new Uint8ClampedArray(CROP_SIZE * CROP_SIZE * 4);
   for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
     data[j] = rgb[i]!;
     data[j + 1] = rgb[i + 1]!;
     data[j + 2] = rgb[i + 2]!;
     data[j + 3] = 255;
   }
-  return { data, width: DECODER_SIZE, height: DECODER_SIZE, channels: 4 };
+  return { data, width: CROP_SIZE, height: CROP_SIZE, channels: 4 };
 }
 
 /** Codes a picture with the browser's encoder. */
@@ -82,7 +82,7 @@ export async function decodeReference(tracker: FaceTracker, bytes: Uint8Array, f
 }
 
 /** The decoder's planar [0, 1] RGB → RGBA pixels. */
-export function planarToRgba(planar: Float32Array, size = DECODER_SIZE): Uint8ClampedArray<ArrayBuffer> {
+export function planarToRgba(planar: Float32Array, size = CROP_SIZE): Uint8ClampedArray<ArrayBuffer> {
   const n = size * size;
   const out = new Uint8ClampedArray(n * 4);
   for (let i = 0; i < n; i++) {
@@ -106,5 +106,5 @@ export function psnrRgba(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
     count += 3;
   }
   const mse = sum / Math.max(1, count);
-  return mse === 0 ? 99 : 10 * Math.log10((255 * 255) / mse);
+  return mse === 0 ? PSNR_CAP_DB : Math.min(PSNR_CAP_DB, 10 * Math.log10((255 * 255) / mse));
 }

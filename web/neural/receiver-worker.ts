@@ -1,6 +1,7 @@
 // The receiving half of the neural stream for one remote person, off the main thread: packets
 // in, rebuilt pictures out, at most one per frame slot and as fast as the decoder manages.
 import { imageTensor } from '../../codec/decoder/neural-decoder.ts';
+import { CROP_SIZE, FRAME_SLOT_MS } from '../../codec/shipped.ts';
 import { NeuralReceiver } from '../../codec/stream/neural-receiver.ts';
 import { decodeReference, planarToRgba } from './pictures.ts';
 import { loadDecoder, loadGeometry, loadTracker } from './models.ts';
@@ -8,7 +9,6 @@ import type { FromReceiver, ReceiverStatus, ToReceiver } from './protocol.ts';
 
 const post = (message: FromReceiver, transfer: Transferable[] = []): void => (self as unknown as Worker).postMessage(message, transfer);
 
-const SLOT_MS = 40;
 const STATUS_MS = 1000;
 /**
  * Messages that come while the models load (a few seconds: ~25 packets/s in real use). A flood
@@ -74,7 +74,7 @@ async function start(threads: number): Promise<void> {
           const out = await decoder.decode(geometry.decode(frame.values, frame.shape));
           decodeMsTotal += performance.now() - t0;
           decoded++;
-          const bitmap = await createImageBitmap(new ImageData(planarToRgba(out.image), 256, 256));
+          const bitmap = await createImageBitmap(new ImageData(planarToRgba(out.image), CROP_SIZE, CROP_SIZE));
           post({ type: 'frame', bitmap, senderTimeMs: frame.senderTimeMs, concealed: frame.concealed, stale: frame.stale }, [bitmap]);
           lastValues = frame.values;
           lastState = `face${frame.referenceId}`;
@@ -88,7 +88,7 @@ async function start(threads: number): Promise<void> {
       lastValues = undefined;
     }
     // One picture per slot at most; a slow decoder simply makes fewer.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(1, SLOT_MS - (performance.now() - started))));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, FRAME_SLOT_MS - (performance.now() - started))));
   }
 }
 

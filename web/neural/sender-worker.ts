@@ -2,6 +2,7 @@
 // packets out. Tracker, reference pictures and the closed-loop decoder run here.
 import { imageTensor, type NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
 import type { CropBox } from '../../codec/geometry/reference-crop.ts';
+import { FRAME_SLOT_MS } from '../../codec/shipped.ts';
 import { NeuralSender, type PreparedReference } from '../../codec/stream/neural-sender.ts';
 import { cropPixels, decodeReference, encodePicture, pixelsOf, planarToRgba, psnrRgba, type RgbaImage } from './pictures.ts';
 import { loadDecoder, loadGeometry, loadTracker } from './models.ts';
@@ -14,7 +15,6 @@ const MAX_TRACK_WIDTH = 640;
 /** Recent frames kept for tests and tools that compare sent and rebuilt pictures (when asked): 2.4 s. */
 const FRAMES_KEPT = 60;
 const STATUS_MS = 1000;
-const SLOT_MS = 40;
 /** With no face in view the detector runs at most this often (ms): no need to burn a core. */
 const SEARCH_INTERVAL_MS = 200;
 
@@ -123,7 +123,7 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
     for (;;) {
       const { value, done } = await reader.read();
       if (done) return;
-      const slotMs = Math.round((performance.now() - origin) / SLOT_MS) * SLOT_MS;
+      const slotMs = Math.round((performance.now() - origin) / FRAME_SLOT_MS) * FRAME_SLOT_MS;
       if (busy) value.close();
       else void handleFrame(value, slotMs);
     }

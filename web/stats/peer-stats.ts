@@ -7,7 +7,7 @@ export type StatsSnapshot = ReadonlyMap<string, StatsEntry>;
 // Datachannel figures are estimates: Chromium exposes no per-channel wire counter, so they add the
 // measured per-message overhead (codec/stream/wire.ts); `total-*` figures come from the ICE
 // candidate pair's real byte counts.
-import { DATACHANNEL_MESSAGE_OVERHEAD, UDP_IP_OVERHEAD } from '../../codec/stream/wire.ts';
+import { DATACHANNEL_MESSAGE_OVERHEAD, DATACHANNEL_WIRE_OVERHEAD, UDP_IP_OVERHEAD } from '../../codec/stream/wire.ts';
 
 export { DATACHANNEL_MESSAGE_OVERHEAD, UDP_IP_OVERHEAD };
 
@@ -120,7 +120,7 @@ function direction(prev: StatsSnapshot, curr: StatsSnapshot, seconds: number, re
     videoLossPercent: receiving ? lossPercent(delta(rtpType, 'packetsLost', 'video'), delta(rtpType, packetsKey, 'video')) : 0,
     audioLossPercent: receiving ? lossPercent(delta(rtpType, 'packetsLost', 'audio'), delta(rtpType, packetsKey, 'audio')) : 0,
     dataKbps: kbps(dataPayload, seconds),
-    dataWireKbps: kbps(dataPayload + dataMessages * (DATACHANNEL_MESSAGE_OVERHEAD + UDP_IP_OVERHEAD), seconds),
+    dataWireKbps: kbps(dataPayload + dataMessages * DATACHANNEL_WIRE_OVERHEAD, seconds),
     totalWireKbps: kbps(pairBytes + pairPackets * UDP_IP_OVERHEAD, seconds),
   };
 }

@@ -1,3 +1,4 @@
+import { CROP_SIZE } from '../../codec/shipped.ts';
 import type { ReceiverStatus, SenderStatus } from '../neural/protocol.ts';
 import type { RemoteFrame } from '../neural/neural-stream.ts';
 import { h } from '../util/dom.ts';
@@ -50,7 +51,7 @@ export class NeuralView {
   private framesDrawn = 0;
 
   constructor() {
-    this.canvas = h('canvas', { width: '256', height: '256', 'data-role': 'neural-canvas' });
+    this.canvas = h('canvas', { width: String(CROP_SIZE), height: String(CROP_SIZE), 'data-role': 'neural-canvas' });
     this.notice = h('div', { class: 'neural-notice', 'data-role': 'neural-notice' }, 'waiting for the kiloface stream…');
     this.element = h(
       'figure',

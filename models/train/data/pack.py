@@ -69,7 +69,6 @@ def load_packed(packed_dir: Path) -> tuple[dict[str, np.ndarray], dict]:
 
 
 def main(argv=None) -> int:
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from prepare import FFMPEG, default_out_dir  # here: loading needs only numpy
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -35,7 +35,6 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "models" / "mediapipe"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from landmarks import FaceLandmarker  # noqa: E402  (the one landmark pipeline; not duplicated)
 
 from crop_rule import CROP_FACTOR, OUT_SIZE, CropBox, crop_box, outside_fraction  # noqa: E402

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { gmsd } from '../../../bench/metrics/gmsd.ts';
 import { msssim } from '../../../bench/metrics/msssim.ts';
 import { downsample2x2, planeFromBytes } from '../../../bench/metrics/plane.ts';
-import { PSNR_CAP_DB, meanSquaredError, psnr } from '../../../bench/metrics/psnr.ts';
+import { meanSquaredError, psnr } from '../../../bench/metrics/psnr.ts';
+import { PSNR_CAP_DB } from '../../../codec/shipped.ts';
 import { ssim } from '../../../bench/metrics/ssim.ts';
 import { asPlane, blurredNoisy, shifted, testCard } from './synthetic-images.ts';
 

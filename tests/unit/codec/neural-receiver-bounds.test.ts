@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadFaceGeometry } from '../../../bench/face-models.ts';
 import { MAX_PACKET_BYTES, HEADER_BYTES } from '../../../codec/bitstream/packet.ts';
-import { GeometryEncoder, MAX_FRAMES_PER_PACKET } from '../../../codec/geometry-coder.ts';
+import { GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../../codec/geometry-coder.ts';
+import { FRAME_SLOT_MS } from '../../../codec/shipped.ts';
 import { MAX_BUFFERED_FRAMES, MAX_CLOCK_SAMPLES, NeuralReceiver } from '../../../codec/stream/neural-receiver.ts';
 import { writeReferencePicture, type PictureFormat } from '../../../codec/stream/reference-packet.ts';
 import { png, webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
@@ -9,7 +10,7 @@ import { png, webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
 // Issue 13, item 5: what a hostile sender can make a receiver keep. Each test floods one queue.
 
 const { geometry, model } = loadFaceGeometry();
-const coding = { dimensions: geometry.dimensions, baseSteps: model.baseSteps };
+const coding = geometryCodingConfig(geometry);
 const values = (t: number): Float32Array => Float32Array.from({ length: geometry.dimensions }, (_, i) => (i === 6 ? Math.log(9) : 0.01 * Math.sin(t + i)));
 const landmarks = geometry.decode(values(0), new Float64Array(model.canonical));
 
@@ -49,7 +50,7 @@ describe('neural receiver: bounded under floods (issue 13)', () => {
     for (let p = 0; p < FLOOD; p++) {
       // One coded bundle, re-stamped (header bytes 1-4): the payload does not depend on the time.
       const packet = template.slice();
-      const timestampMs = (p * MAX_FRAMES_PER_PACKET * 40) % 65536;
+      const timestampMs = (p * MAX_FRAMES_PER_PACKET * FRAME_SLOT_MS) % 65536;
       packet.set([p >> 8, p & 255, timestampMs >> 8, timestampMs & 255], 1);
       // All at one instant: the clock window (by arrival time) cannot prune either.
       r.onPacket('frames', packet, 1000);

@@ -7,13 +7,14 @@ import { NeuralSender, type PreparedReference } from '../../../codec/stream/neur
 import { rateModeFor } from '../../../codec/stream/rate-modes.ts';
 import { packetType, readReferenceRequest, writeReferenceRequest } from '../../../codec/stream/reference-packet.ts';
 import { PacketType } from '../../../codec/bitstream/packet.ts';
+import { geometryCodingConfig } from '../../../codec/geometry-coder.ts';
+import { FRAME_SLOT_MS as SLOT_MS } from '../../../codec/shipped.ts';
 import type { CodecChannel } from '../../../codec/transport.ts';
 import { rng } from './random.ts';
 import { webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
 
 const { geometry, model } = loadFaceGeometry();
-const coding = { dimensions: geometry.dimensions, baseSteps: model.baseSteps };
-const SLOT_MS = 40;
+const coding = geometryCodingConfig(geometry);
 
 // A synthetic talker in a 640x480 frame: the canonical face at ~9 px/cm, nodding, turning and
 // talking (the first expression components), slowly drifting right.

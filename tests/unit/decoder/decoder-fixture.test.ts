@@ -3,10 +3,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { imageTensor, NeuralDecoder } from '../../../codec/decoder/neural-decoder.ts';
 import { onnxNodeRuntime } from '../../../codec/runners/onnx-node.ts';
+import { DECODER_DIR } from '../../../codec/shipped.ts';
 
 // The shipped decoder, run by onnxruntime-node, against the PyTorch outputs stored when it was
 // exported (models/train/export.py; the inputs are a synthetic face, not clip frames).
-const MODEL_DIR = process.env.KILOFACE_MODEL_DIR ?? path.resolve('models/kiloface-v1');
+const MODEL_DIR = process.env.KILOFACE_MODEL_DIR ?? path.resolve(DECODER_DIR);
 const FIXTURE_DIR = path.join(MODEL_DIR, 'fixture');
 
 interface FixtureFile {

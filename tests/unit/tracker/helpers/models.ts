@@ -3,11 +3,11 @@ import path from 'node:path';
 
 import { onnxNodeRuntime } from '../../../../codec/runners/onnx-node.ts';
 import { FaceTracker, type FaceTrackerOptions } from '../../../../codec/tracker/face-tracker.ts';
-import { DETECTOR_FILE, LANDMARK_FILE } from '../../../../codec/tracker/mediapipe-face.ts';
-import { MODEL_DIR } from './video.ts';
+import { SHIPPED_MODELS } from '../../../../codec/shipped.ts';
+import { ROOT } from './video.ts';
 
-export const DETECTOR_PATH = path.join(MODEL_DIR, DETECTOR_FILE);
-export const LANDMARK_PATH = path.join(MODEL_DIR, LANDMARK_FILE);
+const DETECTOR_PATH = path.join(ROOT, SHIPPED_MODELS.detector);
+const LANDMARK_PATH = path.join(ROOT, SHIPPED_MODELS.landmarks);
 
 export function loadTracker(options: FaceTrackerOptions = {}, threads = 1): Promise<FaceTracker> {
   return FaceTracker.load(onnxNodeRuntime, { detector: DETECTOR_PATH, landmarks: LANDMARK_PATH }, { ...options, threads });

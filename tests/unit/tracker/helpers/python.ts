@@ -11,12 +11,13 @@ import type { ImageLike } from '../../../../codec/tracker/image.ts';
 const HELPER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'landmarks_raw.py');
 
 /**
- * $MEDIAPIPE_PYTHON, the venv models/mediapipe/README.md builds (/tmp/mpvenv), or python3, if it
- * has the packages; MEDIAPIPE_PYTHON=none turns the Python comparisons off.
+ * $MEDIAPIPE_PYTHON, the venv models/mediapipe/README.md builds (/tmp/mpvenv), the repository's
+ * .venv (.ci/run installs tests/python/requirements.txt there), or python3, if it has the
+ * packages; MEDIAPIPE_PYTHON=none turns the Python comparisons off.
  */
 export function findPython(): string | null {
   if (process.env.MEDIAPIPE_PYTHON === 'none') return null;
-  const candidates = [process.env.MEDIAPIPE_PYTHON, '/tmp/mpvenv/bin/python', 'python3'].filter((p): p is string => !!p);
+  const candidates = [process.env.MEDIAPIPE_PYTHON, '/tmp/mpvenv/bin/python', '.venv/bin/python', 'python3'].filter((p): p is string => !!p);
   for (const python of candidates) {
     if (python.includes('/') && !existsSync(python)) continue;
     const probe = spawnSync(python, ['-c', 'import numpy, cv2, onnxruntime'], { stdio: 'ignore' });

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itNeeds } from '../../helpers/needs.ts';
 import { CentreSquareCropProvider, cropProviderByName, SourceFramingCropProvider, TrackerCropProvider } from '../../../bench/crop.ts';
 import { missingFaceModels } from '../../../bench/face-models.ts';
 import { readManifest } from '../../../bench/manifest.ts';
@@ -53,7 +54,7 @@ describe('TrackerCropProvider (the codec\'s crop rule on the tracker)', () => {
     for (const dir of [data, cache]) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it.skipIf(!canTrack)(named('boxes the first face frame by reference-crop.ts, caches it, and the prepared clip is that square'), { timeout: 60_000 }, async () => {
+  itNeeds(canTrack ? null : why)(named('boxes the first face frame by reference-crop.ts, caches it, and the prepared clip is that square'), { timeout: 60_000 }, async () => {
     const [clip] = await readManifest(join(data, 'MANIFEST.tsv'));
     const provider = new TrackerCropProvider(data, cache);
     const decision = await provider.cropFor(clip!);
@@ -76,7 +77,7 @@ describe('TrackerCropProvider (the codec\'s crop rule on the tracker)', () => {
     expect([video.width, video.height, video.frames.length]).toEqual([256, 256, 10]);
   });
 
-  it.skipIf(!canTrack)(named('a clip without a face is skipped with the reason'), { timeout: 60_000 }, async () => {
+  itNeeds(canTrack ? null : why)(named('a clip without a face is skipped with the reason'), { timeout: 60_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'kf-bench-noface-'));
     try {
       await mkdir(join(dir, 'clips'));

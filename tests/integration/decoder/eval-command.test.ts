@@ -2,16 +2,18 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { drawSyntheticFace } from '../tracker/helpers/synthetic-face.ts';
+import { afterAll, expect, it } from 'vitest';
+import { describeNeeds } from '../../helpers/needs.ts';
+import { DECODER_DIR } from '../../../codec/shipped.ts';
+import { drawSyntheticFace } from '../../unit/tracker/helpers/synthetic-face.ts';
 
 // `npm run eval` on a clip folder the test makes itself: one synthetic talking face, 1 s.
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
-const MODEL_DIR = process.env.KILOFACE_MODEL_DIR ?? path.resolve('models/kiloface-v1');
+const MODEL_DIR = process.env.KILOFACE_MODEL_DIR ?? path.resolve(DECODER_DIR);
 const dir = mkdtempSync(path.join(tmpdir(), 'kiloface-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.skipIf(!hasFfmpeg)('npm run eval on a synthetic clip folder', () => {
+describeNeeds(hasFfmpeg ? null : 'ffmpeg is not installed')('npm run eval on a synthetic clip folder', () => {
   it('writes per-clip and mean L1/PSNR/SSIM/MS-SSIM for frozen, warp and refiner, and the decoder speed', () => {
     mkdirSync(path.join(dir, 'clips'));
     const [width, height, frames] = [320, 240, 25];

@@ -3,7 +3,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DATACHANNEL_MESSAGE_OVERHEAD, UDP_IP_OVERHEAD } from '../../../web/stats/peer-stats.ts';
+import { itNeeds } from '../../helpers/needs.ts';
+import { DECODER_FILES } from '../../../codec/shipped.ts';
+import { DATACHANNEL_WIRE_OVERHEAD as PER_PACKET } from '../../../codec/stream/wire.ts';
 import {
   datachannelBits,
   DEFAULT_KILOFACE_MODEL,
@@ -18,8 +20,6 @@ import { parseBenchArgs } from '../../../bench/options.ts';
 import { runBench } from '../../../bench/run-bench.ts';
 import type { BenchReport } from '../../../bench/report/schema.ts';
 import { hasFfmpeg, syntheticFaceDataDir } from './synthetic-face-clip.ts';
-
-const PER_PACKET = DATACHANNEL_MESSAGE_OVERHEAD + UDP_IP_OVERHEAD;
 
 describe('kiloface bit counting', () => {
   it('payload is every message byte; wire adds the measured datachannel + UDP/IPv4 cost per packet', () => {
@@ -57,7 +57,7 @@ describe('kiloface bit counting', () => {
 
 // The whole path on a synthetic face: needs ffmpeg (with libwebp), the face models and the
 // decoder model folder.
-const modelThere = ['reference.onnx', 'frame.onnx', 'model.json'].every((f) => existsSync(join(DEFAULT_KILOFACE_MODEL, f)));
+const modelThere = [DECODER_FILES.reference, DECODER_FILES.frame, 'model.json'].every((f) => existsSync(join(DEFAULT_KILOFACE_MODEL, f)));
 const missingFaces = missingFaceModels(['detector', 'landmarks', 'canonical', 'basis']);
 const skipReason = !hasFfmpeg
   ? 'ffmpeg is not installed'
@@ -69,7 +69,7 @@ const skipReason = !hasFfmpeg
 const title = 'kiloface and x264 on a synthetic face clip: rows with every bit counted, AKD, BD-rates, decode speed';
 
 describe('kiloface in the bench, end to end', () => {
-  it.skipIf(skipReason !== null)(skipReason ? `${title} (SKIPPED: ${skipReason})` : title, { timeout: 240_000 }, async () => {
+  itNeeds(skipReason)(skipReason ? `${title} (SKIPPED: ${skipReason})` : title, { timeout: 240_000 }, async () => {
     const data = await syntheticFaceDataDir({ width: 320, height: 240, frames: 50, cx: 160, cy: 118, size: 120 });
     const out = await mkdtemp(join(tmpdir(), 'kf-bench-out-'));
     const cache = await mkdtemp(join(tmpdir(), 'kf-bench-cache-'));

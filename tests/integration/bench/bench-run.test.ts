@@ -3,6 +3,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { itNeeds } from '../../helpers/needs.ts';
 import { parseBenchArgs } from '../../../bench/options.ts';
 import { runBench } from '../../../bench/run-bench.ts';
 import { REPORT_SCHEMA, type BenchReport } from '../../../bench/report/schema.ts';
@@ -34,7 +35,7 @@ async function syntheticDataDir(): Promise<string> {
 }
 
 describe('bench end to end', () => {
-  it.skipIf(!hasFfmpeg)(title, { timeout: 60_000 }, async () => {
+  itNeeds(hasFfmpeg ? null : 'ffmpeg is not installed')(title, { timeout: 60_000 }, async () => {
     const data = await syntheticDataDir();
     const out = await mkdtemp(join(tmpdir(), 'kf-bench-out-'));
     const cache = await mkdtemp(join(tmpdir(), 'kf-bench-cache-'));

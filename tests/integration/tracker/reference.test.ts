@@ -6,15 +6,16 @@
 // landmarks of the clips are stored).
 import { existsSync } from 'node:fs';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { itNeeds } from '../../helpers/needs.ts';
 
 import { DEFAULT_SMOOTHING, type FaceTracker } from '../../../codec/tracker/face-tracker.ts';
 import type { ImageLike } from '../../../codec/tracker/image.ts';
-import { centroid, secondDifferenceJitter, smoothSequence } from './helpers/metrics.ts';
-import { loadTracker } from './helpers/models.ts';
-import { findPython, pythonLandmarks } from './helpers/python.ts';
-import { drawSyntheticFace } from './helpers/synthetic-face.ts';
-import { clipPath, DATA_DIR, decodeFrames } from './helpers/video.ts';
+import { centroid, secondDifferenceJitter, smoothSequence } from '../../unit/tracker/helpers/metrics.ts';
+import { loadTracker } from '../../unit/tracker/helpers/models.ts';
+import { findPython, pythonLandmarks } from '../../unit/tracker/helpers/python.ts';
+import { drawSyntheticFace } from '../../unit/tracker/helpers/synthetic-face.ts';
+import { clipPath, DATA_DIR, decodeFrames } from '../../unit/tracker/helpers/video.ts';
 
 const python = findPython();
 const FRAMES = 50;
@@ -84,7 +85,8 @@ describe('tracker vs models/mediapipe/landmarks.py', () => {
     await tracker?.close();
   });
 
-  it.skipIf(!python)('synthetic moving face: same landmarks (mean < 0.1 px, max < 1 px)' + (python ? '' : ' [skipped: no Python with numpy, cv2, onnxruntime; set MEDIAPIPE_PYTHON]'), async () => {
+  const noPython = python ? null : 'no Python with numpy, cv2, onnxruntime (set MEDIAPIPE_PYTHON)';
+  itNeeds(noPython)('synthetic moving face: same landmarks (mean < 0.1 px, max < 1 px)' + (noPython ? ` [skipped: ${noPython}]` : ''), async () => {
     const frames = Array.from({ length: 20 }, (_, i) => drawSyntheticFace({ width: 256, height: 256, cx: 100 + 2.3 * i, cy: 130 - i, size: 150, noise: 2, seed: i + 1 }));
     const ref = pythonLandmarks(python!, frames);
     const ours = await runOurs(tracker, frames);
@@ -99,7 +101,9 @@ describe('tracker vs models/mediapipe/landmarks.py', () => {
   const haveData = existsSync(DATA_DIR) && CLIPS.every((c) => existsSync(clipPath(c.file)));
   for (const clip of CLIPS) {
     const name = `${clip.width}x${clip.height} clip ${clip.file}: first ${FRAMES} frames`;
-    it.skipIf(!haveData)(haveData ? name : `${name} [skipped: no ${DATA_DIR}/clips; set KILOFACE_DATA]`, async () => {
+    const noData = haveData ? null : `no ${DATA_DIR}/clips (set KILOFACE_DATA)`;
+    // Decoding 50 frames with ffmpeg and tracking them takes longer than vitest's default 5 s on a loaded machine.
+    itNeeds(noData)(noData ? `${name} [skipped: ${noData}]` : name, { timeout: 60_000 }, async () => {
       const frames = decodeFrames(clipPath(clip.file), clip.width, clip.height, FRAMES);
       expect(frames).toHaveLength(FRAMES);
       const before = tracker.stats.detectorRuns;

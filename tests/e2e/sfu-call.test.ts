@@ -112,6 +112,10 @@ describe('SFU call in real Chromium (mediasoup, two workers)', () => {
         others,
         { timeout: 10_000 },
       );
+      // Frames ride the next audio packets (or the datachannel): they may land after the control packet.
+      await p.page
+        .waitForFunction((markers) => markers.every((m) => (window as unknown as { received: string[] }).received.filter((r) => r.endsWith(`:frames:${m}`)).length >= 8), others, { timeout: 5000 })
+        .catch(() => undefined);
       const received = await p.page.evaluate(() => (window as unknown as { received: string[] }).received);
       for (const m of others) expect(received.filter((r) => r.endsWith(`:frames:${m}`)).length).toBeGreaterThanOrEqual(8);
     }

@@ -10,8 +10,8 @@
 // link the first steps already show loss, and the trial ends within two or three seconds (sending the
 // full cap at once flooded a 32 kbit/s relay: 46 % of audio concealed). Still, a failed trial
 // costs the voice about a second (measured through that relay: 3-5 % of a 30 s window concealed),
-// so they are rare: a call starts with one; after a drop the next waits a minute of clean link,
-// doubling after each failure up to 5 min.
+// so they are rare: a call starts on kiloface and tries after 5 s of clean link; after a drop the
+// next waits a minute of clean link, doubling after each failure up to 5 min.
 
 export interface LinkSample {
   atMs: number;
@@ -40,6 +40,8 @@ export interface AutoPolicyOptions {
   trialMaxLoss: number;
   /** A trial that got this much video through clean hands over to standard. */
   trialPassKbps: number;
+  /** Clean link before the call's first trial. */
+  firstTrialAfterMs: number;
   /** First wait (of clean link) before trying standard again; doubles on each failure. */
   trialAfterMs: number;
   maxTrialAfterMs: number;
@@ -49,8 +51,8 @@ export interface AutoPolicyOptions {
 
 /** Audio (60 ms Opus, ~15 kbit/s on the wire), RTCP and a margin, kbit/s. */
 export const AUDIO_AND_HEADERS_KBPS = 30;
-/** A trial with no loss report from the far end this long has failed (RTCP comes about every second). */
-const NO_REPORTS_MS = 3000;
+/** A trial with no loss report from the far end this long has failed (RTCP comes about every second; slower from a loaded SFU). */
+const NO_REPORTS_MS = 5000;
 /** The share of the bandwidth estimate standard video and audio may fill in auto. */
 const HEADROOM = 0.8;
 /** Below this, standard video is a slideshow: kiloface looks better. */
@@ -68,6 +70,7 @@ export function defaultPolicyOptions(videoCapKbps: number): AutoPolicyOptions {
     trialStepMs: 2000,
     trialMaxLoss: 0.05,
     trialPassKbps: minimum,
+    firstTrialAfterMs: 5000,
     trialAfterMs: 60_000,
     maxTrialAfterMs: 300_000,
     stableMs: 60_000,
@@ -90,18 +93,24 @@ export class AutoVideoPolicy {
   /** When the last loss report came (a sample with `loss`). */
   private lastReportMs: number | undefined;
   private reportsInTrial = 0;
+  /** Whether the call's first trial has begun. */
+  private tried = false;
   private trialAfterMs: number;
   /** The current trial (or the standard spell it led to) is no first try: failing doubles the wait. */
   private retry = false;
   private lastSample: LinkSample | undefined;
 
-  /** Starts with a trial: the link is not measured yet. */
+  /**
+   * Starts on kiloface (what any link carries) and tries standard once the call has run
+   * `firstTrialAfterMs` clean: its first seconds carry bursts that are not the link (the DTLS
+   * handshake, both references, the first keyframes), and a trial among them failed at 128 kbit/s.
+   */
   constructor(
     private options: AutoPolicyOptions,
     startMs = 0,
   ) {
-    this.trialAfterMs = options.trialAfterMs;
-    this.current = this.trial('starting', startMs);
+    this.trialAfterMs = options.firstTrialAfterMs;
+    this.current = { choice: 'kiloface', reason: 'starting: measuring the link', atMs: startMs };
   }
 
   get decision(): AutoDecision {
@@ -117,8 +126,8 @@ export class AutoVideoPolicy {
   update(sample: LinkSample): AutoDecision | undefined {
     const o = this.options;
     const t = sample.atMs;
-    // The starting trial counts from the first measurement (the call may connect long after the page starts).
-    if (this.lastSample === undefined) this.stepSince = t;
+    // The first wait counts from the first measurement (the call may connect long after the page starts).
+    if (this.lastSample === undefined) this.current = { ...this.current, atMs: t };
     this.lastSample = sample;
     const loss = sample.loss ?? 0;
     const rtt = sample.rttMs ?? 0;
@@ -155,8 +164,11 @@ export class AutoVideoPolicy {
         return undefined;
       case 'kiloface':
         if (this.cleanSince !== undefined && t - this.cleanSince >= this.trialAfterMs && t - this.current.atMs >= this.trialAfterMs) {
-          this.retry = true;
-          return this.switchTo(this.trial(`no loss for ${seconds(this.trialAfterMs)}`, t));
+          const first = !this.tried;
+          this.tried = true;
+          this.retry = !first;
+          if (first) this.trialAfterMs = o.trialAfterMs;
+          return this.switchTo(this.trial(first ? 'the call settled' : `no loss for ${seconds(this.trialAfterMs)}`, t));
         }
         return undefined;
     }

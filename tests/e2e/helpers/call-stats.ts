@@ -20,6 +20,8 @@ export interface CallCounters {
   /** Messages and bytes our kiloface channels sent. */
   kilofaceMessagesSent: number;
   kilofaceBytesSent: number;
+  /** kiloface frame bundles that rode inside our audio packets (P2P and SFU). */
+  kilofaceBundlesInAudio: number;
   /** Every packet the call's transports sent and received. */
   packetsSent: number;
   packetsReceived: number;
@@ -34,7 +36,9 @@ export async function callCounters(page: Page): Promise<CallCounters> {
       return { atMs: performance.now(), connections: reports.map((r) => { const list: unknown[] = []; r.forEach((e) => list.push(e)); return list; }) };
     }
     const connections = await call.connectionStats();
-    return { atMs: performance.now(), connections: connections.map((c) => [...c.snapshot.values()]) };
+    let bundles = call.sfuAudioBundleCounts?.sent ?? 0;
+    for (const peer of call.peers.values()) bundles += peer.audioBundleCounts?.sent ?? 0;
+    return { atMs: performance.now(), connections: connections.map((c) => [...c.snapshot.values()]), bundles };
   });
   const out: CallCounters = {
     atMs: raw.atMs,
@@ -47,6 +51,7 @@ export async function callCounters(page: Page): Promise<CallCounters> {
     audioPayloadSent: 0,
     kilofaceMessagesSent: 0,
     kilofaceBytesSent: 0,
+    kilofaceBundlesInAudio: ('bundles' in raw ? raw.bundles : undefined) ?? 0,
     packetsSent: 0,
     packetsReceived: 0,
   };
@@ -88,6 +93,8 @@ export interface CallRates {
   audioWireKbps: number;
   audioPayloadKbps: number;
   kilofaceMessages: number;
+  /** Bundles that rode in audio packets instead (no datachannel message of their own). */
+  kilofaceBundlesInAudio: number;
   /** kiloface's own wire estimate: its bytes + DTLS/SCTP/UDP/IP per message (codec/stream/wire.ts). */
   kilofaceWireKbps: number;
   packetsSentPerSecond: number;
@@ -106,6 +113,7 @@ export function callRates(a: CallCounters, b: CallCounters): CallRates {
     audioWireKbps: kbps(b.audioWireSent - a.audioWireSent),
     audioPayloadKbps: kbps(b.audioPayloadSent - a.audioPayloadSent),
     kilofaceMessages: b.kilofaceMessagesSent - a.kilofaceMessagesSent,
+    kilofaceBundlesInAudio: b.kilofaceBundlesInAudio - a.kilofaceBundlesInAudio,
     kilofaceWireKbps: kbps(b.kilofaceBytesSent - a.kilofaceBytesSent + (b.kilofaceMessagesSent - a.kilofaceMessagesSent) * DATACHANNEL_WIRE_OVERHEAD),
     packetsSentPerSecond: (b.packetsSent - a.packetsSent) / seconds,
     packetsReceivedPerSecond: (b.packetsReceived - a.packetsReceived) / seconds,
@@ -116,7 +124,7 @@ export function formatRates(r: CallRates): string {
   return (
     `call wire ${r.sendKbps.toFixed(1)} kbit/s sent, ${r.recvKbps.toFixed(1)} received; audio ${r.audioPacketsPerSecond.toFixed(1)} packets/s, ` +
     `${r.audioPayloadKbps.toFixed(1)} kbit/s payload, ${r.audioWireKbps.toFixed(1)} wire; video ${r.videoSentBytes} B sent; ` +
-    `kiloface ${r.kilofaceMessages} messages, ~${r.kilofaceWireKbps.toFixed(1)} kbit/s wire; ${r.packetsSentPerSecond.toFixed(1)} packets/s sent, ` +
+    `kiloface ${r.kilofaceMessages} messages (~${r.kilofaceWireKbps.toFixed(1)} kbit/s wire) + ${r.kilofaceBundlesInAudio} bundles in audio; ${r.packetsSentPerSecond.toFixed(1)} packets/s sent, ` +
     `${r.packetsReceivedPerSecond.toFixed(1)} received (over ${r.seconds.toFixed(1)} s)`
   );
 }

@@ -14,55 +14,57 @@ function feed(policy: AutoVideoPolicy, fromS: number, toS: number, sample: Omit<
 
 const options = defaultPolicyOptions(100); // standard needs 60 + 30 kbit/s; trials 16 -> 32 -> 60
 
-/** Feeds clean samples until the starting trial hands over to standard. */
+/** Feeds clean samples until the call's first trial hands over to standard (at 12 s). */
 function onStandard(p: AutoVideoPolicy): void {
-  feed(p, -5, 1, { availableKbps: 900, loss: 0, rttMs: 20 });
+  feed(p, 1, 12, { availableKbps: 900, loss: 0, rttMs: 20 });
   expect(p.decision.choice).toBe('standard');
 }
 
 describe('auto video policy', () => {
-  it('starts with a trial that ramps the video cap while the link stays clean, then carries standard', () => {
-    const p = new AutoVideoPolicy(options);
-    expect(p.decision).toMatchObject({ choice: 'trial', trialVideoKbps: 16 });
+  it('starts on kiloface, tries standard after 5 s of clean link, ramps the video cap while clean, then carries standard', () => {
+    const p = new AutoVideoPolicy(options, -30_000); // the page started 30 s before the call connected
+    expect(p.decision).toMatchObject({ choice: 'kiloface', reason: 'starting: measuring the link' });
     const steps: (number | string)[] = [];
     for (let s = 1; s <= 120; s++) {
       const d = p.update({ atMs: s * 1000, availableKbps: 900, loss: 0, rttMs: 20 });
-      if (d) steps.push(d.choice === 'trial' ? d.trialVideoKbps! : `${d.choice} at ${s}`);
+      if (d) steps.push(d.choice === 'trial' ? `${d.trialVideoKbps} at ${s}` : `${d.choice} at ${s}`);
     }
-    // 2 s per step from the first measurement: 16 -> 32 -> 60 (the minimum standard video), then standard, and it stays.
-    expect(steps).toEqual([32, 60, 'standard at 7']);
+    // 5 s from the first measurement; then 2 s per step: 16 -> 32 -> 60 (the minimum standard video), then standard, and it stays.
+    expect(steps).toEqual(['16 at 6', '32 at 8', '60 at 10', 'standard at 12']);
     expect(p.decision.reason).toBe('the link carried 60 kbit/s of video without loss');
   });
 
   it('a trial steps up only on fresh loss reports, and fails when they stop coming (a flooded link loses them)', () => {
-    const p = new AutoVideoPolicy(options, -30_000); // the page started 30 s before the call connected
-    expect(feed(p, 0, 3, { availableKbps: 300 })).toEqual([{ atS: 3, choice: 'kiloface' }]);
-    expect(p.decision.reason).toContain('no loss reports for 3 s');
+    const p = new AutoVideoPolicy(options);
+    feed(p, 1, 6, { availableKbps: 300, loss: 0 }); // the trial begins at 6 s
+    expect(feed(p, 7, 12, { availableKbps: 300 })).toEqual([{ atS: 11, choice: 'kiloface' }]);
+    expect(p.decision.reason).toContain('no loss reports for 5 s');
     const q = new AutoVideoPolicy(options);
-    feed(q, 1, 1, { availableKbps: 300, loss: 0 });
-    expect(feed(q, 2, 3, { availableKbps: 300 })).toEqual([]); // the step is due at 2 s but waits for a report
-    expect(feed(q, 4, 4, { availableKbps: 300, loss: 0 })).toEqual([{ atS: 4, choice: 'trial' }]);
+    feed(q, 1, 6, { availableKbps: 300, loss: 0 });
+    expect(feed(q, 7, 9, { availableKbps: 300 })).toEqual([]); // the step is due at 8 s but waits for a report
+    expect(feed(q, 10, 10, { availableKbps: 300, loss: 0 })).toEqual([{ atS: 10, choice: 'trial' }]);
     expect(q.decision.trialVideoKbps).toBe(32);
   });
 
   it('a trial forgives its first lossy report (a keyframe burst) and ends at the next: a thin link costs the voice seconds, not a flood', () => {
     const once = new AutoVideoPolicy(options);
-    // The first lossy report is forgiven; the step waits for a clean one.
-    expect(feed(once, 1, 1, { availableKbps: 300, loss: 0.3 })).toEqual([]);
-    expect(feed(once, 2, 3, { availableKbps: 300, loss: 0 })).toEqual([{ atS: 3, choice: 'trial' }]);
+    feed(once, 1, 6, { availableKbps: 300, loss: 0 });
+    expect(feed(once, 7, 7, { availableKbps: 300, loss: 0.3 })).toEqual([]);
+    expect(feed(once, 8, 8, { availableKbps: 300, loss: 0 })).toEqual([{ atS: 8, choice: 'trial' }]);
     const p = new AutoVideoPolicy(options);
-    expect(feed(p, 1, 2, { availableKbps: 300, loss: 0.3 })).toEqual([{ atS: 2, choice: 'kiloface' }]);
+    feed(p, 1, 6, { availableKbps: 300, loss: 0 });
+    expect(feed(p, 7, 8, { availableKbps: 300, loss: 0.3 })).toEqual([{ atS: 8, choice: 'kiloface' }]);
     expect(p.decision.reason).toContain('trying standard at 16 kbit/s: link estimate 300 kbit/s, loss 30%');
   });
 
   it('on standard, leaves a fifth of the estimate free where the link is thin, and lifts the limit where it is not', () => {
     const p = new AutoVideoPolicy(options);
-    expect(p.standardVideoCapKbps()).toBeUndefined(); // a trial sets its own cap
+    expect(p.standardVideoCapKbps()).toBeUndefined(); // not on standard
     onStandard(p);
     expect(p.standardVideoCapKbps()).toBeUndefined(); // 900 kbit/s: the user's 100
-    p.update({ atMs: 7000, availableKbps: 140 });
+    p.update({ atMs: 13_000, availableKbps: 140 });
     expect(p.standardVideoCapKbps()).toBe(80); // 0.8 x 140 - 30 = 82 -> 80
-    p.update({ atMs: 8000, availableKbps: 95 });
+    p.update({ atMs: 14_000, availableKbps: 95 });
     expect(p.standardVideoCapKbps()).toBe(60); // never below the minimum standard video
   });
 
@@ -70,23 +72,23 @@ describe('auto video policy', () => {
     const p = new AutoVideoPolicy(options);
     onStandard(p);
     // Dips shorter than the 4 s hold do not switch.
-    expect(feed(p, 7, 9, { availableKbps: 60 })).toEqual([]);
-    expect(feed(p, 10, 10, { availableKbps: 400 })).toEqual([]);
+    expect(feed(p, 13, 15, { availableKbps: 60 })).toEqual([]);
+    expect(feed(p, 16, 16, { availableKbps: 400 })).toEqual([]);
     // A lasting drop: the switch comes 4 s after it began.
-    expect(feed(p, 11, 20, { availableKbps: 60 })).toEqual([{ atS: 15, choice: 'kiloface' }]);
+    expect(feed(p, 17, 30, { availableKbps: 60 })).toEqual([{ atS: 21, choice: 'kiloface' }]);
     expect(p.decision.reason).toContain('60 kbit/s < 90 needed');
   });
 
   it('on standard, drops on heavy loss or RTT even when the estimate looks fine, not on light loss', () => {
     const light = new AutoVideoPolicy(options);
     onStandard(light);
-    expect(feed(light, 7, 60, { availableKbps: 500, loss: 0.1 })).toEqual([]);
+    expect(feed(light, 13, 60, { availableKbps: 500, loss: 0.1 })).toEqual([]);
     const heavy = new AutoVideoPolicy(options);
     onStandard(heavy);
-    expect(feed(heavy, 7, 20, { availableKbps: 500, loss: 0.25 })).toEqual([{ atS: 11, choice: 'kiloface' }]);
+    expect(feed(heavy, 13, 30, { availableKbps: 500, loss: 0.25 })).toEqual([{ atS: 17, choice: 'kiloface' }]);
     const rtt = new AutoVideoPolicy(options);
     onStandard(rtt);
-    expect(feed(rtt, 7, 20, { availableKbps: 500, rttMs: 1500 })).toEqual([{ atS: 11, choice: 'kiloface' }]);
+    expect(feed(rtt, 13, 30, { availableKbps: 500, rttMs: 1500 })).toEqual([{ atS: 17, choice: 'kiloface' }]);
     expect(rtt.decision.reason).toContain('RTT 1500 ms');
   });
 
@@ -100,28 +102,30 @@ describe('auto video policy', () => {
       if (d) switches.push({ atS: s, choice: d.choice });
     }
     const trials = switches.filter((x) => x.choice === 'trial').map((x) => x.atS);
-    // The starting trial fails at 2 s; the next waits a minute of clean link (counted from the
+    // The first trial at 6 s fails at 8 s; the next waits a minute of clean link (counted from the
     // first clean report after the drop), then 2, 4 and (at most) 5 min; each try lasts two reports.
-    expect(trials).toEqual([63, 186, 429, 732]);
+    expect(trials).toEqual([6, 69, 192, 435, 738]);
     expect(switches.filter((x) => x.choice === 'standard')).toEqual([]);
-    // Some loss on kiloface (not clean): no trial at all.
+    // Some loss even on kiloface (not clean): no trial at all.
     const lossy = new AutoVideoPolicy(options);
-    expect(feed(lossy, 1, 200, { availableKbps: 300, loss: 0.08 })).toEqual([{ atS: 2, choice: 'kiloface' }]);
+    expect(feed(lossy, 1, 200, { availableKbps: 300, loss: 0.08 })).toEqual([]);
+    expect(lossy.decision.choice).toBe('kiloface');
   });
 
   it('a standard spell that fails soon after a retry doubles the wait; one that holds a minute resets it', () => {
     const p = new AutoVideoPolicy(options);
-    feed(p, 1, 2, { loss: 0.3 }); // the starting trial fails -> kiloface at 2 s
-    // The link recovers: the retry a minute later (63 s) passes at 69 s.
-    expect(feed(p, 3, 69, { availableKbps: 900, loss: 0 })).toEqual([
-      { atS: 63, choice: 'trial' },
-      { atS: 65, choice: 'trial' },
-      { atS: 67, choice: 'trial' },
-      { atS: 69, choice: 'standard' },
+    feed(p, 1, 6, { loss: 0 }); // the first trial at 6 s
+    expect(feed(p, 7, 8, { loss: 0.3 })).toEqual([{ atS: 8, choice: 'kiloface' }]);
+    // The link recovers: the retry a minute later (69 s) passes at 75 s.
+    expect(feed(p, 9, 75, { availableKbps: 900, loss: 0 })).toEqual([
+      { atS: 69, choice: 'trial' },
+      { atS: 71, choice: 'trial' },
+      { atS: 73, choice: 'trial' },
+      { atS: 75, choice: 'standard' },
     ]);
     // It fails soon after: the next try waits 2 min.
-    expect(feed(p, 70, 80, { availableKbps: 900, loss: 0.5 })).toEqual([{ atS: 74, choice: 'kiloface' }]);
-    expect(feed(p, 81, 300, { availableKbps: 900, loss: 0 })[0]).toEqual({ atS: 201, choice: 'trial' });
+    expect(feed(p, 76, 90, { availableKbps: 900, loss: 0.5 })).toEqual([{ atS: 80, choice: 'kiloface' }]);
+    expect(feed(p, 91, 300, { availableKbps: 900, loss: 0 })[0]).toEqual({ atS: 211, choice: 'trial' });
     feed(p, 301, 400, { availableKbps: 900, loss: 0 }); // standard holds past a minute
     expect(p.decision.choice).toBe('standard');
     // After the next drop, the first try waits the base minute again.

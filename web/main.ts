@@ -35,7 +35,10 @@ function showJoin(error?: string): void {
 }
 
 async function join(choice: JoinChoice): Promise<void> {
-  const call = new Call({ ...choice, signallingUrl: signallingUrl(location) });
+  const params = new URLSearchParams(location.search);
+  const mode = parseVideoMode(params.get('video')) ?? DEFAULT_VIDEO_MODE;
+  // Auto starts on kiloface too (video-mode-policy.ts): no standard video before the controller says so.
+  const call = new Call({ ...choice, signallingUrl: signallingUrl(location), sendStandardVideo: mode === 'standard' || mode === 'both' });
   window.kiloface = { call };
   call.on('fatal', (_code, message) => {
     window.kiloface?.neural?.close(); // the workers stop with the call
@@ -44,13 +47,12 @@ async function join(choice: JoinChoice): Promise<void> {
   });
   await call.start();
   // The neural stream rides the call's codec channels; receiving is always on.
-  const params = new URLSearchParams(location.search);
   const neural = new NeuralStream(call, parseNeuralSettings(params));
   neural.startSending(call.localStream);
   // `?video=auto|kiloface|standard|both`: what we send (the footer's picker changes it).
   // `?autoNeedKbps=`: what auto thinks standard video needs on the wire (default: the cap + 30).
   const autoNeed = Number(params.get('autoNeedKbps'));
-  const video = new VideoModeController(call, neural, parseVideoMode(params.get('video')) ?? DEFAULT_VIDEO_MODE, autoNeed > 0 ? autoNeed : undefined);
+  const video = new VideoModeController(call, neural, mode, autoNeed > 0 ? autoNeed : undefined);
   window.kiloface = { call, neural, video };
   renderCallView(root, call, neural, video, choice.room, () => showJoin());
 }

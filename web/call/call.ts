@@ -24,6 +24,12 @@ export interface ConnectionStats {
 export interface CallOptions extends JoinParams {
   signallingUrl: string;
   settings: MediaSettings;
+  /**
+   * Whether the standard video goes out from the first connection (default yes), until the video
+   * mode says otherwise: in kiloface mode (and auto, which starts on kiloface) not one packet of
+   * it may leave, not even before the page's mode controller exists.
+   */
+  sendStandardVideo?: boolean;
 }
 
 type Events = {
@@ -74,12 +80,13 @@ export class Call extends Emitter<Events> implements PacketTransport {
   /** Who said they strip bundles from their audio (peer state comes before or after the connection). */
   private readonly stripsAudioBundles = new Set<string>();
   /** The video mode wants the standard video track sent (camera off overrides it). */
-  private standardVideoWanted = true;
+  private standardVideoWanted: boolean;
   private ended = false;
 
   constructor(private readonly options: CallOptions) {
     super();
     this.settings = options.settings;
+    this.standardVideoWanted = options.sendStandardVideo ?? true;
     if (this.audioBundles) this.localState = { ...this.localState, stripsAudioBundles: true };
     const { room, name, secret, mode } = options;
     this.signalling = new SignallingClient(options.signallingUrl, { room, name, ...(secret ? { secret } : {}), ...(mode ? { mode } : {}) });

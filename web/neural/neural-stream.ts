@@ -56,6 +56,7 @@ class ReceiverHandle {
 
 export class NeuralStream extends Emitter<Events> {
   private sender: Worker | undefined;
+  private selfCheck: Worker | undefined;
   private senderBusy = false;
   private captureTimer: ReturnType<typeof setInterval> | undefined;
   private readonly receivers = new Map<string, ReceiverHandle>();
@@ -95,14 +96,20 @@ export class NeuralStream extends Emitter<Events> {
     this.sender = worker;
     worker.onmessage = (event: MessageEvent<FromSender>) => this.fromSender(event.data);
     worker.onerror = (event) => this.emit('notice', `neural sender failed: ${event.message}`);
+    // The closed-loop check gets a worker of its own, so that it never holds up the tracker.
+    const selfCheck = new Worker(new URL('./self-check-worker.ts', import.meta.url), { type: 'module', name: 'kiloface sender self-check' });
+    this.selfCheck = selfCheck;
+    const { port1, port2 } = new MessageChannel();
+    selfCheck.postMessage({ port: port2 }, [port2]);
     const start: ToSender = {
       type: 'start',
       mode: rateModeFor(this.settings.targetKbps),
       loss: this.settings.simulatedLoss,
       keepCrops: this.settings.keepCrops,
       threads: 1,
+      selfCheck: port1,
     };
-    worker.postMessage(start);
+    worker.postMessage(start, [port1]);
     worker.postMessage({ type: 'audience', links: this.transport.links().length } satisfies ToSender);
     worker.postMessage({ type: 'paused', paused: !this.sendingWanted } satisfies ToSender);
     // Camera frames reach the worker without touching this thread where the browser can do it.
@@ -187,6 +194,7 @@ export class NeuralStream extends Emitter<Events> {
     for (const off of this.unsubscribe) off();
     clearInterval(this.captureTimer);
     this.sender?.terminate();
+    this.selfCheck?.terminate();
     for (const id of [...this.receivers.keys()]) this.dropPeer(id);
   }
 

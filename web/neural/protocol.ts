@@ -6,7 +6,8 @@ import type { SenderStats } from '../../codec/stream/neural-sender.ts';
 import type { ReceiverStats } from '../../codec/stream/neural-receiver.ts';
 
 export type ToSender =
-  | { type: 'start'; mode: RateMode; loss: number; keepCrops: boolean; threads: number }
+  /** `selfCheck`: the port to the closed-loop check's worker (self-check-worker.ts). */
+  | { type: 'start'; mode: RateMode; loss: number; keepCrops: boolean; threads: number; selfCheck: MessagePort }
   | { type: 'frame'; bitmap: ImageBitmap; slotMs: number }
   /** The camera as a stream of VideoFrames (MediaStreamTrackProcessor): the worker takes what it can handle. */
   | { type: 'camera'; frames: ReadableStream<VideoFrame> }
@@ -58,3 +59,10 @@ export type FromReceiver =
   | { type: 'stalled' }
   | { type: 'request'; reason: RequestReason }
   | { type: 'status'; status: ReceiverStatus };
+
+/** The sender's worker to the self-check worker: the current reference, then checks against it. */
+export type ToSelfCheck =
+  | { type: 'reference'; picture: Uint8ClampedArray<ArrayBuffer>; landmarks: Float32Array }
+  | { type: 'check'; id: number; crop: Uint8ClampedArray<ArrayBuffer>; landmarks: Float32Array };
+
+export type FromSelfCheck = { type: 'ready' } | { type: 'psnr'; id: number; db: number } | { type: 'error'; message: string };

@@ -1,12 +1,11 @@
 // The sending half of the neural stream, off the page's main thread: camera frames in, codec
-// packets out. Tracker, reference pictures and the closed-loop decoder run here.
-import { imageTensor, type NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
+// packets out. Tracker and reference pictures run here; the closed-loop check in self-check-worker.ts.
 import type { CropBox } from '../../codec/geometry/reference-crop.ts';
 import { FRAME_SLOT_MS } from '../../codec/shipped.ts';
 import { NeuralSender, type PreparedReference } from '../../codec/stream/neural-sender.ts';
-import { cropPixels, decodeReference, encodePicture, pixelsOf, planarToRgba, psnrRgba, type RgbaImage } from './pictures.ts';
-import { loadDecoder, loadGeometry, loadTracker } from './models.ts';
-import type { FromSender, SenderStatus, ToSender } from './protocol.ts';
+import { cropPixels, decodeReference, encodePicture, pixelsOf, type RgbaImage } from './pictures.ts';
+import { loadGeometry, loadTracker } from './models.ts';
+import type { FromSelfCheck, FromSender, SenderStatus, ToSelfCheck, ToSender } from './protocol.ts';
 
 const post = (message: FromSender, transfer: Transferable[] = []): void => (self as unknown as Worker).postMessage(message, transfer);
 
@@ -20,12 +19,21 @@ const SEARCH_INTERVAL_MS = 200;
 
 async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> {
   const [{ geometry, coding }, tracker, pictureTracker] = await Promise.all([loadGeometry(), loadTracker(true, init.threads), loadTracker(false, 1)]);
-  // The closed loop's decoder is not needed to start sending: it loads behind the first frames.
-  let decoder: NeuralDecoder | undefined;
-  void loadDecoder(1).then(
-    (d) => (decoder = d),
-    (error: unknown) => post({ type: 'error', message: `the sender's self-check decoder did not load (${(error as Error).message}); references follow the timer and requests only` }),
-  );
+  // The closed loop runs in its own worker (self-check-worker.ts), which loads its decoder behind
+  // the first frames; until it is ready, checks pass.
+  const selfCheck = init.selfCheck;
+  let selfCheckReady = false;
+  let nextCheck = 0;
+  const pendingChecks = new Map<number, (db: number) => void>();
+  selfCheck.onmessage = ({ data: message }: MessageEvent<FromSelfCheck>) => {
+    if (message.type === 'ready') selfCheckReady = true;
+    else if (message.type === 'error') post({ type: 'error', message: message.message });
+    else {
+      pendingChecks.get(message.id)?.(message.db);
+      pendingChecks.delete(message.id);
+    }
+  };
+  const toSelfCheck = (message: ToSelfCheck, transfer: Transferable[]): void => selfCheck.postMessage(message, transfer);
   let decoderReference: PreparedReference | undefined;
   let latestReference: { prepared: PreparedReference; picture: RgbaImage } | undefined;
   const recentFrames = new Map<number, { image: RgbaImage; box: CropBox }>();
@@ -52,15 +60,19 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
         latestReference = { prepared, picture: decoded.picture };
         return { ...prepared, bytes: bytes.slice() }; // the packet's copy is transferred away
       },
-      async checkQuality(frame: RgbaImage, box: CropBox, landmarks: Float32Array): Promise<number> {
+      checkQuality(frame: RgbaImage, box: CropBox, landmarks: Float32Array): Promise<number> {
         const latest = latestReference;
-        if (!latest || !decoder) return Infinity;
+        if (!latest || !selfCheckReady) return Promise.resolve(Infinity);
         if (decoderReference !== latest.prepared) {
-          await decoder.setReference(imageTensor(latest.picture.data, 4), latest.prepared.landmarks);
+          toSelfCheck({ type: 'reference', picture: latest.picture.data.slice(), landmarks: latest.prepared.landmarks.slice() }, []);
           decoderReference = latest.prepared;
         }
-        const out = await decoder.decode(landmarks);
-        return psnrRgba(planarToRgba(out.image), cropPixels(frame, box).data);
+        const id = nextCheck++;
+        const crop = cropPixels(frame, box).data;
+        return new Promise<number>((resolve) => {
+          pendingChecks.set(id, resolve);
+          toSelfCheck({ type: 'check', id, crop, landmarks: landmarks.slice() }, [crop.buffer]);
+        });
       },
     },
   );

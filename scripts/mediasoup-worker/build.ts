@@ -100,6 +100,8 @@ Builds mediasoup's worker binary against Debian's libraries into the cache
   --mediasoup-dir DIR  the mediasoup package (default: node_modules/mediasoup)
   --jobs N             parallel compile jobs (default: ninja's, cores + 2)
   --force              rebuild even if the cached binary works
+  --optional           a build that cannot happen or fails exits 0 with a warning (the
+                       postinstall: the server then runs P2P-only and says so)
   --help               this text
 
 Environment: MEDIASOUP_WORKER_BIN set -> nothing to build (the server uses it);
@@ -112,6 +114,8 @@ function parseCli(argv: string[]): Cli | undefined {
       'mediasoup-dir': { type: 'string' },
       jobs: { type: 'string' },
       force: { type: 'boolean', default: false },
+      // Read before parsing (see finish below), so that even a bad argument stays a warning.
+      optional: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -446,16 +450,25 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    // Every failure we expect (missing package, bad argument, failed command)
-    // is explained by its message; a stack trace would only bury it.
-    const message = error instanceof Error ? error.message : String(error);
-    const usage = (error as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS') ? `\n\n${USAGE}` : '';
-    console.error(`[mediasoup-worker] Build failed: ${message}${usage}`);
-    process.exitCode = 1;
-  },
-);
+const OPTIONAL = process.argv.includes('--optional');
+/** Under --optional a failure is a warning: what still works, and the one command that adds the SFU. */
+const finish = (code: number): void => {
+  if (code !== 0 && OPTIONAL) {
+    console.warn(
+      `[mediasoup-worker] The SFU's worker is not built, so the install goes on without it: two-person ` +
+        `calls (P2P) work, and the server starts P2P-only and says so. To add the SFU (three or more ` +
+        `people), fix what is said above and run \`${BUILD_COMMAND}\`.`,
+    );
+    code = 0;
+  }
+  process.exitCode = code;
+};
+
+main().then(finish, (error: unknown) => {
+  // Every failure we expect (missing package, bad argument, failed command)
+  // is explained by its message; a stack trace would only bury it.
+  const message = error instanceof Error ? error.message : String(error);
+  const usage = (error as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS') ? `\n\n${USAGE}` : '';
+  console.error(`[mediasoup-worker] Build failed: ${message}${usage}`);
+  finish(1);
+});

@@ -1,13 +1,13 @@
 // Hostile HTTP requests (issue 13): each must cost that request only, never the process.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../../server/config.ts';
+import type { RunningServer } from '../../../server/app.ts';
+import { startQuietServer } from './helpers/server.ts';
 
 let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer({ ...DEFAULT_CONFIG, port: 0, quiet: true, distDir: '/nonexistent-dist', sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
+  server = await startQuietServer();
 });
 afterAll(() => server.close());
 

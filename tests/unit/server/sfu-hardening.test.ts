@@ -1,7 +1,8 @@
 // Hostile SFU requests against the real server and a real mediasoup worker (issue 13): one bad
 // request costs that request only; repeated requests and unconnected transports stay bounded.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../server/app.ts';
+import type { RunningServer } from '../../../server/app.ts';
+import { startQuietServer } from './helpers/server.ts';
 import { DEFAULT_CONFIG } from '../../../server/config.ts';
 import type { ServerMessage } from '../../../server/signalling/protocol.ts';
 import { SignallingTestClient } from './helpers/signalling-client.ts';
@@ -12,11 +13,7 @@ const TRANSPORTS_PER_ADDRESS = 6;
 let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer({
-    ...DEFAULT_CONFIG,
-    port: 0,
-    quiet: true,
-    distDir: '/nonexistent-dist',
+  server = await startQuietServer({
     sfu: { ...DEFAULT_CONFIG.sfu, workers: 1, transportConnectTimeoutMs: TRANSPORT_TIMEOUT_MS, maxTransportsPerAddress: TRANSPORTS_PER_ADDRESS },
   });
   if (!server.sfu) throw new Error('the SFU did not start: build the mediasoup worker (npm run build:mediasoup-worker)');

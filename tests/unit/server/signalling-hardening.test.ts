@@ -2,8 +2,8 @@
 // response headers and the admin token. Each test fails on the server before the fix.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startServer, type RunningServer } from '../../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../../server/config.ts';
+import type { RunningServer } from '../../../server/app.ts';
+import { startQuietServer } from './helpers/server.ts';
 import { SignallingTestClient } from './helpers/signalling-client.ts';
 
 const LIMITS = { joinTimeoutMs: 600, maxConnectionsPerAddress: 6, maxBufferedBytes: 256 * 1024 };
@@ -13,12 +13,7 @@ let server: RunningServer;
 let wsUrl: string;
 
 beforeAll(async () => {
-  server = await startServer({
-    ...DEFAULT_CONFIG,
-    port: 0,
-    quiet: true,
-    distDir: '/nonexistent-dist',
-    sfu: { ...DEFAULT_CONFIG.sfu, enabled: false },
+  server = await startQuietServer({
     allowedOrigins: ['https://partner.example'],
     signallingLimits: LIMITS,
     adminToken: ADMIN_TOKEN,

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../../server/config.ts';
+import type { RunningServer } from '../../../server/app.ts';
+import { startQuietServer } from './helpers/server.ts';
 import { SignallingTestClient } from './helpers/signalling-client.ts';
 
 let server: RunningServer;
 let wsUrl: string;
 
 beforeAll(async () => {
-  server = await startServer({ ...DEFAULT_CONFIG, port: 0, quiet: true, distDir: '/nonexistent-dist', sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
+  server = await startQuietServer();
   wsUrl = `${server.url.replace('http', 'ws')}/ws`;
 });
 afterAll(() => server.close());

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startServer } from '../../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../../server/config.ts';
+import { startQuietServer } from './helpers/server.ts';
 
 // Off localhost browsers need https for the camera: the server with --cert/--key, for real.
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
@@ -17,7 +16,7 @@ describe.skipIf(!hasOpenssl)('TLS', () => {
   it('serves /healthz over https and signalling over wss with the given certificate', async () => {
     const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-    const server = await startServer({ ...DEFAULT_CONFIG, port: 0, quiet: true, tlsCert: cert, tlsKey: key, sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
+    const server = await startQuietServer({ tlsCert: cert, tlsKey: key });
     try {
       expect(server.url).toMatch(/^https:\/\//);
       const body = await new Promise<string>((resolve, reject) => {

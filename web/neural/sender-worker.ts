@@ -33,7 +33,8 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
       pendingChecks.delete(message.id);
     }
   };
-  const toSelfCheck = (message: ToSelfCheck, transfer: Transferable[]): void => selfCheck.postMessage(message, transfer);
+  // postMessage copies what it does not transfer: the reference stays ours, the crop is made for the check.
+  const toSelfCheck = (message: ToSelfCheck, transfer: Transferable[] = []): void => selfCheck.postMessage(message, transfer);
   let decoderReference: PreparedReference | undefined;
   let latestReference: { prepared: PreparedReference; picture: RgbaImage } | undefined;
   const recentFrames = new Map<number, { image: RgbaImage; box: CropBox }>();
@@ -64,14 +65,14 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
         const latest = latestReference;
         if (!latest || !selfCheckReady) return Promise.resolve(Infinity);
         if (decoderReference !== latest.prepared) {
-          toSelfCheck({ type: 'reference', picture: latest.picture.data.slice(), landmarks: latest.prepared.landmarks.slice() }, []);
+          toSelfCheck({ type: 'reference', picture: latest.picture.data, landmarks: latest.prepared.landmarks });
           decoderReference = latest.prepared;
         }
         const id = nextCheck++;
         const crop = cropPixels(frame, box).data;
         return new Promise<number>((resolve) => {
           pendingChecks.set(id, resolve);
-          toSelfCheck({ type: 'check', id, crop, landmarks: landmarks.slice() }, [crop.buffer]);
+          toSelfCheck({ type: 'check', id, crop, landmarks }, [crop.buffer]);
         });
       },
     },

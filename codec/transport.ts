@@ -11,6 +11,9 @@ export type CodecChannel = 'frames' | 'control';
 
 export const CODEC_CHANNELS: readonly CodecChannel[] = ['frames', 'control'];
 
+/** Datachannel labels of the two channels (the SFU tells them apart by label: it relays `control`). */
+export const CODEC_CHANNEL_LABELS: Record<CodecChannel, string> = { frames: 'kiloface-frames', control: 'kiloface-control' };
+
 export type PacketListener = (channel: CodecChannel, packet: Uint8Array) => void;
 
 /** Codec packets to and from one remote peer. */
@@ -33,9 +36,16 @@ export interface PacketTransport {
   /**
    * Sends one packet to every open link; returns how many it reached. Through an SFU the
    * channels are shared, so this sends once and the server fans out (and `PacketLink.send`
-   * to one peer reaches every peer too: none of the codec's packets are private).
+   * to one peer reaches every peer too, except on `control`, where the server routes a
+   * reference request to the peer asked, or answers it itself).
    */
   broadcast(channel: CodecChannel, packet: Uint8Array): number;
+  /**
+   * True when a relay between the peers (the SFU) keeps each sender's latest reference and hands
+   * it to a receiver that asks: a sender then makes no new reference for someone who joins, which
+   * would cost every other receiver a picture too.
+   */
+  readonly relayKeepsReferences: boolean;
   /** Called when a link opens (both channels ready) or closes; returns the unsubscribe function. */
   onLinkChange(listener: (link: PacketLink, open: boolean) => void): () => void;
 }

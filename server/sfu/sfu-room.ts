@@ -1,6 +1,8 @@
-import type { Consumer, DataConsumer, DataProducer, Producer, Router, RtpCapabilities, WebRtcTransport } from 'mediasoup/types';
+import type { Consumer, DataConsumer, DataProducer, DirectTransport, Producer, Router, RtpCapabilities, WebRtcTransport } from 'mediasoup/types';
+import { CODEC_CHANNEL_LABELS } from '../../codec/transport.ts';
 import type { SfuNotification } from '../signalling/protocol.ts';
 import type { PeerSession } from '../signalling/rooms.ts';
+import { ControlRelay, type Delivery } from './control-relay.ts';
 import { ROUTER_MEDIA_CODECS } from './media-codecs.ts';
 import { SfuRequestError, type SfuParams } from './sfu-requests.ts';
 import type { PooledWorker, WorkerPool } from './worker-pool.ts';
@@ -22,6 +24,18 @@ export interface SfuRoomOptions {
 
 /** A per-peer limit on server objects, so one browser cannot exhaust the worker. */
 const LIMITS = { transports: 4, producers: 4, dataProducers: 4 };
+
+/** SCTP payload protocol id of a binary message (RFC 8831): what browsers send and expect. */
+const PPID_BINARY = 53;
+
+/** The codec's control channel is relayed by the server (control-relay.ts), not consumed directly. */
+const isRelayed = (dataProducer: DataProducer): boolean => dataProducer.label === CODEC_CHANNEL_LABELS.control;
+
+/** A sender's relayed control channel: the server's consumer of it, and its copy on each router. */
+interface RelayedControl {
+  inbound: DataConsumer;
+  outbound: Map<Router, Promise<DataProducer>>;
+}
 
 interface RouterEntry {
   router: Router;
@@ -65,6 +79,13 @@ export class SfuRoom {
   readonly peers = new Map<string, SfuPeer>();
   /** Which routers each producer (or data producer) id already exists on. */
   private readonly pipedTo = new Map<string, Set<Router>>();
+  readonly controlRelay = new ControlRelay();
+  /** Per sender (peer id): its relayed control channel. */
+  private readonly relayed = new Map<string, RelayedControl>();
+  /** The server's own endpoint on each router, where it reads and writes relayed control messages. */
+  private readonly directTransports = new Map<Router, Promise<DirectTransport>>();
+  /** Each peer's SCTP subchannel: a relayed message goes to the consumers subscribed to its receivers'. */
+  private readonly subchannels = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -158,7 +179,8 @@ export class SfuRoom {
       peer.dataProducers.delete(dataProducer.id);
       this.pipedTo.delete(dataProducer.id);
     });
-    await this.spread(dataProducer.id, 'dataProducer', peer.home.router);
+    if (isRelayed(dataProducer)) await this.relayControl(peer, dataProducer);
+    else await this.spread(dataProducer.id, 'dataProducer', peer.home.router);
     for (const other of this.peers.values()) if (other !== peer) await this.consumeData(other, peer, dataProducer);
     return { id: dataProducer.id };
   }
@@ -191,6 +213,8 @@ export class SfuRoom {
     if (!peer) return;
     this.peers.delete(sessionId);
     peer.home.peers.delete(sessionId);
+    this.subchannels.delete(sessionId);
+    this.controlRelay.forget(sessionId);
     // Closing the transports closes their producers, and with them the others' consumers.
     for (const transport of [...peer.transports.values()]) transport.close();
   }
@@ -237,11 +261,20 @@ export class SfuRoom {
     });
   }
 
-  private async consumeData(consumer: SfuPeer, producerPeer: SfuPeer, dataProducer: DataProducer): Promise<void> {
+  /** `consumer` receives `producerPeer`'s data producer (for its control channel: the server's relayed copy). */
+  private async consumeData(consumer: SfuPeer, producerPeer: SfuPeer, produced: DataProducer): Promise<void> {
     const transport = consumer.recvTransport;
-    if (!consumer.rtpCapabilities || !transport || consumer.consumed.has(dataProducer.id)) return;
-    consumer.consumed.add(dataProducer.id);
-    const created = await transport.consumeData({ dataProducerId: dataProducer.id }).catch((error: unknown) => {
+    if (!consumer.rtpCapabilities || !transport || consumer.consumed.has(produced.id)) return;
+    consumer.consumed.add(produced.id);
+    const relayed = isRelayed(produced);
+    const create = async (): Promise<DataConsumer> => {
+      if (!relayed) return transport.consumeData({ dataProducerId: produced.id });
+      const copy = await this.relayedCopy(producerPeer.session.id, consumer.home.router);
+      if (!copy) throw new SfuRequestError('the control channel closed');
+      return transport.consumeData({ dataProducerId: copy.id, subchannels: [this.subchannelOf(consumer.session.id)] });
+    };
+    const dataProducer = produced;
+    const created = await create().catch((error: unknown) => {
       consumer.consumed.delete(dataProducer.id);
       throw error;
     });
@@ -265,6 +298,84 @@ export class SfuRoom {
         protocol: created.protocol,
       },
     });
+  }
+
+  /**
+   * The server consumes `peer`'s control channel on its home router; the others get the relay's
+   * copy of it (consumeData), holding only what the relay routes to them.
+   */
+  private async relayControl(peer: SfuPeer, dataProducer: DataProducer): Promise<void> {
+    const direct = await this.directTransportOn(peer.home.router);
+    const inbound = await direct.consumeData({ dataProducerId: dataProducer.id });
+    const id = peer.session.id;
+    const entry: RelayedControl = { inbound, outbound: new Map() };
+    this.closeRelayed(id);
+    this.relayed.set(id, entry);
+    inbound.on('message', (message: Buffer, ppid: number) => {
+      if (ppid === PPID_BINARY) this.deliver(this.controlRelay.route(id, message, Date.now()));
+    });
+    dataProducer.observer.on('close', () => {
+      if (this.relayed.get(id) !== entry) return;
+      this.closeRelayed(id);
+      this.controlRelay.forget(id);
+    });
+  }
+
+  private closeRelayed(id: string): void {
+    const entry = this.relayed.get(id);
+    if (!entry) return;
+    this.relayed.delete(id);
+    entry.inbound.close();
+    // Closing the copies closes the others' consumers of them (they hear `consumer-closed`).
+    for (const copy of entry.outbound.values()) void copy.then((p) => p.close()).catch(() => undefined);
+  }
+
+  /** The relay's copy of `senderId`'s control channel on `router`, made on first use. */
+  private relayedCopy(senderId: string, router: Router): Promise<DataProducer> | undefined {
+    const entry = this.relayed.get(senderId);
+    if (!entry) return undefined;
+    let copy = entry.outbound.get(router);
+    if (!copy) {
+      copy = this.directTransportOn(router).then((direct) => direct.produceData({ label: CODEC_CHANNEL_LABELS.control }));
+      entry.outbound.set(router, copy);
+    }
+    return copy;
+  }
+
+  private directTransportOn(router: Router): Promise<DirectTransport> {
+    let direct = this.directTransports.get(router);
+    if (!direct) {
+      direct = router.createDirectTransport();
+      this.directTransports.set(router, direct);
+    }
+    return direct;
+  }
+
+  private subchannelOf(peerId: string): number {
+    let subchannel = this.subchannels.get(peerId);
+    if (subchannel === undefined) {
+      const taken = new Set(this.subchannels.values());
+      subchannel = 0;
+      while (taken.has(subchannel)) subchannel++;
+      this.subchannels.set(peerId, subchannel);
+    }
+    return subchannel;
+  }
+
+  /** Sends the relay's routed packets on the copies their receivers consume. */
+  private deliver(deliveries: Delivery[]): void {
+    for (const { from, to, bytes } of deliveries) {
+      const entry = this.relayed.get(from);
+      if (!entry) continue;
+      const receivers = to === 'everyone' ? [...this.peers.values()].filter((p) => p.session.id !== from) : [this.peers.get(to.peer)].filter((p) => p !== undefined);
+      for (const [router, copy] of entry.outbound) {
+        const subchannels = receivers.filter((p) => p.home.router === router).map((p) => this.subchannelOf(p.session.id));
+        // An empty list would mean "everyone on this router" to mediasoup: skip instead.
+        if (subchannels.length === 0) continue;
+        const message = Buffer.from(bytes);
+        void copy.then((producer) => !producer.closed && producer.send(message, PPID_BINARY, subchannels)).catch(() => undefined);
+      }
+    }
   }
 
   /** Makes a producer exist on every router of the room (same id, thanks to pipeToRouter). */
@@ -295,7 +406,7 @@ export class SfuRoom {
     // Everything already produced in the room must exist on the new router too.
     for (const peer of this.peers.values()) {
       for (const producer of peer.producers.values()) await this.spread(producer.id, 'producer', peer.home.router);
-      for (const dataProducer of peer.dataProducers.values()) await this.spread(dataProducer.id, 'dataProducer', peer.home.router);
+      for (const dataProducer of peer.dataProducers.values()) if (!isRelayed(dataProducer)) await this.spread(dataProducer.id, 'dataProducer', peer.home.router);
     }
     return entry;
   }

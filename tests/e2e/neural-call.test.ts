@@ -260,6 +260,34 @@ describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
     expect(mean(quality.psnr)).toBeGreaterThan(MIN_PSNR_Y);
     expect(mean(quality.ssim)).toBeGreaterThan(MIN_SSIM_Y);
   }, 180_000);
+
+  it('a newcomer gets the sender’s reference from the SFU’s copy: the sender makes none for them and the others receive nothing extra', async () => {
+    const room = `neural-sfu-join-${Date.now()}`;
+    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&mode=sfu&video=kiloface`);
+    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&mode=sfu&video=kiloface&neural=off`);
+    const framesShown = (page: Page) => page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, NEURAL_CANVAS, { timeout: 120_000 });
+    await framesShown(bob.page);
+    const counts = async () => ({
+      alice: await alice.page.evaluate(() => window.kiloface!.neural!.latestSenderStatus!.stats),
+      bob: await bob.page.evaluate(() => [...window.kiloface!.neural!.receiverStatus.values()][0]!.stats.references),
+      relay: { ...server.sfu!.rooms.get(room)!.controlRelay.stats },
+    });
+    const before = await counts();
+    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&mode=sfu&video=kiloface&neural=off`);
+    await framesShown(carol.page);
+    const after = await counts();
+    const carolReferences = await carol.page.evaluate(() => [...window.kiloface!.neural!.receiverStatus.values()][0]!.stats.references);
+    console.log(
+      `Carol's join: Alice made ${after.alice.references - before.alice.references} references (${after.alice.referencesByCause.request - before.alice.referencesByCause.request} on request), ` +
+        `Bob received ${after.bob - before.bob}, Carol ${carolReferences}; relay ${JSON.stringify(after.relay)}`,
+    );
+    expect(after.relay.answeredFromCache).toBeGreaterThan(before.relay.answeredFromCache);
+    expect(carolReferences).toBeGreaterThanOrEqual(1);
+    expect(after.alice.referencesByCause.request).toBe(before.alice.referencesByCause.request);
+    // Bob gets what Alice makes for everyone (a refresh or a move may fall in the window), nothing more.
+    expect(after.bob - before.bob).toBeLessThanOrEqual(after.alice.references - before.alice.references);
+    for (const p of [alice, bob, carol]) await p.context.close();
+  }, 300_000);
 });
 
 /** A camera that sees no one: a slowly moving gradient with grain. */

@@ -70,6 +70,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
   private readonly signalling: SignallingClient;
   private readonly pendingSignals = new PendingSignals();
   private readonly linkListeners = new Set<(link: PacketLink, open: boolean) => void>();
+  private readonly openLinks = new Set<PacketLink>();
   private iceServers: IceServerConfig[] = [];
   private settings: MediaSettings;
   /** A lower video cap than the user's, while auto tries standard video (kbit/s). */
@@ -256,6 +257,11 @@ export class Call extends Emitter<Events> implements PacketTransport {
     return this.links().filter((link) => link.send(channel, packet)).length;
   }
 
+  /** The SFU keeps each sender's latest reference for newcomers (server/sfu/control-relay.ts). */
+  get relayKeepsReferences(): boolean {
+    return this.mode === 'sfu';
+  }
+
   onLinkChange(listener: (link: PacketLink, open: boolean) => void): () => void {
     this.linkListeners.add(listener);
     return () => this.linkListeners.delete(listener);
@@ -379,6 +385,11 @@ export class Call extends Emitter<Events> implements PacketTransport {
   }
 
   private notifyLink(link: PacketLink, open: boolean): void {
+    // Participants say 'link-open' once per channel that opens; listeners hear each change once
+    // (a listener that subscribed on every event got every packet two to four times).
+    if (open === this.openLinks.has(link)) return;
+    if (open) this.openLinks.add(link);
+    else this.openLinks.delete(link);
     for (const listener of this.linkListeners) listener(link, open);
   }
 

@@ -1,7 +1,7 @@
 import { Device } from 'mediasoup-client';
 import type { Consumer, DataConsumer, DataProducer, Producer, RtpCapabilities, Transport } from 'mediasoup-client/types';
 import { Emitter } from '../../codec/emitter.ts';
-import type { CodecChannel, PacketListener } from '../../codec/transport.ts';
+import { CODEC_CHANNEL_LABELS as CHANNEL_LABELS, type CodecChannel, type PacketListener } from '../../codec/transport.ts';
 import type { IceServerConfig, PeerInfo, SfuMethod, SfuNotification } from '../../server/signalling/protocol.ts';
 import type { StatsEntry, StatsSnapshot } from '../stats/peer-stats.ts';
 import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, withoutAudioTransportCc, type MediaSettings } from './media-settings.ts';
@@ -13,7 +13,6 @@ import type { ConnectionStats } from './call.ts';
 
 type Request = (method: SfuMethod, data?: Record<string, unknown>) => Promise<unknown>;
 
-const CHANNEL_LABELS: Record<CodecChannel, string> = { frames: 'kiloface-frames', control: 'kiloface-control' };
 const FRAMES_MAX_BUFFERED_BYTES = 16 * 1024;
 /** Sessions of this page, so that a closing session's audio-bundle routes never drop a newer one's. */
 let sessionSerial = 0;

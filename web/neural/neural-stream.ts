@@ -82,8 +82,9 @@ export class NeuralStream extends Emitter<Events> {
         this.sender?.postMessage({ type: 'audience', links: transport.links().length } satisfies ToSender);
         if (!open) return;
         watch(link);
-        // Someone new can see us: they need a reference (it goes to everyone; they would ask anyway).
-        this.sender?.postMessage({ type: 'request', reason: 'join' } satisfies ToSender);
+        // Someone new can see us: they need a reference. Peer to peer it goes to everyone (they would
+        // ask anyway); through the SFU they ask, and the server answers from its copy of our latest.
+        if (!transport.relayKeepsReferences) this.sender?.postMessage({ type: 'request', reason: 'join' } satisfies ToSender);
       }),
     );
   }

@@ -1,8 +1,8 @@
-// Measures a two-person P2P call's whole wire rate per direction, per video mode, with speech on
-// both fake microphones (a shared clip's sound track, or a synthetic talker without ../shared/data)
+// Measures a call's whole wire rate per direction (two people P2P by default; `--people 3 --sfu`
+// for a room through the SFU), per video mode, with speech on every fake microphone (a shared clip's sound track, or a synthetic talker without ../shared/data)
 // and a real talking head as both cameras when the clip is there. A benchmark, not a test.
 //
-//   npm run measure:wire -- [--modes kiloface,auto,both] [--seconds 30] [--dist DIR] [--query audioBundles=on]
+//   npm run measure:wire -- [--modes kiloface,auto,both] [--seconds 30] [--people 2] [--sfu] [--dist DIR] [--query audioBundles=on]
 //
 // Rates come from the transport stats of every connection (every RTP, RTCP, DTLS and SCTP byte)
 // plus 28 B of UDP/IPv4 per packet; the window starts once both people see each other's rebuilt
@@ -29,8 +29,14 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '30' },
     dist: { type: 'string' },
     query: { type: 'string', default: '' },
+    people: { type: 'string', default: '2' },
+    sfu: { type: 'boolean', default: false },
   },
 });
+const peopleCount = Number(values.people);
+if (!Number.isInteger(peopleCount) || peopleCount < 2 || peopleCount > 6) throw new Error('--people takes 2 to 6');
+// Three people or more always go through the SFU.
+const viaSfu = values.sfu || peopleCount > 2;
 const modes = values.modes.split(',');
 const seconds = Number(values.seconds);
 
@@ -42,9 +48,9 @@ if (!values.dist) {
   console.log('building the app…');
   await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'warn' });
 }
-const server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false }, ...(values.dist ? { distDir: path.resolve(values.dist) } : {}) });
+const server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: viaSfu, workers: 1 }, ...(values.dist ? { distDir: path.resolve(values.dist) } : {}) });
 const browser = await launchChromium(camera, { audioWav: speech.file });
-console.log(`cameras: ${HAVE_FACE_CLIP ? 'shared talking-head clip, 640x360' : 'synthetic face 320x240'}; microphones: ${speech.source}; ${seconds} s per mode; P2P, Chromium headless, loopback\n`);
+console.log(`cameras: ${HAVE_FACE_CLIP ? 'shared talking-head clip, 640x360' : 'synthetic face 320x240'}; microphones: ${speech.source}; ${seconds} s per mode; ${peopleCount} people, ${viaSfu ? 'through the SFU' : 'P2P'}, Chromium headless, loopback\n`);
 
 const waitForFaces = async (pages: OpenedPage[]): Promise<boolean> => {
   try {
@@ -60,8 +66,10 @@ const waitForFaces = async (pages: OpenedPage[]): Promise<boolean> => {
 try {
   for (const mode of modes) {
     const room = `wire-${mode}-${Date.now()}`;
-    const extra = values.query ? `&${values.query}` : '';
-    const people = [await openPage(browser, `${server.url}/r/${room}?name=A&video=${mode}${extra}`), await openPage(browser, `${server.url}/r/${room}?name=B&video=${mode}${extra}`)];
+    const extra = (values.query ? `&${values.query}` : '') + (viaSfu ? '&mode=sfu' : '');
+    const names = 'ABCDEF'.slice(0, peopleCount).split('');
+    const people: OpenedPage[] = [];
+    for (const name of names) people.push(await openPage(browser, `${server.url}/r/${room}?name=${name}&video=${mode}${extra}`));
     await Promise.all(people.map((p) => p.page.waitForSelector(`${REMOTE_TILE}[data-connection="connected"]`, { timeout: 60_000 })));
     // `auto` picks standard on this loopback link: no kiloface to wait for.
     const faces = mode === 'standard' || mode === 'auto' ? false : await waitForFaces(people);
@@ -76,19 +84,31 @@ try {
               sum.sent += peer.audioBundleCounts.sent;
               sum.fallback += peer.audioBundleCounts.fallback;
             }
+            sum.sent += window.kiloface?.call?.sfuAudioBundleCounts?.sent ?? 0;
+            sum.fallback += window.kiloface?.call?.sfuAudioBundleCounts?.fallback ?? 0;
             return sum;
           }),
         ),
       );
-    const references = (): Promise<number[]> => Promise.all(people.map((p) => p.page.evaluate(() => window.kiloface?.neural?.latestSenderStatus?.stats.references ?? 0)));
+    const references = (): Promise<{ sent: number; received: number }[]> =>
+      Promise.all(
+        people.map((p) =>
+          p.page.evaluate(() => {
+            const neural = window.kiloface?.neural;
+            let received = 0;
+            for (const status of neural?.receiverStatus.values() ?? []) received += status.stats.references;
+            return { sent: neural?.latestSenderStatus?.stats.references ?? 0, received };
+          }),
+        ),
+      );
     const [first, refsBefore, bundlesBefore] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references(), bundles()]);
     await people[0]!.page.waitForTimeout(seconds * 1000);
     const [last, refsAfter, bundlesAfter] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references(), bundles()]);
     const rates: CallRates[] = people.map((_, i) => callRates(first[i]!, last[i]!));
     const active = await Promise.all(people.map((p) => p.page.locator('section.tile[data-peer="self"] [data-stat="video-mode"]').textContent().catch(() => null)));
     console.log(`mode ${mode}${faces ? '' : ' (no rebuilt face within the wait)'}:`);
-    rates.forEach((r, i) => console.log(`  ${i === 0 ? 'A' : 'B'} (sending ${active[i] ?? '?'}): ${formatRates(r)}; ${refsAfter[i]! - refsBefore[i]!} kiloface references sent in the window; frame bundles in audio ${bundlesAfter[i]!.sent - bundlesBefore[i]!.sent}, by datachannel for want of an audio frame ${bundlesAfter[i]!.fallback - bundlesBefore[i]!.fallback}`));
-    console.log(`  => whole call per direction: A→B ${rates[0]!.sendKbps.toFixed(1)} kbit/s, B→A ${rates[1]!.sendKbps.toFixed(1)} kbit/s\n`);
+    rates.forEach((r, i) => console.log(`  ${names[i]} (sending ${active[i] ?? '?'}): ${formatRates(r)}; kiloface references in the window: ${refsAfter[i]!.sent - refsBefore[i]!.sent} sent, ${refsAfter[i]!.received - refsBefore[i]!.received} received; frame bundles in audio ${bundlesAfter[i]!.sent - bundlesBefore[i]!.sent}, by datachannel for want of an audio frame ${bundlesAfter[i]!.fallback - bundlesBefore[i]!.fallback}`));
+    console.log(`  => whole call per person: ${rates.map((r, i) => `${names[i]} sends ${r.sendKbps.toFixed(1)}, receives ${r.recvKbps.toFixed(1)}`).join('; ')} (kbit/s)\n`);
     for (const p of people) await p.context.close();
   }
 } finally {

@@ -42,15 +42,12 @@ async function connected(...pages: OpenedPage[]): Promise<number> {
   return Date.now();
 }
 
-// Opt-in (KILOFACE_E2E_CONSTRAINED=1): run alone on this 2-core machine it passed every case
-// (2026-12-06 09:25-09:32 UTC); inside the full CI suite, at load average 25-30, both people's
-// trackers and decoders starved (0-0.9 rebuilt pictures/s, RTT over 1 s, 8-31 % of audio
-// concealed) and the cases failed twice in a row. One retry: media timing varies with load; a
-// behaviour that is broken fails both tries.
-const RUN = process.env.KILOFACE_E2E_CONSTRAINED === '1';
-if (!RUN) console.log('constrained-link.test.ts: skipped (set KILOFACE_E2E_CONSTRAINED=1 and run it alone: it needs the 2 cores to itself)');
-
-describe.runIf(RUN).each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited by coturn, both people in auto', { retry: 1 }, (mode) => {
+// Needs the machine to itself: inside a suite whose integration tests (ffmpeg, the bench) ran
+// beside the browsers, at load average 25-30, both people's trackers and decoders starved (0-0.9
+// rebuilt pictures/s, RTT over 1 s, 8-31 % of audio concealed) and the cases failed twice in a row;
+// `npm test` therefore runs the e2e project after the others, one file at a time. One retry: media
+// timing varies with load; a behaviour that is broken fails both tries.
+describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited by coturn, both people in auto', { retry: 1 }, (mode) => {
   let browser: Browser;
   const opened: { coturn: Coturn; server: RunningServer; shaper?: LinkShaper }[] = [];
   const pages: OpenedPage[] = [];

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { IceServerConfig } from './signalling/protocol.ts';
+import type { IceServerConfig } from '../protocol/signalling.ts';
 import type { SignallingLimits } from './signalling/signalling-server.ts';
 import type { TurnConfig } from './turn-credentials.ts';
 

@@ -3,7 +3,7 @@
 // the password is base64(HMAC-SHA1(secret, username)). The relay checks both itself, so the page
 // never holds a lasting password, and one past its expiry is refused.
 import { createHmac } from 'node:crypto';
-import type { IceServerConfig } from './signalling/protocol.ts';
+import type { IceServerConfig } from '../protocol/signalling.ts';
 
 export interface TurnConfig {
   /** TURN URLs handed to browsers, e.g. `turn:turn.example.org:3478?transport=udp`. */

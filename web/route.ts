@@ -1,4 +1,4 @@
-import { LIMITS, type RoomMode } from '../server/signalling/protocol.ts';
+import { LIMITS, type RoomMode } from '../protocol/signalling.ts';
 import { DEFAULT_MEDIA_SETTINGS, parseCapKbps, parseVideoCodec, type MediaSettings } from './call/media-settings.ts';
 
 /** What a room link says: `/r/<room>?name=<name>&secret=…&codec=VP9&cap=50&mode=sfu`. */

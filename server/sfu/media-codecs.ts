@@ -1,10 +1,10 @@
 import type { RouterRtpCodecCapability } from 'mediasoup/types';
-import { OPUS_MAX_AVERAGE_BITRATE, OPUS_PTIME_MS } from '../../codec/opus-speech.ts';
+import { OPUS_MAX_AVERAGE_BITRATE, OPUS_PTIME_MS } from '../../protocol/opus-speech.ts';
 
 /**
  * Every codec the standard-codec path offers (VP8, VP9, H.264, AV1) and Opus for audio. The Opus
  * parameters reach each sending browser in the answer mediasoup-client writes for its send
- * transport (lean speech: codec/opus-speech.ts); the producer's codecOptions say the same.
+ * transport (lean speech: protocol/opus-speech.ts); the producer's codecOptions say the same.
  */
 export const ROUTER_MEDIA_CODECS: RouterRtpCodecCapability[] = [
   {

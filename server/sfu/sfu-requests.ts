@@ -5,7 +5,7 @@
 // the right type and size; anything else is refused with a message naming the field.
 
 import type { DtlsParameters, MediaKind, RtpCapabilities, RtpHeaderExtensionUri, RtpParameters, SctpStreamParameters } from 'mediasoup/types';
-import type { SfuMethod } from '../signalling/protocol.ts';
+import type { SfuMethod } from '../../protocol/sfu.ts';
 
 export class SfuRequestError extends Error {}
 

@@ -1,6 +1,6 @@
 import type { Consumer, DataConsumer, DataProducer, DirectTransport, Producer, Router, RtpCapabilities, WebRtcTransport } from 'mediasoup/types';
 import { CODEC_CHANNEL_LABELS } from '../../codec/transport.ts';
-import type { SfuNotification } from '../signalling/protocol.ts';
+import type { SfuNotification, TransportOptions } from '../../protocol/sfu.ts';
 import type { PeerSession } from '../signalling/rooms.ts';
 import { ControlRelay, type Delivery } from './control-relay.ts';
 import { ROUTER_MEDIA_CODECS } from './media-codecs.ts';
@@ -117,7 +117,7 @@ export class SfuRoom {
     return peer;
   }
 
-  async createTransport(peer: SfuPeer, { direction }: SfuParams['create-transport']): Promise<Record<string, unknown>> {
+  async createTransport(peer: SfuPeer, { direction }: SfuParams['create-transport']): Promise<TransportOptions> {
     if (peer.transports.size >= LIMITS.transports) throw new SfuRequestError('too many transports');
     if (peer.session.address && this.options.transportsOf(peer.session.address) >= this.options.maxTransportsPerAddress) {
       throw new SfuRequestError(`too many media transports from your address (${this.options.maxTransportsPerAddress})`);
@@ -278,6 +278,11 @@ export class SfuRoom {
       consumer.consumed.delete(dataProducer.id);
       throw error;
     });
+    const { sctpStreamParameters } = created;
+    if (!sctpStreamParameters) {
+      created.close(); // only a DirectTransport's consumers lack them
+      throw new SfuRequestError('data consumer without SCTP parameters');
+    }
     consumer.dataConsumers.set(created.id, created);
     created.observer.on('close', () => {
       consumer.dataConsumers.delete(created.id);
@@ -293,7 +298,7 @@ export class SfuRoom {
         peerId: producerPeer.session.id,
         id: created.id,
         dataProducerId: dataProducer.id,
-        sctpStreamParameters: created.sctpStreamParameters,
+        sctpStreamParameters,
         label: created.label,
         protocol: created.protocol,
       },

@@ -1,4 +1,5 @@
-import type { RoomMode, ServerMessage, SfuMethod, SfuNotification } from '../signalling/protocol.ts';
+import type { RoomMode, ServerMessage } from '../../protocol/signalling.ts';
+import type { SfuMethod, SfuNotification, SfuRequests } from '../../protocol/sfu.ts';
 import type { PeerSession, Room, RoomRegistry } from '../signalling/rooms.ts';
 import { SfuRequestError, parseSfuParams, type SfuParams } from './sfu-requests.ts';
 import { SfuRoom, type SfuPeer } from './sfu-room.ts';
@@ -23,7 +24,9 @@ type SfuResponse = Extract<ServerMessage, { type: 'sfu-response' }>;
 const CHANNEL_BROKEN = /FlatBuffers: object serialization must not be nested/;
 
 /** The methods of a peer that already has its SFU session (`router-capabilities` creates it). */
-const PEER_HANDLERS: { [M in Exclude<SfuMethod, 'router-capabilities'>]: (room: SfuRoom, peer: SfuPeer, params: SfuParams[M]) => unknown } = {
+type Result<M extends SfuMethod> = SfuRequests[M]['result'] | Promise<SfuRequests[M]['result']>;
+
+const PEER_HANDLERS: { [M in Exclude<SfuMethod, 'router-capabilities'>]: (room: SfuRoom, peer: SfuPeer, params: SfuParams[M]) => Result<M> } = {
   'create-transport': (room, peer, params) => room.createTransport(peer, params),
   'connect-transport': (room, peer, params) => room.connectTransport(peer, params),
   produce: (room, peer, params) => room.produce(peer, params),
@@ -130,7 +133,7 @@ export class SfuService {
     return { workers: this.pool.workers.map((w) => ({ slot: w.slot, pid: w.worker.pid, routers: w.load })), rooms };
   }
 
-  private async dispatch(session: PeerSession, method: SfuMethod, data: Record<string, unknown>): Promise<unknown> {
+  private async dispatch(session: PeerSession, method: SfuMethod, data: Record<string, unknown>): Promise<SfuRequests[SfuMethod]['result']> {
     if (session.room.mode !== 'sfu') throw new SfuRequestError('this room is in P2P mode');
     // Before anything reaches mediasoup: its serialisation is not safe against wrong types.
     const params: unknown = parseSfuParams(method, data);
@@ -144,7 +147,7 @@ export class SfuService {
     }
     const peer = room.peer(session);
     // Each handler gets its own method's checked parameters (the lookup by name loses the pairing).
-    const handler = PEER_HANDLERS[method] as (room: SfuRoom, peer: SfuPeer, params: unknown) => unknown;
+    const handler = PEER_HANDLERS[method] as (room: SfuRoom, peer: SfuPeer, params: unknown) => Result<SfuMethod>;
     return handler(room, peer, params);
   }
 

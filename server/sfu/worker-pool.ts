@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import * as mediasoup from 'mediasoup';
 import type { Worker } from 'mediasoup/types';
-import { Emitter } from '../../codec/emitter.ts';
+import { EventEmitter } from 'node:events';
 import { resolveMediasoupWorkerBin } from './worker-binary.ts';
 
 export interface WorkerPoolOptions {
@@ -29,7 +29,7 @@ type Events = {
 const RESTART_DELAY_MS = 500;
 
 /** mediasoup workers, one per core, restarted when one dies. */
-export class WorkerPool extends Emitter<Events> {
+export class WorkerPool extends EventEmitter<Events> {
   private readonly slots: (PooledWorker | undefined)[] = [];
   private closed = false;
 

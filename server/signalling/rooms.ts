@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { LIMITS, PROTOCOL_VERSION, type ErrorCode, type IceServerConfig, type PeerInfo, type ResumeTicket, type RoomMode, type ServerMessage } from './protocol.ts';
+import { LIMITS, PROTOCOL_VERSION, type ErrorCode, type IceServerConfig, type PeerInfo, type ResumeTicket, type RoomMode, type ServerMessage } from '../../protocol/signalling.ts';
 
 /** Where messages for one peer go: its WebSocket while connected. */
 export type PeerSink = (message: ServerMessage) => void;

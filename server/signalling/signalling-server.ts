@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { LIMITS, type ErrorCode, type ServerMessage } from './protocol.ts';
+import { LIMITS, type ErrorCode, type ServerMessage } from '../../protocol/signalling.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { RoomRegistry, type PeerSession, type PeerSink } from './rooms.ts';
 import { validateClientMessage } from './validate.ts';

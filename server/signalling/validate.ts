@@ -1,7 +1,8 @@
-import { LIMITS, SFU_METHODS, type ClientMessage, type ErrorCode, type SfuMethod } from './protocol.ts';
+import { LIMITS, type ClientMessage, type ErrorCode } from '../../protocol/signalling.ts';
+import { SFU_METHODS, type SfuMethod } from '../../protocol/sfu.ts';
 
 export type Validated =
-  | { ok: true; message: ClientMessage }
+  | { ok: true; message: ValidMessage }
   | { ok: false; code: ErrorCode; message: string };
 
 const fail = (code: ErrorCode, message: string): Validated => ({ ok: false, code, message });
@@ -32,6 +33,12 @@ export function validateDisplayName(raw: unknown): string | undefined {
 }
 
 /** Parses and checks one text frame. Never throws: every problem becomes an error reply. */
+/**
+ * A client message whose envelope is checked. An SFU request's parameters are not yet: the SFU
+ * checks them against its method's schema (server/sfu/sfu-requests.ts) before mediasoup sees them.
+ */
+export type ValidMessage = Exclude<ClientMessage, { type: 'sfu' }> | { type: 'sfu'; id: number; method: SfuMethod; data: Record<string, unknown> };
+
 export function validateClientMessage(text: string): Validated {
   if (Buffer.byteLength(text, 'utf8') > LIMITS.maxMessageBytes) {
     return fail('too-large', `message larger than ${LIMITS.maxMessageBytes} bytes`);
@@ -100,7 +107,7 @@ export function validateClientMessage(text: string): Validated {
         return fail('bad-message', 'sfu: id must be a non-negative integer');
       }
       if (!SFU_METHODS.includes(parsed.method as SfuMethod)) return fail('bad-message', `sfu: unknown method ${JSON.stringify(String(parsed.method)).slice(0, 40)}`);
-      // The parameters' deep shape (RTP, DTLS, SCTP) is checked by mediasoup itself.
+      // The parameters' deep shape (RTP, DTLS, SCTP) is checked by the SFU (sfu-requests.ts).
       if (!isRecord(parsed.data)) return fail('bad-message', 'sfu: "data" must be an object');
       return { ok: true, message: { type: 'sfu', id: parsed.id, method: parsed.method as SfuMethod, data: parsed.data } };
     }

@@ -1,3 +1,4 @@
+import { PacketType, writePacket } from '../../codec/bitstream/packet.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import WebSocket from 'ws';
@@ -94,16 +95,22 @@ describe('SFU call in real Chromium (mediasoup, two workers)', () => {
       await p.page.evaluate(() => {
         const w = window as unknown as { received: string[] };
         w.received = [];
-        for (const link of window.kiloface!.call!.participants()) link.onPacket((channel, packet) => w.received.push(`${link.peerId}:${channel}:${packet[0]}`));
+        // Frames: the marker is the first byte; control: the reference id of a codec packet (the server reads those).
+        for (const link of window.kiloface!.call!.participants()) link.onPacket((channel, packet) => w.received.push(`${link.peerId}:${channel}:${channel === 'control' ? packet[5] : packet[0]}`));
       });
     }
     for (const p of people) await p.page.waitForFunction(() => window.kiloface!.call!.links().length === 2, undefined, { timeout: 15_000 });
     for (const [i, p] of people.entries()) {
-      await p.page.evaluate((marker) => {
-        const call = window.kiloface!.call!;
-        for (let k = 0; k < 10; k++) call.broadcast('frames', new Uint8Array([marker]));
-        call.broadcast('control', new Uint8Array([marker]));
-      }, i + 1);
+      // On `control` the SFU relays codec packets only (server/sfu/control-relay.ts): an anchor, to everyone.
+      const anchor = [...writePacket({ type: PacketType.GeometryAnchor, sequence: 1, timestampMs: 0, referenceId: i + 1 }, new Uint8Array([0]))];
+      await p.page.evaluate(
+        ({ marker, anchor }) => {
+          const call = window.kiloface!.call!;
+          for (let k = 0; k < 10; k++) call.broadcast('frames', new Uint8Array([marker]));
+          call.broadcast('control', new Uint8Array(anchor));
+        },
+        { marker: i + 1, anchor },
+      );
     }
     for (const [i, p] of people.entries()) {
       const others = [1, 2, 3].filter((m) => m !== i + 1);

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
-import type { IceServerConfig, ServerMessage } from '../../server/signalling/protocol.ts';
+import type { IceServerConfig, ServerMessage } from '../../protocol/signalling.ts';
 import { turnIceServer, type TurnConfig } from '../../server/turn-credentials.ts';
 import { FAKE_CAMERA_Y4M } from './global-setup.ts';
 import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';

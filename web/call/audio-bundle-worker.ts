@@ -1,7 +1,7 @@
 // The encoded-transform worker (RTCRtpScriptTransform): appends waiting kiloface bundles to each
 // outgoing Opus frame and strips them from every incoming one before the Opus decoder.
 import { appendBundles, MAX_BUNDLE_BYTES_PER_FRAME, MAX_BUNDLES_PER_FRAME, stripBundles } from '../../codec/audio-bundle-trailer.ts';
-import { OPUS_PTIME_MS } from '../../codec/opus-speech.ts';
+import { OPUS_PTIME_MS } from '../../protocol/opus-speech.ts';
 import type { AudioTransformOptions, FromAudioWorker, ToAudioWorker } from './audio-bundle-protocol.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { Emitter } from '../../codec/emitter.ts';
 import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
-import type { ErrorCode, IceServerConfig, PeerInfo, RoomMode } from '../../server/signalling/protocol.ts';
+import type { ErrorCode, IceServerConfig, PeerInfo, RoomMode } from '../../protocol/signalling.ts';
 import { AudioBundleCarrier } from './audio-bundles.ts';
 import { openLocalMedia } from './local-media.ts';
 import type { MediaSettings } from './media-settings.ts';

@@ -13,8 +13,8 @@ export interface MediaSettings {
 
 export const DEFAULT_MEDIA_SETTINGS: MediaSettings = { videoCodec: 'VP8', videoCapKbps: 100 };
 
-import { OPUS_FMTP, OPUS_PTIME_MS } from '../../codec/opus-speech.ts';
-export { AUDIO_SENDER_MAX_BITRATE } from '../../codec/opus-speech.ts';
+import { OPUS_FMTP, OPUS_PTIME_MS } from '../../protocol/opus-speech.ts';
+export { AUDIO_SENDER_MAX_BITRATE } from '../../protocol/opus-speech.ts';
 
 export function parseVideoCodec(raw: string | null | undefined): VideoCodecName | undefined {
   const upper = raw?.toUpperCase().replace('.', '');
@@ -54,7 +54,7 @@ export function findSendCodec<C extends CodecLike>(codecs: readonly C[], name: V
 }
 
 /**
- * Adds our Opus parameters (codec/opus-speech.ts) to every Opus fmtp line of a local SDP, and
+ * Adds our Opus parameters (protocol/opus-speech.ts) to every Opus fmtp line of a local SDP, and
  * `a=ptime`/`a=maxptime` to its audio sections. In a local description they tell the remote
  * sender how to send to us (Chromium follows the remote description's fmtp and ptime), so both
  * ends applying it makes both directions lean.

@@ -1,6 +1,6 @@
 import SimplePeer from 'simple-peer';
 import type { CodecChannel, PacketListener } from '../../codec/transport.ts';
-import type { IceServerConfig, PeerInfo } from '../../server/signalling/protocol.ts';
+import type { IceServerConfig, PeerInfo } from '../../protocol/signalling.ts';
 import { Emitter } from '../../codec/emitter.ts';
 import type { StatsSnapshot } from '../stats/peer-stats.ts';
 import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, preferCodec, withOpusParams, type MediaSettings } from './media-settings.ts';

@@ -2,28 +2,22 @@ import { Device } from 'mediasoup-client';
 import type { Consumer, DataConsumer, DataProducer, Producer, RtpCapabilities, Transport } from 'mediasoup-client/types';
 import { Emitter } from '../../codec/emitter.ts';
 import { CODEC_CHANNEL_LABELS as CHANNEL_LABELS, type CodecChannel, type PacketListener } from '../../codec/transport.ts';
-import type { IceServerConfig, PeerInfo, SfuMethod, SfuNotification } from '../../server/signalling/protocol.ts';
+import type { IceServerConfig, PeerInfo } from '../../protocol/signalling.ts';
+import type { SfuMethod, SfuNotification, SfuRequests } from '../../protocol/sfu.ts';
 import type { StatsEntry, StatsSnapshot } from '../stats/peer-stats.ts';
 import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, withoutAudioTransportCc, type MediaSettings } from './media-settings.ts';
-import { OPUS_MAX_AVERAGE_BITRATE, OPUS_PTIME_MS } from '../../codec/opus-speech.ts';
+import { OPUS_MAX_AVERAGE_BITRATE, OPUS_PTIME_MS } from '../../protocol/opus-speech.ts';
 import type { AudioBundleCarrier } from './audio-bundles.ts';
 import { ICE_TRANSPORT_POLICY } from './ice-policy.ts';
 import { toSnapshot, type ParticipantEvents, type RemoteParticipant } from './participant.ts';
 import type { ConnectionStats } from './call.ts';
 
-type Request = (method: SfuMethod, data?: Record<string, unknown>) => Promise<unknown>;
+/** One SFU request over the signalling socket (SignallingClient.sfuRequest). */
+type Request = <M extends SfuMethod>(method: M, data: SfuRequests[M]['params']) => Promise<SfuRequests[M]['result']>;
 
 const FRAMES_MAX_BUFFERED_BYTES = 16 * 1024;
 /** Sessions of this page, so that a closing session's audio-bundle routes never drop a newer one's. */
 let sessionSerial = 0;
-
-interface TransportParams {
-  id: string;
-  iceParameters: never;
-  iceCandidates: never;
-  dtlsParameters: never;
-  sctpParameters: never;
-}
 
 /**
  * Someone in an SFU room: their consumed tracks and data channels. In SFU mode our own data
@@ -171,7 +165,7 @@ export class SfuSession extends Emitter<SessionEvents> {
   }
 
   async start(): Promise<void> {
-    const { rtpCapabilities } = (await this.request('router-capabilities')) as { rtpCapabilities: RtpCapabilities };
+    const { rtpCapabilities } = await this.request('router-capabilities', {});
     await this.device.load({ routerRtpCapabilities: withoutAudioTransportCc(rtpCapabilities) });
     this.sendTransport = await this.createTransport('send');
     this.recvTransport = await this.createTransport('recv');
@@ -187,7 +181,7 @@ export class SfuSession extends Emitter<SessionEvents> {
         if (this.channelsOpen) for (const p of this.participants.values()) if (p.isOpen) p.emit('link-open');
       });
     }
-    await this.request('ready', { rtpCapabilities: this.device.rtpCapabilities as unknown as Record<string, unknown> });
+    await this.request('ready', { rtpCapabilities: this.device.rtpCapabilities });
   }
 
   onNotification(notification: SfuNotification): void {
@@ -309,7 +303,7 @@ export class SfuSession extends Emitter<SessionEvents> {
         // The tracks are the call's, not the producer's: a closed session must not stop the camera.
         stopTracks: false,
         encodings: [{ maxBitrate: AUDIO_SENDER_MAX_BITRATE }],
-        // Written into the answer mediasoup-client gives our browser: its fmtp governs what we send (codec/opus-speech.ts).
+        // Written into the answer mediasoup-client gives our browser: its fmtp governs what we send (protocol/opus-speech.ts).
         codecOptions: { opusDtx: true, opusFec: true, opusStereo: false, opusMaxAverageBitrate: OPUS_MAX_AVERAGE_BITRATE, opusPtime: OPUS_PTIME_MS },
         // The transform must be on the sender before negotiation: set later, Chromium gave it no frames.
         onRtpSender: (sender) => this.carryBundlesOnAudio(sender),
@@ -331,7 +325,7 @@ export class SfuSession extends Emitter<SessionEvents> {
   }
 
   private async createTransport(direction: 'send' | 'recv'): Promise<Transport> {
-    const params = (await this.request('create-transport', { direction })) as TransportParams;
+    const params = await this.request('create-transport', { direction });
     const options = { ...params, iceServers: this.iceServers as RTCIceServer[], iceTransportPolicy: ICE_TRANSPORT_POLICY };
     const transport = direction === 'send' ? this.device.createSendTransport(options) : this.device.createRecvTransport(options);
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
@@ -342,10 +336,10 @@ export class SfuSession extends Emitter<SessionEvents> {
     });
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
-        this.request('produce', { transportId: transport.id, kind, rtpParameters }).then((r) => callback(r as { id: string }), errback);
+        this.request('produce', { transportId: transport.id, kind, rtpParameters }).then(callback, errback);
       });
       transport.on('producedata', ({ sctpStreamParameters, label, protocol }, callback, errback) => {
-        this.request('produce-data', { transportId: transport.id, sctpStreamParameters, label, protocol }).then((r) => callback(r as { id: string }), errback);
+        this.request('produce-data', { transportId: transport.id, sctpStreamParameters, label, protocol }).then(callback, errback);
       });
     }
     return transport;
@@ -371,7 +365,7 @@ export class SfuSession extends Emitter<SessionEvents> {
           id,
           producerId,
           kind,
-          rtpParameters: rtpParameters as never,
+          rtpParameters,
           // Every audio receiver strips, whether or not that sender appends (set before negotiation, like the sender's).
           ...(kind === 'audio' ? { onRtpReceiver: (receiver: RTCRtpReceiver) => this.stripBundles(participant, receiver) } : {}),
         });
@@ -381,7 +375,7 @@ export class SfuSession extends Emitter<SessionEvents> {
       }
       case 'new-data-consumer': {
         const { peerId, id, dataProducerId, sctpStreamParameters, label, protocol } = notification.data;
-        const dataConsumer = await this.recvTransport.consumeData({ id, dataProducerId, sctpStreamParameters: sctpStreamParameters as never, label, protocol });
+        const dataConsumer = await this.recvTransport.consumeData({ id, dataProducerId, sctpStreamParameters, label, protocol });
         this.participant(peerId).addDataConsumer(dataConsumer);
         return;
       }

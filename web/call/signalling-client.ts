@@ -5,9 +5,8 @@ import type {
   ResumeTicket,
   RoomMode,
   ServerMessage,
-  SfuMethod,
-  SfuNotification,
-} from '../../server/signalling/protocol.ts';
+} from '../../protocol/signalling.ts';
+import type { SfuMethod, SfuNotification, SfuRequests } from '../../protocol/sfu.ts';
 import { Emitter } from '../../codec/emitter.ts';
 
 type Welcome = Extract<ServerMessage, { type: 'welcome' }>;
@@ -101,7 +100,7 @@ export class SignallingClient extends Emitter<Events> {
   }
 
   /** One request to the SFU; rejects with the server's reason, on timeout, or when the socket drops. */
-  sfuRequest(method: SfuMethod, data: Record<string, unknown> = {}): Promise<unknown> {
+  sfuRequest<M extends SfuMethod>(method: M, data: SfuRequests[M]['params']): Promise<SfuRequests[M]['result']> {
     if (!this.joined) return Promise.reject(new Error('not connected to the server'));
     const id = this.nextRequestId++;
     return new Promise((resolve, reject) => {
@@ -109,8 +108,9 @@ export class SignallingClient extends Emitter<Events> {
         this.pending.delete(id);
         reject(new Error(`SFU request ${method} timed out`));
       }, SFU_REQUEST_TIMEOUT_MS);
-      this.pending.set(id, { resolve, reject, timer });
-      this.sendRaw({ type: 'sfu', id, method, data });
+      // The server answers each method with its result type (protocol/sfu.ts): trusted, like every message of ours.
+      this.pending.set(id, { resolve: resolve as (data: unknown) => void, reject, timer });
+      this.sendRaw({ type: 'sfu', id, method, data } as ClientMessage);
     });
   }
 

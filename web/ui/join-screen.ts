@@ -1,4 +1,4 @@
-import { LIMITS, type RoomMode } from '../../server/signalling/protocol.ts';
+import { LIMITS, type RoomMode } from '../../protocol/signalling.ts';
 import type { MediaSettings } from '../call/media-settings.ts';
 import { randomRoomName, type RoomLink } from '../route.ts';
 import { h } from '../util/dom.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ServerMessage } from '../../../server/signalling/protocol.ts';
+import type { ServerMessage } from '../../../protocol/signalling.ts';
 import { DEFAULT_ROOM_OPTIONS, RoomRegistry } from '../../../server/signalling/rooms.ts';
 
 function inbox(): { sink: (m: ServerMessage) => void; messages: ServerMessage[] } {

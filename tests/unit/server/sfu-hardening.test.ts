@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../../server/app.ts';
 import { startQuietServer } from './helpers/server.ts';
 import { DEFAULT_CONFIG } from '../../../server/config.ts';
-import type { ServerMessage } from '../../../server/signalling/protocol.ts';
+import type { ServerMessage } from '../../../protocol/signalling.ts';
 import { SignallingTestClient } from './helpers/signalling-client.ts';
 
 const TRANSPORT_TIMEOUT_MS = 1500;

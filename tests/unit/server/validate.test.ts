@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LIMITS } from '../../../server/signalling/protocol.ts';
+import { LIMITS } from '../../../protocol/signalling.ts';
 import { validateClientMessage, validateDisplayName } from '../../../server/signalling/validate.ts';
 
 const codeOf = (text: string): string | undefined => {

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { ServerMessage } from '../../../../server/signalling/protocol.ts';
+import type { ServerMessage } from '../../../../protocol/signalling.ts';
 
 /** A raw signalling client (Node, ws) that records every reply: what a hostile or test client sees. */
 export class SignallingTestClient {

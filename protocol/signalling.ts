@@ -1,5 +1,6 @@
-// The signalling protocol: JSON text messages over one WebSocket per browser tab.
-// The browser imports only the types; the server validates every incoming message against them.
+// The signalling protocol: JSON text messages over one WebSocket per browser tab. Both ends import
+// it (protocol/ imports nothing but types); the server validates every incoming message against it.
+import type { SfuMethod, SfuNotification, SfuRequests } from './sfu.ts';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -17,29 +18,9 @@ export interface ResumeTicket {
 /** P2P mesh for two people, an SFU above that or when someone asks for it. */
 export type RoomMode = 'p2p' | 'sfu';
 
-/** Requests a browser makes of the SFU (see server/sfu/sfu-service.ts). */
-export const SFU_METHODS = [
-  'router-capabilities',
-  'create-transport',
-  'connect-transport',
-  'produce',
-  'produce-data',
-  'close-producer',
-  'ready',
-  'resume-consumer',
-] as const;
-export type SfuMethod = (typeof SFU_METHODS)[number];
-
-export type SfuNotification =
-  | { method: 'new-consumer'; data: { peerId: string; id: string; producerId: string; kind: 'audio' | 'video'; rtpParameters: unknown } }
-  | { method: 'new-data-consumer'; data: { peerId: string; id: string; dataProducerId: string; sctpStreamParameters: unknown; label: string; protocol: string } }
-  | { method: 'consumer-closed'; data: { id: string } }
-  /** The room's media server went away (worker died): build the SFU session again. */
-  | { method: 'restart'; data: { reason: string } };
-
 export type ClientMessage =
   | { type: 'join'; room: string; name: string; secret?: string; resume?: ResumeTicket; mode?: RoomMode }
-  | { type: 'sfu'; id: number; method: SfuMethod; data: Record<string, unknown> }
+  | { [M in SfuMethod]: { type: 'sfu'; id: number; method: M; data: SfuRequests[M]['params'] } }[SfuMethod]
   | { type: 'signal'; to: string; data: unknown }
   | { type: 'leave' }
   | { type: 'ping' };
@@ -80,7 +61,8 @@ export type ServerMessage =
     }
   | { type: 'peer-joined'; peer: PeerInfo }
   | { type: 'mode'; mode: RoomMode }
-  | { type: 'sfu-response'; id: number; ok: true; data: unknown }
+  /** `data` is the method's result (protocol/sfu.ts), `{}` for those that return nothing. */
+  | { type: 'sfu-response'; id: number; ok: true; data: Exclude<SfuRequests[SfuMethod]['result'], void> | Record<string, never> }
   | { type: 'sfu-response'; id: number; ok: false; error: string }
   | ({ type: 'sfu-notify' } & SfuNotification)
   | { type: 'peer-left'; peerId: string; reason: 'left' | 'timeout' }

@@ -7,6 +7,7 @@
 //
 // The browsers run on the same machine: on a 2-core machine they, not the server, run out of CPU
 // first, so the figure that carries over is the server's CPU per room.
+import { PacketType, writePacket } from '../codec/bitstream/packet.ts';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,9 @@ import { CLOCK_TICKS_PER_SECOND, serverCpuTicks } from './server-process.ts';
 const { values } = parseArgs({ options: { rooms: { type: 'string', default: '1,2,4' }, seconds: { type: 'string', default: '15' }, workers: { type: 'string', default: '2' } } });
 const steps = values.rooms.split(',').map(Number);
 const seconds = Number(values.seconds);
+/** One geometry anchor (40 bytes), as a sender's control channel carries after each reference. */
+const CONTROL_PACKET = [...writePacket({ type: PacketType.GeometryAnchor, sequence: 1, timestampMs: 0, referenceId: 1 }, new Uint8Array(34))];
+
 async function main(): Promise<void> {
   const y4m = path.resolve('test-output/e2e/synthetic-face-320x240.y4m');
   await writeSyntheticFaceY4m(y4m, { width: 320, height: 240, fps: 25, frames: 125 });
@@ -42,16 +46,18 @@ async function main(): Promise<void> {
       }
       for (const p of pages) {
         await p.page.waitForFunction(() => (window.kiloface?.call?.links().length ?? 0) === 1, undefined, { timeout: 60_000 });
-        await p.page.evaluate(() => {
+        // Control carries a real codec packet: the server reads and relays those (server/sfu/control-relay.ts).
+        await p.page.evaluate((anchor) => {
           const w = window as unknown as { loadTimer?: number };
           if (w.loadTimer) return;
           const packet = new Uint8Array(40);
+          const control = new Uint8Array(anchor);
           let n = 0;
           w.loadTimer = window.setInterval(() => {
             window.kiloface!.call!.broadcast('frames', packet);
-            if (++n % 25 === 0) window.kiloface!.call!.broadcast('control', packet);
+            if (++n % 25 === 0) window.kiloface!.call!.broadcast('control', control);
           }, 40);
-        });
+        }, CONTROL_PACKET);
       }
       await new Promise((resolve) => setTimeout(resolve, 3000)); // settle
       const before = serverCpuTicks(server.pid!);

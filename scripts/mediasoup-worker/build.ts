@@ -9,11 +9,9 @@
 // the path); a cache hit is checked by running the cached binary and takes
 // about a second, mostly tsx start-up.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
-  chmodSync,
   closeSync,
-  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -21,7 +19,6 @@ import {
   openSync,
   readFileSync,
   readdirSync,
-  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -40,6 +37,8 @@ import {
   type WorkerCacheKey,
 } from '../../server/sfu/worker-binary.ts';
 import { acquireLock } from './lock.ts';
+import { installPrebuiltWorker } from './prebuilt.ts';
+import { installAtomically, workerProblem } from './worker-file.ts';
 import {
   APT_PACKAGES,
   aptInstallCommand,
@@ -70,11 +69,6 @@ const MESON_SETUP_OPTIONS = [
   '-Dms_use_builtin_bwe=false',
 ];
 
-// Started without the environment mediasoup's JS passes (MEDIASOUP_VERSION),
-// the worker exits with this code: reaching it proves the binary loads and
-// that the dynamic loader found every Debian library it links.
-const WORKER_NO_ENV_EXIT_CODE = 41;
-
 class BuildError extends Error {}
 
 function log(message: string): void {
@@ -94,8 +88,10 @@ interface Cli {
 
 const USAGE = `Usage: npx tsx scripts/mediasoup-worker/build.ts [options]
 
-Builds mediasoup's worker binary against Debian's libraries into the cache
-($KILOFACE_CACHE_DIR, else $XDG_CACHE_HOME/kiloface, else ~/.cache/kiloface).
+Puts mediasoup's worker binary into the cache ($KILOFACE_CACHE_DIR, else
+$XDG_CACHE_HOME/kiloface, else ~/.cache/kiloface): mediasoup's own prebuilt
+binary where it can be downloaded and runs here, else built against Debian's
+libraries.
 
   --mediasoup-dir DIR  the mediasoup package (default: node_modules/mediasoup)
   --jobs N             parallel compile jobs (default: ninja's, cores + 2)
@@ -105,7 +101,9 @@ Builds mediasoup's worker binary against Debian's libraries into the cache
   --help               this text
 
 Environment: MEDIASOUP_WORKER_BIN set -> nothing to build (the server uses it);
-KILOFACE_SKIP_MEDIASOUP_WORKER_BUILD=1 -> skip; MESON -> meson to use.`;
+KILOFACE_SKIP_MEDIASOUP_WORKER_BUILD=1 -> skip; KILOFACE_MEDIASOUP_PREBUILT=0 -> no
+download, build; MEDIASOUP_WORKER_PREBUILT_DOWNLOAD_BASE_URL -> where releases are;
+MESON -> meson to use.`;
 
 function parseCli(argv: string[]): Cli | undefined {
   const { values } = parseArgs({
@@ -131,18 +129,6 @@ function parseCli(argv: string[]): Cli | undefined {
     jobs,
     force: values.force === true,
   };
-}
-
-/** Why the binary is not usable, or undefined when it runs. */
-function workerProblem(binary: string): string | undefined {
-  if (!existsSync(binary)) return 'not built yet';
-  const result = spawnSync(binary, [], { env: {}, stdio: 'ignore', timeout: 10_000 });
-  if (result.status === WORKER_NO_ENV_EXIT_CODE) return undefined;
-  if (result.error !== undefined) return `cannot run it: ${result.error.message}`;
-  // 127: the dynamic loader did not find a library (a Debian package removed?).
-  return result.signal !== null
-    ? `it died with ${result.signal}`
-    : `it exited with ${String(result.status)} instead of ${WORKER_NO_ENV_EXIT_CODE}`;
 }
 
 /** wrap name (file name without .wrap) -> the subproject directory meson looks for. */
@@ -293,15 +279,6 @@ async function run(
   }
 }
 
-/** Copies the binary in under a temporary name and renames it: readers never see a partial file. */
-function installAtomically(built: string, destination: string): void {
-  mkdirSync(path.dirname(destination), { recursive: true });
-  const staging = `${destination}.tmp-${process.pid}`;
-  copyFileSync(built, staging);
-  chmodSync(staging, 0o755);
-  renameSync(staging, destination);
-}
-
 function withPythonPath(meson: Meson): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...meson.env };
   const inherited = process.env.PYTHONPATH;
@@ -400,6 +377,9 @@ async function main(): Promise<number> {
     return 0;
   }
   log(`Worker binary ${destination}: ${problem}.`);
+
+  // mediasoup's prebuilt binary first, unless refused or a rebuild is asked for.
+  if (!cli.force && process.env.KILOFACE_MEDIASOUP_PREBUILT !== '0' && (await installPrebuiltWorker({ mediasoupVersion: key.mediasoupVersion, destination, log }))) return 0;
 
   const missing = missingAptPackages();
   if (missing.length > 0) {

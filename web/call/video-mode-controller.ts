@@ -124,6 +124,7 @@ export class VideoModeController extends Emitter<Events> {
       const now = performance.now();
       const wire = this.meter.update(new Map(connections.map((c) => [c.key, transportCounters(c.snapshot)])), now);
       const senders = connections.filter((c) => c.sendsOurMedia);
+      this.loss.retain(senders.map((c) => c.key));
       if (senders.length === 0) return;
       const link = worstLink(senders.map((c) => linkSample(c.snapshot, now, this.loss.read(c.key, c.snapshot))), now);
       this.latestLink = link;

@@ -86,26 +86,35 @@ export class CallWireMeter {
  * it after its stream stops. A stream whose report did not move since the last reading says nothing.
  */
 export class LossMeter {
-  private previous = new Map<string, { marker: string; lost: number; sent: number }>();
+  /** Per connection, the last reading of each of its remote-inbound reports (only those still in its stats). */
+  private previous = new Map<string, Map<string, { marker: string; lost: number; sent: number }>>();
 
   /** Lost/sent over the streams of connection `key` whose reports are new; undefined if none are. */
   read(key: string, snapshot: StatsSnapshot): number | undefined {
     let lost = 0;
     let sent = 0;
     let reported = false;
+    const before = this.previous.get(key);
+    const readings = new Map<string, { marker: string; lost: number; sent: number }>();
     for (const report of entries(snapshot, 'remote-inbound-rtp')) {
       const outbound = typeof report.localId === 'string' ? snapshot.get(report.localId) : undefined;
       const now = { marker: `${String(report.roundTripTimeMeasurements)}/${String(report.packetsLost)}`, lost: num(report.packetsLost), sent: num(outbound?.packetsSent) };
-      const id = `${key}/${report.id}`;
-      const before = this.previous.get(id);
-      this.previous.set(id, now);
-      if (!before || before.marker === now.marker) continue;
+      readings.set(report.id, now);
+      const last = before?.get(report.id);
+      if (!last || last.marker === now.marker) continue;
       reported = true;
-      lost += Math.max(0, now.lost - before.lost);
-      sent += Math.max(0, now.sent - before.sent);
+      lost += Math.max(0, now.lost - last.lost);
+      sent += Math.max(0, now.sent - last.sent);
     }
+    this.previous.set(key, readings);
     if (!reported) return undefined;
     return sent > 0 ? Math.min(1, lost / sent) : 0;
+  }
+
+  /** Forgets connections not in `keys` (closed ones), so a long call with people coming and going stays small. */
+  retain(keys: Iterable<string>): void {
+    const keep = new Set(keys);
+    for (const key of this.previous.keys()) if (!keep.has(key)) this.previous.delete(key);
   }
 }
 

@@ -41,6 +41,23 @@ describe('call wire figures', () => {
     expect(reading(5, 20, 180)).toBeUndefined(); // no new report: nothing to say (the stream stopped, or reports were lost)
   });
 
+  it('keeps readings only for reports and connections that still exist', () => {
+    const meter = new LossMeter();
+    const report = (id: string, measurements: number, lost: number, sent: number) => [
+      { id, type: 'remote-inbound-rtp', localId: `O${id}`, roundTripTimeMeasurements: measurements, packetsLost: lost },
+      { id: `O${id}`, type: 'outbound-rtp', packetsSent: sent },
+    ];
+    meter.read('a', snap(...report('R1', 1, 0, 100)));
+    meter.read('b', snap(...report('R1', 1, 0, 100)));
+    // R1 of `a` left its stats (a stream ended): when one of that id comes back it is a new baseline.
+    expect(meter.read('a', snap(...report('R2', 1, 0, 100)))).toBeUndefined();
+    expect(meter.read('a', snap(...report('R1', 2, 50, 150)))).toBeUndefined();
+    // `b` closed: forgotten, so a new `b` starts from a baseline too.
+    meter.retain(['a']);
+    expect(meter.read('b', snap(...report('R1', 2, 50, 150)))).toBeUndefined();
+    expect(meter.read('b', snap(...report('R1', 3, 60, 250)))).toBe(0.1);
+  });
+
   it('the tightest connection decides for a mesh', () => {
     expect(worstLink([{ atMs: 0, availableKbps: 300, loss: 0 }, { atMs: 0, availableKbps: 80, rttMs: 30 }, { atMs: 0 }], 5)).toEqual({ atMs: 5, availableKbps: 80, loss: 0, rttMs: 30 });
   });

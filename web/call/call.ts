@@ -11,6 +11,7 @@ import { SfuSession } from './sfu-session.ts';
 import { SignallingClient, type JoinParams, type SignallingState } from './signalling-client.ts';
 import type { StatsSnapshot } from '../stats/peer-stats.ts';
 import { parseVideoModeState, type VideoModeState } from './video-mode.ts';
+import { ReconnectPolicy } from './reconnect-policy.ts';
 
 /** One connection's getStats(), for the call's wire totals and the link estimate. */
 export interface ConnectionStats {
@@ -48,9 +49,6 @@ type Events = {
   joined: [self: PeerInfo, secured: boolean];
 };
 
-/** After a connection fails, the peer with the smaller id calls again after this delay. */
-const RECONNECT_DELAY_MS = 1500;
-const SFU_RETRY_DELAY_MS = 1000;
 
 /** What travels through the signalling relay between two browsers. */
 type RelayMessage = WireSignal | { state: PeerState };
@@ -70,6 +68,9 @@ export class Call extends Emitter<Events> implements PacketTransport {
   private readonly signalling: SignallingClient;
   private readonly pendingSignals = new PendingSignals();
   private readonly linkListeners = new Set<(link: PacketLink, open: boolean) => void>();
+  /** When to call a P2P peer again (per person), and to rebuild the SFU session, after a drop. */
+  private readonly peerReconnects = new Map<string, ReconnectPolicy>();
+  private readonly sfuReconnect = new ReconnectPolicy();
   private readonly openLinks = new Set<PacketLink>();
   private iceServers: IceServerConfig[] = [];
   private settings: MediaSettings;
@@ -299,10 +300,11 @@ export class Call extends Emitter<Events> implements PacketTransport {
       this.sfu = undefined;
       setTimeout(() => {
         if (this.mode === 'sfu' && !this.sfu && !this.ended) void this.startSfu();
-      }, SFU_RETRY_DELAY_MS);
+      }, this.sfuReconnect.nextDelayMs());
     });
     try {
       await session.start();
+      if (this.sfu === session) this.sfuReconnect.reset();
     } catch (error) {
       if (this.sfu === session) session.emit('failed', `could not join the SFU: ${(error as Error).message}`);
     }
@@ -345,9 +347,10 @@ export class Call extends Emitter<Events> implements PacketTransport {
         setTimeout(() => {
           const member = this.members.get(info.id);
           if (member && !this.peers.has(info.id)) this.connect(member, true);
-        }, RECONNECT_DELAY_MS);
+        }, this.peerReconnect(info.id).nextDelayMs());
       }
     });
+    peer.on('connect', () => this.peerReconnect(info.id).reset());
     this.adopt(peer);
     for (const signal of this.pendingSignals.take(info.id, connectionId)) peer.signal(signal.signal);
     return peer;
@@ -393,9 +396,16 @@ export class Call extends Emitter<Events> implements PacketTransport {
     for (const listener of this.linkListeners) listener(link, open);
   }
 
+  private peerReconnect(peerId: string): ReconnectPolicy {
+    let policy = this.peerReconnects.get(peerId);
+    if (!policy) this.peerReconnects.set(peerId, (policy = new ReconnectPolicy()));
+    return policy;
+  }
+
   private dropPeer(peerId: string): void {
     const peer = this.peers.get(peerId);
     this.peers.delete(peerId);
+    this.peerReconnects.delete(peerId);
     peer?.close();
     this.pendingSignals.dropPeer(peerId);
   }

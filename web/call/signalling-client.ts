@@ -8,6 +8,7 @@ import type {
 } from '../../protocol/signalling.ts';
 import type { SfuMethod, SfuNotification, SfuRequests } from '../../protocol/sfu.ts';
 import { Emitter } from '../../codec/emitter.ts';
+import { ReconnectPolicy } from './reconnect-policy.ts';
 
 type Welcome = Extract<ServerMessage, { type: 'welcome' }>;
 
@@ -48,7 +49,7 @@ export class SignallingClient extends Emitter<Events> {
   private ticket: ResumeTicket | undefined;
   private joined = false;
   private stopped = false;
-  private attempt = 0;
+  private readonly reconnect = new ReconnectPolicy();
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private keepalive: ReturnType<typeof setInterval> | undefined;
   private _state: SignallingState = 'connecting';
@@ -75,7 +76,7 @@ export class SignallingClient extends Emitter<Events> {
     const socket = new WebSocket(this.url);
     this.socket = socket;
     socket.onopen = () => {
-      this.attempt = 0;
+      this.reconnect.reset();
       this.sendRaw({ type: 'join', ...this.join, ...(this.ticket ? { resume: this.ticket } : {}) });
     };
     socket.onmessage = (event) => this.onMessage(event.data);
@@ -86,9 +87,7 @@ export class SignallingClient extends Emitter<Events> {
       this.failPending('signalling connection lost');
       if (this.stopped) return this.setState('closed');
       this.setState('reconnecting');
-      // 0.5 s, 1 s, 2 s, 4 s, then every 8 s: quick after a blip, gentle on a server that is down.
-      const delay = Math.min(8000, 500 * 2 ** this.attempt++);
-      this.retryTimer = setTimeout(() => this.connect(), delay);
+      this.retryTimer = setTimeout(() => this.connect(), this.reconnect.nextDelayMs());
     };
   }
 

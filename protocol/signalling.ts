@@ -57,6 +57,8 @@ export type ServerMessage =
       mode: RoomMode;
       peers: PeerInfo[];
       maxPeers: number;
+      /** Whether the server runs its SFU; without it a room of three or more stays a P2P mesh. */
+      sfu: boolean;
       iceServers: IceServerConfig[];
     }
   | { type: 'peer-joined'; peer: PeerInfo }

@@ -282,6 +282,7 @@ export class RoomRegistry {
       mode: session.room.mode,
       peers: [...session.room.peers.values()].filter((p) => p !== session).map((p) => p.info),
       maxPeers: this.maxPeers,
+      sfu: this.options.sfuAvailable,
       iceServers: typeof this.iceServers === 'function' ? this.iceServers(session.info) : this.iceServers,
     };
   }

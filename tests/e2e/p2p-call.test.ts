@@ -148,8 +148,10 @@ describe('P2P call in real Chromium', () => {
     await waitForRemoteVideo(bob);
   });
 
-  it('takes a third person into the mesh; mute and camera-off show on the others\' tiles; leaving removes the tile', async () => {
+  it('takes a third person into the mesh (and says the server has no SFU); mute and camera-off show on the others\' tiles; leaving removes the tile', async () => {
     const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&secret=s3cret&neural=off`);
+    // This server has no SFU: the mesh is said, to the newcomer and to those already in.
+    for (const p of [carol, alice]) await p.page.locator('.notices .notice', { hasText: 'runs without its SFU' }).waitFor({ timeout: 10_000 });
     await carol.page.waitForFunction((sel) => document.querySelectorAll(`${sel}[data-connection="connected"]`).length === 2, REMOTE_TILE, { timeout: 30_000 });
     await alice.page.waitForFunction((sel) => document.querySelectorAll(`${sel}[data-connection="connected"]`).length === 2, REMOTE_TILE, { timeout: 30_000 });
     await carol.page.click('[data-role="mute"]');

@@ -71,6 +71,8 @@ export class Call extends Emitter<Events> implements PacketTransport {
   /** When to call a P2P peer again (per person), and to rebuild the SFU session, after a drop. */
   private readonly peerReconnects = new Map<string, ReconnectPolicy>();
   private readonly sfuReconnect = new ReconnectPolicy();
+  private serverHasSfu = true;
+  private meshNoticed = false;
   private readonly openLinks = new Set<PacketLink>();
   private iceServers: IceServerConfig[] = [];
   private settings: MediaSettings;
@@ -100,8 +102,10 @@ export class Call extends Emitter<Events> implements PacketTransport {
       this.members.clear();
       for (const peer of welcome.peers) this.members.set(peer.id, peer);
       for (const id of this.peers.keys()) if (!this.members.has(id)) this.dropPeer(id);
+      this.serverHasSfu = welcome.sfu;
       this.emit('joined', welcome.self, welcome.secured);
       this.emitMembers();
+      this.noticeMeshWithoutSfu();
       for (const peer of welcome.peers) this.sendState(peer.id);
       if (welcome.resumed && welcome.mode === this.mode) {
         // Back after a signalling outage: call whoever we lost (P2P); the SFU session survived.
@@ -114,6 +118,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
     this.signalling.on('peer-joined', (peer) => {
       this.members.set(peer.id, peer);
       this.emitMembers();
+      this.noticeMeshWithoutSfu();
       this.sendState(peer.id);
     });
     this.signalling.on('peer-left', (peerId) => {
@@ -394,6 +399,17 @@ export class Call extends Emitter<Events> implements PacketTransport {
     if (open) this.openLinks.add(link);
     else this.openLinks.delete(link);
     for (const listener of this.linkListeners) listener(link, open);
+  }
+
+  /** Three or more people on a server without its SFU: everyone sends to everyone; say so, once. */
+  private noticeMeshWithoutSfu(): void {
+    if (this.serverHasSfu || this.meshNoticed || this.members.size < 2) return;
+    this.meshNoticed = true;
+    this.emit(
+      'notice',
+      `this server runs without its SFU, so with ${this.members.size + 1} people each of you sends to everyone (more upload per person); ` +
+        'whoever runs the server can add it with `npm run build:mediasoup-worker`',
+    );
   }
 
   private peerReconnect(peerId: string): ReconnectPolicy {

@@ -52,6 +52,11 @@ export type ServerMessage =
       resume: ResumeTicket;
       /** True when an earlier session of this tab was taken back: its peer connections still stand. */
       resumed: boolean;
+      /**
+       * The server restarted and took this tab back under its old id from its ticket: the others are
+       * coming back too, so connections to people not yet listed should be kept a while.
+       */
+      restored: boolean;
       /** Whether the room is protected by a secret (set by whoever created it). */
       secured: boolean;
       mode: RoomMode;

@@ -13,6 +13,7 @@ import { DEFAULT_SIGNALLING_OPTIONS, SignallingServer } from './signalling/signa
 import { MODEL_FILE, serveStatic } from './static-files.ts';
 import { SfuService } from './sfu/sfu-service.ts';
 import { turnIceServer } from './turn-credentials.ts';
+import { loadSessionKey } from './session-key.ts';
 
 export const SIGNALLING_PATH = '/ws';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,7 +61,13 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const startedAt = Date.now();
   const sfu = config.sfu.enabled ? await startSfu(config, log) : undefined;
   const rooms = new RoomRegistry(
-    { ...DEFAULT_ROOM_OPTIONS, maxPeers: config.maxPeersPerRoom, sfuAvailable: sfu !== undefined, sfuMaxPeers: config.sfu.maxPeersPerRoom },
+    {
+      ...DEFAULT_ROOM_OPTIONS,
+      maxPeers: config.maxPeersPerRoom,
+      sfuAvailable: sfu !== undefined,
+      sfuMaxPeers: config.sfu.maxPeersPerRoom,
+      ...(config.sessionKeyFile ? { sessionKey: loadSessionKey(config.sessionKeyFile, (line) => console.warn(line)) } : {}),
+    },
     // With a TURN relay, each person gets a credential of their own that expires (never a lasting password).
     config.turn ? (peer) => [...config.iceServers, turnIceServer(config.turn!, peer.id)] : config.iceServers,
   );

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { IceServerConfig } from '../protocol/signalling.ts';
 import type { SignallingLimits } from './signalling/signalling-server.ts';
 import type { TurnConfig } from './turn-credentials.ts';
+import { kilofaceCacheDir } from './sfu/worker-binary.ts';
 
 export interface ServerConfig {
   host: string;
@@ -39,6 +40,11 @@ export interface ServerConfig {
   };
   /** Bearer token for /admin/stats; the endpoint is off without it. */
   adminToken?: string;
+  /**
+   * File holding the key that signs resume tickets, so that a restarted server takes back the calls
+   * that went on without it (server/session-key.ts). Absent: a random key per start.
+   */
+  sessionKeyFile?: string;
   /** Page origins besides the server's own whose pages may use its signalling. */
   allowedOrigins: string[];
   /** Overrides of the signalling socket's limits (tests and operators embedding the server). */
@@ -89,6 +95,8 @@ export const USAGE = `kiloface server
   --allowed-origins LIST  comma-separated page origins (e.g. https://app.example.org) allowed to
                      use the signalling socket besides this server's own (env KILOFACE_ALLOWED_ORIGINS)
   --admin-token T    enables GET /admin/stats with "Authorization: Bearer T" (env KILOFACE_ADMIN_TOKEN)
+  --session-key-file FILE  key that signs resume tickets, kept so a restart takes calls back
+                     (env KILOFACE_SESSION_KEY_FILE; default <cache dir>/session-key, made on first start)
   --quiet            no per-join log lines
   --help
 `;
@@ -145,6 +153,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
       'sfu-max-peers': { type: 'string' },
       'rtc-ports': { type: 'string' },
       'admin-token': { type: 'string' },
+      'session-key-file': { type: 'string' },
       'allowed-origins': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -212,6 +221,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfi
       if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new ConfigError(`--allowed-origins: "${origin}" is not an origin like https://app.example.org`);
     }
   }
+  config.sessionKeyFile = path.resolve(values['session-key-file'] ?? env.KILOFACE_SESSION_KEY_FILE ?? path.join(kilofaceCacheDir(env), 'session-key'));
   const adminToken = values['admin-token'] ?? env.KILOFACE_ADMIN_TOKEN;
   if (adminToken !== undefined) {
     if (adminToken.length < 16) throw new ConfigError('--admin-token must be at least 16 characters');

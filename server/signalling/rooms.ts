@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LIMITS, PROTOCOL_VERSION, type ErrorCode, type IceServerConfig, type PeerInfo, type ResumeTicket, type RoomMode, type ServerMessage } from '../../protocol/signalling.ts';
 
 /** Where messages for one peer go: its WebSocket while connected. */
@@ -18,6 +18,17 @@ export interface RoomOptions {
   maxPeersPerAddress: number;
   /** How long an emptied secured room keeps its secret, so nobody else can take the name over. */
   secretMemoryMs: number;
+  /**
+   * Signs resume tickets. Kept across restarts (server/session-key.ts), a restarted server takes
+   * back the people of a call that went on without it, under their old ids, instead of making
+   * them new people whose P2P connections are torn down and rebuilt. Random when absent.
+   */
+  sessionKey?: Buffer;
+  /**
+   * How long after start a ticket of an unknown peer is taken back (a restart's people return within
+   * seconds); later, such a ticket is of someone who left this server's rooms, and joins afresh.
+   */
+  restoreWindowMs: number;
 }
 
 export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
@@ -28,6 +39,7 @@ export const DEFAULT_ROOM_OPTIONS: RoomOptions = {
   maxQueuedMessages: 256,
   maxPeersPerAddress: 8,
   secretMemoryMs: 30 * 60_000,
+  restoreWindowMs: 60_000,
 };
 
 /** Emptied secured rooms remembered at most; the oldest is forgotten first. */
@@ -40,7 +52,6 @@ export interface RoomEvents {
 }
 
 export class PeerSession {
-  readonly token = randomBytes(24).toString('base64url');
   sink: PeerSink | null;
   /** Messages that arrived while the socket was down, delivered on resume. */
   readonly queued: ServerMessage[] = [];
@@ -50,6 +61,8 @@ export class PeerSession {
     readonly id: string,
     readonly name: string,
     readonly room: Room,
+    /** The resume ticket's token (RoomRegistry.token). */
+    readonly token: string,
     sink: PeerSink,
     /** The remote IP address of the socket that joined ('' when unknown, e.g. in tests). */
     readonly address = '',
@@ -121,6 +134,10 @@ export interface JoinRequest {
 /** All rooms of one server. Pure logic: the WebSocket layer feeds it and delivers what it emits. */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Room>();
+  private readonly sessionKey: Buffer;
+  private readonly restoreUntil: number;
+  /** Who left during the restore window: their tickets join afresh (the others dropped them). */
+  private readonly departed = new Set<string>();
   /** Secrets of secured rooms that emptied recently, with when they are forgotten (insertion order = age). */
   private readonly rememberedSecrets = new Map<string, { hash: Buffer; until: number }>();
 
@@ -130,7 +147,10 @@ export class RoomRegistry {
     private readonly options: RoomOptions = DEFAULT_ROOM_OPTIONS,
     /** The same for everyone, or made per person (a short-lived TURN credential each: server/turn-credentials.ts). */
     private readonly iceServers: IceServerConfig[] | ((peer: PeerInfo) => IceServerConfig[]) = [],
-  ) {}
+  ) {
+    this.sessionKey = options.sessionKey ?? randomBytes(32);
+    this.restoreUntil = Date.now() + options.restoreWindowMs;
+  }
 
   /** The most people a room holds: a mesh's limit, or the SFU's when it is there. */
   get maxPeers(): number {
@@ -149,11 +169,12 @@ export class RoomRegistry {
       return { ok: false, code: 'wrong-secret', message: 'this room needs the right secret' };
     }
     if (request.resume) {
-      const session = existing?.peers.get(request.resume.peerId);
-      if (!session || !tokensEqual(session.token, request.resume.token)) {
-        return { ok: false, code: 'resume-failed', message: 'that session has ended; join afresh' };
-      }
-      return { ok: true, session: this.resume(session, sink), welcome: this.welcome(session, true) };
+      const { peerId, token } = request.resume;
+      const session = existing?.peers.get(peerId);
+      if (session && tokensEqual(session.token, token)) return { ok: true, session: this.resume(session, sink), welcome: this.welcome(session, true) };
+      // Not here, but a ticket we signed for this room: the server restarted under a call that went on.
+      if (!session && Date.now() < this.restoreUntil && !this.departed.has(peerId) && tokensEqual(this.token(request.room, peerId), token)) return this.restore(request, peerId, sink, existing);
+      return { ok: false, code: 'resume-failed', message: 'that session has ended; join afresh' };
     }
     if (existing && existing.peers.size >= this.maxPeers) {
       return { ok: false, code: 'room-full', message: `room is full (${this.maxPeers} people)` };
@@ -164,7 +185,8 @@ export class RoomRegistry {
     }
     const room = existing ?? this.createRoom(request.room, request.secret);
     const name = existing ? distinctName(request.name, existing) : request.name;
-    const session = new PeerSession(randomBytes(12).toString('base64url'), name, room, sink, address);
+    const id = randomBytes(12).toString('base64url');
+    const session = new PeerSession(id, name, room, this.token(room.name, id), sink, address);
     // Others hear of the newcomer before the newcomer can send them an offer.
     this.broadcast(room, { type: 'peer-joined', peer: session.info });
     room.peers.set(session.id, session);
@@ -188,6 +210,7 @@ export class RoomRegistry {
     clearTimeout(session.graceTimer);
     session.sink = null;
     room.peers.delete(session.id);
+    if (Date.now() < this.restoreUntil) this.departed.add(session.id);
     try {
       this.events.peerLeft?.(session);
     } catch (error) {
@@ -257,6 +280,29 @@ export class RoomRegistry {
     return undefined;
   }
 
+  /** A resume ticket's token: an HMAC of the room and the peer id under the session key. */
+  private token(room: string, peerId: string): string {
+    return createHmac('sha256', this.sessionKey).update(`${room}\n${peerId}`).digest('base64url');
+  }
+
+  /**
+   * Seats someone from before a restart under their old id, so that the others, as they come back
+   * too, find them where their P2P connections say they are. Room limits apply as to a newcomer.
+   */
+  private restore(request: JoinRequest, peerId: string, sink: PeerSink, existing: Room | undefined): JoinResult {
+    if (existing && existing.peers.size >= this.maxPeers) return { ok: false, code: 'room-full', message: `room is full (${this.maxPeers} people)` };
+    const room = existing ?? this.createRoom(request.room, request.secret);
+    const name = existing ? distinctName(request.name, existing) : request.name;
+    const session = new PeerSession(peerId, name, room, this.token(room.name, peerId), sink, request.address ?? '');
+    this.broadcast(room, { type: 'peer-joined', peer: session.info });
+    room.peers.set(session.id, session);
+    if (request.mode === 'sfu') room.sfuRequested = true;
+    const welcome = this.welcome(session, true, true);
+    this.updateMode(room, session);
+    welcome.mode = room.mode;
+    return { ok: true, session, welcome };
+  }
+
   private resume(session: PeerSession, sink: PeerSink): PeerSession {
     clearTimeout(session.graceTimer);
     session.graceTimer = undefined;
@@ -270,7 +316,7 @@ export class RoomRegistry {
     for (const message of queued) session.deliver(message, this.options.maxQueuedMessages);
   }
 
-  private welcome(session: PeerSession, resumed: boolean): Extract<ServerMessage, { type: 'welcome' }> {
+  private welcome(session: PeerSession, resumed: boolean, restored = false): Extract<ServerMessage, { type: 'welcome' }> {
     return {
       type: 'welcome',
       protocol: PROTOCOL_VERSION,
@@ -278,6 +324,7 @@ export class RoomRegistry {
       self: session.info,
       resume: session.ticket,
       resumed,
+      restored,
       secured: session.room.secured,
       mode: session.room.mode,
       peers: [...session.room.peers.values()].filter((p) => p !== session).map((p) => p.info),

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import WebSocket from 'ws';
@@ -12,6 +15,8 @@ let browser: Browser;
 let alice: OpenedPage;
 let bob: OpenedPage;
 const room = `e2e-${Date.now()}`;
+/** Mesh only; a session key kept in a file, as the CLI does, so that a restart takes the call back. */
+const SERVER_CONFIG = { sfu: { ...DEFAULT_CONFIG.sfu, enabled: false }, sessionKeyFile: path.join(mkdtempSync(path.join(os.tmpdir(), 'kiloface-e2e-')), 'session-key') };
 
 /** Waits until the page shows a connected remote tile with a playing picture. */
 async function waitForRemoteVideo(opened: OpenedPage): Promise<void> {
@@ -29,7 +34,7 @@ async function waitForRemoteVideo(opened: OpenedPage): Promise<void> {
 describe('P2P call in real Chromium', () => {
   beforeAll(async () => {
     // Mesh only: with the SFU on, a third person would move the room to the SFU (tests/e2e/sfu-call.test.ts).
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
+    server = await startTestServer(SERVER_CONFIG);
     browser = await launchChromium(FAKE_CAMERA_Y4M);
   });
 
@@ -131,6 +136,25 @@ describe('P2P call in real Chromium', () => {
     await bob.page.waitForTimeout(1500);
     expect(await remoteFramesShown(bob.page)).toBeGreaterThan(before + 10);
     expect(await alice.page.locator(REMOTE_TILE).count()).toBe(1);
+  });
+
+  it('survives a restart of the server: both people are seated again under their ids and the P2P connection is not rebuilt', async () => {
+    const ids = async () => Promise.all([alice, bob].map((p) => p.page.evaluate(() => ({ self: window.kiloface!.call!.self!.id, connection: [...window.kiloface!.call!.peers.values()][0]!.connectionId }))));
+    const before = await ids();
+    const port = Number(new URL(server.url).port);
+    await server.close();
+    for (const p of [alice, bob]) await p.page.waitForSelector('[data-role="signalling"][data-state="reconnecting"]', { timeout: 10_000 });
+    server = await startTestServer({ ...SERVER_CONFIG, port });
+    for (const p of [alice, bob]) await p.page.waitForSelector('[data-role="signalling"][data-state="open"]', { timeout: 30_000 });
+    expect(await ids()).toEqual(before);
+    const frames = await remoteFramesShown(bob.page);
+    await bob.page.waitForTimeout(1500);
+    expect(await remoteFramesShown(bob.page)).toBeGreaterThan(frames + 10);
+    for (const p of [alice, bob]) expect(await p.page.locator(REMOTE_TILE).count()).toBe(1);
+    // Signalling works again: a relayed peer-state change arrives.
+    await bob.page.click('[data-role="mute"]');
+    await alice.page.locator(`${REMOTE_TILE} [data-role="badges"]`, { hasText: 'muted' }).waitFor({ timeout: 10_000 });
+    await bob.page.click('[data-role="mute"]');
   });
 
   it('re-establishes a peer connection that failed', async () => {

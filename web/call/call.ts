@@ -50,6 +50,9 @@ type Events = {
 };
 
 
+/** After the server restarted, how long a connection to someone not yet back is kept (they reconnect within seconds). */
+const RESTORE_GRACE_MS = 30_000;
+
 /** What travels through the signalling relay between two browsers. */
 type RelayMessage = WireSignal | { state: PeerState };
 
@@ -101,7 +104,9 @@ export class Call extends Emitter<Events> implements PacketTransport {
       if (!welcome.resumed) this.resetPeers();
       this.members.clear();
       for (const peer of welcome.peers) this.members.set(peer.id, peer);
-      for (const id of this.peers.keys()) if (!this.members.has(id)) this.dropPeer(id);
+      // After a server restart the others come back one by one: keep their connections a while.
+      if (welcome.restored) setTimeout(() => this.dropPeersNotInRoom(), RESTORE_GRACE_MS);
+      else this.dropPeersNotInRoom();
       this.serverHasSfu = welcome.sfu;
       this.emit('joined', welcome.self, welcome.secured);
       this.emitMembers();
@@ -410,6 +415,10 @@ export class Call extends Emitter<Events> implements PacketTransport {
       `this server runs without its SFU, so with ${this.members.size + 1} people each of you sends to everyone (more upload per person); ` +
         'whoever runs the server can add it with `npm run build:mediasoup-worker`',
     );
+  }
+
+  private dropPeersNotInRoom(): void {
+    for (const id of [...this.peers.keys()]) if (!this.members.has(id)) this.dropPeer(id);
   }
 
   private peerReconnect(peerId: string): ReconnectPolicy {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ServerMessage } from '../../../protocol/signalling.ts';
 import { DEFAULT_ROOM_OPTIONS, RoomRegistry } from '../../../server/signalling/rooms.ts';
@@ -162,5 +163,44 @@ describe('RoomRegistry', () => {
     const rooms = new RoomRegistry(options);
     for (const name of ['A', 'B']) rooms.join({ room: 'r', name }, inbox().sink);
     expect(rooms.join({ room: 'r', name: 'C', mode: 'sfu' }, inbox().sink)).toMatchObject({ ok: true, welcome: { mode: 'p2p' } });
+  });
+
+  it('after a restart with the same session key, seats the people of a call again under their old ids; not a forged, foreign or departed ticket', () => {
+    const sessionKey = randomBytes(32);
+    const before = new RoomRegistry({ ...options, sessionKey });
+    const ja = before.join({ room: 'r', name: 'A' }, inbox().sink);
+    const jb = before.join({ room: 'r', name: 'B' }, inbox().sink);
+    if (!ja.ok || !jb.ok) throw new Error('join failed');
+
+    const after = new RoomRegistry({ ...options, sessionKey });
+    const a = inbox();
+    const ra = after.join({ room: 'r', name: 'A', resume: ja.session.ticket }, a.sink);
+    expect(ra).toMatchObject({ ok: true, welcome: { self: { id: ja.session.id, name: 'A' }, resumed: true, restored: true, peers: [] } });
+    const rb = after.join({ room: 'r', name: 'B', resume: jb.session.ticket }, inbox().sink);
+    expect(rb).toMatchObject({ ok: true, welcome: { self: { id: jb.session.id }, restored: true, peers: [{ id: ja.session.id, name: 'A' }] } });
+    expect(a.messages).toEqual([{ type: 'peer-joined', peer: { id: jb.session.id, name: 'B' } }]);
+    // The restored session's own ticket resumes it like any other.
+    if (!ra.ok) throw new Error('restore failed');
+    after.detach(ra.session, a.sink);
+    expect(after.join({ room: 'r', name: 'A', resume: ra.session.ticket }, inbox().sink)).toMatchObject({ ok: true, welcome: { resumed: true, restored: false } });
+
+    const forged = { peerId: 'x'.repeat(16), token: ja.session.ticket.token };
+    expect(after.join({ room: 'r', name: 'M', resume: forged }, inbox().sink)).toMatchObject({ ok: false, code: 'resume-failed' });
+    expect(after.join({ room: 'other', name: 'A', resume: ja.session.ticket }, inbox().sink)).toMatchObject({ ok: false, code: 'resume-failed' });
+    expect(new RoomRegistry({ ...options, sessionKey: randomBytes(32) }).join({ room: 'r', name: 'A', resume: ja.session.ticket }, inbox().sink)).toMatchObject({ ok: false, code: 'resume-failed' });
+    // Someone who left after the restart joins afresh: the others have dropped them.
+    if (!rb.ok) throw new Error('restore failed');
+    after.leave(rb.session, 'left');
+    expect(after.join({ room: 'r', name: 'B', resume: jb.session.ticket }, inbox().sink)).toMatchObject({ ok: false, code: 'resume-failed' });
+  });
+
+  it('takes tickets of unknown people back only in the first minute after start', () => {
+    vi.useFakeTimers();
+    const sessionKey = randomBytes(32);
+    const ja = new RoomRegistry({ ...options, sessionKey }).join({ room: 'r', name: 'A' }, inbox().sink);
+    if (!ja.ok) throw new Error('join failed');
+    const after = new RoomRegistry({ ...options, sessionKey });
+    vi.advanceTimersByTime(DEFAULT_ROOM_OPTIONS.restoreWindowMs + 1);
+    expect(after.join({ room: 'r', name: 'A', resume: ja.session.ticket }, inbox().sink)).toMatchObject({ ok: false, code: 'resume-failed' });
   });
 });

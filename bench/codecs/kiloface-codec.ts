@@ -129,7 +129,9 @@ const isFullFrame = (box: CropBox): boolean => box.x === 0 && box.y === 0 && box
 
 /** The sender's crop `box` of one yuv420p input frame -> image file bytes (ffmpeg), and the command for the report. */
 async function encodePicture(frameYuv: Uint8Array, box: CropBox, format: ReferenceFormat, quality: number): Promise<{ bytes: Uint8Array; command: string }> {
-  const crop = isFullFrame(box) ? [] : ['-vf', cropFilters(box, CROP_SIZE, CROP_SIZE).join(',')];
+  // Cropped in 4:4:4: on yuv420p, ffmpeg's pad and crop round odd offsets down to the chroma
+  // grid, which would put the picture a pixel away from its landmarks (luma stays exact in 4:4:4).
+  const crop = isFullFrame(box) ? [] : ['-vf', ['format=yuv444p', ...cropFilters(box, CROP_SIZE, CROP_SIZE)].join(',')];
   const args = [
     ...FFMPEG_QUIET, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${CROP_SIZE}x${CROP_SIZE}`, '-i', '-',
     ...crop, ...referenceEncoderArgs(format, quality), '-',

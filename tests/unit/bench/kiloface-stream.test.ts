@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kilofaceRateMode } from '../../../bench/codecs/kiloface-codec.ts';
+import { kilofaceRateMode, uncropToFrame } from '../../../bench/codecs/kiloface-codec.ts';
 import { readStream, receiveClip, sendClip, writeStream, type ReceiverStep } from '../../../bench/codecs/kiloface-stream.ts';
 import { datachannelOnlyWireBytes, kilofaceBits, type SentPacket } from '../../../bench/codecs/kiloface-wire.ts';
 import { loadFaceGeometry } from '../../../bench/face-models.ts';
@@ -178,5 +178,21 @@ describe('kiloface wire bytes: the call\'s default path', () => {
     expect(bits.wireBytes).toBe(datachannelWireBytes(2500) + datachannelWireBytes(30) + datachannelWireBytes(700) + 40 + 30 + trailerOverhead(2) + 35 + trailerOverhead(1));
     expect(bits.breakdown).toEqual({ reference: 2500, anchors: 30, frames: 805, noFace: 0 });
     expect(datachannelOnlyWireBytes(packets)).toBe(packets.reduce((sum, p) => sum + datachannelWireBytes(p.bytes.length), 0));
+  });
+});
+
+describe('decoded pictures back onto the input grid', () => {
+  const n = 256;
+  const picture = Uint8Array.from({ length: n * n * 3 }, (_, i) => Math.floor(i / 3) % n); // value = column
+
+  it('the whole input: unchanged', () => {
+    expect(uncropToFrame(picture, { x: 0, y: 0, size: n })).toBe(picture);
+  });
+
+  it('a box one pixel up and left: shifted back by one pixel, the edge repeated', () => {
+    const out = uncropToFrame(picture, { x: -1, y: -1, size: n });
+    const row = (img: Uint8Array, y: number) => Array.from({ length: 5 }, (_, x) => img[(y * n + x) * 3]!);
+    expect(row(out, 10)).toEqual([1, 2, 3, 4, 5]);
+    expect(out[(10 * n + n - 1) * 3]).toBe(n - 1); // past the box's right edge: its last column
   });
 });

@@ -4,7 +4,7 @@
 //
 //   npm run bench:encoder -- --data DIR [--out FILE] [--max-frames N] [--quantizers 4,8,12]
 //                            [--quantizer Q] [--frames-per-packet F] [--components K] [--max-clips N]
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,10 +59,16 @@ interface ClipRow {
 }
 
 async function main(): Promise<void> {
-  const manifest = await readManifest(path.join(values.data, 'MANIFEST.tsv'));
+  const manifestPath = path.join(values.data, 'MANIFEST.tsv');
+  if (!existsSync(manifestPath)) throw new Error(`no manifest: ${manifestPath} is missing (pass --data DIR, a folder with MANIFEST.tsv and clips/)`);
+  const manifest = await readManifest(manifestPath);
   const talking = manifest.filter((c) => c.kind === TALKING_HEAD);
   const { clips: selected, note } = evaluationClips(talking, values.split);
   const clips = values['max-clips'] ? selected.slice(0, Number(values['max-clips'])) : selected;
+  if (clips.length === 0) throw new Error(`${manifestPath} lists no ${TALKING_HEAD} clips`);
+  // Before any model loads: a missing clip would otherwise track as zero frames and average to NaN.
+  const missing = clips.map((c) => path.join(values.data, 'clips', c.file)).filter((file) => !existsSync(file));
+  if (missing.length > 0) throw new Error(`${missing.length} clip file(s) listed in ${manifestPath} are missing: ${missing.join(', ')}`);
   const basisJson = JSON.parse(readFileSync(modelPath('basis'), 'utf8')) as BasisJson;
   const canonicalJson = JSON.parse(readFileSync(modelPath('canonical'), 'utf8'));
   const model = geometryModelFromJson(canonicalJson, basisJson, values.components ? Number(values.components) : basisJson.K);
@@ -148,6 +154,7 @@ async function main(): Promise<void> {
     );
   }
   await tracker.close();
+  if (rows.length === 0) throw new Error('no clip could be measured (no face found in any): nothing to average');
 
   const curve = quantizers.map((q) => ({
     quantizer: q,

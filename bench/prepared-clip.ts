@@ -57,17 +57,20 @@ export function clipIds(entries: readonly ClipEntry[]): Map<string, string> {
   );
 }
 
-/** ffmpeg arguments that turn a source clip into the 256x256 25 fps yuv420p input. */
-export function preparationArgs(sourcePath: string, entry: ClipEntry, crop: CropBox, maxFrames: number, outPath: string): string[] {
+/** ffmpeg filters that cut `crop` out of a width x height picture and scale it to CROP_SIZE square. */
+export function cropFilters(crop: CropBox, width: number, height: number): string[] {
   // A box that reaches outside the frame (the codec's crop rule allows it) gets the missing
   // part by repeating the edge pixels, as the training crops do (bench/clip-frames.ts).
-  const pad = Math.max(0, -crop.x, -crop.y, crop.x + crop.size - entry.width, crop.y + crop.size - entry.height);
+  const pad = Math.max(0, -crop.x, -crop.y, crop.x + crop.size - width, crop.y + crop.size - height);
   const padding = pad > 0 ? [`pad=iw+${2 * pad}:ih+${2 * pad}:${pad}:${pad}`, `fillborders=left=${pad}:right=${pad}:top=${pad}:bottom=${pad}:mode=smear`] : [];
+  return [...padding, `crop=${crop.size}:${crop.size}:${crop.x + pad}:${crop.y + pad}`, `scale=${CROP_SIZE}:${CROP_SIZE}:flags=lanczos`];
+}
+
+/** ffmpeg arguments that turn a source clip into the 256x256 25 fps yuv420p input. */
+export function preparationArgs(sourcePath: string, entry: ClipEntry, crop: CropBox, maxFrames: number, outPath: string): string[] {
   const filters = [
     `fps=${BENCH_FPS}`, // time-based resampling: drops or repeats frames, never blends them
-    ...padding,
-    `crop=${crop.size}:${crop.size}:${crop.x + pad}:${crop.y + pad}`,
-    `scale=${CROP_SIZE}:${CROP_SIZE}:flags=lanczos`,
+    ...cropFilters(crop, entry.width, entry.height),
     'format=yuv420p',
   ].join(',');
   return [...FFMPEG_QUIET, ...inputOptions(entry), '-i', sourcePath, '-an', '-vf', filters, '-frames:v', String(maxFrames), '-f', 'yuv4mpegpipe', outPath];

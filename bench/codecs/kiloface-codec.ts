@@ -1,42 +1,37 @@
-// kiloface in the bench: the codec's own pieces (codec/) on onnxruntime-node, driven as a call
-// would drive them, every byte counted.
+// kiloface in the bench: the call's stream (codec/stream NeuralSender and NeuralReceiver, through
+// bench/codecs/kiloface-stream.ts) with file-backed hooks, the codec's models on onnxruntime-node,
+// every byte counted.
 //
-// Sender, on the prepared 256x256 clip every codec gets:
+// Sender hooks, on the prepared 256x256 clip every codec gets (the "camera"):
 //   tracker (codec/tracker, One Euro smoothing as in a call) -> 468 landmarks per frame
-//   reference picture: the first face frame, coded as an image by ffmpeg (libwebp or mjpeg)
-//   anchor: that frame's geometry, coded without prediction (reliable channel)
-//   FRAMES packets: 1-16 frames each, predicted from the anchor (unreliable channel)
-//   NoFace packets where the tracker sees no face; optional reference refresh every N seconds
-// Receiver: decode the reference picture (the DECODED image, never the original) -> run the same
-// tracker on it for the reference's landmarks (both ends can, so they cost no bits) ->
-// NeuralDecoder.setReference; every FRAMES packet -> geometry -> landmarks -> frame.onnx ->
-// the refined picture. Frames without geometry (no face, or before the first reference) show
-// the last picture (mid-grey before any).
+//   makeReference: the sender's crop of the frame, coded by ffmpeg (libwebp or mjpeg), decoded,
+//   its landmarks found again by the tracker (what the receiver will find)
+// Receiver hooks: loadReference decodes the picture (ffmpeg), finds its landmarks, and
+// NeuralDecoder.setReference; each shown frame -> landmarks -> frame.onnx -> the refined picture,
+// mapped back onto the input grid when the sender's crop is not the whole prepared frame.
+// Frames without a face to show hold the last picture (mid-grey before the first reference).
 //
-// The coded stream is written as a .kfs file (bench container: records of kind, frame index,
-// length, bytes; the container's own bytes are not counted), and run() decodes that file, so
-// what is measured is what the bytes carry.
+// The packets go to a .kfs file exactly as sent, and run() decodes that file.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { writePacket, PacketType } from '../../codec/bitstream/packet.ts';
-import { readReferencePicture, writeReferencePicture } from '../../codec/stream/reference-packet.ts';
 import { imageTensor, NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
-import { GeometryDecoder, GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
+import type { CropBox } from '../../codec/geometry/reference-crop.ts';
+import { geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
 import { onnxNodeRuntime } from '../../codec/runners/onnx-node.ts';
-import { CROP_SIZE, DECODER_DIR, DECODER_FILES, FRAME_SLOT_MS } from '../../codec/shipped.ts';
-import { DATACHANNEL_MESSAGE_OVERHEAD, DATACHANNEL_PAYLOAD_PER_PACKET, datachannelWireBytes, UDP_IP_OVERHEAD } from '../../codec/stream/wire.ts';
+import { CROP_SIZE, DECODER_DIR, DECODER_FILES } from '../../codec/shipped.ts';
+import type { PreparedReference } from '../../codec/stream/neural-sender.ts';
+import { DEFAULT_TARGET_KBPS, rateModeFor, type RateMode } from '../../codec/stream/rate-modes.ts';
 import { loadFaceGeometry, missingFaceModels, REPO_ROOT, TrackerPool, trackYuvSequence } from '../face-models.ts';
 import { FFMPEG, FFMPEG_QUIET, ffmpegEncoders } from '../ffmpeg-tools.ts';
-import { BENCH_FPS, loadY4m } from '../prepared-clip.ts';
+import { BENCH_FPS, cropFilters, loadY4m } from '../prepared-clip.ts';
 import { renderCommand, runProcess } from '../process.ts';
-import type { Availability, BitCount, Codec, CodecJob, CodecRun, DecodeTiming, OperatingPoint } from './codec.ts';
+import type { Availability, Codec, CodecJob, CodecRun, DecodeTiming, OperatingPoint } from './codec.ts';
+import { readStream, receiveClip, sendClip, writeStream, type ReceiverStep } from './kiloface-stream.ts';
+import { datachannelOnlyWireBytes, kilofaceBits } from './kiloface-wire.ts';
 
 export const DEFAULT_KILOFACE_MODEL = join(REPO_ROOT, DECODER_DIR);
-
-export const KILOFACE_WIRE_MODEL =
-  `datachannel: each message in ceil(bytes/${DATACHANNEL_PAYLOAD_PER_PACKET}) packets, each ${DATACHANNEL_MESSAGE_OVERHEAD} B DTLS+SCTP (measured, codec/stream/wire.ts) + ${UDP_IP_OVERHEAD} B UDP/IPv4; SCTP acknowledgements from the receiver not counted`;
 
 export type ReferenceFormat = 'webp' | 'jpeg';
 
@@ -95,6 +90,23 @@ export const FULL_KILOFACE_POINTS: readonly KilofacePoint[] = [
   point(75, 8, 5, 5),
 ];
 
+/**
+ * The call's rate mode for a bench point: every frame coded (stride 1), the point's packetisation,
+ * quantiser and refresh; references for motion or quality no closer together than in the call's
+ * default mode. WebP quality goes through the mode as the browser's 0-1 scale.
+ */
+export function kilofaceRateMode(p: KilofacePoint): RateMode {
+  return {
+    targetKbps: 0,
+    frameStride: 1,
+    framesPerPacket: p.framesPerPacket,
+    quantizer: p.quantizer,
+    referenceQuality: p.referenceFormat === 'webp' ? p.referenceQuality / 100 : p.referenceQuality,
+    refreshSeconds: p.refreshSeconds > 0 ? p.refreshSeconds : Infinity,
+    minReferenceGapSeconds: rateModeFor(DEFAULT_TARGET_KBPS).minReferenceGapSeconds,
+  };
+}
+
 /** Frames decode speed times (after 3 warm-up frames): enough for a stable mean at ~30-100 ms each. */
 export const DECODE_SPEED_FRAMES = 50;
 
@@ -102,78 +114,6 @@ export interface KilofaceCodecOptions {
   modelDir?: string;
   quick?: boolean;
   points?: readonly KilofacePoint[];
-}
-
-// --- the .kfs bench container -------------------------------------------------------------
-
-export enum RecordKind {
-  ReferencePicture = 1,
-  Anchor = 2,
-  Frames = 3,
-  NoFace = 4,
-}
-
-export interface StreamRecord {
-  kind: RecordKind;
-  /** Index of the (first) frame the record belongs to. */
-  frame: number;
-  /** The message as sent: a codec packet (references: a ReferencePicture packet, codec/stream/reference-packet.ts). */
-  bytes: Uint8Array;
-}
-
-const MAGIC = 'KFS1';
-
-export function writeStream(records: readonly StreamRecord[], format: ReferenceFormat, frameCount: number): Uint8Array {
-  const head = Buffer.from(`${MAGIC} ${format} ${frameCount}\n`, 'latin1');
-  const parts: Uint8Array[] = [head];
-  for (const r of records) {
-    const h = Buffer.alloc(9);
-    h.writeUInt8(r.kind, 0);
-    h.writeUInt32BE(r.frame, 1);
-    h.writeUInt32BE(r.bytes.length, 5);
-    parts.push(h, r.bytes);
-  }
-  return Buffer.concat(parts);
-}
-
-export function readStream(buf: Uint8Array): { format: ReferenceFormat; frameCount: number; records: StreamRecord[] } {
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
-  const nl = b.indexOf(0x0a);
-  const [magic, format, frames] = b.subarray(0, nl).toString('latin1').split(' ');
-  if (magic !== MAGIC || (format !== 'webp' && format !== 'jpeg')) throw new Error('not a kiloface bench stream');
-  const records: StreamRecord[] = [];
-  let pos = nl + 1;
-  while (pos < b.length) {
-    if (pos + 9 > b.length) throw new Error('truncated stream record');
-    const length = b.readUInt32BE(pos + 5);
-    records.push({ kind: b.readUInt8(pos) as RecordKind, frame: b.readUInt32BE(pos + 1), bytes: new Uint8Array(b.subarray(pos + 9, pos + 9 + length)) });
-    pos += 9 + length;
-  }
-  return { format, frameCount: Number(frames), records };
-}
-
-/** Payload and wire bytes of a list of datachannel messages. */
-export function datachannelBits(records: readonly StreamRecord[]): BitCount {
-  let payload = 0;
-  let wire = 0;
-  let packets = 0;
-  const breakdown = { reference: 0, anchors: 0, frames: 0, noFace: 0 };
-  for (const r of records) {
-    payload += r.bytes.length;
-    wire += datachannelWireBytes(r.bytes.length);
-    packets += Math.max(1, Math.ceil(r.bytes.length / DATACHANNEL_PAYLOAD_PER_PACKET));
-    if (r.kind === RecordKind.ReferencePicture) breakdown.reference += r.bytes.length;
-    else if (r.kind === RecordKind.Anchor) breakdown.anchors += r.bytes.length;
-    else if (r.kind === RecordKind.Frames) breakdown.frames += r.bytes.length;
-    else breakdown.noFace += r.bytes.length;
-  }
-  return {
-    payloadBytes: payload,
-    wireBytes: wire,
-    wireModel: KILOFACE_WIRE_MODEL,
-    breakdown,
-    packets,
-  };
 }
 
 // --- helpers ------------------------------------------------------------------------------
@@ -184,15 +124,50 @@ function referenceEncoderArgs(format: ReferenceFormat, quality: number): string[
     : ['-c:v', 'mjpeg', '-q:v', String(quality), '-pix_fmt', 'yuvj420p', '-f', 'mjpeg'];
 }
 
-/** One yuv420p frame -> image file bytes (ffmpeg), and the command for the report. */
-async function encodePicture(frameYuv: Uint8Array, format: ReferenceFormat, quality: number): Promise<{ bytes: Uint8Array; command: string; ms: number }> {
+const FULL_FRAME: CropBox = { x: 0, y: 0, size: CROP_SIZE };
+const isFullFrame = (box: CropBox): boolean => box.x === 0 && box.y === 0 && box.size === CROP_SIZE;
+
+/** The sender's crop `box` of one yuv420p input frame -> image file bytes (ffmpeg), and the command for the report. */
+async function encodePicture(frameYuv: Uint8Array, box: CropBox, format: ReferenceFormat, quality: number): Promise<{ bytes: Uint8Array; command: string }> {
+  // Cropped in 4:4:4: on yuv420p, ffmpeg's pad and crop round odd offsets down to the chroma
+  // grid, which would put the picture a pixel away from its landmarks (luma stays exact in 4:4:4).
+  const crop = isFullFrame(box) ? [] : ['-vf', ['format=yuv444p', ...cropFilters(box, CROP_SIZE, CROP_SIZE)].join(',')];
   const args = [
     ...FFMPEG_QUIET, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${CROP_SIZE}x${CROP_SIZE}`, '-i', '-',
-    ...referenceEncoderArgs(format, quality), '-',
+    ...crop, ...referenceEncoderArgs(format, quality), '-',
   ];
-  const { stdout, wallMs } = await runProcess(FFMPEG, args, { stdin: frameYuv, nice: true });
+  const { stdout } = await runProcess(FFMPEG, args, { stdin: frameYuv, nice: true });
   if (stdout.length === 0) throw new Error(`ffmpeg wrote an empty ${format} picture`);
-  return { bytes: new Uint8Array(stdout), command: renderCommand('ffmpeg', args.map((a) => (a === '-' ? 'PIPE' : a))), ms: wallMs };
+  return { bytes: new Uint8Array(stdout), command: renderCommand('ffmpeg', args.map((a) => (a === '-' ? 'PIPE' : a))) };
+}
+
+/**
+ * A picture of the sender's crop `box` (RGB24, CROP_SIZE square) back onto the input frame's
+ * grid (bilinear; outside the box the edge repeats), so that it is measured against the input.
+ */
+export function uncropToFrame(rgb: Uint8Array, box: CropBox): Uint8Array {
+  if (isFullFrame(box)) return rgb;
+  const n = CROP_SIZE;
+  const out = new Uint8Array(n * n * 3);
+  const k = n / box.size;
+  for (let v = 0; v < n; v++) {
+    const sy = Math.min(n - 1, Math.max(0, (v + 0.5 - box.y) * k - 0.5));
+    const y0 = Math.floor(sy);
+    const y1 = Math.min(n - 1, y0 + 1);
+    const fy = sy - y0;
+    for (let u = 0; u < n; u++) {
+      const sx = Math.min(n - 1, Math.max(0, (u + 0.5 - box.x) * k - 0.5));
+      const x0 = Math.floor(sx);
+      const x1 = Math.min(n - 1, x0 + 1);
+      const fx = sx - x0;
+      for (let c = 0; c < 3; c++) {
+        const top = rgb[(y0 * n + x0) * 3 + c]! * (1 - fx) + rgb[(y0 * n + x1) * 3 + c]! * fx;
+        const bottom = rgb[(y1 * n + x0) * 3 + c]! * (1 - fx) + rgb[(y1 * n + x1) * 3 + c]! * fx;
+        out[(v * n + u) * 3 + c] = Math.round(top * (1 - fy) + bottom * fy);
+      }
+    }
+  }
+  return out;
 }
 
 /** Image file bytes -> the decoded picture as yuv420p (what the receiver's image decoder gives). */
@@ -236,6 +211,15 @@ export interface DecodedStream {
 }
 
 const WARM_UP_CALLS = 3;
+
+/** A reference picture as the bench's receiver keeps it: the decoded picture, its landmarks, the sender's crop. */
+interface BenchReference {
+  rgb: Uint8Array;
+  landmarks: Float32Array;
+  box: CropBox;
+}
+
+const pictureKey = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 const GREY_RGB = new Uint8Array(CROP_SIZE * CROP_SIZE * 3).fill(128);
 
 // --- the codec ----------------------------------------------------------------------------
@@ -265,6 +249,7 @@ export class KilofaceCodec implements Codec {
     const where = relative(REPO_ROOT, this.modelDir).startsWith('..') ? this.modelDir : relative(REPO_ROOT, this.modelDir);
     this.decoder = `kiloface NeuralDecoder (${where}/${DECODER_FILES.frame}, onnxruntime-node CPU)`;
     this.settings =
+      'the call\'s NeuralSender and NeuralReceiver (codec/stream) on the frame-slot clock; ' +
       'sweep of reference picture quality (libwebp), geometry quantiser, frames per packet and reference refresh; ' +
       'counted: reference pictures (+7-byte ReferencePicture header each), anchors, FRAMES and NoFace packets (6-byte headers included); ' +
       'the receiver finds the reference landmarks by running the tracker on the decoded reference picture (no bits)';
@@ -302,141 +287,102 @@ export class KilofaceCodec implements Codec {
     return p;
   }
 
-  /** The reference landmarks both ends find on the decoded reference picture. */
-  private async pictureLandmarks(rgb: Uint8Array): Promise<Float32Array> {
+  /** The reference landmarks both ends find on the decoded reference picture (undefined: no face on it). */
+  private async pictureLandmarks(rgb: Uint8Array): Promise<Float32Array | undefined> {
     const r = await this.pictureTrackers.use((t) => t.track({ data: rgb, width: CROP_SIZE, height: CROP_SIZE, channels: 3 }));
-    if (r.state !== 'face') throw new Error(`the tracker finds no face in the decoded reference picture (${r.reason})`);
-    return r.landmarks;
+    return r.state === 'face' ? r.landmarks : undefined;
   }
 
   async run(job: CodecJob): Promise<CodecRun> {
     const params = job.point.params as unknown as KilofacePoint;
+    if (!(params.framesPerPacket >= 1 && params.framesPerPacket <= MAX_FRAMES_PER_PACKET)) throw new RangeError(`framesPerPacket must be 1..${MAX_FRAMES_PER_PACKET}`);
     await mkdir(job.workDir, { recursive: true });
     const base = join(job.workDir, `${this.id}-${job.point.id}`);
     const source = (await loadY4m(job.clip.y4mPath)).frames;
 
     const t0 = performance.now();
     const landmarks = await this.landmarksOf(job.clip.id, source);
-    const encoded = await this.encode(source, landmarks, params);
+    // The sender's crop of each picture it sent: the receiver does not need it, the measurement does.
+    const boxes = new Map<string, CropBox>();
+    let pictureCommand = '';
+    const { geometry } = loadFaceGeometry();
+    const sent = await sendClip({
+      geometry,
+      coding: geometryCodingConfig(geometry),
+      mode: kilofaceRateMode(params),
+      landmarks,
+      hooks: {
+        makeReference: async (index, box, quality): Promise<PreparedReference | undefined> => {
+          const q = params.referenceFormat === 'webp' ? Math.round(quality * 100) : quality;
+          const picture = await encodePicture(source[index]!, box, params.referenceFormat, q);
+          pictureCommand = picture.command;
+          const found = await this.pictureLandmarks(await decodePicture(picture.bytes));
+          if (!found) return undefined;
+          boxes.set(pictureKey(picture.bytes), box);
+          return { format: params.referenceFormat, bytes: picture.bytes, landmarks: found };
+        },
+      },
+    });
     const streamPath = `${base}.kfs`;
-    await writeFile(streamPath, writeStream(encoded.records, params.referenceFormat, source.length));
+    await writeFile(streamPath, writeStream(sent.packets, source.length));
     const encodeMs = performance.now() - t0;
 
     const d0 = performance.now();
-    const decoded = await this.decodeStream(await readFile(streamPath), job.threads, true);
+    const decoded = await this.decodeStream(await readFile(streamPath), job.threads, true, Infinity, boxes);
     const decodedFrames = await rgbToYuv420(decoded.frames, `${base}.y4m`);
     const decodeMs = performance.now() - d0;
 
+    const bits = kilofaceBits(sent.packets);
     const notes: string[] = [];
     const firstFace = landmarks.findIndex((l) => l !== null);
     if (firstFace > 0) notes.push(`no face before frame ${firstFace}: those frames are mid-grey (nothing to show yet)`);
     const noFace = landmarks.filter((l, i) => l === null && i > firstFace).length;
     if (noFace > 0) notes.push(`${noFace} frame(s) without a face after the reference: NoFace packets, the receiver holds the last picture`);
-    if (decoded.reused) notes.push('same reference pictures and decoded geometry as another point of this clip: its decoded pictures are reused (packetization changes bits, not pictures)');
+    const { references, referencesByCause, referenceFailures, lastError } = sent.stats;
+    const causes = Object.entries(referencesByCause).filter(([, n]) => n > 0).map(([cause, n]) => `${n} ${cause}`).join(', ');
+    notes.push(`${references} reference(s) (${causes}); sender's crop box(es) ${[...boxes.values()].map((b) => `${b.x},${b.y},${b.size}`).join(' ')} of the ${CROP_SIZE}x${CROP_SIZE} input`);
+    if ([...boxes.values()].some((b) => !isFullFrame(b))) notes.push('decoded pictures of a crop box other than the whole input are mapped back onto the input grid (bilinear) before measuring');
+    if (referenceFailures > 0) notes.push(`${referenceFailures} reference(s) could not be made (last: ${lastError?.message}); the sender retried`);
+    notes.push(`wire with every packet on the datachannel instead (audio bundles off, or silence): ${((datachannelOnlyWireBytes(sent.packets) * 8) / 1000 / (source.length / BENCH_FPS)).toFixed(2)} kbit/s`);
+    if (decoded.reused) notes.push('same reference pictures and shown geometry as another point of this clip: its decoded pictures are reused (packetization changes bits, not pictures)');
     return {
       streamPath,
-      bits: datachannelBits(encoded.records),
+      bits,
       decodedFrames,
       encodeMs,
       decodeMs,
       commands: [
-        `tracker (codec/tracker, onnxruntime-node) on the prepared clip; reference picture: ${encoded.pictureCommand}`,
-        `geometry: codec/geometry-coder.ts GeometryEncoder quantiser ${params.quantizer}, ${params.framesPerPacket} frames/packet; decode: ffmpeg -i ref.${params.referenceFormat} -f rawvideo -pix_fmt rgb24 -, tracker on it, NeuralDecoder (${this.decoder})`,
+        `codec/stream NeuralSender (bench/codecs/kiloface-stream.ts) over the tracker's landmarks (codec/tracker, onnxruntime-node) of the prepared clip; reference picture: ${pictureCommand}`,
+        `codec/stream NeuralReceiver; geometry quantiser ${params.quantizer}, ${params.framesPerPacket} frames/packet; reference: ffmpeg -i ref.${params.referenceFormat} -f rawvideo -pix_fmt rgb24 -, tracker on it, NeuralDecoder (${this.decoder})`,
       ],
       notes,
     };
   }
 
-  /** The sender: reference pictures, anchors, FRAMES and NoFace packets, in send order. */
-  private async encode(
-    source: readonly Uint8Array[],
-    landmarks: readonly (Float32Array | null)[],
-    p: KilofacePoint,
-  ): Promise<{ records: StreamRecord[]; pictureCommand: string }> {
-    if (!(p.framesPerPacket >= 1 && p.framesPerPacket <= MAX_FRAMES_PER_PACKET)) throw new RangeError(`framesPerPacket must be 1..${MAX_FRAMES_PER_PACKET}`);
-    const { geometry } = loadFaceGeometry();
-    const encoder = new GeometryEncoder(geometryCodingConfig(geometry));
-    encoder.quantizer = p.quantizer;
-    const records: StreamRecord[] = [];
-    const refreshFrames = p.refreshSeconds > 0 ? Math.round(p.refreshSeconds * BENCH_FPS) : Infinity;
-    const intervalMs = FRAME_SLOT_MS;
-    let sequence = 0;
-    let referenceId = -1;
-    let referenceFrame = -Infinity;
-    let yRef: Float64Array | null = null;
-    let pending: { index: number; values: Float32Array }[] = [];
-    let pictureCommand = '';
-    const header = (index: number) => ({ sequence: sequence++ % 65536, timestampMs: index * intervalMs, referenceId: referenceId % 256 });
-    const flush = (): void => {
-      if (pending.length === 0) return;
-      const first = pending[0]!.index;
-      const { packet } = encoder.encodeFrames(pending.map((f) => f.values), intervalMs, header(first));
-      records.push({ kind: RecordKind.Frames, frame: first, bytes: packet });
-      pending = [];
-    };
-    let noFaceRun = 0;
-    for (let i = 0; i < source.length; i++) {
-      const l = landmarks[i];
-      if (!l) {
-        flush();
-        // One NoFace packet per packet slot of a run without a face.
-        if (referenceId >= 0 && noFaceRun % p.framesPerPacket === 0) {
-          records.push({ kind: RecordKind.NoFace, frame: i, bytes: writePacket({ type: PacketType.NoFace, ...header(i) }, new Uint8Array(0)) });
-        }
-        noFaceRun++;
-        continue;
-      }
-      noFaceRun = 0;
-      if (i - referenceFrame >= refreshFrames || referenceId < 0) {
-        flush();
-        referenceId++;
-        referenceFrame = i;
-        // The reference as the receiver will have it: coded, decoded, its landmarks found again.
-        const picture = await encodePicture(source[i]!, p.referenceFormat, p.referenceQuality);
-        pictureCommand = picture.command;
-        const refLandmarks = await this.pictureLandmarks(await decodePicture(picture.bytes));
-        yRef = geometry.referenceShape(refLandmarks);
-        const message = writeReferencePicture(header(i), p.referenceFormat, picture.bytes);
-        records.push({ kind: RecordKind.ReferencePicture, frame: i, bytes: message });
-        const anchor = encoder.encodeAnchor(geometry.encode(l, yRef), header(i));
-        records.push({ kind: RecordKind.Anchor, frame: i, bytes: anchor.packet });
-      }
-      pending.push({ index: i, values: geometry.encode(l, yRef!) });
-      if (pending.length === p.framesPerPacket) flush();
-    }
-    flush();
-    return { records, pictureCommand };
-  }
-
   /**
-   * The receiver: decodes a .kfs stream to RGB24 frames. Times frame.onnx alone (wall and
-   * process CPU), which is what decodeSpeed reports. `reuse`: take the pictures from an earlier
-   * decode with the same reference pictures and decoded geometry (see decodedCache).
+   * The receiver: decodes a .kfs stream to RGB24 frames (on the input grid, given the sender's
+   * crop `boxes`; without them every picture is taken as the whole input). Times frame.onnx alone
+   * (wall and process CPU), which is what decodeSpeed reports. `reuse`: take the pictures from an
+   * earlier decode with the same reference pictures and shown geometry (see decodedCache).
    */
-  async decodeStream(buf: Uint8Array, threads: number, reuse = false, maxNetworkFrames = Infinity): Promise<DecodedStream> {
-    const { frameCount, records } = readStream(buf);
+  async decodeStream(buf: Uint8Array, threads: number, reuse = false, maxNetworkFrames = Infinity, boxes: ReadonlyMap<string, CropBox> = new Map()): Promise<DecodedStream> {
+    const { frameCount, packets } = readStream(buf);
     const { geometry } = loadFaceGeometry();
-    const geometryDecoder = new GeometryDecoder(geometryCodingConfig(geometry));
-    // Pass 1 (cheap): what the network will be asked, in order.
-    type Step = { kind: 'reference'; picture: Uint8Array } | { kind: 'frame'; index: number; values: Float32Array };
-    const steps: Step[] = [];
+    // Pass 1 (no network): what the receiver shows, in order, with the references it loads.
+    const { steps } = await receiveClip<BenchReference>(packets, frameCount, {
+      coding: geometryCodingConfig(geometry),
+      referenceShape: (l) => geometry.referenceShape(l),
+      loadReference: async (_id, _format, picture) => {
+        const rgb = await decodePicture(picture);
+        const landmarks = await this.pictureLandmarks(rgb);
+        if (!landmarks) throw new Error('the tracker finds no face in the decoded reference picture');
+        return { landmarks, reference: { rgb, landmarks, box: boxes.get(pictureKey(picture)) ?? FULL_FRAME } };
+      },
+    });
     const key = createHash('sha256');
-    for (const r of records) {
-      if (r.kind === RecordKind.ReferencePicture) {
-        const parsed = readReferencePicture(r.bytes);
-        if (!parsed.ok) throw new Error(`reference picture at frame ${r.frame}: ${parsed.error.message}`);
-        const picture = parsed.value.picture;
-        steps.push({ kind: 'reference', picture });
-        key.update(`R${picture.length}:`).update(picture);
-        continue;
-      }
-      const g = geometryDecoder.decode(r.bytes);
-      if (!g.ok) throw new Error(`geometry packet at frame ${r.frame} did not decode: ${g.error.message}`);
-      if (g.value.kind !== 'frames') continue; // anchors are kept by the geometry decoder; NoFace: hold
-      for (const [j, frame] of g.value.frames.entries()) {
-        steps.push({ kind: 'frame', index: r.frame + j, values: frame.values });
-        key.update(`F${r.frame + j}:`).update(new Uint8Array(frame.values.buffer, frame.values.byteOffset, frame.values.byteLength));
-      }
+    for (const step of steps) {
+      if (step.kind === 'reference') key.update(`R${step.reference.box.x},${step.reference.box.y},${step.reference.box.size}:`).update(step.reference.rgb);
+      else if (step.frame.state === 'face') key.update(`F${step.index}:`).update(new Uint8Array(step.frame.values.buffer, step.frame.values.byteOffset, step.frame.values.byteLength));
     }
     const cacheKey = `${frameCount}:${key.digest('hex')}`;
     if (reuse) {
@@ -452,16 +398,11 @@ export class KilofaceCodec implements Codec {
     return work;
   }
 
-  private async runNetwork(
-    steps: readonly ({ kind: 'reference'; picture: Uint8Array } | { kind: 'frame'; index: number; values: Float32Array })[],
-    frameCount: number,
-    threads: number,
-    maxNetworkFrames: number,
-  ): Promise<DecodedStream> {
+  private async runNetwork(steps: readonly ReceiverStep<BenchReference>[], frameCount: number, threads: number, maxNetworkFrames: number): Promise<DecodedStream> {
     const { geometry } = loadFaceGeometry();
     const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: this.file(DECODER_FILES.reference), frame: this.file(DECODER_FILES.frame) }, { threads });
     const shown: (Uint8Array | null)[] = new Array<Uint8Array | null>(frameCount).fill(null);
-    let yRef: Float64Array | null = null;
+    let box = FULL_FRAME;
     let networkMs = 0;
     let networkCpuMs = 0;
     let networkFrames = 0;
@@ -469,15 +410,13 @@ export class KilofaceCodec implements Codec {
     try {
       for (const step of steps) {
         if (step.kind === 'reference') {
-          const rgb = await decodePicture(step.picture);
-          const refLandmarks = await this.pictureLandmarks(rgb);
-          yRef = geometry.referenceShape(refLandmarks);
-          await decoder.setReference(imageTensor(rgb), refLandmarks);
+          await decoder.setReference(imageTensor(step.reference.rgb), step.reference.landmarks);
+          box = step.reference.box;
           continue;
         }
-        if (!yRef) throw new Error('FRAMES packet before any reference picture');
+        if (step.frame.state !== 'face') continue; // no face, or nothing yet: hold
         if (networkFrames >= maxNetworkFrames) break;
-        const target = geometry.decode(step.values, yRef);
+        const target = geometry.decode(step.frame.values, step.frame.shape);
         const c0 = process.cpuUsage();
         const t0 = performance.now();
         const out = await decoder.decode(target);
@@ -489,12 +428,12 @@ export class KilofaceCodec implements Codec {
           networkCpuMs += (c.user + c.system) / 1000;
           networkFrames++;
         }
-        if (step.index < frameCount) shown[step.index] = planarToRgb24(out.image);
+        shown[step.index] = uncropToFrame(planarToRgb24(out.image), box);
       }
     } finally {
       await decoder.close();
     }
-    // Frames without new geometry hold the last picture (grey before the first one).
+    // Frames without a face to show hold the last picture (grey before the first one).
     let last: Uint8Array = GREY_RGB;
     const frames = shown.map((f) => (f ? (last = f) : last));
     return { frames, networkMs, networkCpuMs, networkFrames, reused: false };

@@ -53,7 +53,7 @@ export function renderHtml(r: BenchReport, samples: readonly SampleSet[]): strin
         return [a.label, ...es.map((x) => percent(x?.meanPercent ?? null)), String(es[0]?.clipsUsed ?? 0)];
       }),
     );
-  const kilofaceBd = `${kilofaceTable(r.bdRates)}<p class="note">The same on wire rates (RTP model for the standard codecs, datachannel for kiloface):</p>${kilofaceTable(r.bdRatesWire ?? [])}`;
+  const kilofaceBd = `${kilofaceTable(r.bdRates)}<p class="note">The same on wire rates (RTP model for the standard codecs; kiloface as the call sends it: bundles inside the audio packets, references on the datachannel):</p>${kilofaceTable(r.bdRatesWire ?? [])}`;
   const ssimMatrix = table(
     ['test \\ anchor', ...r.codecs.map((c) => c.label)],
     r.codecs.map((t) => [

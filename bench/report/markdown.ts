@@ -105,7 +105,7 @@ export function renderMarkdown(r: BenchReport): string {
           '',
           testAgainstAllTable(r, 'kiloface'),
           '',
-          'On wire rates (payload + transport headers: RTP model for the standard codecs, datachannel for kiloface):',
+          'On wire rates (payload + transport headers: RTP model for the standard codecs; kiloface as the call sends it: bundles inside the audio packets, references on the datachannel):',
           '',
           testAgainstAllTable(r, 'kiloface', true),
           '',

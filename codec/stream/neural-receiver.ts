@@ -194,11 +194,19 @@ export class NeuralReceiver {
 
   /** What to show at `nowMs` (this receiver's clock, the one onPacket was given). */
   frameAt(nowMs: number): DisplayFrame {
-    const ref = this.active;
-    if (!ref) return { state: 'waiting', reason: 'no-reference' };
+    if (!this.active) return { state: 'waiting', reason: 'no-reference' };
     const offset = this.clockOffset();
     if (offset === undefined) return { state: 'waiting', reason: 'no-frames' };
-    const t = nowMs - offset - this.jitterMs;
+    return this.frameAtSenderTime(nowMs - offset - this.jitterMs);
+  }
+
+  /**
+   * What to show for the sender's frame time `t` (unwrapped ms). frameAt gets `t` from its
+   * clock mapping; a replay on the sender's own clock (the bench) asks for each frame time.
+   */
+  frameAtSenderTime(t: number): DisplayFrame {
+    const ref = this.active;
+    if (!ref) return { state: 'waiting', reason: 'no-reference' };
     // Frames of older references cannot be drawn with this one's picture; newer ones wait for theirs.
     const usable = this.frames.filter((f) => f.referenceId === ref.id % 256);
     this.frames = this.frames.filter((f) => f.timeMs >= t - KEEP_BEHIND_MS || f === usable[usable.length - 1]);

@@ -8,6 +8,7 @@ import { writeReferencePicture, type PictureFormat, type RequestReason } from '.
 import type { RateMode } from './rate-modes.ts';
 import { datachannelWireBytes } from './wire.ts';
 import { lerp } from './lerp.ts';
+import { Emitter } from '../emitter.ts';
 
 // The sending half of a live neural stream, free of browser APIs (the page's worker gives it
 // landmarks and makes pictures; tests drive it directly).
@@ -44,6 +45,19 @@ export interface SenderHooks<Frame> {
 
 export type ReferenceCause = 'start' | 'refresh' | 'request' | 'moved' | 'quality';
 
+/** Something the sender tried and could not do; it retries, but the page should say so. */
+export interface SenderError {
+  /** 'reference': a reference picture could not be made (receivers wait for it); 'quality-check': the closed loop failed. */
+  kind: 'reference' | 'quality-check';
+  message: string;
+  /** Stream time (the slot) of the attempt. */
+  slotMs: number;
+}
+
+export interface SenderEvents {
+  error: [SenderError];
+}
+
 export interface SenderStats {
   payloadBytes: number;
   /** Payload + the datachannel/UDP/IP overhead of each message (codec/stream/wire.ts). */
@@ -56,6 +70,12 @@ export interface SenderStats {
   /** Frame packets not sent (channel backed up, or dropped by the loss simulation). */
   framesPacketsDropped: number;
   lastQualityDb: number | undefined;
+  /** Reference pictures that could not be made (hook threw, or no face on the coded picture); retried at the next due time. */
+  referenceFailures: number;
+  /** Closed-loop checks that threw (the reference is kept; the next check runs as usual). */
+  qualityCheckFailures: number;
+  /** The latest failure, for the page's status. */
+  lastError: SenderError | undefined;
 }
 
 export interface SenderOptions {
@@ -104,7 +124,12 @@ export class NeuralSender<Frame> {
     framesCoded: 0,
     framesPacketsDropped: 0,
     lastQualityDb: undefined,
+    referenceFailures: 0,
+    qualityCheckFailures: 0,
+    lastError: undefined,
   };
+  /** 'error' when a reference or a quality check fails (also counted in stats). */
+  readonly events = new Emitter<SenderEvents>();
   private mode: RateMode;
   private readonly encoder: GeometryEncoder;
   private readonly slotMs: number;
@@ -278,13 +303,13 @@ export class NeuralSender<Frame> {
     this.lastReferenceMs = slotMs; // also paces retries when making one fails
     this.making = (async () => {
       const prepared = await this.hooks.makeReference(frame, box, this.mode.referenceQuality);
-      if (!prepared) return; // no face on the coded picture: try again at the next due time
+      if (!prepared) throw new Error('no face found on the coded reference picture');
+      const face = landmarkBox(prepared.landmarks);
+      if (!face) throw new Error('the reference picture\'s landmarks are not finite');
       this.flush(); // frames of the old reference go out under the old id
       const id = this.nextReferenceId;
       this.nextReferenceId = (this.nextReferenceId + 1) % 256;
       const shape = this.options.geometry.referenceShape(prepared.landmarks);
-      const face = landmarkBox(prepared.landmarks);
-      if (!face) return;
       this.reference = { id, box, shape, centre: face.centre, size: face.size };
       this.requested = undefined;
       this.qualityFailed = false;
@@ -296,8 +321,18 @@ export class NeuralSender<Frame> {
       const anchor = this.encoder.encodeAnchor(this.options.geometry.encode(toCropPixels(landmarks, box), shape), this.header(slotMs, id));
       this.emit('control', anchor.packet);
     })()
-      .catch(() => undefined) // a failed picture is retried at the next due time
+      .catch((error: unknown) => {
+        // Retried at the next due time (lastReferenceMs paces it); counted so the page can say why receivers wait.
+        this.stats.referenceFailures++;
+        this.fail('reference', error, slotMs);
+      })
       .finally(() => (this.making = undefined));
+  }
+
+  private fail(kind: SenderError['kind'], error: unknown, slotMs: number): void {
+    const failure: SenderError = { kind, message: error instanceof Error ? error.message : String(error), slotMs };
+    this.stats.lastError = failure;
+    this.events.emit('error', failure);
   }
 
   /** Resolves when a reference being made is done (for tests and orderly shutdown). */
@@ -319,7 +354,10 @@ export class NeuralSender<Frame> {
         this.stats.lastQualityDb = psnr;
         if (this.reference === ref && psnr < (this.options.minQualityDb ?? 20)) this.qualityFailed = true;
       })
-      .catch(() => undefined)
+      .catch((error: unknown) => {
+        this.stats.qualityCheckFailures++;
+        this.fail('quality-check', error, slotMs);
+      })
       .finally(() => (this.checking = false));
   }
 }

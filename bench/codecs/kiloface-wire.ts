@@ -12,7 +12,7 @@
 // the bundles by datachannel, which the datachannel-only figure below prices.
 import { MAX_BUNDLE_BYTES_PER_FRAME, MAX_BUNDLES_PER_FRAME, trailerOverhead } from '../../codec/audio-bundle-trailer.ts';
 import { PacketType } from '../../codec/bitstream/packet.ts';
-import { OPUS_PTIME_MS } from '../../codec/opus-speech.ts';
+import { OPUS_PTIME_MS } from '../../protocol/opus-speech.ts';
 import { packetType } from '../../codec/stream/reference-packet.ts';
 import { DATACHANNEL_MESSAGE_OVERHEAD, DATACHANNEL_PAYLOAD_PER_PACKET, datachannelWireBytes, UDP_IP_OVERHEAD } from '../../codec/stream/wire.ts';
 import type { BitCount } from './codec.ts';

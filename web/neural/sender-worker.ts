@@ -77,6 +77,13 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
       },
     },
   );
+  // A reference that cannot be made leaves receivers waiting: say so (at most every 30 s; retries go on).
+  let lastReferenceNoticeMs = -Infinity;
+  sender.events.on('error', (failure) => {
+    if (failure.kind !== 'reference' || performance.now() - lastReferenceNoticeMs < 30_000) return;
+    lastReferenceNoticeMs = performance.now();
+    post({ type: 'error', message: `kiloface could not make a reference picture (${failure.message}); the others wait for one, retrying` });
+  });
 
   let lastFramesSentMs: number | undefined;
   let maxSendGapMs = 0;

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, DEFAULT_CONFIG, parseConfig } from '../../../server/config.ts';
 
 describe('parseConfig', () => {
-  it('uses safe defaults: loopback only, port 8080, no TLS', () => {
-    expect(parseConfig([], {})).toEqual(DEFAULT_CONFIG);
+  it('uses safe defaults: loopback only, port 8080, no TLS; the session key kept in the cache dir', () => {
+    expect(parseConfig([], { KILOFACE_CACHE_DIR: '/c' })).toEqual({ ...DEFAULT_CONFIG, sessionKeyFile: '/c/session-key' });
+    expect(parseConfig(['--session-key-file', '/k/key'], { KILOFACE_SESSION_KEY_FILE: '/e/key' })).toMatchObject({ sessionKeyFile: '/k/key' });
+    expect(parseConfig([], { KILOFACE_SESSION_KEY_FILE: '/e/key' })).toMatchObject({ sessionKeyFile: '/e/key' });
   });
 
   it('takes flags over environment variables', () => {

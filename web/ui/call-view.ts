@@ -9,6 +9,7 @@ import { Tile } from './tile.ts';
 import type { VideoModeController } from '../call/video-mode-controller.ts';
 import { VIDEO_MODES } from '../call/video-mode.ts';
 import { CallFigures } from './call-figures.ts';
+import { cameraLabel, describeMediaProblems } from '../call/local-media.ts';
 
 const NOTICE_MS = 8000;
 
@@ -22,18 +23,27 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
   copy.addEventListener('click', () => void navigator.clipboard?.writeText(`${location.origin}${roomPath(room)}`));
   const grid = h('div', { class: 'tiles' });
   const notices = h('div', { class: 'notices', 'aria-live': 'polite' });
+  // Lasting messages under the header (a blocked camera, …): they stay until the cause is gone.
+  const banners = h('div', { class: 'banners' });
+  const mediaProblem = describeMediaProblems(call.mediaProblems);
+  if (mediaProblem) {
+    banners.append(
+      h('div', { class: 'banner warning', role: 'alert', 'data-role': 'media-problem' },
+        h('strong', {}, mediaProblem.title), ' ', mediaProblem.consequence, ...mediaProblem.help.map((line) => h('p', {}, line))),
+    );
+  }
 
-  const mute = h('button', { type: 'button', 'aria-pressed': 'false', 'data-role': 'mute' }, 'mute');
+  // Toggle buttons keep their label and say their state by aria-pressed (and its style): a label
+  // that flips as well reads as the opposite state to a screen reader ("unmute, pressed").
+  const mute = h('button', { type: 'button', 'aria-pressed': String(call.state.muted), 'data-role': 'mute', disabled: !!call.mediaProblems.microphone }, 'mute');
   mute.addEventListener('click', () => {
     call.setMuted(!call.state.muted);
     mute.setAttribute('aria-pressed', String(call.state.muted));
-    mute.textContent = call.state.muted ? 'unmute' : 'mute';
   });
-  const camera = h('button', { type: 'button', 'aria-pressed': 'false', 'data-role': 'camera' }, 'camera off');
+  const camera = h('button', { type: 'button', 'aria-pressed': String(call.state.cameraOff), 'data-role': 'camera', disabled: !!call.mediaProblems.camera }, 'camera off');
   camera.addEventListener('click', () => {
     video.setCameraOff(!call.state.cameraOff);
     camera.setAttribute('aria-pressed', String(call.state.cameraOff));
-    camera.textContent = call.state.cameraOff ? 'camera on' : 'camera off';
   });
   const leave = h('button', { type: 'button', 'data-role': 'leave' }, 'leave');
   const neuralKbps = h('select', { name: 'neural-kbps', 'aria-label': 'kiloface target bitrate' });
@@ -55,6 +65,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
       'div',
       { class: 'call' },
       h('header', {}, h('span', { class: 'room' }, room), secured, modeLabel, copy, status),
+      banners,
       grid,
       h(
         'footer',
@@ -73,6 +84,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
   const selfTile = new Tile({ id: 'self', name: call.self?.name ?? 'you', self: true });
   grid.append(selfTile.element);
   if (call.localStream) selfTile.setStream(call.localStream);
+  if (call.mediaProblems.camera) selfTile.showCameraProblem(cameraLabel(call.mediaProblems.camera));
   const figures = new CallFigures();
   selfTile.element.prepend(figures.element);
   figures.showState(video.state);

@@ -10,6 +10,8 @@ export class Tile {
   readonly video: HTMLVideoElement;
   private readonly badges: HTMLElement;
   private readonly nameLabel: HTMLElement;
+  /** Our own tile: why there is no picture (camera blocked or missing), in place of the video. */
+  private readonly cameraProblem: HTMLElement;
   /** Remote tiles: which video this person sends us and why. */
   private readonly videoLabel: HTMLElement | undefined;
   private participant: RemoteParticipant | undefined;
@@ -30,9 +32,10 @@ export class Tile {
       this.neural = new NeuralView();
       this.videoLabel = h('div', { class: 'video-mode', 'data-role': 'video-mode' }, 'video mode not told yet');
     }
+    this.cameraProblem = h('div', { class: 'camera-problem', 'data-role': 'camera-problem', hidden: true });
     const media = this.neural
       ? h('div', { class: 'media' }, h('figure', { class: 'standard' }, this.video, h('figcaption', {}, 'standard codec (WebRTC video)')), this.neural.element)
-      : this.video;
+      : h('div', { class: 'self-picture' }, this.video, this.cameraProblem);
     this.element = h(
       'section',
       { class: 'tile', 'data-peer': options.self ? 'self' : options.id, 'data-connection': options.self ? 'local' : 'connecting' },
@@ -61,6 +64,13 @@ export class Tile {
       });
       this.badges.after(unmute);
     });
+  }
+
+  /** Our own tile without a camera: says why, where the picture would be. */
+  showCameraProblem(text: string): void {
+    this.cameraProblem.textContent = text;
+    this.cameraProblem.hidden = false;
+    this.video.hidden = true;
   }
 
   /** Follows a (new) connection to this person: P2P or through the SFU. */

@@ -13,6 +13,28 @@ import { startTestServer } from './helpers/server.ts';
 const OUT = path.join(E2E_OUTPUT, 'call-screen');
 const SELF_TILE = 'section.tile[data-peer="self"]';
 
+/**
+ * The element is inside the viewport and nothing covers or clips it: what is drawn at its
+ * corners (2 px in) is the element itself or inside it. And a user could have scrolled there:
+ * scrollIntoView also scrolls `overflow: hidden` boxes, which no wheel or finger can.
+ */
+async function shownWhole(page: Page, selector: string): Promise<boolean> {
+  return page.locator(selector).first().evaluate((element) => {
+    for (let box = element.parentElement; box; box = box.parentElement) {
+      const style = getComputedStyle(box);
+      const userScrolls = (overflow: string): boolean => overflow === 'auto' || overflow === 'scroll';
+      if ((box.scrollTop !== 0 && !userScrolls(style.overflowY)) || (box.scrollLeft !== 0 && !userScrolls(style.overflowX))) return false;
+    }
+    const r = element.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0 || r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) return false;
+    const inset = Math.min(2, r.width / 2, r.height / 2);
+    return [[r.left + inset, r.top + inset], [r.right - inset, r.bottom - inset]].every(([x, y]) => {
+      const hit = document.elementFromPoint(x!, y!);
+      return !!hit && (element.contains(hit) || hit.contains(element));
+    });
+  });
+}
+
 describe('the call screen for a newcomer', () => {
   let server: RunningServer;
   let browser: Browser;
@@ -52,6 +74,37 @@ describe('the call screen for a newcomer', () => {
     opened.push(o);
     return o;
   }
+
+  it('the stats panel: every row can be scrolled into view and the call figures show without scrolling, at 1280x720 and 390x844', async () => {
+    const room = `stats-${Date.now()}`;
+    const alice = await open(`${server.url}/r/${room}?name=Alice&neural=off`);
+    const bob = await open(`${server.url}/r/${room}?name=Bob&neural=off`);
+    await Promise.all([alice, bob].map((o) => o.page.waitForSelector(`${REMOTE_TILE}[data-connection="connected"]`, { timeout: 60_000 })));
+    const page = alice.page;
+    for (const [width, height] of [[1280, 720], [390, 844]] as const) {
+      const at = `${width}x${height}`;
+      await page.setViewportSize({ width, height });
+      await page.evaluate(() => document.querySelectorAll('.tiles, .stats-scroll').forEach((e) => e.scrollTo(0, 0)));
+      await page.waitForTimeout(300);
+      for (const stat of ['video-mode', 'call-send-wire-kbps', 'call-recv-wire-kbps']) {
+        expect(await shownWhole(page, `${SELF_TILE} [data-stat="${stat}"]`), `${stat} without scrolling at ${at}`).toBe(true);
+      }
+      writeFileSync(path.join(OUT, `stats-${at}.png`), await page.screenshot());
+      // Each row of the remote tile's stats panel, brought into view the way a user scrolls.
+      const rows = await page.locator(`${REMOTE_TILE} .stats-scroll tbody tr`).count();
+      expect(rows).toBeGreaterThanOrEqual(14);
+      for (let i = 0; i < rows; i++) {
+        const row = `${REMOTE_TILE} .stats-scroll tbody tr:nth-child(${i + 1})`;
+        await page.locator(row).evaluate((e) => e.scrollIntoView({ block: 'center' }));
+        expect(await shownWhole(page, row), `stats row ${i + 1} (${await page.locator(row).locator('td').first().textContent()}) at ${at}`).toBe(true);
+      }
+      await page.locator(`${SELF_TILE} .caption strong`).evaluate((e) => e.scrollIntoView({ block: 'center' }));
+      expect(await shownWhole(page, `${SELF_TILE} .caption strong`), `"Alice (you)" at ${at}`).toBe(true);
+      // The panel is a scroll box of its own with a bounded height.
+      const panelHeight = await page.locator(`${REMOTE_TILE} .stats-scroll`).evaluate((e) => e.clientHeight);
+      expect(panelHeight, `panel height at ${at}`).toBeLessThanOrEqual(0.5 * height);
+    }
+  });
 
   it('a blocked camera: a notice says which and how to allow it, the self tile says so, and the call goes on with audio', async () => {
     const room = `blocked-cam-${Date.now()}`;

@@ -31,7 +31,13 @@ export class StatsPanel {
       'details',
       { class: 'stats', open: true },
       h('summary', {}, 'stats'),
-      h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'from them'), h('th', {}, 'to them'))), body),
+      // Scrolls on its own (styles.css: .stats-scroll) so that a long panel never pushes the
+      // tile's name and the next tile out of reach, at laptop and phone sizes alike.
+      h(
+        'div',
+        { class: 'stats-scroll', tabindex: '0', role: 'region', 'aria-label': 'connection stats' },
+        h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'from them'), h('th', {}, 'to them'))), body),
+      ),
     );
     this.timer = setInterval(() => void this.refresh(), STATS_INTERVAL_MS);
   }

@@ -106,6 +106,33 @@ describe('the call screen for a newcomer', () => {
     }
   });
 
+  it('through the SFU each remote tile shows that person\'s streams, not everyone\'s: Carol (no camera) shows no video, Bob does', async () => {
+    const sfuServer = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, workers: 1 } });
+    try {
+      const room = `sfu-tiles-${Date.now()}`;
+      const url = (name: string): string => `${sfuServer.url}/r/${room}?name=${name}&neural=off&video=standard&mode=sfu`;
+      const alice = await open(url('Alice'));
+      await open(url('Bob'));
+      await openWith(['microphone'], url('Carol'));
+      const tile = (name: string): string => `section.tile:has(.caption strong:text-is("${name}"))`;
+      const kbps = async (name: string, stat: string): Promise<number> => Number.parseFloat((await alice.page.locator(`${tile(name)} [data-stat="${stat}"]`).textContent()) ?? '');
+      await expect.poll(() => kbps('Bob', 'video-kbps'), { timeout: 60_000 }).toBeGreaterThan(20);
+      await expect.poll(() => kbps('Carol', 'audio-kbps'), { timeout: 30_000 }).toBeGreaterThan(0);
+      // Before the fix every tile added the whole receive transport: Carol's tile showed Bob's video.
+      for (let i = 0; i < 3; i++) {
+        expect(await kbps('Carol', 'video-kbps')).toBe(0);
+        const bobTotal = await kbps('Bob', 'total-wire-kbps');
+        expect(bobTotal).toBeGreaterThanOrEqual(await kbps('Bob', 'video-wire-kbps'));
+        expect(await kbps('Carol', 'total-wire-kbps')).toBeLessThan(bobTotal);
+        // What we send is on our own tile, not on theirs.
+        expect(await alice.page.locator(`${tile('Bob')} [data-stat="video-send-kbps"]`).textContent()).toBe('–');
+        await alice.page.waitForTimeout(1000);
+      }
+    } finally {
+      await sfuServer.close();
+    }
+  });
+
   it('a blocked camera: a notice says which and how to allow it, the self tile says so, and the call goes on with audio', async () => {
     const room = `blocked-cam-${Date.now()}`;
     const alice = await openWith(['microphone'], `${server.url}/r/${room}?name=Alice&neural=off`);

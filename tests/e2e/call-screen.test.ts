@@ -133,6 +133,50 @@ describe('the call screen for a newcomer', () => {
     }
   });
 
+  it('the join form: an invalid room name is refused in the page with the rule, a double click joins once, the address follows the room, leaving says so', async () => {
+    const room = `join-${Date.now()}`;
+    const { page } = await open(`${server.url}/?neural=off`);
+    await page.fill('input[name="name"]', 'Alice');
+    await page.fill('input[name="room"]', 'my room!');
+    await page.click('button[data-role="join"]');
+    // Chromium compiled the pattern (an invalid one is dropped silently: no patternMismatch).
+    expect(await page.locator('input[name="room"]').evaluate((input: HTMLInputElement) => input.validity.patternMismatch)).toBe(true);
+    expect(await page.locator('[data-role="join-error"]').textContent()).toBe('"my room!" cannot be a room name. Room names are 1-64 letters (A-Z, a-z), digits, "-" or "_": no spaces.');
+    expect(await page.locator('input[name="room"]').getAttribute('aria-invalid')).toBe('true');
+    expect(new URL(page.url()).pathname).toBe('/');
+    await page.waitForTimeout(500);
+    expect(await page.locator('section.tile').count()).toBe(0); // nothing was sent
+
+    await page.fill('input[name="room"]', room);
+    expect(await page.locator('[data-role="join-error"]').textContent()).toBe('');
+    await page.dblclick('button[data-role="join"]');
+    // A third submit while joining is ignored too (Enter in a field).
+    await page.evaluate(() => document.querySelector('form')?.requestSubmit());
+    await page.waitForSelector(SELF_TILE, { timeout: 30_000 });
+    expect(new URL(page.url()).pathname).toBe(`/r/${room}`);
+    expect(new URL(page.url()).searchParams.get('neural')).toBe('off');
+    expect(await page.locator('header .room').textContent()).toBe(room);
+    await page.waitForSelector('[data-role="signalling"][data-state="open"]', { timeout: 15_000 });
+    // With one join, we are alone: a second copy of us would show up as a remote tile.
+    const bob = await open(`${server.url}/r/${room}?name=Bob&neural=off`);
+    await bob.page.waitForSelector(REMOTE_TILE, { timeout: 15_000 });
+    await bob.page.waitForTimeout(2000);
+    expect(await bob.page.locator(REMOTE_TILE).count()).toBe(1);
+    expect(await page.locator(REMOTE_TILE).count()).toBe(1);
+
+    await page.click('button[data-role="leave"]');
+    expect(await page.locator('[data-role="join-notice"]').textContent()).toBe(`You left room ${room}.`);
+    expect(await page.locator('input[name="room"]').inputValue()).toBe(room);
+    expect(await page.locator('button[data-role="join"]').isDisabled()).toBe(false);
+  });
+
+  it('an address naming an invalid room: the join screen says why and the address no longer names it', async () => {
+    const { page } = await open(`${server.url}/r/my%20room!?neural=off`);
+    await page.waitForSelector('form.join');
+    expect(await page.locator('[data-role="join-error"]').textContent()).toMatch(/not valid.*no spaces/);
+    expect(new URL(page.url()).pathname).toBe('/');
+  });
+
   it('a blocked camera: a notice says which and how to allow it, the self tile says so, and the call goes on with audio', async () => {
     const room = `blocked-cam-${Date.now()}`;
     const alice = await openWith(['microphone'], `${server.url}/r/${room}?name=Alice&neural=off`);

@@ -90,6 +90,8 @@ describe('the call screen for a newcomer', () => {
         expect(await shownWhole(page, `${SELF_TILE} [data-stat="${stat}"]`), `${stat} without scrolling at ${at}`).toBe(true);
       }
       writeFileSync(path.join(OUT, `stats-${at}.png`), await page.screenshot());
+      // The standard video says what it is and how much it costs.
+      await expect.poll(() => page.locator(`${REMOTE_TILE} [data-role="standard-caption"]`).textContent(), { timeout: 10_000 }).toMatch(/^standard video: VP8, [1-9]\d* kbit\/s, \d+ fps$/);
       // Each row of the remote tile's stats panel, brought into view the way a user scrolls.
       const rows = await page.locator(`${REMOTE_TILE} .stats-scroll tbody tr`).count();
       expect(rows).toBeGreaterThanOrEqual(14);
@@ -157,12 +159,22 @@ describe('the call screen for a newcomer', () => {
     expect(new URL(page.url()).searchParams.get('neural')).toBe('off');
     expect(await page.locator('header .room').textContent()).toBe(room);
     await page.waitForSelector('[data-role="signalling"][data-state="open"]', { timeout: 15_000 });
+    // Alone: a hint with the link to share; "copy link" copies it and says so.
+    const hint = page.locator('[data-role="invite-hint"]');
+    await hint.waitFor({ state: 'visible', timeout: 10_000 });
+    expect(await hint.locator('[data-role="invite-link"]').textContent()).toBe(`${server.url}/r/${room}`);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    await page.click('header [data-role="copy-link"]');
+    await expect.poll(() => page.locator('header [data-role="copy-link"]').textContent()).toBe('copied ✓');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`${server.url}/r/${room}`);
+    await expect.poll(() => page.locator('header [data-role="copy-link"]').textContent(), { timeout: 5000 }).toBe('copy link');
     // With one join, we are alone: a second copy of us would show up as a remote tile.
     const bob = await open(`${server.url}/r/${room}?name=Bob&neural=off`);
     await bob.page.waitForSelector(REMOTE_TILE, { timeout: 15_000 });
     await bob.page.waitForTimeout(2000);
     expect(await bob.page.locator(REMOTE_TILE).count()).toBe(1);
     expect(await page.locator(REMOTE_TILE).count()).toBe(1);
+    expect(await hint.isVisible()).toBe(false);
 
     await page.click('button[data-role="leave"]');
     expect(await page.locator('[data-role="join-notice"]').textContent()).toBe(`You left room ${room}.`);

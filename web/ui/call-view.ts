@@ -19,12 +19,17 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
   const status = h('span', { class: 'status', 'data-role': 'signalling', 'data-state': call.signallingState }, 'connecting…');
   const secured = h('span', { class: 'secured' });
   const modeLabel = h('span', { class: 'mode', 'data-role': 'mode', 'data-mode': call.mode }, '');
-  const copy = h('button', { type: 'button', title: 'copy the room address' }, 'copy link');
-  copy.addEventListener('click', () => void navigator.clipboard?.writeText(`${location.origin}${roomPath(room)}`));
+  const roomUrl = `${location.origin}${roomPath(room)}`;
+  const copy = copyButton(roomUrl, 'copy link');
   const grid = h('div', { class: 'tiles' });
   const notices = h('div', { class: 'notices', 'aria-live': 'polite' });
   // Lasting messages under the header (a blocked camera, …): they stay until the cause is gone.
   const banners = h('div', { class: 'banners' });
+  // Alone in the room: how to get someone in (the secret, if any, travels separately).
+  const inviteSecret = h('span');
+  const invite = h('div', { class: 'banner invite', 'data-role': 'invite-hint', hidden: true },
+    'You are alone in this room. Share this link to invite someone: ', h('a', { href: roomUrl, 'data-role': 'invite-link' }, roomUrl), ' ', copyButton(roomUrl, 'copy'), inviteSecret);
+  banners.append(invite);
   const mediaProblem = describeMediaProblems(call.mediaProblems);
   if (mediaProblem) {
     banners.append(
@@ -109,6 +114,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
 
   call.on('joined', (self, isSecured) => {
     secured.textContent = isSecured ? '🔒 secret set' : '';
+    inviteSecret.textContent = isSecured ? ' (they also need the room secret: tell them separately)' : '';
     if (call.localStream) selfTile.setStream(call.localStream);
     selfTile.element.querySelector('strong')!.textContent = `${self.name} (you)`;
   });
@@ -116,6 +122,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
     const present = new Set(members.map((m) => m.id));
     for (const [id, tile] of tiles) if (!present.has(id)) (tile.close(), tiles.delete(id), neural.dropPeer(id));
     for (const member of members) tileFor(member.id, member.name);
+    invite.hidden = members.length > 0;
   });
   call.on('participant', (participant) => tileFor(participant.peerId, participant.name).attach(participant));
   call.on('peer-state', (peerId, state) => tiles.get(peerId)?.showRemoteState(state));
@@ -147,4 +154,23 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
     console.info(`video: ${change.from} -> ${change.to} (${change.mode}: ${change.reason})`);
     showNotice(`now sending ${change.to === 'none' ? 'no video' : change.to}: ${change.reason}`);
   });
+}
+
+const COPIED_MS = 2500;
+
+/** A button that copies `text` and says whether it worked (clipboard access can be refused). */
+function copyButton(text: string, label: string): HTMLButtonElement {
+  const button = h('button', { type: 'button', title: 'copy the room address (without the secret)', 'data-role': 'copy-link' }, label);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  button.addEventListener('click', () => {
+    const done = (result: string): void => {
+      button.textContent = result;
+      clearTimeout(timer);
+      timer = setTimeout(() => (button.textContent = label), COPIED_MS);
+    };
+    // navigator.clipboard is missing outside secure contexts (http on a LAN address).
+    const write = navigator.clipboard?.writeText(text) ?? Promise.reject(new Error('no clipboard'));
+    write.then(() => done('copied ✓'), () => done('copy failed: select the link'));
+  });
+  return button;
 }

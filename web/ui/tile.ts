@@ -1,8 +1,16 @@
 import { DEFAULT_PEER_STATE, type PeerState, type RemoteParticipant } from '../call/participant.ts';
 import { describeVideoState } from '../call/video-mode.ts';
+import type { DirectionFigures } from '../stats/peer-stats.ts';
 import { h } from '../util/dom.ts';
 import { NeuralView } from './neural-view.ts';
 import { StatsPanel } from './stats-panel.ts';
+
+/** What the standard video's caption says: its codec and rate as received, or that none comes. */
+export function standardCaption(receive: Pick<DirectionFigures, 'videoCodec' | 'videoKbps' | 'videoFps' | 'measured'>): string {
+  if (!receive.measured || (receive.videoKbps === 0 && !receive.videoCodec)) return 'standard video: none received';
+  const codec = receive.videoCodec || 'codec not known yet';
+  return `standard video: ${codec}, ${receive.videoKbps.toFixed(0)} kbit/s, ${receive.videoFps.toFixed(0)} fps`;
+}
 
 /** One person on screen: video, name, state badges and (for others) the stats panel. */
 export class Tile {
@@ -10,6 +18,8 @@ export class Tile {
   readonly video: HTMLVideoElement;
   private readonly badges: HTMLElement;
   private readonly nameLabel: HTMLElement;
+  /** Remote tiles: the standard video's caption, with its codec and rate once measured. */
+  private readonly standardCaption: HTMLElement;
   /** Our own tile: why there is no picture (camera blocked or missing), in place of the video. */
   private readonly cameraProblem: HTMLElement;
   /** Remote tiles: which video this person sends us and why. */
@@ -32,9 +42,10 @@ export class Tile {
       this.neural = new NeuralView();
       this.videoLabel = h('div', { class: 'video-mode', 'data-role': 'video-mode' }, 'video mode not told yet');
     }
+    this.standardCaption = h('figcaption', { 'data-role': 'standard-caption' }, 'standard codec (WebRTC video)');
     this.cameraProblem = h('div', { class: 'camera-problem', 'data-role': 'camera-problem', hidden: true });
     const media = this.neural
-      ? h('div', { class: 'media' }, h('figure', { class: 'standard' }, this.video, h('figcaption', {}, 'standard codec (WebRTC video)')), this.neural.element)
+      ? h('div', { class: 'media' }, h('figure', { class: 'standard' }, this.video, this.standardCaption), this.neural.element)
       : h('div', { class: 'self-picture' }, this.video, this.cameraProblem);
     this.element = h(
       'section',
@@ -44,7 +55,10 @@ export class Tile {
       ...(this.videoLabel ? [this.videoLabel] : []),
     );
     if (!options.self) {
-      this.stats = new StatsPanel(() => this.participant);
+      this.stats = new StatsPanel(
+        () => this.participant,
+        (figures) => (this.standardCaption.textContent = standardCaption(figures.receive)),
+      );
       this.element.append(this.stats.element);
       this.render();
     }

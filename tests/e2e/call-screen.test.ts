@@ -75,7 +75,7 @@ describe('the call screen for a newcomer', () => {
     return o;
   }
 
-  it('the stats panel: every row can be scrolled into view and the call figures show without scrolling, at 1280x720 and 390x844', async () => {
+  it('the stats panel: every row can be scrolled into view and the call figures show without scrolling, at 1280x720 and 390x844; pictures and controls have accessible names and states', async () => {
     const room = `stats-${Date.now()}`;
     const alice = await open(`${server.url}/r/${room}?name=Alice&neural=off`);
     const bob = await open(`${server.url}/r/${room}?name=Bob&neural=off`);
@@ -106,6 +106,20 @@ describe('the call screen for a newcomer', () => {
       const panelHeight = await page.locator(`${REMOTE_TILE} .stats-scroll`).evaluate((e) => e.clientHeight);
       expect(panelHeight, `panel height at ${at}`).toBeLessThanOrEqual(0.5 * height);
     }
+
+    // Accessibility (item 8): pictures named after their person, the connection status a live
+    // region, the mute toggle a stable label with aria-pressed.
+    expect(await page.getByLabel('Alice (you), your camera', { exact: true }).evaluate((e) => e.tagName)).toBe('VIDEO');
+    expect(await page.getByLabel('Bob, standard video', { exact: true }).evaluate((e) => e.tagName)).toBe('VIDEO');
+    expect(await page.getByRole('img', { name: 'Bob, rebuilt by kiloface', exact: true, includeHidden: true }).evaluate((e) => e.tagName)).toBe('CANVAS');
+    const status = page.locator('[data-role="signalling"]');
+    expect([await status.getAttribute('role'), await status.getAttribute('aria-live')]).toEqual(['status', 'polite']);
+    const mute = page.getByRole('button', { name: 'mute', exact: true });
+    expect(await mute.getAttribute('aria-pressed')).toBe('false');
+    await mute.click();
+    expect([await mute.textContent(), await mute.getAttribute('aria-pressed')]).toEqual(['mute', 'true']);
+    await mute.click();
+    expect([await mute.textContent(), await mute.getAttribute('aria-pressed')]).toEqual(['mute', 'false']);
   });
 
   it('through the SFU each remote tile shows that person\'s streams, not everyone\'s: Carol (no camera) shows no video, Bob does', async () => {

@@ -16,7 +16,8 @@ const NOTICE_MS = 8000;
 /** The in-call screen: header with room and connection status, tiles, and the control bar. */
 export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStream, video: VideoModeController, room: string, onLeave: () => void): void {
   const tiles = new Map<string, Tile>();
-  const status = h('span', { class: 'status', 'data-role': 'signalling', 'data-state': call.signallingState }, 'connecting…');
+  // A live region: screen readers announce "reconnecting to server…" and "connected" as they happen.
+  const status = h('span', { class: 'status', 'data-role': 'signalling', 'data-state': call.signallingState, role: 'status', 'aria-live': 'polite' }, 'connecting…');
   const secured = h('span', { class: 'secured' });
   const modeLabel = h('span', { class: 'mode', 'data-role': 'mode', 'data-mode': call.mode }, '');
   const roomUrl = `${location.origin}${roomPath(room)}`;
@@ -116,7 +117,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
     secured.textContent = isSecured ? '🔒 secret set' : '';
     inviteSecret.textContent = isSecured ? ' (they also need the room secret: tell them separately)' : '';
     if (call.localStream) selfTile.setStream(call.localStream);
-    selfTile.element.querySelector('strong')!.textContent = `${self.name} (you)`;
+    selfTile.setSelfName(self.name);
   });
   call.on('members', (members) => {
     const present = new Set(members.map((m) => m.id));

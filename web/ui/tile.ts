@@ -12,12 +12,23 @@ export function standardCaption(receive: Pick<DirectionFigures, 'videoCodec' | '
   return `standard video: ${codec}, ${receive.videoKbps.toFixed(0)} kbit/s, ${receive.videoFps.toFixed(0)} fps`;
 }
 
+/** The video element's accessible name: whose picture it is. */
+function videoLabel(name: string, self: boolean): string {
+  return self ? `${name} (you), your camera` : `${name}, standard video`;
+}
+
 /** One person on screen: video, name, state badges and (for others) the stats panel. */
 export class Tile {
   readonly element: HTMLElement;
   readonly video: HTMLVideoElement;
   private readonly badges: HTMLElement;
   private readonly nameLabel: HTMLElement;
+  /** Our own tile once the server has told us our name. */
+  setSelfName(name: string): void {
+    this.nameLabel.textContent = `${name} (you)`;
+    this.video.setAttribute('aria-label', videoLabel(name, true));
+  }
+
   /** Remote tiles: the standard video's caption, with its codec and rate once measured. */
   private readonly standardCaption: HTMLElement;
   /** Our own tile: why there is no picture (camera blocked or missing), in place of the video. */
@@ -33,13 +44,13 @@ export class Tile {
   private unsubscribe: (() => void)[] = [];
 
   constructor(options: { id: string; name: string; self: boolean }) {
-    this.video = h('video', { autoplay: true, playsinline: true });
+    this.video = h('video', { autoplay: true, playsinline: true, 'aria-label': videoLabel(options.name, options.self) });
     this.video.muted = options.self; // never play our own microphone back
     this.badges = h('span', { class: 'badges', 'data-role': 'badges' });
     this.connection = options.self ? 'local' : 'connecting';
     this.nameLabel = h('strong', {}, options.self ? `${options.name} (you)` : options.name);
     if (!options.self) {
-      this.neural = new NeuralView();
+      this.neural = new NeuralView(options.name);
       this.videoLabel = h('div', { class: 'video-mode', 'data-role': 'video-mode' }, 'video mode not told yet');
     }
     this.standardCaption = h('figcaption', { 'data-role': 'standard-caption' }, 'standard codec (WebRTC video)');

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
@@ -53,8 +53,12 @@ describe('the call screen for a newcomer', () => {
     });
   });
 
+  // Each test's calls end with it: pages left running would load the next test's (2 cores).
+  afterEach(async () => {
+    for (const o of opened.splice(0)) await o.context.close().catch(() => undefined);
+  });
+
   afterAll(async () => {
-    for (const o of opened) await o.context.close().catch(() => undefined);
     await asking?.close();
     await browser?.close();
     await server?.close();

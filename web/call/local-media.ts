@@ -31,12 +31,18 @@ export function classifyMediaError(error: unknown): MediaProblem {
   return { kind: 'failed', detail };
 }
 
-const DEVICE_WORD = { camera: 'camera', microphone: 'microphone' } as const;
-const PROBLEM_WORDS: Record<MediaProblemKind, string> = { blocked: 'blocked', missing: 'not found', busy: 'in use by another app', failed: 'not working' };
+/** "Your camera is blocked", "No microphone was found", … (and for both devices at once). */
+function problemPhrase(devices: string, kind: MediaProblemKind, plural: boolean): string {
+  const be = plural ? 'are' : 'is';
+  if (kind === 'missing') return `No ${devices.replace(' and ', ' or ')} was found`;
+  if (kind === 'blocked') return `Your ${devices} ${be} blocked`;
+  if (kind === 'busy') return `Your ${devices} ${be} in use by another app`;
+  return `Your ${devices} did not start`;
+}
 
 /** The self tile's words in place of a picture: never a card the others could take for video. */
 export function cameraLabel(problem: MediaProblem): string {
-  return problem.kind === 'blocked' ? 'camera blocked' : problem.kind === 'missing' ? 'no camera' : `camera ${PROBLEM_WORDS[problem.kind]}`;
+  return problem.kind === 'blocked' ? 'camera blocked' : problem.kind === 'missing' ? 'no camera' : problem.kind === 'busy' ? 'camera in use by another app' : 'camera did not start';
 }
 
 /**
@@ -47,18 +53,20 @@ export function describeMediaProblems(problems: MediaProblems): { title: string;
   const devices = (['camera', 'microphone'] as const).filter((d) => problems[d]);
   if (devices.length === 0) return undefined;
   const sameKind = devices.length === 2 && problems.camera?.kind === problems.microphone?.kind;
+  const phrases = devices.map((d) => problemPhrase(d, problems[d]!.kind, false));
   const title = sameKind
-    ? `Your camera and microphone are ${PROBLEM_WORDS[problems.camera!.kind]}`
-    : devices.map((d, i) => `${i === 0 ? 'Your' : 'your'} ${DEVICE_WORD[d]} is ${PROBLEM_WORDS[problems[d]!.kind]}`).join(' and ');
+    ? problemPhrase('camera and microphone', problems.camera!.kind, true)
+    : phrases.map((p, i) => (i === 0 ? p : p[0]!.toLowerCase() + p.slice(1))).join(' and ');
   const consequence = problems.camera && problems.microphone
     ? 'You are in the call listen-only: you see and hear the others, they cannot see or hear you.'
     : problems.camera
       ? 'You are in the call with audio only: the others hear you but cannot see you.'
       : 'You are in the call without sound from you: the others see you but cannot hear you (you show as muted).';
   const help: string[] = [];
-  if (devices.some((d) => problems[d]!.kind === 'blocked')) {
+  const blocked = devices.filter((d) => problems[d]!.kind === 'blocked');
+  if (blocked.length > 0) {
     help.push(
-      `To allow it, open this site's settings (the icon left of the address in the address bar), set ${devices.filter((d) => problems[d]!.kind === 'blocked').map((d) => DEVICE_WORD[d]).join(' and ')} to "Allow", then reload the page. If it stays blocked, the operating system may block the browser (on macOS: System Settings → Privacy & Security; on Windows: Settings → Privacy → Camera / Microphone).`,
+      `To allow ${blocked.length > 1 ? 'them' : 'it'}, open this site's settings (the icon left of the address in the address bar), set ${blocked.join(' and ')} to "Allow", then reload the page. If it stays blocked, the operating system may block the browser (on macOS: System Settings → Privacy & Security; on Windows: Settings → Privacy → Camera / Microphone).`,
     );
   }
   if (devices.some((d) => problems[d]!.kind === 'missing')) help.push('Plug in a device (or pick one in the system settings), then reload the page.');

@@ -37,7 +37,8 @@ describe('blocked or missing camera and microphone (issue 15 item 1)', () => {
     expect(both.help.join(' ')).toMatch(/camera and microphone to "Allow"/);
 
     const mixed = describeMediaProblems({ camera: { kind: 'missing', detail: '' }, microphone: { kind: 'blocked', detail: '' } })!;
-    expect(mixed.title).toBe('Your camera is not found and your microphone is blocked.');
+    expect(mixed.title).toBe('No camera was found and your microphone is blocked.');
+    expect(describeMediaProblems({ camera: { kind: 'missing', detail: '' }, microphone: { kind: 'missing', detail: '' } })!.title).toBe('No camera or microphone was found.');
     expect(mixed.help.join(' ')).toMatch(/set microphone to "Allow"/);
     expect(mixed.help.join(' ')).toMatch(/Plug in a device/);
   });

@@ -6,7 +6,7 @@ import { NeuralView } from './neural-view.ts';
 import { StatsPanel } from './stats-panel.ts';
 
 /** What the standard video's caption says: its codec and rate as received, or that none comes. */
-export function standardCaption(receive: Pick<DirectionFigures, 'videoCodec' | 'videoKbps' | 'videoFps' | 'measured'>): string {
+function standardCaption(receive: Pick<DirectionFigures, 'videoCodec' | 'videoKbps' | 'videoFps' | 'measured'>): string {
   if (!receive.measured || (receive.videoKbps === 0 && !receive.videoCodec)) return 'standard video: none received';
   const codec = receive.videoCodec || 'codec not known yet';
   return `standard video: ${codec}, ${receive.videoKbps.toFixed(0)} kbit/s, ${receive.videoFps.toFixed(0)} fps`;
@@ -23,12 +23,6 @@ export class Tile {
   readonly video: HTMLVideoElement;
   private readonly badges: HTMLElement;
   private readonly nameLabel: HTMLElement;
-  /** Our own tile once the server has told us our name. */
-  setSelfName(name: string): void {
-    this.nameLabel.textContent = `${name} (you)`;
-    this.video.setAttribute('aria-label', videoLabel(name, true));
-  }
-
   /** Remote tiles: the standard video's caption, with its codec and rate once measured. */
   private readonly standardCaption: HTMLElement;
   /** Our own tile: why there is no picture (camera blocked or missing), in place of the video. */
@@ -89,6 +83,12 @@ export class Tile {
       });
       this.badges.after(unmute);
     });
+  }
+
+  /** Our own tile once the server has told us our name. */
+  setSelfName(name: string): void {
+    this.nameLabel.textContent = `${name} (you)`;
+    this.video.setAttribute('aria-label', videoLabel(name, true));
   }
 
   /** Our own tile without a camera: says why, where the picture would be. */

@@ -240,4 +240,23 @@ describe('the call screen for a newcomer', () => {
     await alice.waitForSelector('[data-role="signalling"][data-state="open"]', { timeout: 15_000 });
     await bob.page.waitForFunction((sel) => document.querySelector(`${sel} [data-role="badges"]`)?.textContent?.includes('muted · camera off'), REMOTE_TILE, { timeout: 15_000 });
   });
+  it('no camera or microphone plugged in: says none was found, the self tile says "no camera", and the call still joins', async () => {
+    // Chromium without fake devices on a machine with none: getUserMedia answers NotFoundError.
+    const bare = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      headless: true,
+      args: chromiumArgs(FAKE_CAMERA_Y4M).filter((flag) => !flag.startsWith('--use-fake-device') && !flag.startsWith('--use-file-for-fake')),
+    });
+    try {
+      const page = await (await bare.newContext({ permissions: ['camera', 'microphone'] })).newPage();
+      await page.goto(`${server.url}/r/no-devices-${Date.now()}?name=Dan&neural=off`);
+      const notice = page.locator('[data-role="media-problem"]');
+      await notice.waitFor({ timeout: 30_000 });
+      expect(await notice.textContent()).toMatch(/^No camera or microphone was found\..*listen-only.*Plug in a device/);
+      expect(await page.locator(`${SELF_TILE} [data-role="camera-problem"]`).textContent()).toBe('no camera');
+      await page.waitForSelector('[data-role="signalling"][data-state="open"]', { timeout: 15_000 });
+    } finally {
+      await bare.close();
+    }
+  });
 });

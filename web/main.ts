@@ -25,12 +25,17 @@ let rememberedSecret = link.secret;
 const withoutSecret = addressWithoutSecret(location);
 if (withoutSecret !== undefined) history.replaceState(history.state, '', withoutSecret);
 
-function showJoin(error?: string): void {
+// An address naming an invalid room (`/r/my%20room!`) would stay in the bar while we join another
+// room: back to the start page, the join screen says why.
+if (link.problem) history.replaceState(history.state, '', `/${location.search}`);
+
+function showJoin(messages: { error?: string; notice?: string } = {}): void {
   const current = parseRoomLink(location);
-  renderJoinScreen(root, { ...current, ...(rememberedSecret ? { secret: rememberedSecret } : {}) }, error, (choice) => {
+  renderJoinScreen(root, { ...current, ...(rememberedSecret ? { secret: rememberedSecret } : {}) }, messages, (choice) => {
     rememberedSecret = choice.secret;
-    history.replaceState(null, '', roomPath(choice.room));
-    void join(choice);
+    // The address follows the room we join (the form checked it with the server's rule).
+    history.replaceState(null, '', `${roomPath(choice.room)}${location.search}`);
+    return join(choice);
   });
 }
 
@@ -43,7 +48,7 @@ async function join(choice: JoinChoice): Promise<void> {
   call.on('fatal', (_code, message) => {
     window.kiloface?.neural?.close(); // the workers stop with the call
     window.kiloface?.video?.close();
-    showJoin(message);
+    showJoin({ error: message });
   });
   await call.start();
   // The neural stream rides the call's codec channels; receiving is always on.
@@ -54,10 +59,10 @@ async function join(choice: JoinChoice): Promise<void> {
   const autoNeed = Number(params.get('autoNeedKbps'));
   const video = new VideoModeController(call, neural, mode, autoNeed > 0 ? autoNeed : undefined);
   window.kiloface = { call, neural, video };
-  renderCallView(root, call, neural, video, choice.room, () => showJoin());
+  renderCallView(root, call, neural, video, choice.room, () => showJoin({ notice: `You left room ${choice.room}.` }));
 }
 
 // `/r/<room>?name=<name>` joins at once: for shared links, tests and tools.
 if (link.room && link.name) {
   void join({ room: link.room, name: link.name, ...(link.secret ? { secret: link.secret } : {}), ...(link.mode ? { mode: link.mode } : {}), settings: link.settings });
-} else showJoin(link.problem);
+} else showJoin(link.problem ? { error: link.problem } : {});

@@ -13,7 +13,22 @@ export interface RoomLink {
   problem?: string;
 }
 
-const INVALID_ROOM = 'This room address is not valid: room names are 1-64 letters, digits, "-" or "_". Pick a room below.';
+/** The server's rule for room names (server/signalling/validate.ts checks LIMITS.roomName), in words. */
+export const ROOM_NAME_RULE = 'Room names are 1-64 letters (A-Z, a-z), digits, "-" or "_": no spaces.';
+const INVALID_ROOM = `This room address is not valid. ${ROOM_NAME_RULE} Pick a room below.`;
+
+/**
+ * A RegExp as an HTML `pattern` attribute. Browsers compile the attribute with the `v` flag,
+ * where a literal "-" in a character class must be escaped: `[A-Za-z0-9_-]` is a syntax error
+ * there and the browser then drops the check silently. Anchors are implied by the attribute.
+ */
+export function htmlPattern(rule: RegExp): string {
+  const source = rule.source.replace(/^\^/, '').replace(/\$$/, '');
+  return source.replace(/(?<!\\)-\]/g, '\\-]').replace(/\[-/g, '[\\-');
+}
+
+/** The room field's pattern: the same rule the server applies. */
+export const ROOM_NAME_PATTERN = htmlPattern(LIMITS.roomName);
 
 export function parseRoomLink(location: { pathname: string; search: string }): RoomLink {
   const params = new URLSearchParams(location.search);

@@ -5,6 +5,7 @@ import type { ModelRunner, Tensors } from '../codec/model-runner.ts';
 import { CROP_SIZE, DECODER_DIR, SHIPPED_MODELS, type ShippedModel } from '../codec/shipped.ts';
 import { h } from './util/dom.ts';
 import { onnxWebRuntime } from './runtime/onnx-web.ts';
+import { speedVerdict } from './speed-verdict.ts';
 
 interface SpeedResult {
   model: string;
@@ -28,11 +29,15 @@ const preferGpu = params.get('gpu') === '1';
 
 const root = document.getElementById('speed')!;
 const table = h('tbody');
-const status = h('p', { 'data-role': 'status' }, 'loading models…');
+const status = h('p', { 'data-role': 'status', role: 'status' }, 'loading models…');
+const verdict = h('p', { class: 'verdict', 'data-role': 'verdict', 'aria-live': 'polite' }, 'The verdict comes once every network has run (about a minute).');
 root.append(
+  h('p', {}, h('a', { href: '/', 'data-role': 'back' }, '← back to kiloface')),
   h('h1', {}, 'How fast is this device?'),
   h('p', {}, `Each network runs ${iterations} times on onnxruntime-web (${preferGpu ? 'WebGPU if available, else ' : ''}WASM, ${threads} thread${threads > 1 ? 's' : ''}${globalThis.crossOriginIsolated ? '' : ', single-threaded: page not cross-origin isolated'}).`),
-  h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'network'), h('th', {}, 'runs on'), h('th', {}, 'median ms'), h('th', {}, 'best ms'))), table),
+  verdict,
+  // Fixed columns (styles.css .speed-table): rows arriving one by one do not shift the others.
+  h('table', { class: 'speed-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'network'), h('th', {}, 'runs on'), h('th', {}, 'median ms'), h('th', {}, 'best ms'))), table),
   status,
 );
 window.kilofaceSpeed = { done: false, threads, crossOriginIsolated: globalThis.crossOriginIsolated, results: [], errors: [] };
@@ -108,6 +113,8 @@ async function main(): Promise<void> {
       tgt_landmarks: moved,
     }));
   }
+  const median = (model: string): number | undefined => window.kilofaceSpeed!.results.find((r) => r.model === model)?.medianMs;
+  verdict.textContent = speedVerdict(median('decoder-frame'), median('landmarks'));
   status.textContent = 'done';
   window.kilofaceSpeed!.done = true;
 }

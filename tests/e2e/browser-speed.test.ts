@@ -29,7 +29,17 @@ describe('networks in the browser (onnxruntime-web)', () => {
 
   it('runs the tracker and decoder networks with WASM threads, matching onnxruntime-node', async () => {
     const { page } = await openPage(browser, `${server.url}/speed?iterations=15&threads=2`);
+    const columnWidths = (): Promise<number[]> => page.locator('.speed-table thead th').evaluateAll((ths) => ths.map((th) => th.getBoundingClientRect().width));
+    await page.waitForSelector('.speed-table');
+    const widthsBefore = await columnWidths();
     await page.waitForFunction(() => window.kilofaceSpeed?.done === true, undefined, { timeout: 240_000 });
+    // Issue 15 item 7: a verdict in words, a way back, and columns that stay put as rows arrive.
+    const verdict = (await page.locator('[data-role="verdict"]').textContent()) ?? '';
+    console.log(`verdict: ${verdict}`);
+    expect(verdict).toMatch(/^This device rebuilds ~\d+(\.\d)? faces a second: (enough for \d+ (person|people)|not enough for one person) at 25 fps.* Tracking your own face takes \d+ ms a frame/);
+    expect(await page.locator('a[data-role="back"]').getAttribute('href')).toBe('/');
+    expect(await columnWidths()).toEqual(widthsBefore);
+    expect(await page.locator('.speed-table td[data-stat]').first().evaluate((td) => getComputedStyle(td).fontVariantNumeric)).toBe('tabular-nums');
     const speed = (await page.evaluate(() => window.kilofaceSpeed))!;
     for (const r of speed.results) console.log(`browser ${r.model}: median ${r.medianMs.toFixed(1)} ms, best ${r.minMs.toFixed(1)} ms (${r.backend}, ${speed.threads} threads, cross-origin isolated: ${speed.crossOriginIsolated})`);
     for (const e of speed.errors) console.log(`browser: ${e}`);

@@ -2,7 +2,7 @@ import { Emitter } from '../../codec/emitter.ts';
 import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
 import type { ErrorCode, IceServerConfig, PeerInfo, RoomMode } from '../../protocol/signalling.ts';
 import { AudioBundleCarrier } from './audio-bundles.ts';
-import { openLocalMedia } from './local-media.ts';
+import { openLocalMedia, type MediaProblems } from './local-media.ts';
 import type { MediaSettings } from './media-settings.ts';
 import { DEFAULT_PEER_STATE, toSnapshot, type PeerState, type RemoteParticipant } from './participant.ts';
 import { PendingSignals } from './pending-signals.ts';
@@ -42,7 +42,7 @@ type Events = {
   'peer-state': [peerId: string, state: PeerState];
   mode: [RoomMode];
   signalling: [SignallingState];
-  /** Something the user should read (camera missing, server restarting, …). */
+  /** Something the user should read (server restarting, connection lost, …). */
   notice: [string];
   /** The call cannot go on (wrong secret, room full). */
   fatal: [code: ErrorCode, message: string];
@@ -62,6 +62,8 @@ type RelayMessage = WireSignal | { state: PeerState };
  */
 export class Call extends Emitter<Events> implements PacketTransport {
   localStream: MediaStream | undefined;
+  /** The camera and microphone that could not be opened (set by start()). */
+  mediaProblems: MediaProblems = {};
   self: PeerInfo | undefined;
   mode: RoomMode = 'p2p';
   readonly members = new Map<string, PeerInfo>();
@@ -150,7 +152,11 @@ export class Call extends Emitter<Events> implements PacketTransport {
   async start(): Promise<void> {
     const media = await openLocalMedia();
     this.localStream = media.stream;
-    for (const problem of media.problems) this.emit('notice', `${problem}; the others will see a placeholder`);
+    this.mediaProblems = media.problems;
+    // Without a camera we send no video (the others see "camera off"); without a microphone we
+    // show as muted. The call view tells the user which and how to allow it.
+    if (media.problems.camera) this.setCameraOff(true);
+    if (media.problems.microphone) this.setMuted(true);
     if (!this.ended) this.signalling.connect();
   }
 

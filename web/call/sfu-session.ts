@@ -5,6 +5,7 @@ import { CODEC_CHANNEL_LABELS as CHANNEL_LABELS, type CodecChannel, type PacketL
 import type { IceServerConfig, PeerInfo } from '../../protocol/signalling.ts';
 import type { SfuMethod, SfuNotification, SfuRequests } from '../../protocol/sfu.ts';
 import type { StatsEntry, StatsSnapshot } from '../stats/peer-stats.ts';
+import { participantStats } from '../stats/sfu-participant-stats.ts';
 import { AUDIO_SENDER_MAX_BITRATE, findSendCodec, withoutAudioTransportCc, type MediaSettings } from './media-settings.ts';
 import { OPUS_MAX_AVERAGE_BITRATE, OPUS_PTIME_MS } from '../../protocol/opus-speech.ts';
 import type { AudioBundleCarrier } from './audio-bundles.ts';
@@ -102,17 +103,12 @@ export class SfuParticipant extends Emitter<ParticipantEvents> implements Remote
     this.emit('close', reason);
   }
 
+  /** Only this person's streams: not the other people's, not what we send (see participantStats). */
   async getStats(): Promise<StatsSnapshot | undefined> {
-    const snapshot = new Map<string, StatsEntry>();
-    for (const consumer of this.consumers.values()) toSnapshot(await consumer.getStats()).forEach((e, id) => snapshot.set(id, e));
-    // "to them": our own producers (the SFU forwards the same streams to everyone).
-    for (const [id, e] of await this.session.sendStats()) snapshot.set(id, e);
-    // Data channels: ours that we send on, theirs that we receive on (by SCTP stream id).
-    const theirStreams = new Set([...this.dataConsumers.values()].map((d) => d.sctpStreamParameters.streamId));
-    for (const [id, e] of await this.session.recvTransportStats()) {
-      if (e.type !== 'data-channel' || theirStreams.has(e.dataChannelIdentifier as number)) snapshot.set(id, e);
-    }
-    return snapshot;
+    return participantStats(await this.session.recvTransportStats(), {
+      trackIds: new Set([...this.consumers.values()].map((c) => c.track.id)),
+      dataStreamIds: new Set([...this.dataConsumers.values()].map((d) => d.sctpStreamParameters.streamId)),
+    });
   }
 }
 

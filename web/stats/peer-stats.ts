@@ -33,14 +33,24 @@ export interface DirectionFigures {
   audioLossPercent: number;
   dataKbps: number;
   dataWireKbps: number;
-  /** All traffic on the selected ICE candidate pair, UDP/IP headers included. */
+  /**
+   * All traffic on the selected ICE candidate pair, UDP/IP headers included; without a connection
+   * of its own (a person reached through the SFU) the sum of their streams' wire figures.
+   */
   totalWireKbps: number;
+  /**
+   * Whether the snapshot holds anything of this direction at all. Through the SFU a person's tile
+   * has only what we receive from them (what we send is the same for all: our own tile's totals),
+   * and an unmeasured direction shows "–", not zeros.
+   */
+  measured: boolean;
 }
 
 export interface PeerFigures {
   receive: DirectionFigures;
   send: DirectionFigures;
-  rttMs: number;
+  /** Undefined without a candidate pair of this person's own (through the SFU). */
+  rttMs: number | undefined;
 }
 
 const num = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
@@ -107,6 +117,8 @@ function direction(prev: StatsSnapshot, curr: StatsSnapshot, seconds: number, re
   const prevPair = pair ? prev.get(pair.id) : undefined;
   const pairBytes = pair && prevPair ? num(pair[bytesKey]) - num(prevPair[bytesKey]) : 0;
   const pairPackets = pair && prevPair ? num(pair[packetsKey]) - num(prevPair[packetsKey]) : 0;
+  const dataWireKbps = kbps(dataPayload + dataMessages * DATACHANNEL_WIRE_OVERHEAD, seconds);
+  const measured = !!pair || !!find(curr, (e) => e.type === rtpType || (e.type === 'data-channel' && num(e[messagesKey]) > 0));
 
   return {
     audioKbps,
@@ -120,8 +132,9 @@ function direction(prev: StatsSnapshot, curr: StatsSnapshot, seconds: number, re
     videoLossPercent: receiving ? lossPercent(delta(rtpType, 'packetsLost', 'video'), delta(rtpType, packetsKey, 'video')) : 0,
     audioLossPercent: receiving ? lossPercent(delta(rtpType, 'packetsLost', 'audio'), delta(rtpType, packetsKey, 'audio')) : 0,
     dataKbps: kbps(dataPayload, seconds),
-    dataWireKbps: kbps(dataPayload + dataMessages * DATACHANNEL_WIRE_OVERHEAD, seconds),
-    totalWireKbps: kbps(pairBytes + pairPackets * UDP_IP_OVERHEAD, seconds),
+    dataWireKbps,
+    totalWireKbps: pair ? kbps(pairBytes + pairPackets * UDP_IP_OVERHEAD, seconds) : audioWireKbps + videoWireKbps + dataWireKbps,
+    measured,
   };
 }
 
@@ -137,7 +150,7 @@ export function computePeerFigures(prev: StatsSnapshot, curr: StatsSnapshot): Pe
   return {
     receive: direction(prev, curr, seconds, true),
     send: direction(prev, curr, seconds, false),
-    rttMs: num(pair?.currentRoundTripTime) * 1000,
+    rttMs: pair ? num(pair.currentRoundTripTime) * 1000 : undefined,
   };
 }
 
@@ -146,6 +159,7 @@ export const STAT_FIELDS: ReadonlyArray<{ stat: string; label: string; read: (f:
   ...(['receive', 'send'] as const).flatMap((dir) => {
     const p = dir === 'send' ? '-send' : '';
     const f = (read: (d: DirectionFigures) => number | string, digits = 1) => (figures: PeerFigures) => {
+      if (!figures[dir].measured) return '';
       const v = read(figures[dir]);
       return typeof v === 'number' ? v.toFixed(digits) : v;
     };
@@ -169,5 +183,5 @@ export const STAT_FIELDS: ReadonlyArray<{ stat: string; label: string; read: (f:
         : []),
     ];
   }),
-  { stat: 'rtt-ms', label: 'RTT ms', read: (f) => f.rttMs.toFixed(0) },
+  { stat: 'rtt-ms', label: 'RTT ms', read: (f) => f.rttMs?.toFixed(0) ?? '' },
 ];

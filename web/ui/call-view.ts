@@ -9,31 +9,47 @@ import { Tile } from './tile.ts';
 import type { VideoModeController } from '../call/video-mode-controller.ts';
 import { VIDEO_MODES } from '../call/video-mode.ts';
 import { CallFigures } from './call-figures.ts';
+import { cameraLabel, describeMediaProblems } from '../call/local-media.ts';
 
 const NOTICE_MS = 8000;
 
 /** The in-call screen: header with room and connection status, tiles, and the control bar. */
 export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStream, video: VideoModeController, room: string, onLeave: () => void): void {
   const tiles = new Map<string, Tile>();
-  const status = h('span', { class: 'status', 'data-role': 'signalling', 'data-state': call.signallingState }, 'connecting…');
+  // A live region: screen readers announce "reconnecting to server…" and "connected" as they happen.
+  const status = h('span', { class: 'status', 'data-role': 'signalling', 'data-state': call.signallingState, role: 'status', 'aria-live': 'polite' }, 'connecting…');
   const secured = h('span', { class: 'secured' });
   const modeLabel = h('span', { class: 'mode', 'data-role': 'mode', 'data-mode': call.mode }, '');
-  const copy = h('button', { type: 'button', title: 'copy the room address' }, 'copy link');
-  copy.addEventListener('click', () => void navigator.clipboard?.writeText(`${location.origin}${roomPath(room)}`));
+  const roomUrl = `${location.origin}${roomPath(room)}`;
+  const copy = copyButton(roomUrl, 'copy link');
   const grid = h('div', { class: 'tiles' });
   const notices = h('div', { class: 'notices', 'aria-live': 'polite' });
+  // Lasting messages under the header (a blocked camera, …): they stay until the cause is gone.
+  const banners = h('div', { class: 'banners' });
+  // Alone in the room: how to get someone in (the secret, if any, travels separately).
+  const inviteSecret = h('span');
+  const invite = h('div', { class: 'banner invite', 'data-role': 'invite-hint', hidden: true },
+    'You are alone in this room. Share this link to invite someone: ', h('a', { href: roomUrl, 'data-role': 'invite-link' }, roomUrl), ' ', copyButton(roomUrl, 'copy'), inviteSecret);
+  banners.append(invite);
+  const mediaProblem = describeMediaProblems(call.mediaProblems);
+  if (mediaProblem) {
+    banners.append(
+      h('div', { class: 'banner warning', role: 'alert', 'data-role': 'media-problem' },
+        h('strong', {}, mediaProblem.title), ' ', mediaProblem.consequence, ...mediaProblem.help.map((line) => h('p', {}, line))),
+    );
+  }
 
-  const mute = h('button', { type: 'button', 'aria-pressed': 'false', 'data-role': 'mute' }, 'mute');
+  // Toggle buttons keep their label and say their state by aria-pressed (and its style): a label
+  // that flips as well reads as the opposite state to a screen reader ("unmute, pressed").
+  const mute = h('button', { type: 'button', 'aria-pressed': String(call.state.muted), 'data-role': 'mute', disabled: !!call.mediaProblems.microphone }, 'mute');
   mute.addEventListener('click', () => {
     call.setMuted(!call.state.muted);
     mute.setAttribute('aria-pressed', String(call.state.muted));
-    mute.textContent = call.state.muted ? 'unmute' : 'mute';
   });
-  const camera = h('button', { type: 'button', 'aria-pressed': 'false', 'data-role': 'camera' }, 'camera off');
+  const camera = h('button', { type: 'button', 'aria-pressed': String(call.state.cameraOff), 'data-role': 'camera', disabled: !!call.mediaProblems.camera }, 'camera off');
   camera.addEventListener('click', () => {
     video.setCameraOff(!call.state.cameraOff);
     camera.setAttribute('aria-pressed', String(call.state.cameraOff));
-    camera.textContent = call.state.cameraOff ? 'camera on' : 'camera off';
   });
   const leave = h('button', { type: 'button', 'data-role': 'leave' }, 'leave');
   const neuralKbps = h('select', { name: 'neural-kbps', 'aria-label': 'kiloface target bitrate' });
@@ -55,6 +71,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
       'div',
       { class: 'call' },
       h('header', {}, h('span', { class: 'room' }, room), secured, modeLabel, copy, status),
+      banners,
       grid,
       h(
         'footer',
@@ -73,6 +90,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
   const selfTile = new Tile({ id: 'self', name: call.self?.name ?? 'you', self: true });
   grid.append(selfTile.element);
   if (call.localStream) selfTile.setStream(call.localStream);
+  if (call.mediaProblems.camera) selfTile.showCameraProblem(cameraLabel(call.mediaProblems.camera));
   const figures = new CallFigures();
   selfTile.element.prepend(figures.element);
   figures.showState(video.state);
@@ -97,13 +115,15 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
 
   call.on('joined', (self, isSecured) => {
     secured.textContent = isSecured ? '🔒 secret set' : '';
+    inviteSecret.textContent = isSecured ? ' (they also need the room secret: tell them separately)' : '';
     if (call.localStream) selfTile.setStream(call.localStream);
-    selfTile.element.querySelector('strong')!.textContent = `${self.name} (you)`;
+    selfTile.setSelfName(self.name);
   });
   call.on('members', (members) => {
     const present = new Set(members.map((m) => m.id));
     for (const [id, tile] of tiles) if (!present.has(id)) (tile.close(), tiles.delete(id), neural.dropPeer(id));
     for (const member of members) tileFor(member.id, member.name);
+    invite.hidden = members.length > 0;
   });
   call.on('participant', (participant) => tileFor(participant.peerId, participant.name).attach(participant));
   call.on('peer-state', (peerId, state) => tiles.get(peerId)?.showRemoteState(state));
@@ -135,4 +155,23 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
     console.info(`video: ${change.from} -> ${change.to} (${change.mode}: ${change.reason})`);
     showNotice(`now sending ${change.to === 'none' ? 'no video' : change.to}: ${change.reason}`);
   });
+}
+
+const COPIED_MS = 2500;
+
+/** A button that copies `text` and says whether it worked (clipboard access can be refused). */
+function copyButton(text: string, label: string): HTMLButtonElement {
+  const button = h('button', { type: 'button', title: 'copy the room address (without the secret)', 'data-role': 'copy-link' }, label);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  button.addEventListener('click', () => {
+    const done = (result: string): void => {
+      button.textContent = result;
+      clearTimeout(timer);
+      timer = setTimeout(() => (button.textContent = label), COPIED_MS);
+    };
+    // navigator.clipboard is missing outside secure contexts (http on a LAN address).
+    const write = navigator.clipboard?.writeText(text) ?? Promise.reject(new Error('no clipboard'));
+    write.then(() => done('copied ✓'), () => done('copy failed: select the link'));
+  });
+  return button;
 }

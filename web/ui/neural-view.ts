@@ -50,8 +50,9 @@ export class NeuralView {
   private readonly rates = new ByteRates();
   private framesDrawn = 0;
 
-  constructor() {
-    this.canvas = h('canvas', { width: String(CROP_SIZE), height: String(CROP_SIZE), 'data-role': 'neural-canvas' });
+  /** `name`: whose face this is, for the canvas's accessible name. */
+  constructor(name: string) {
+    this.canvas = h('canvas', { width: String(CROP_SIZE), height: String(CROP_SIZE), 'data-role': 'neural-canvas', role: 'img', 'aria-label': `${name}, rebuilt by kiloface` });
     this.notice = h('div', { class: 'neural-notice', 'data-role': 'neural-notice' }, 'waiting for the kiloface stream…');
     this.element = h(
       'figure',

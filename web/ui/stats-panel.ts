@@ -1,4 +1,4 @@
-import { computePeerFigures, STAT_FIELDS, type StatsSnapshot } from '../stats/peer-stats.ts';
+import { computePeerFigures, STAT_FIELDS, type PeerFigures, type StatsSnapshot } from '../stats/peer-stats.ts';
 import { h } from '../util/dom.ts';
 
 export const STATS_INTERVAL_MS = 1000;
@@ -13,8 +13,14 @@ export class StatsPanel {
   private previous: { source: object; snapshot: StatsSnapshot } | undefined;
   private readonly timer: ReturnType<typeof setInterval>;
 
-  /** `source` gives the current connection's stats provider (it changes on reconnects). */
-  constructor(private readonly source: () => { getStats(): Promise<StatsSnapshot | undefined> } | undefined) {
+  /**
+   * `source` gives the current connection's stats provider (it changes on reconnects);
+   * `onFigures` hears each second's figures (the tile's captions show some of them).
+   */
+  constructor(
+    private readonly source: () => { getStats(): Promise<StatsSnapshot | undefined> } | undefined,
+    private readonly onFigures: (figures: PeerFigures) => void = () => undefined,
+  ) {
     const rows = new Map<string, { receive?: HTMLElement; send?: HTMLElement; label: string }>();
     for (const field of STAT_FIELDS) {
       const key = field.stat.replace('-send', '');
@@ -31,7 +37,13 @@ export class StatsPanel {
       'details',
       { class: 'stats', open: true },
       h('summary', {}, 'stats'),
-      h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'from them'), h('th', {}, 'to them'))), body),
+      // Scrolls on its own (styles.css: .stats-scroll) so that a long panel never pushes the
+      // tile's name and the next tile out of reach, at laptop and phone sizes alike.
+      h(
+        'div',
+        { class: 'stats-scroll', tabindex: '0', role: 'region', 'aria-label': 'connection stats' },
+        h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, 'from them'), h('th', {}, 'to them'))), body),
+      ),
     );
     this.timer = setInterval(() => void this.refresh(), STATS_INTERVAL_MS);
   }
@@ -59,6 +71,7 @@ export class StatsPanel {
         const cell = this.cells.get(field.stat);
         if (cell) cell.textContent = field.read(figures) || '–';
       }
+      this.onFigures(figures);
     }
     this.previous = { source, snapshot };
   }

@@ -1,8 +1,21 @@
 import { DEFAULT_PEER_STATE, type PeerState, type RemoteParticipant } from '../call/participant.ts';
 import { describeVideoState } from '../call/video-mode.ts';
+import type { DirectionFigures } from '../stats/peer-stats.ts';
 import { h } from '../util/dom.ts';
 import { NeuralView } from './neural-view.ts';
 import { StatsPanel } from './stats-panel.ts';
+
+/** What the standard video's caption says: its codec and rate as received, or that none comes. */
+function standardCaption(receive: Pick<DirectionFigures, 'videoCodec' | 'videoKbps' | 'videoFps' | 'measured'>): string {
+  if (!receive.measured || (receive.videoKbps === 0 && !receive.videoCodec)) return 'standard video: none received';
+  const codec = receive.videoCodec || 'codec not known yet';
+  return `standard video: ${codec}, ${receive.videoKbps.toFixed(0)} kbit/s, ${receive.videoFps.toFixed(0)} fps`;
+}
+
+/** The video element's accessible name: whose picture it is. */
+function videoLabel(name: string, self: boolean): string {
+  return self ? `${name} (you), your camera` : `${name}, standard video`;
+}
 
 /** One person on screen: video, name, state badges and (for others) the stats panel. */
 export class Tile {
@@ -10,6 +23,10 @@ export class Tile {
   readonly video: HTMLVideoElement;
   private readonly badges: HTMLElement;
   private readonly nameLabel: HTMLElement;
+  /** Remote tiles: the standard video's caption, with its codec and rate once measured. */
+  private readonly standardCaption: HTMLElement;
+  /** Our own tile: why there is no picture (camera blocked or missing), in place of the video. */
+  private readonly cameraProblem: HTMLElement;
   /** Remote tiles: which video this person sends us and why. */
   private readonly videoLabel: HTMLElement | undefined;
   private participant: RemoteParticipant | undefined;
@@ -21,18 +38,20 @@ export class Tile {
   private unsubscribe: (() => void)[] = [];
 
   constructor(options: { id: string; name: string; self: boolean }) {
-    this.video = h('video', { autoplay: true, playsinline: true });
+    this.video = h('video', { autoplay: true, playsinline: true, 'aria-label': videoLabel(options.name, options.self) });
     this.video.muted = options.self; // never play our own microphone back
     this.badges = h('span', { class: 'badges', 'data-role': 'badges' });
     this.connection = options.self ? 'local' : 'connecting';
     this.nameLabel = h('strong', {}, options.self ? `${options.name} (you)` : options.name);
     if (!options.self) {
-      this.neural = new NeuralView();
+      this.neural = new NeuralView(options.name);
       this.videoLabel = h('div', { class: 'video-mode', 'data-role': 'video-mode' }, 'video mode not told yet');
     }
+    this.standardCaption = h('figcaption', { 'data-role': 'standard-caption' }, 'standard codec (WebRTC video)');
+    this.cameraProblem = h('div', { class: 'camera-problem', 'data-role': 'camera-problem', hidden: true });
     const media = this.neural
-      ? h('div', { class: 'media' }, h('figure', { class: 'standard' }, this.video, h('figcaption', {}, 'standard codec (WebRTC video)')), this.neural.element)
-      : this.video;
+      ? h('div', { class: 'media' }, h('figure', { class: 'standard' }, this.video, this.standardCaption), this.neural.element)
+      : h('div', { class: 'self-picture' }, this.video, this.cameraProblem);
     this.element = h(
       'section',
       { class: 'tile', 'data-peer': options.self ? 'self' : options.id, 'data-connection': options.self ? 'local' : 'connecting' },
@@ -41,7 +60,10 @@ export class Tile {
       ...(this.videoLabel ? [this.videoLabel] : []),
     );
     if (!options.self) {
-      this.stats = new StatsPanel(() => this.participant);
+      this.stats = new StatsPanel(
+        () => this.participant,
+        (figures) => (this.standardCaption.textContent = standardCaption(figures.receive)),
+      );
       this.element.append(this.stats.element);
       this.render();
     }
@@ -61,6 +83,19 @@ export class Tile {
       });
       this.badges.after(unmute);
     });
+  }
+
+  /** Our own tile once the server has told us our name. */
+  setSelfName(name: string): void {
+    this.nameLabel.textContent = `${name} (you)`;
+    this.video.setAttribute('aria-label', videoLabel(name, true));
+  }
+
+  /** Our own tile without a camera: says why, where the picture would be. */
+  showCameraProblem(text: string): void {
+    this.cameraProblem.textContent = text;
+    this.cameraProblem.hidden = false;
+    this.video.hidden = true;
   }
 
   /** Follows a (new) connection to this person: P2P or through the SFU. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { addressWithoutSecret, parseRoomLink } from '../../../web/route.ts';
+import { LIMITS } from '../../../server/signalling/protocol.ts';
+import { addressWithoutSecret, htmlPattern, parseRoomLink, ROOM_NAME_PATTERN } from '../../../web/route.ts';
 
 describe('room links (issue 13 item 9)', () => {
   it('a malformed percent-encoding in the room is an invalid room with a message, not an exception', () => {
@@ -24,5 +25,24 @@ describe('room links (issue 13 item 9)', () => {
     expect(addressWithoutSecret({ pathname: '/r/amber-1234', search: '?name=Ann&secret=s3cret&cap=50', hash: '#x' })).toBe('/r/amber-1234?name=Ann&cap=50#x');
     expect(addressWithoutSecret({ pathname: '/r/amber-1234', search: '?secret=a&secret=b', hash: '' })).toBe('/r/amber-1234');
     expect(addressWithoutSecret({ pathname: '/r/amber-1234', search: '?name=Ann', hash: '' })).toBeUndefined();
+  });
+});
+
+describe('the room field checks the server\'s rule in the browser (issue 15 item 5)', () => {
+  // Browsers compile `pattern` as new RegExp(`^(?:${pattern})$`, 'v'); an invalid one is ignored silently.
+  const asBrowser = (pattern: string): RegExp => new RegExp(`^(?:${pattern})$`, 'v');
+
+  it('the pattern compiles with the v flag, which the server\'s own source does not', () => {
+    expect(() => asBrowser(LIMITS.roomName.source.slice(1, -1))).toThrow(SyntaxError);
+    expect(() => asBrowser(ROOM_NAME_PATTERN)).not.toThrow();
+    expect(htmlPattern(/^[a-z-]+$/)).toBe('[a-z\\-]+');
+    expect(htmlPattern(/^[-a-z]+$/)).toBe('[\\-a-z]+');
+  });
+
+  it('accepts and rejects the same names as the server', () => {
+    const browser = asBrowser(ROOM_NAME_PATTERN);
+    for (const name of ['amber-1234', 'my_room', 'A', 'x'.repeat(64), 'x'.repeat(65), 'my room!', 'my room', 'a/b', 'é', '', '-', 'a-b_c-', 'a\nb']) {
+      expect(browser.test(name), JSON.stringify(name)).toBe(LIMITS.roomName.test(name));
+    }
   });
 });

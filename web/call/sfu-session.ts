@@ -261,17 +261,6 @@ export class SfuSession extends Emitter<SessionEvents> {
     return out;
   }
 
-  async sendStats(): Promise<Map<string, StatsEntry>> {
-    const snapshot = new Map<string, StatsEntry>();
-    for (const producer of this.producers.values()) if (!producer.closed) toSnapshot(await producer.getStats()).forEach((e, id) => snapshot.set(id, e));
-    if (this.sendTransport && !this.sendTransport.closed) {
-      toSnapshot(await this.sendTransport.getStats()).forEach((e, id) => {
-        if (e.type === 'data-channel') snapshot.set(id, e);
-      });
-    }
-    return snapshot;
-  }
-
   async recvTransportStats(): Promise<Map<string, StatsEntry>> {
     if (!this.recvTransport || this.recvTransport.closed) return new Map();
     return toSnapshot(await this.recvTransport.getStats());

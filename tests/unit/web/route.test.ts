@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LIMITS } from '../../../server/signalling/protocol.ts';
+import { LIMITS } from '../../../protocol/signalling.ts';
 import { addressWithoutSecret, htmlPattern, parseRoomLink, ROOM_NAME_PATTERN } from '../../../web/route.ts';
 
 describe('room links (issue 13 item 9)', () => {

@@ -45,12 +45,9 @@ async function join(choice: JoinChoice): Promise<void> {
   // Auto starts on kiloface too (video-mode-policy.ts): no standard video before the controller says so.
   const call = new Call({ ...choice, signallingUrl: signallingUrl(location), sendStandardVideo: mode === 'standard' || mode === 'both' });
   window.kiloface = { call };
-  call.on('fatal', (_code, message) => {
-    window.kiloface?.neural?.close(); // the workers stop with the call
-    window.kiloface?.video?.close();
-    showJoin({ error: message });
-  });
+  call.on('fatal', (_code, message) => showJoin({ error: message }));
   await call.start();
+  if (call.closed) return; // refused while the camera opened
   // The neural stream rides the call's codec channels; receiving is always on.
   const neural = new NeuralStream(call, parseNeuralSettings(params));
   neural.startSending(call.localStream);
@@ -59,6 +56,11 @@ async function join(choice: JoinChoice): Promise<void> {
   const autoNeed = Number(params.get('autoNeedKbps'));
   const video = new VideoModeController(call, neural, mode, autoNeed > 0 ? autoNeed : undefined);
   window.kiloface = { call, neural, video };
+  // The call owns the teardown: its workers and timers stop when it ends, however it ends.
+  call.on('closed', () => {
+    video.close();
+    neural.close();
+  });
   renderCallView(root, call, neural, video, choice.room, () => showJoin({ notice: `You left room ${choice.room}.` }));
 }
 

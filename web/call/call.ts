@@ -46,6 +46,8 @@ type Events = {
   notice: [string];
   /** The call cannot go on (wrong secret, room full). */
   fatal: [code: ErrorCode, message: string];
+  /** The call ended (left, or fatal): whatever rides on it (the neural stream, the mode controller) closes now. */
+  closed: [];
   joined: [self: PeerInfo, secured: boolean];
 };
 
@@ -252,6 +254,11 @@ export class Call extends Emitter<Events> implements PacketTransport {
     this.resetPeers();
     this.sfu?.close();
     for (const track of this.localStream?.getTracks() ?? []) track.stop();
+    this.emit('closed');
+  }
+
+  get closed(): boolean {
+    return this.ended;
   }
 
   /** Simulates a network drop of the signalling socket (the call must reconnect by itself). */

@@ -60,9 +60,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
   for (const mode of VIDEO_MODES) videoMode.append(h('option', { value: mode, selected: mode === video.videoMode }, mode));
   videoMode.addEventListener('change', () => video.setMode(videoMode.value as (typeof VIDEO_MODES)[number]));
   leave.addEventListener('click', () => {
-    video.close();
-    neural.close();
-    call.leave();
+    call.leave(); // its 'closed' stops the neural stream and the mode controller
     onLeave();
   });
 

@@ -79,6 +79,8 @@ export class Call extends Emitter<Events> implements PacketTransport {
   private readonly peerReconnects = new Map<string, ReconnectPolicy>();
   private readonly sfuReconnect = new ReconnectPolicy();
   private serverHasSfu = true;
+  /** After a server restart: people we still hold a connection to who have not rejoined yet. */
+  private awaitingReturn = new Set<string>();
   private meshNoticed = false;
   private readonly openLinks = new Set<PacketLink>();
   private iceServers: IceServerConfig[] = [];
@@ -106,11 +108,14 @@ export class Call extends Emitter<Events> implements PacketTransport {
       this.self = welcome.self;
       this.iceServers = welcome.iceServers;
       if (!welcome.resumed) this.resetPeers();
+      // After a server restart the others come back one by one: those we are still connected to
+      // stay members (their tiles and streams untouched) until they are back or the grace ends.
+      const returning = welcome.restored ? [...this.members.values()].filter((m) => this.peers.has(m.id) && !welcome.peers.some((p) => p.id === m.id)) : [];
       this.members.clear();
-      for (const peer of welcome.peers) this.members.set(peer.id, peer);
-      // After a server restart the others come back one by one: keep their connections a while.
-      if (welcome.restored) setTimeout(() => this.dropPeersNotInRoom(), RESTORE_GRACE_MS);
-      else this.dropPeersNotInRoom();
+      for (const peer of [...returning, ...welcome.peers]) this.members.set(peer.id, peer);
+      this.awaitingReturn = new Set(returning.map((m) => m.id));
+      if (returning.length > 0) setTimeout(() => this.forgetUnreturned(), RESTORE_GRACE_MS);
+      this.dropPeersNotInRoom();
       this.serverHasSfu = welcome.sfu;
       this.emit('joined', welcome.self, welcome.secured);
       this.emitMembers();
@@ -125,6 +130,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
     });
     this.signalling.on('mode', (mode) => this.enterMode(mode, false));
     this.signalling.on('peer-joined', (peer) => {
+      this.awaitingReturn.delete(peer.id);
       this.members.set(peer.id, peer);
       this.emitMembers();
       this.noticeMeshWithoutSfu();
@@ -428,6 +434,17 @@ export class Call extends Emitter<Events> implements PacketTransport {
       `this server runs without its SFU, so with ${this.members.size + 1} people each of you sends to everyone (more upload per person); ` +
         'whoever runs the server can add it with `npm run build:mediasoup-worker`',
     );
+  }
+
+  /** The grace after a restart is over: whoever has not come back has left. */
+  private forgetUnreturned(): void {
+    if (this.awaitingReturn.size === 0) return;
+    for (const id of this.awaitingReturn) {
+      this.members.delete(id);
+      this.dropPeer(id);
+    }
+    this.awaitingReturn.clear();
+    this.emitMembers();
   }
 
   private dropPeersNotInRoom(): void {

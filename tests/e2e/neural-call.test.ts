@@ -281,8 +281,10 @@ describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
       `Carol's join: Alice made ${after.alice.references - before.alice.references} references (${after.alice.referencesByCause.request - before.alice.referencesByCause.request} on request), ` +
         `Bob received ${after.bob - before.bob}, Carol ${carolReferences}; relay ${JSON.stringify(after.relay)}`,
     );
-    expect(after.relay.answeredFromCache).toBeGreaterThan(before.relay.answeredFromCache);
     expect(carolReferences).toBeGreaterThanOrEqual(1);
+    // Carol's first reference came from the server's copy, or from one Alice made for everyone
+    // anyway (a refresh or a move) before Carol asked: never from one made for her.
+    expect(after.relay.answeredFromCache - before.relay.answeredFromCache + (after.alice.references - before.alice.references)).toBeGreaterThanOrEqual(1);
     expect(after.alice.referencesByCause.request).toBe(before.alice.referencesByCause.request);
     // Bob gets what Alice makes for everyone (a refresh or a move may fall in the window), nothing more.
     expect(after.bob - before.bob).toBeLessThanOrEqual(after.alice.references - before.alice.references);

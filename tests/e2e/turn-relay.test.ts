@@ -41,15 +41,20 @@ function gatherRelay(page: Page, iceServers: IceServerConfig[]): Promise<{ relay
 }
 
 /** The candidate types of the pair the first participant's connection selected, and its bytes received. */
+/** The selected candidate pair of the call's connection that receives the most (P2P: the peer; SFU: the receive transport). */
 function selectedPair(page: Page): Promise<{ local: unknown; remote: unknown; relayProtocol: unknown; bytesReceived: number }> {
   return page.evaluate(async () => {
-    const stats = (await window.kiloface!.call!.participants()[0]!.getStats())!;
-    const entries = [...stats.values()] as Record<string, unknown>[];
-    const transport = entries.find((e) => e.type === 'transport' && e.selectedCandidatePairId);
-    const pair = entries.find((e) => e.id === transport?.selectedCandidatePairId);
-    const local = entries.find((e) => e.id === pair?.localCandidateId);
-    const remote = entries.find((e) => e.id === pair?.remoteCandidateId);
-    return { local: local?.candidateType, remote: remote?.candidateType, relayProtocol: local?.relayProtocol, bytesReceived: Number(pair?.bytesReceived ?? 0) };
+    let best = { local: undefined as unknown, remote: undefined as unknown, relayProtocol: undefined as unknown, bytesReceived: -1 };
+    for (const { snapshot } of await window.kiloface!.call!.connectionStats()) {
+      const entries = [...snapshot.values()] as Record<string, unknown>[];
+      const transport = entries.find((e) => e.type === 'transport' && e.selectedCandidatePairId);
+      const pair = entries.find((e) => e.id === transport?.selectedCandidatePairId);
+      const local = entries.find((e) => e.id === pair?.localCandidateId);
+      const remote = entries.find((e) => e.id === pair?.remoteCandidateId);
+      const bytesReceived = Number(pair?.bytesReceived ?? 0);
+      if (pair && bytesReceived > best.bytesReceived) best = { local: local?.candidateType, remote: remote?.candidateType, relayProtocol: local?.relayProtocol, bytesReceived };
+    }
+    return { ...best, bytesReceived: Math.max(0, best.bytesReceived) };
   });
 }
 

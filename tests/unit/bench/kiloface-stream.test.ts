@@ -5,7 +5,7 @@ import { datachannelOnlyWireBytes, kilofaceBits, type SentPacket } from '../../.
 import { loadFaceGeometry } from '../../../bench/face-models.ts';
 import { trailerOverhead } from '../../../codec/audio-bundle-trailer.ts';
 import { PacketType, writePacket } from '../../../codec/bitstream/packet.ts';
-import { landmarkRmse, POSE_VALUES } from '../../../codec/geometry/face-geometry.ts';
+import { landmarkRmse } from '../../../codec/geometry/face-geometry.ts';
 import { toCropPixels, type CropBox } from '../../../codec/geometry/reference-crop.ts';
 import { geometryCodingConfig } from '../../../codec/geometry-coder.ts';
 import { FRAME_SLOT_MS } from '../../../codec/shipped.ts';
@@ -14,19 +14,13 @@ import { RATE_MODES, type RateMode } from '../../../codec/stream/rate-modes.ts';
 import { packetType } from '../../../codec/stream/reference-packet.ts';
 import { datachannelWireBytes } from '../../../codec/stream/wire.ts';
 import { webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
+import { syntheticTalker } from '../../helpers/synthetic-talker.ts';
 
 const { geometry, model } = loadFaceGeometry();
 const coding = geometryCodingConfig(geometry);
 
-// A synthetic talker in the bench's 256x256 input: nodding, turning and talking.
-const neutral = geometry.referenceShape(geometry.decode(Float32Array.from({ length: geometry.dimensions }, (_, i) => (i === 6 ? Math.log(4) : 0)), new Float64Array(model.canonical)));
-function talker(timeMs: number): Float32Array {
-  const s = timeMs / 1000;
-  const v = new Float32Array(geometry.dimensions);
-  v.set([0.15 * Math.sin(2 * s), 0.25 * Math.sin(1.3 * s), 0.05 * Math.sin(0.7 * s), 128 + 3 * s, 130 + 4 * Math.sin(s), 0, Math.log(4)]);
-  for (let k = 0; k < 4; k++) v[POSE_VALUES + k] = 1.5 * Math.sin((3 + k) * s + k);
-  return geometry.decode(v, neutral);
-}
+// The synthetic talker in the bench's 256x256 input
+const talker = syntheticTalker(geometry, model.canonical, { scale: 4, x: 128, y: 130, driftPxPerS: 3, nodPx: 4 });
 
 const FRAMES = 150;
 /** 6 s of talking with the face gone for frames 30-41. */

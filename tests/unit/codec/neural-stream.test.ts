@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadFaceGeometry } from '../../../bench/face-models.ts';
-import { landmarkRmse, POSE_VALUES } from '../../../codec/geometry/face-geometry.ts';
+import { landmarkRmse } from '../../../codec/geometry/face-geometry.ts';
 import { toCropPixels, type CropBox } from '../../../codec/geometry/reference-crop.ts';
 import { NeuralReceiver, type DisplayFrame } from '../../../codec/stream/neural-receiver.ts';
 import { NeuralSender, type PreparedReference } from '../../../codec/stream/neural-sender.ts';
@@ -12,20 +12,14 @@ import { FRAME_SLOT_MS as SLOT_MS } from '../../../codec/shipped.ts';
 import type { CodecChannel } from '../../../codec/transport.ts';
 import { rng } from './random.ts';
 import { webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
+import { syntheticTalker } from '../../helpers/synthetic-talker.ts';
 
 const { geometry, model } = loadFaceGeometry();
 const coding = geometryCodingConfig(geometry);
 
-// A synthetic talker in a 640x480 frame: the canonical face at ~9 px/cm, nodding, turning and
+// The synthetic talker in a 640x480 frame: the canonical face at ~9 px/cm, nodding, turning and
 // talking (the first expression components), slowly drifting right.
-const neutral = geometry.referenceShape(geometry.decode(Float32Array.from({ length: geometry.dimensions }, (_, i) => (i === 6 ? Math.log(9) : 0)), new Float64Array(model.canonical)));
-function talker(timeMs: number): Float32Array {
-  const s = timeMs / 1000;
-  const v = new Float32Array(geometry.dimensions);
-  v.set([0.15 * Math.sin(2 * s), 0.25 * Math.sin(1.3 * s), 0.05 * Math.sin(0.7 * s), 320 + 4 * s, 240 + 6 * Math.sin(s), 0, Math.log(9)]);
-  for (let k = 0; k < 4; k++) v[POSE_VALUES + k] = 1.5 * Math.sin((3 + k) * s + k);
-  return geometry.decode(v, neutral);
-}
+const talker = syntheticTalker(geometry, model.canonical, { scale: 9, x: 320, y: 240, driftPxPerS: 4, nodPx: 6 });
 
 /** One sender and one receiver joined by a fake network with a fixed delay and optional loss. */
 function link(options: { loss?: number; delayMs?: number; targetKbps?: number } = {}) {

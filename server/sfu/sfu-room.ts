@@ -262,18 +262,17 @@ export class SfuRoom {
   }
 
   /** `consumer` receives `producerPeer`'s data producer (for its control channel: the server's relayed copy). */
-  private async consumeData(consumer: SfuPeer, producerPeer: SfuPeer, produced: DataProducer): Promise<void> {
+  private async consumeData(consumer: SfuPeer, producerPeer: SfuPeer, dataProducer: DataProducer): Promise<void> {
     const transport = consumer.recvTransport;
-    if (!consumer.rtpCapabilities || !transport || consumer.consumed.has(produced.id)) return;
-    consumer.consumed.add(produced.id);
-    const relayed = isRelayed(produced);
+    if (!consumer.rtpCapabilities || !transport || consumer.consumed.has(dataProducer.id)) return;
+    consumer.consumed.add(dataProducer.id);
+    const relayed = isRelayed(dataProducer);
     const create = async (): Promise<DataConsumer> => {
-      if (!relayed) return transport.consumeData({ dataProducerId: produced.id });
+      if (!relayed) return transport.consumeData({ dataProducerId: dataProducer.id });
       const copy = await this.relayedCopy(producerPeer.session.id, consumer.home.router);
       if (!copy) throw new SfuRequestError('the control channel closed');
       return transport.consumeData({ dataProducerId: copy.id, subchannels: [this.subchannelOf(consumer.session.id)] });
     };
-    const dataProducer = produced;
     const created = await create().catch((error: unknown) => {
       consumer.consumed.delete(dataProducer.id);
       throw error;

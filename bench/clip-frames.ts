@@ -52,7 +52,7 @@ function rgbFrames(file: string, filter: string, width: number, height: number, 
 }
 
 /** The whole picture at 25 fps, scaled so its longer side is at most `maxSide` (for tracking). */
-export function trackingFrames(file: string, clip: ClipEntry, maxFrames: number, maxSide = 640): FrameStream & { scale: number } {
+export function trackingFrames(file: string, clip: Pick<ClipEntry, 'width' | 'height'>, maxFrames: number, maxSide = 640): FrameStream & { scale: number } {
   const scale = Math.min(1, maxSide / Math.max(clip.width, clip.height));
   const width = Math.round((clip.width * scale) / 2) * 2;
   const height = Math.round((clip.height * scale) / 2) * 2;

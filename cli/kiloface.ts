@@ -320,7 +320,7 @@ async function decode(args: string[]): Promise<void> {
         `kiloface decode: ${input} -> ${output}`,
         ...streamLines(stream.packets, stream.frameCount),
         `  decoder    ${codec.decoder}: ${timing.networkFrames > 0 ? `${(timing.networkMs / timing.networkFrames).toFixed(1)} ms/frame` : 'too few frames to time'}`,
-        `  time       ${formatDuration(seconds * 1000)} (${(stream.frameCount / seconds).toFixed(1)} frames/s)`,
+        `  time       ${formatDuration(seconds * 1000)} (${(stream.frameCount / seconds).toFixed(1)} frames/s)${original ? ', before the comparison' : ''}`,
       ];
       if (original && decodedY4m && source && originalVideo) {
         const truth = await cropFrames(original, originalVideo, source.crop, stream.frameCount, work, 'original');

@@ -94,9 +94,9 @@ describeNeeds(missing)('kiloface encode / decode', { timeout: 240_000 }, () => {
       const quality = /PSNR-Y (\d+\.\d\d) dB, SSIM-Y (0\.\d{4}) .* mean of (\d+) frames/.exec(r.stdout);
       expect(quality, r.stdout).not.toBeNull();
       expect(Number(quality![3])).toBe(FRAMES);
-      // The shipped decoder reaches ~33.8 dB / 0.95 on this clip; a picture off the crop grid or
-      // a held grey frame falls far below.
-      expect(Number(quality![1])).toBeGreaterThan(28);
+      // The shipped decoder reaches ~33.8 dB / 0.95 on this clip; its first picture held for every
+      // frame (no motion decoded) scores ~28 dB, a picture off the crop grid or grey far less.
+      expect(Number(quality![1])).toBeGreaterThan(31);
       expect(Number(quality![2])).toBeGreaterThan(0.85);
       expect(r.stdout).toMatch(/payload +\d+\.\d\d kbit\/s/);
       expect(r.stdout + r.stderr).not.toMatch(/NaN/);

@@ -18,10 +18,9 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_KILOFACE_MODEL, KilofaceCodec } from '../bench/codecs/kiloface-codec.ts';
+import type { KilofaceCodec } from '../bench/codecs/kiloface-codec.ts';
 import { readStream, StreamFileError, writeStream, type StreamInfo } from '../bench/codecs/kiloface-stream.ts';
 import { kilofaceBits, type SentPacket } from '../bench/codecs/kiloface-wire.ts';
-import { findFaceCrop } from '../bench/crop.ts';
 import { FFMPEG, FFMPEG_QUIET, FFPROBE } from '../bench/ffmpeg-tools.ts';
 import type { ClipEntry } from '../bench/manifest.ts';
 import { planeFromBytes } from '../bench/metrics/plane.ts';
@@ -155,7 +154,10 @@ async function withWorkDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
   }
 }
 
+// The codec and the tracker load onnxruntime: imported only once the command line and the files
+// have been checked, so --help and usage errors answer at once.
 async function availableCodec(): Promise<KilofaceCodec> {
+  const { DEFAULT_KILOFACE_MODEL, KilofaceCodec } = await import('../bench/codecs/kiloface-codec.ts');
   const codec = new KilofaceCodec({ modelDir: DEFAULT_KILOFACE_MODEL });
   const available = await codec.checkAvailable();
   if (!available.ok) throw new CliError(`cannot run the codec: ${available.reason}`);
@@ -197,6 +199,7 @@ async function encode(args: string[]): Promise<void> {
   const codec = await availableCodec();
   try {
     process.stderr.write(`kiloface: looking for a face in ${basename(input)}…\n`);
+    const { findFaceCrop } = await import('../bench/crop.ts');
     const crop = await findFaceCrop(input, video).catch((error: Error) => {
       throw new CliError(error.message);
     });

@@ -151,6 +151,16 @@ describeNeeds(missing)('kiloface encode / decode', { timeout: 240_000 }, () => {
       expectClearFailure(await kiloface('transcode'), 2, /unknown command "transcode"/);
     });
 
+    it('npm run kiloface takes paths relative to where it was typed, not the package folder', async () => {
+      const r = await new Promise<Run>((done) => {
+        execFile('npm', ['--prefix', ROOT, 'run', '-s', 'kiloface', '--', 'decode', 'here.kf', 'out.mp4'], { cwd: dir }, (error, stdout, stderr) => {
+          done({ code: error ? ((error as { code?: number }).code ?? -1) : 0, stdout, stderr });
+        });
+      });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`kiloface: ${join(dir, 'here.kf')}: no such file`);
+    });
+
     it('--help and --version', async () => {
       const help = await kiloface('--help');
       expect(help.code).toBe(0);

@@ -21,7 +21,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { KilofaceCodec } from '../bench/codecs/kiloface-codec.ts';
 import { readStream, StreamFileError, writeStream, type StreamInfo } from '../bench/codecs/kiloface-stream.ts';
 import { kilofaceBits, type SentPacket } from '../bench/codecs/kiloface-wire.ts';
-import { FFMPEG, FFMPEG_QUIET, FFPROBE } from '../bench/ffmpeg-tools.ts';
+import { FFMPEG, FFMPEG_QUIET, ffmpegEncoders, FFPROBE } from '../bench/ffmpeg-tools.ts';
 import type { ClipEntry } from '../bench/manifest.ts';
 import { planeFromBytes } from '../bench/metrics/plane.ts';
 import { psnr } from '../bench/metrics/psnr.ts';
@@ -30,7 +30,7 @@ import { BENCH_FPS, loadY4m, preparationArgs } from '../bench/prepared-clip.ts';
 import { runProcess } from '../bench/process.ts';
 import { formatDuration, ProgressBar } from '../bench/progress.ts';
 import { CROP_SIZE, FRAME_SLOT_MS } from '../codec/shipped.ts';
-import { DEFAULT_TARGET_KBPS, RATE_MODES, rateModeFor } from '../codec/stream/rate-modes.ts';
+import { DEFAULT_TARGET_KBPS, RATE_MODES } from '../codec/stream/rate-modes.ts';
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -210,7 +210,7 @@ async function encode(args: string[]): Promise<void> {
       const frames = await cropFrames(input, video, box, Number.isFinite(maxFrames) ? maxFrames : 2 ** 31 - 1, work, 'input');
       if (frames.length === 0) throw new CliError(`${input}: ffmpeg read no frames from it`);
       const bar = new ProgressBar('encode', frames.length);
-      const { sent, info } = await codec.send(basename(input), frames, rateModeFor(target), 'webp', (i) => bar.update(i + 1));
+      const { sent, info } = await codec.send(basename(input), frames, mode, 'webp', (i) => bar.update(i + 1));
       bar.finish();
       if (sent.stats.references === 0) {
         throw new CliError(`${input}: no reference picture could be made (the tracker found a face at first, but not on any coded picture${sent.stats.lastError ? `: ${sent.stats.lastError.message}` : ''})`);
@@ -301,6 +301,7 @@ async function decode(args: string[]): Promise<void> {
     }
   }
   await mustBeWritable(output);
+  if (!(await ffmpegEncoders().catch(() => new Set<string>())).has('libx264')) throw new CliError(`this ffmpeg (${FFMPEG}) has no libx264 encoder, which decode writes with`);
   const started = performance.now();
   const codec = await availableCodec();
   try {

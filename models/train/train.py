@@ -488,9 +488,11 @@ def main(argv):
           'params_frame': count_params(model.frame), 'config': dataclasses.asdict(cfg)})
 
     # loop
-    last_val = last_ckpt = time.time()
     if state['step'] == 0:
         emit({'event': 'val', 'step': 0, **validate(model, vpairs, cfg.device, val_tags)})
+    # the clocks start after the first validation: on a busy machine it took longer than
+    # val_every_min, and the run validated again after its first step
+    last_val = last_ckpt = time.time()
     run_start, start_secs = time.time(), state['train_seconds']
     acc, acc_n = {}, 0
     nonfinite = 0

@@ -4,10 +4,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { E2E_OUTPUT } from './global-setup.ts';
+import { E2E_OUTPUT, FAKE_CAMERA_Y4M } from './global-setup.ts';
 import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
 import { startTestServer } from './helpers/server.ts';
 import { writeSyntheticFaceY4m } from './helpers/y4m.ts';
+import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
 
 // The call screen explains itself (issue 15 items 6, 7 and 9): what a kiloface tile waits for,
 // who sees no face, a camera that is off, and the layout at laptop and phone sizes.
@@ -129,6 +130,22 @@ describe('the call screen\'s layout at 1280x720 and 390x844', () => {
   };
   const sizes = [[1280, 720], [390, 844]] as const;
 
+  it('a two-person call with the synthetic face, for the README (docs/call-screen.png is a copy of this screenshot)', async () => {
+    const room = `readme-${Date.now()}`;
+    const alice = await open(`${server.url}/r/${room}?name=Alice&video=both`);
+    const bob = await open(`${server.url}/r/${room}?name=Bob&video=both`);
+    for (const o of [alice, bob]) await o.page.setViewportSize({ width: 1280, height: 720 });
+    // Bob's kiloface half: the rebuilt face, or what it waits for once the models are in.
+    await bob.page.waitForFunction(
+      (sel) => ['face', 'behind', 'no-face'].includes(document.querySelector(sel)?.getAttribute('data-state') ?? ''),
+      `${REMOTE_TILE} figure.neural`,
+      { timeout: 115_000 },
+    );
+    await bob.page.waitForTimeout(4000); // a few seconds of figures in the stats
+    console.log(`readme screenshot: kiloface tile ${await bob.page.locator(`${REMOTE_TILE} figure.neural`).getAttribute('data-state')}: "${await bob.page.locator(NOTICE).textContent()}"`);
+    writeFileSync(path.join(OUT, 'readme-call.png'), await bob.page.screenshot());
+  });
+
   it('alone: a "share this link" hint with a copy button; with three people: videos without black bars, a small self view, a footer of at most two rows, captions on one line', async () => {
     const room = `layout-${Date.now()}`;
     const url = (name: string): string => `${server.url}/r/${room}?name=${name}&neural=off&video=standard`;
@@ -190,5 +207,77 @@ describe('the call screen\'s layout at 1280x720 and 390x844', () => {
       for (const line of layout.lines) expect(line.height, `"${line.text}" at ${at}`).toBeLessThan(1.6 * line.line + 14);
       for (const name of layout.names) expect(name.cut, `name "${name.text}" cut at ${at}`).toBe(false);
     }
+  });
+});
+
+// A real face (a validation clip; skipped without ../shared/data): the tile goes from the models
+// through "waiting for the first reference" to the face, and while Alice's packets keep coming it
+// never calls the stream interrupted: a decoder that lags says so.
+describe.runIf(HAVE_FACE_CLIP)('a kiloface tile with a face in view', () => {
+  let server: RunningServer;
+  let browser: Browser;
+  const opened: OpenedPage[] = [];
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
+    browser = await launchChromium(clipCameraY4m(E2E_OUTPUT));
+  });
+  afterEach(async () => {
+    for (const o of opened.splice(0)) await o.context.close().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('says each step until the face shows, and "interrupted" only when no packet came for a second', async () => {
+    const room = `face-states-${Date.now()}`;
+    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface`);
+    opened.push(alice);
+    const bobContext = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    const bob = await bobContext.newPage();
+    opened.push({ context: bobContext, page: bob, logs: [] });
+    await recordNotices(bob);
+    await bob.goto(`${server.url}/r/${room}?name=Bob&neural=off&video=standard`);
+    // Bob's page notes when each of Alice's codec packets arrives (on the page, not in the worker).
+    await bob.waitForFunction(() => (window.kiloface?.call?.links().length ?? 0) > 0, undefined, { timeout: 60_000 });
+    await bob.evaluate(() => {
+      const w = window as unknown as { arrivals: number[] };
+      w.arrivals = [];
+      window.kiloface!.call!.links()[0]!.onPacket(() => w.arrivals.push(performance.now()));
+    });
+    const canvas = `${REMOTE_TILE} canvas[data-role="neural-canvas"]`;
+    await bob.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, canvas, { timeout: 115_000 });
+    const before = await noticesSeen(bob);
+    expect(before.some((t) => t.startsWith('downloading kiloface models')), before.join(' | ')).toBe(true);
+    expect(before, before.join(' | ')).toContain('compiling the kiloface decoder…');
+    expect(before, before.join(' | ')).toContain("waiting for Alice's first reference picture…");
+
+    // 20 s of samples, 4 a second: what the tile says, and the longest gap between packets lately.
+    const samples: { state: string; text: string; gapMs: number }[] = [];
+    for (let i = 0; i < 80; i++) {
+      await bob.waitForTimeout(250);
+      samples.push(
+        await bob.evaluate((sel) => {
+          const figure = document.querySelector(sel)!;
+          const now = performance.now();
+          const recent = [...(window as unknown as { arrivals: number[] }).arrivals.filter((t) => t > now - 3000), now];
+          let gapMs = recent[0]! - (now - 3000);
+          for (let k = 1; k < recent.length; k++) gapMs = Math.max(gapMs, recent[k]! - recent[k - 1]!);
+          return { state: figure.getAttribute('data-state') ?? '', text: figure.querySelector('[data-role="neural-notice"]')?.textContent ?? '', gapMs };
+        }, `${REMOTE_TILE} figure.neural`),
+      );
+    }
+    const count = (state: string): number => samples.filter((s) => s.state === state).length;
+    console.log(`face-states: ${samples.length} samples: face ${count('face')}, behind ${count('behind')}, stale ${count('stale')}; longest packet gap ${Math.max(...samples.map((s) => s.gapMs)).toFixed(0)} ms`);
+    writeFileSync(path.join(OUT, 'face-receiver.png'), await bob.screenshot());
+    // Never "interrupted" while packets came (no gap of a second in the last 3 s).
+    expect(samples.filter((s) => s.state === 'stale' && s.gapMs < 1000)).toEqual([]);
+    for (const s of samples.filter((x) => x.state === 'behind')) {
+      const [, drawn, due] = s.text.match(/^decoder slower than the stream \((\d+) of (\d+) pictures\)$/) ?? [];
+      expect(Number(drawn), s.text).toBeLessThan(Number(due));
+    }
+    expect(count('face') + count('behind')).toBeGreaterThan(samples.length / 2);
   });
 });

@@ -57,7 +57,8 @@ export class NeuralView {
   constructor(name: string) {
     this.facts = { name, receiver: undefined, cameraOff: false, pictures: undefined };
     this.canvas = h('canvas', { width: String(CROP_SIZE), height: String(CROP_SIZE), 'data-role': 'neural-canvas', role: 'img', 'aria-label': `${name}, rebuilt by kiloface` });
-    this.notice = h('div', { class: 'neural-notice', 'data-role': 'neural-notice', role: 'status' });
+    // Not a live region: download progress changes several times a second.
+    this.notice = h('div', { class: 'neural-notice', 'data-role': 'neural-notice' });
     this.element = h(
       'figure',
       { class: 'neural' },

@@ -46,7 +46,8 @@ export type DisplayFrame =
       stale: boolean;
     }
   | { state: 'no-face'; referenceId: number }
-  | { state: 'waiting'; reason: 'no-reference' | 'no-frames' };
+  /** 'no-face': no reference yet, and the sender's newest packet says it sees no face. */
+  | { state: 'waiting'; reason: 'no-reference' | 'no-frames' | 'no-face' };
 
 export interface ReceiverStats {
   payloadBytes: number;
@@ -134,6 +135,9 @@ export class NeuralReceiver {
   private lastRequestMs = -Infinity;
   private unknownAnchorSinceMs: number | undefined;
   private firstPacketMs: number | undefined;
+  /** Whether the sender's newest geometry packet (by its frame time) said it sees no face. */
+  private newestSaysNoFace = false;
+  private newestGeometryMs = -Infinity;
 
   constructor(
     private readonly options: ReceiverOptions,
@@ -174,6 +178,7 @@ export class NeuralReceiver {
       // FRAMES packets, and the others only stand in until one has come.
       this.observeClock(time, nowMs, true);
       this.insert({ timeMs: time, referenceId: g.referenceId, values: null });
+      this.noteNewest(time, true);
       return;
     }
     this.unknownAnchorSinceMs = undefined;
@@ -182,6 +187,13 @@ export class NeuralReceiver {
     this.observeClock(times[0]!, nowMs, g.kind === 'anchor');
     list.forEach((f, i) => this.insert({ timeMs: times[i]!, referenceId: f.referenceId, values: f.values }));
     this.stats.framesReceived += list.length;
+    this.noteNewest(times[times.length - 1]!, false);
+  }
+
+  private noteNewest(timeMs: number, noFace: boolean): void {
+    if (timeMs < this.newestGeometryMs) return; // a late packet says nothing about now
+    this.newestGeometryMs = timeMs;
+    this.newestSaysNoFace = noFace;
   }
 
   /**
@@ -194,7 +206,7 @@ export class NeuralReceiver {
 
   /** What to show at `nowMs` (this receiver's clock, the one onPacket was given). */
   frameAt(nowMs: number): DisplayFrame {
-    if (!this.active) return { state: 'waiting', reason: 'no-reference' };
+    if (!this.active) return { state: 'waiting', reason: this.newestSaysNoFace ? 'no-face' : 'no-reference' };
     const offset = this.clockOffset();
     if (offset === undefined) return { state: 'waiting', reason: 'no-frames' };
     return this.frameAtSenderTime(nowMs - offset - this.jitterMs);

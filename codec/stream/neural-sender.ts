@@ -20,7 +20,8 @@ import { Emitter } from '../emitter.ts';
 //     channel with an anchor (that frame's geometry, coded without prediction);
 //   - every frameStride-th slot: the geometry (pose + expression, relative to the reference's own
 //     shape) joins the pending bundle; a full bundle goes out as one FRAMES packet (unreliable);
-//   - no face: the bundle is flushed and a NoFace packet sent per bundle period.
+//   - no face: the bundle is flushed and a NoFace packet sent per bundle period, before the first
+//     reference too (receivers then say the camera sees no face rather than "waiting").
 
 export interface PreparedReference {
   format: PictureFormat;
@@ -218,7 +219,7 @@ export class NeuralSender<Frame> {
     if (!landmarks) {
       this.history.length = 0;
       this.flush();
-      if (this.reference && this.noFaceSlots % (this.mode.framesPerPacket * this.mode.frameStride) === 0) {
+      if (this.noFaceSlots % (this.mode.framesPerPacket * this.mode.frameStride) === 0) {
         this.emit('frames', writePacket({ type: PacketType.NoFace, ...this.header(slotMs) }, new Uint8Array(0)));
       }
       this.noFaceSlots++;

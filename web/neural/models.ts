@@ -28,6 +28,59 @@ export const MODEL_URLS = {
 
 const fetched = new Map<string, Promise<Uint8Array>>();
 
+/** How far this worker's model downloads are: files finished of those asked for, and bytes. */
+export interface ModelDownloads {
+  files: number;
+  filesTotal: number;
+  bytes: number;
+  /** Undefined while a file of unknown (or compressed) length is under way. */
+  bytesTotal: number | undefined;
+}
+
+const downloads = new Map<string, { bytes: number; total: number | undefined; done: boolean }>();
+let downloadListener: ((progress: ModelDownloads) => void) | undefined;
+
+/** Calls `listener` as model bytes arrive in this worker (a page shows "downloading models n/N"). */
+export function watchModelDownloads(listener: (progress: ModelDownloads) => void): void {
+  downloadListener = listener;
+}
+
+function reportDownloads(): void {
+  if (!downloadListener) return;
+  const all = [...downloads.values()];
+  const known = all.every((d) => d.total !== undefined);
+  downloadListener({
+    files: all.filter((d) => d.done).length,
+    filesTotal: all.length,
+    bytes: all.reduce((sum, d) => sum + d.bytes, 0),
+    bytesTotal: known ? all.reduce((sum, d) => sum + d.total!, 0) : undefined,
+  });
+}
+
+/** The body's bytes, counted into `downloads` as they come. */
+async function readCounted(url: string, response: Response): Promise<Uint8Array> {
+  // A compressed response's length is not the length of what the reader gives: unknown then.
+  const length = Number(response.headers.get('content-length'));
+  const entry = { bytes: 0, total: response.headers.get('content-encoding') || !(length > 0) ? undefined : length, done: false };
+  downloads.set(url, entry);
+  const chunks: Uint8Array[] = [];
+  const reader = response.body!.getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    entry.bytes += value.length;
+    reportDownloads();
+  }
+  entry.done = true;
+  entry.total = entry.bytes;
+  reportDownloads();
+  const bytes = new Uint8Array(entry.bytes);
+  let at = 0;
+  for (const chunk of chunks) (bytes.set(chunk, at), (at += chunk.length));
+  return bytes;
+}
+
 /**
  * A model file's bytes, fetched once per worker: the sender's two trackers share the landmark
  * model, its self-check decoder the receiver's networks. Other workers of the page get the same
@@ -36,12 +89,14 @@ const fetched = new Map<string, Promise<Uint8Array>>();
 export function modelBytes(url: string): Promise<Uint8Array> {
   let bytes = fetched.get(url);
   if (!bytes) {
+    downloads.set(url, { bytes: 0, total: undefined, done: false });
     bytes = fetch(url).then(async (response) => {
       if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
-      return new Uint8Array(await response.arrayBuffer());
+      return readCounted(url, response);
     });
-    bytes.catch(() => fetched.delete(url)); // a failed fetch may be tried again
+    bytes.catch(() => (fetched.delete(url), downloads.delete(url))); // a failed fetch may be tried again
     fetched.set(url, bytes);
+    reportDownloads();
   }
   return bytes;
 }

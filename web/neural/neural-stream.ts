@@ -6,7 +6,7 @@ import { FRAME_SLOT_MS as SLOT_MS } from '../../codec/shipped.ts';
 import { rateModeFor } from '../../codec/stream/rate-modes.ts';
 import { packetType, readReferenceRequest, writeReferenceRequest } from '../../codec/stream/reference-packet.ts';
 import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
-import type { FromReceiver, FromSender, ReceiverStatus, SenderStatus, ToReceiver, ToSender } from './protocol.ts';
+import type { FromReceiver, FromSender, ReceiverState, ReceiverStatus, SenderStatus, ToReceiver, ToSender } from './protocol.ts';
 import type { NeuralSettings } from './settings.ts';
 
 export interface RemoteFrame {
@@ -18,8 +18,8 @@ export interface RemoteFrame {
 
 type Events = {
   frame: [peerId: string, frame: RemoteFrame];
-  'no-face': [peerId: string];
-  stalled: [peerId: string];
+  /** What a person's receiver is doing (downloading models, waiting for a reference, …). */
+  'receiver-state': [peerId: string, state: ReceiverState];
   'receiver-status': [peerId: string, status: ReceiverStatus];
   'sender-status': [status: SenderStatus];
   /** Something the user should know (the models did not load, …). */
@@ -67,6 +67,7 @@ export class NeuralStream extends Emitter<Events> {
   private sendingWanted = true;
   latestSenderStatus: SenderStatus | undefined;
   readonly receiverStatus = new Map<string, ReceiverStatus>();
+  readonly receiverState = new Map<string, ReceiverState>();
 
   constructor(
     private readonly transport: Transport,
@@ -189,6 +190,7 @@ export class NeuralStream extends Emitter<Events> {
     receiver?.worker.terminate();
     this.receivers.delete(peerId);
     this.receiverStatus.delete(peerId);
+    this.receiverState.delete(peerId);
   }
 
   close(): void {
@@ -210,7 +212,7 @@ export class NeuralStream extends Emitter<Events> {
     let receiver = this.receivers.get(link.peerId);
     if (!receiver) this.receivers.set(link.peerId, (receiver = new ReceiverHandle(link.peerId, this)));
     const copy = bytes.slice();
-    receiver.post({ type: 'packet', channel, bytes: copy }, [copy.buffer]);
+    receiver.post({ type: 'packet', channel, bytes: copy, arrivedEpochMs: performance.timeOrigin + performance.now() }, [copy.buffer]);
   }
 
   private fromSender(message: FromSender): void {
@@ -243,11 +245,9 @@ export class NeuralStream extends Emitter<Events> {
       case 'frame':
         this.emit('frame', receiver.peerId, message);
         return;
-      case 'no-face':
-        this.emit('no-face', receiver.peerId);
-        return;
-      case 'stalled':
-        this.emit('stalled', receiver.peerId);
+      case 'state':
+        this.receiverState.set(receiver.peerId, message.state);
+        this.emit('receiver-state', receiver.peerId, message.state);
         return;
       case 'request': {
         const link = this.transport.links().find((l) => l.peerId === receiver.peerId);

@@ -26,6 +26,8 @@ export interface SenderStatus {
   trackedFps: number;
   trackMs: number;
   face: boolean;
+  /** How long the tracker has looked and found no face (ms; 0 with a face, or while paused): the page hints "face the camera". */
+  noFaceMs: number;
   /** Longest wall-clock time between two geometry packets handed to the transport in this status period (ms; 0 without two). */
   maxSendGapMs: number;
   /** Wall-clock time (ms since the epoch) of frame slot 0, so a receiver on the same machine can measure latency. */
@@ -40,7 +42,25 @@ export type FromSender =
   | { type: 'status'; status: SenderStatus }
   | { type: 'crop'; id: number; pixels: Uint8ClampedArray<ArrayBuffer> | null };
 
-export type ToReceiver = { type: 'start'; threads: number } | { type: 'packet'; channel: CodecChannel; bytes: Uint8Array } | { type: 'stop' };
+/**
+ * `arrivedEpochMs`: when the page got the packet (ms since the epoch). The worker handles it only
+ * between two pictures, so this says whether the stream is flowing even while the decoder lags.
+ */
+export type ToReceiver = { type: 'start'; threads: number } | { type: 'packet'; channel: CodecChannel; bytes: Uint8Array; arrivedEpochMs: number } | { type: 'stop' };
+
+/** What a receiver is doing, for the tile's notice: sent whenever it changes. */
+export type ReceiverState =
+  /** Fetching the models: files done of those asked for, bytes so far (and in all, when known). */
+  | { kind: 'download'; files: number; filesTotal: number; bytes: number; bytesTotal: number | undefined }
+  /** The model files are here; onnxruntime is building its sessions. */
+  | { kind: 'compile' }
+  /** Ready, with nothing to show: no reference yet, no frames for it yet, or the sender sees no face and so sends no reference. */
+  | { kind: 'waiting'; reason: 'no-reference' | 'no-frames' | 'no-face' }
+  /** The sender's stream says it sees no face (after a reference). */
+  | { kind: 'no-face' }
+  | { kind: 'face' }
+  /** No packet has come for a while: the picture is held. Never sent while packets come and only our decoder is behind. */
+  | { kind: 'stalled' };
 
 export interface ReceiverStatus {
   stats: ReceiverStats;
@@ -48,15 +68,19 @@ export interface ReceiverStatus {
   decodedFps: number;
   decodeMs: number;
   backend: string;
+  /**
+   * In the status period: pictures drawn, and pictures the stream had for us (one per 40 ms slot
+   * with a face, counted while packets came). Fewer drawn than due: our decoder is behind.
+   */
+  pictures: { drawn: number; due: number };
 }
 
 export type FromReceiver =
   | { type: 'ready' }
   | { type: 'error'; message: string }
+  /** `stale`: held past concealment while no packet came (the stream, not our decoder, stopped). */
   | { type: 'frame'; bitmap: ImageBitmap; senderTimeMs: number; concealed: boolean; stale: boolean }
-  | { type: 'no-face' }
-  /** The picture shown is held past what concealment covers: no geometry has come for a while. */
-  | { type: 'stalled' }
+  | { type: 'state'; state: ReceiverState }
   | { type: 'request'; reason: RequestReason }
   | { type: 'status'; status: ReceiverStatus };
 

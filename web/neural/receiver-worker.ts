@@ -4,8 +4,8 @@ import { imageTensor } from '../../codec/decoder/neural-decoder.ts';
 import { CROP_SIZE, FRAME_SLOT_MS } from '../../codec/shipped.ts';
 import { NeuralReceiver } from '../../codec/stream/neural-receiver.ts';
 import { decodeReference, planarToRgba } from './pictures.ts';
-import { loadDecoder, loadGeometry, loadTracker } from './models.ts';
-import type { FromReceiver, ReceiverStatus, ToReceiver } from './protocol.ts';
+import { loadDecoder, loadGeometry, loadTracker, watchModelDownloads } from './models.ts';
+import type { FromReceiver, ReceiverState, ReceiverStatus, ToReceiver } from './protocol.ts';
 
 const post = (message: FromReceiver, transfer: Transferable[] = []): void => (self as unknown as Worker).postMessage(message, transfer);
 
@@ -16,8 +16,40 @@ const STATUS_MS = 1000;
  */
 const MAX_EARLY_MESSAGES = 512;
 const early: ToReceiver[] = [];
+/**
+ * The stream counts as flowing while the page got a packet this recently (ms): the longest
+ * bundle (5 frames x 2 slots, 400 ms) plus concealment's 600 ms. A picture held longer while
+ * packets flow is our decoder's doing (this worker reads packets only between pictures).
+ */
+const STREAM_QUIET_MS = 1000;
+/** Download progress goes to the page at most this often (ms), and whenever a file completes. */
+const PROGRESS_MS = 250;
+
+let lastArrivalEpochMs = -Infinity;
+const epochNow = (): number => performance.timeOrigin + performance.now();
+const streamQuiet = (): boolean => epochNow() - lastArrivalEpochMs > STREAM_QUIET_MS;
+
+let lastState = '';
+/** Tells the page what we are doing, when it changes. */
+function setState(state: ReceiverState): void {
+  const key = JSON.stringify(state);
+  if (key === lastState) return;
+  lastState = key;
+  post({ type: 'state', state });
+}
 
 async function start(threads: number): Promise<void> {
+  let lastProgressMs = -Infinity;
+  let files = '';
+  watchModelDownloads((progress) => {
+    const now = performance.now();
+    if (progress.files === progress.filesTotal) return setState({ kind: 'compile' });
+    // Bytes at most every PROGRESS_MS; a file asked for or finished at once.
+    if (`${progress.files}/${progress.filesTotal}` === files && now - lastProgressMs < PROGRESS_MS) return;
+    files = `${progress.files}/${progress.filesTotal}`;
+    lastProgressMs = now;
+    setState({ kind: 'download', ...progress });
+  });
   const [{ geometry, coding }, tracker, decoder] = await Promise.all([loadGeometry(), loadTracker(false, 1), loadDecoder(threads, true)]);
   const receiver = new NeuralReceiver(
     { coding, referenceShape: (landmarks) => geometry.referenceShape(landmarks) },
@@ -32,59 +64,67 @@ async function start(threads: number): Promise<void> {
     },
   );
   const onMessage = (message: ToReceiver): void => {
-    if (message.type === 'packet') receiver.onPacket(message.channel, message.bytes, performance.now());
-    else if (message.type === 'stop') close();
+    if (message.type === 'packet') {
+      lastArrivalEpochMs = Math.max(lastArrivalEpochMs, message.arrivedEpochMs);
+      receiver.onPacket(message.channel, message.bytes, performance.now());
+    } else if (message.type === 'stop') close();
   };
   self.onmessage = (event: MessageEvent<ToReceiver>) => onMessage(event.data);
   for (const message of early.splice(0)) onMessage(message);
 
   let decoded = 0;
   let decodeMsTotal = 0;
+  let due = 0;
   setInterval(() => {
     const status: ReceiverStatus = {
       stats: { ...receiver.stats, packetErrors: { ...receiver.stats.packetErrors }, pictureErrors: { ...receiver.stats.pictureErrors } },
       decodedFps: (decoded * 1000) / STATUS_MS,
       decodeMs: decoded ? decodeMsTotal / decoded : 0,
       backend: decoder.backend,
+      pictures: { drawn: decoded, due: Math.max(decoded, Math.round(due)) },
     };
     decoded = 0;
     decodeMsTotal = 0;
+    due = 0;
     post({ type: 'status', status });
   }, STATUS_MS);
   post({ type: 'ready' });
 
   // Draw loop: the frame for "now" whenever it differs from the last one drawn.
   let lastValues: Float32Array | undefined;
-  let lastState = '';
-  let stalled = false;
+  let lastShown = '';
+  let previousMs = performance.now();
   for (;;) {
     const started = performance.now();
+    // Slots since the last turn: each was a picture the stream had for us while it flowed.
+    const slots = (started - previousMs) / FRAME_SLOT_MS;
+    previousMs = started;
     receiver.tick(started);
     const frame = receiver.frameAt(started);
     if (frame.state === 'face') {
-      const changed = !lastValues || lastState !== `face${frame.referenceId}` || frame.values.some((v, i) => v !== lastValues![i]);
-      if (!changed && frame.stale && !stalled) {
-        post({ type: 'stalled' }); // the picture stays; the page says the stream is interrupted
-        stalled = true;
-      }
+      // Held past concealment: the stream stopped, unless packets still come (then we are behind).
+      const interrupted = frame.stale && streamQuiet();
+      const changed = !lastValues || lastShown !== `face${frame.referenceId}` || frame.values.some((v, i) => v !== lastValues![i]);
+      // A picture that did not change was not missed; one held while packets flow was.
+      if (!interrupted && (changed || frame.stale)) due += slots;
+      setState({ kind: interrupted ? 'stalled' : 'face' });
       if (changed) {
-        stalled = false;
         try {
           const t0 = performance.now();
           const out = await decoder.decode(geometry.decode(frame.values, frame.shape));
           decodeMsTotal += performance.now() - t0;
           decoded++;
           const bitmap = await createImageBitmap(new ImageData(planarToRgba(out.image), CROP_SIZE, CROP_SIZE));
-          post({ type: 'frame', bitmap, senderTimeMs: frame.senderTimeMs, concealed: frame.concealed, stale: frame.stale }, [bitmap]);
+          post({ type: 'frame', bitmap, senderTimeMs: frame.senderTimeMs, concealed: frame.concealed, stale: interrupted }, [bitmap]);
           lastValues = frame.values;
-          lastState = `face${frame.referenceId}`;
+          lastShown = `face${frame.referenceId}`;
         } catch (error) {
           post({ type: 'error', message: `decode failed: ${(error as Error).message}` });
         }
       }
-    } else if (frame.state !== lastState) {
-      if (frame.state === 'no-face') post({ type: 'no-face' });
-      lastState = frame.state;
+    } else {
+      setState(frame.state === 'no-face' ? { kind: 'no-face' } : { kind: 'waiting', reason: frame.reason });
+      lastShown = frame.state;
       lastValues = undefined;
     }
     // One picture per slot at most; a slow decoder simply makes fewer.

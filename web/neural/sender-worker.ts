@@ -91,12 +91,15 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
   let tracked = 0;
   let trackMsTotal = 0;
   let face = false;
+  /** When the tracker last started to find no face (performance.now), while it looks. */
+  let noFaceSince: number | undefined;
   let lastSearchMs = -Infinity;
   let audience = 0;
   let paused = false;
   let slotOriginEpochMs: number | undefined;
   setInterval(() => {
-    const status: SenderStatus = { stats: { ...sender.stats }, trackedFps: (tracked * 1000) / STATUS_MS, trackMs: tracked ? trackMsTotal / tracked : 0, face, maxSendGapMs, slotOriginEpochMs };
+    const noFaceMs = noFaceSince === undefined ? 0 : performance.now() - noFaceSince;
+    const status: SenderStatus = { stats: { ...sender.stats }, trackedFps: (tracked * 1000) / STATUS_MS, trackMs: tracked ? trackMsTotal / tracked : 0, face, noFaceMs, maxSendGapMs, slotOriginEpochMs };
     tracked = 0;
     maxSendGapMs = 0;
     trackMsTotal = 0;
@@ -122,6 +125,7 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
       trackMsTotal += performance.now() - t0;
       tracked++;
       face = result.state === 'face';
+      noFaceSince = face ? undefined : (noFaceSince ?? t0);
       const box = sender.pushFrame(slotMs, result.state === 'face' ? result.landmarks : null, image);
       if (init.keepCrops && box) {
         // The frame itself (getImageData gave us our own copy); cropped only when asked.
@@ -172,6 +176,7 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
         if (paused && !message.paused) sender.requestReference('join');
         paused = message.paused;
         face = false;
+        noFaceSince = undefined; // a paused tracker looks for nothing
         return;
       case 'crop': {
         const kept = recentFrames.get(message.slotMs);

@@ -12,6 +12,8 @@ import { CallFigures } from './call-figures.ts';
 import { cameraLabel, describeMediaProblems } from '../call/local-media.ts';
 
 const NOTICE_MS = 8000;
+/** Our tracker has found no face for this long (ms): our own tile says so, before the others wonder. */
+const NO_FACE_HINT_MS = 3000;
 
 /** The in-call screen: header with room and connection status, tiles, and the control bar. */
 export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStream, video: VideoModeController, room: string, onLeave: () => void): void {
@@ -50,6 +52,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
   camera.addEventListener('click', () => {
     video.setCameraOff(!call.state.cameraOff);
     camera.setAttribute('aria-pressed', String(call.state.cameraOff));
+    if (call.state.cameraOff) selfTile.showSelfHint(undefined); // a camera that is off sees no face, rightly
   });
   const leave = h('button', { type: 'button', 'data-role': 'leave' }, 'leave');
   const neuralKbps = h('select', { name: 'neural-kbps', 'aria-label': 'kiloface target bitrate' });
@@ -70,7 +73,8 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
       { class: 'call' },
       h('header', {}, h('span', { class: 'room' }, room), secured, modeLabel, copy, status),
       banners,
-      grid,
+      // The tiles scroll inside the stage; our own picture floats over its corner (picture-in-picture).
+      h('div', { class: 'stage' }, grid),
       h(
         'footer',
         {},
@@ -98,7 +102,10 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
   if (neural.sending) {
     const sendStats = new NeuralSendStats();
     selfTile.element.append(sendStats.element);
-    neural.on('sender-status', (status) => sendStats.show(status));
+    neural.on('sender-status', (status) => {
+      sendStats.show(status);
+      selfTile.showSelfHint(status.noFaceMs >= NO_FACE_HINT_MS && !call.state.cameraOff ? 'no face in view: face the camera' : undefined);
+    });
   }
 
   const tileFor = (id: string, name: string): Tile => {
@@ -106,6 +113,9 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
     if (!tile) {
       tile = new Tile({ id, name, self: false });
       tiles.set(id, tile);
+      // Their packets may have come before the member list: the receiver already says where it is.
+      const state = neural.receiverState.get(id);
+      if (state) tile.neural?.showState(state);
       grid.append(tile.element);
     }
     return tile;
@@ -138,8 +148,7 @@ export function renderCallView(root: HTMLElement, call: Call, neural: NeuralStre
     if (view) view.showFrame(frame);
     else frame.bitmap.close();
   });
-  neural.on('no-face', (peerId) => tiles.get(peerId)?.neural?.showNoFace());
-  neural.on('stalled', (peerId) => tiles.get(peerId)?.neural?.showStalled());
+  neural.on('receiver-state', (peerId, state) => tiles.get(peerId)?.neural?.showState(state));
   neural.on('receiver-status', (peerId, status) => tiles.get(peerId)?.neural?.showStatus(status));
   const showNotice = (text: string): void => {
     const notice = h('div', { class: 'notice' }, text);

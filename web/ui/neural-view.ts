@@ -1,7 +1,8 @@
 import { CROP_SIZE } from '../../codec/shipped.ts';
-import type { ReceiverStatus, SenderStatus } from '../neural/protocol.ts';
+import type { ReceiverState, ReceiverStatus, SenderStatus } from '../neural/protocol.ts';
 import type { RemoteFrame } from '../neural/neural-stream.ts';
 import { h } from '../util/dom.ts';
+import { describeNeural, type NeuralFacts } from './neural-notice.ts';
 
 /** Cells of a small stats table, each carrying its `data-stat` name (as the main stats panel does). */
 function statTable(rows: [stat: string, label: string][]): { element: HTMLTableElement; set(stat: string, text: string): void } {
@@ -33,7 +34,8 @@ class ByteRates {
 
 /**
  * The remote person as kiloface rebuilds them: a canvas beside the standard-codec video, with the
- * neural stream's figures. No face: the last picture dimmed, with a notice.
+ * neural stream's figures. Until the face shows, and whenever it cannot, a notice says why
+ * (neural-notice.ts); the last picture stays, dimmed.
  */
 export class NeuralView {
   readonly element: HTMLElement;
@@ -49,18 +51,22 @@ export class NeuralView {
   ]);
   private readonly rates = new ByteRates();
   private framesDrawn = 0;
+  private readonly facts: NeuralFacts;
 
-  /** `name`: whose face this is, for the canvas's accessible name. */
+  /** `name`: whose face this is, for the canvas's accessible name and the notices. */
   constructor(name: string) {
+    this.facts = { name, receiver: undefined, cameraOff: false, pictures: undefined };
     this.canvas = h('canvas', { width: String(CROP_SIZE), height: String(CROP_SIZE), 'data-role': 'neural-canvas', role: 'img', 'aria-label': `${name}, rebuilt by kiloface` });
-    this.notice = h('div', { class: 'neural-notice', 'data-role': 'neural-notice' }, 'waiting for the kiloface stream…');
+    // Not a live region: download progress changes several times a second.
+    this.notice = h('div', { class: 'neural-notice', 'data-role': 'neural-notice' });
     this.element = h(
       'figure',
-      { class: 'neural', 'data-state': 'waiting' },
+      { class: 'neural' },
       h('div', { class: 'neural-picture' }, this.canvas, this.notice),
       h('figcaption', {}, 'kiloface (rebuilt from face geometry)'),
       h('details', { class: 'stats', open: true }, h('summary', {}, 'kiloface stats'), this.stats.element),
     );
+    this.render();
   }
 
   showFrame(frame: RemoteFrame): void {
@@ -71,23 +77,32 @@ export class NeuralView {
     this.canvas.dataset.senderTime = String(frame.senderTimeMs);
     this.canvas.dataset.frames = String(this.framesDrawn);
     this.canvas.dataset.shownAtEpochMs = String(Math.round(performance.timeOrigin + performance.now()));
-    this.setState(frame.stale ? 'stale' : 'face');
+    // A picture comes with the state it was drawn in (the state message may still be on its way).
+    if (frame.stale || this.facts.receiver?.kind !== 'face') this.showState(frame.stale ? { kind: 'stalled' } : { kind: 'face' });
   }
 
-  showNoFace(): void {
-    this.setState('no-face');
+  /** What their receiver does now (receiver-worker.ts). */
+  showState(state: ReceiverState): void {
+    this.facts.receiver = state;
+    this.render();
   }
 
-  showStalled(): void {
-    this.setState('stale');
+  /** Their camera is off (their peer state). */
+  setCameraOff(off: boolean): void {
+    if (this.facts.cameraOff === off) return;
+    this.facts.cameraOff = off;
+    this.render();
   }
 
-  private setState(state: 'waiting' | 'face' | 'no-face' | 'stale'): void {
-    this.element.dataset.state = state;
-    this.notice.textContent = state === 'no-face' ? 'no face in view' : state === 'stale' ? 'kiloface stream interrupted…' : state === 'waiting' ? 'waiting for the kiloface stream…' : '';
+  private render(): void {
+    const { shown, text } = describeNeural(this.facts);
+    this.element.dataset.state = shown;
+    if (this.notice.textContent !== text) this.notice.textContent = text;
   }
 
   showStatus(status: ReceiverStatus): void {
+    this.facts.pictures = status.pictures;
+    this.render();
     const rates = this.rates.next(status.stats);
     if (rates) {
       this.stats.set('neural-payload-kbps', rates.payload);

@@ -27,6 +27,8 @@ export class Tile {
   private readonly standardCaption: HTMLElement;
   /** Our own tile: why there is no picture (camera blocked or missing), in place of the video. */
   private readonly cameraProblem: HTMLElement;
+  /** Our own tile: a hint over our picture ("no face in view: face the camera"). */
+  private readonly selfHint: HTMLElement;
   /** Remote tiles: which video this person sends us and why. */
   private readonly videoLabel: HTMLElement | undefined;
   private participant: RemoteParticipant | undefined;
@@ -49,9 +51,10 @@ export class Tile {
     }
     this.standardCaption = h('figcaption', { 'data-role': 'standard-caption' }, 'standard codec (WebRTC video)');
     this.cameraProblem = h('div', { class: 'camera-problem', 'data-role': 'camera-problem', hidden: true });
+    this.selfHint = h('div', { class: 'self-hint', 'data-role': 'self-hint', role: 'status', hidden: true });
     const media = this.neural
       ? h('div', { class: 'media' }, h('figure', { class: 'standard' }, this.video, this.standardCaption), this.neural.element)
-      : h('div', { class: 'self-picture' }, this.video, this.cameraProblem);
+      : h('div', { class: 'self-picture' }, this.video, this.cameraProblem, this.selfHint);
     this.element = h(
       'section',
       { class: 'tile', 'data-peer': options.self ? 'self' : options.id, 'data-connection': options.self ? 'local' : 'connecting' },
@@ -62,7 +65,10 @@ export class Tile {
     if (!options.self) {
       this.stats = new StatsPanel(
         () => this.participant,
-        (figures) => (this.standardCaption.textContent = standardCaption(figures.receive)),
+        (figures) => {
+          // One line in a narrow tile (cut with "…"): the whole caption on hover.
+          this.standardCaption.textContent = this.standardCaption.title = standardCaption(figures.receive);
+        },
       );
       this.element.append(this.stats.element);
       this.render();
@@ -98,6 +104,12 @@ export class Tile {
     this.video.hidden = true;
   }
 
+  /** Our own tile: a hint over the picture, or none. */
+  showSelfHint(text: string | undefined): void {
+    this.selfHint.hidden = text === undefined;
+    if (text !== undefined && this.selfHint.textContent !== text) this.selfHint.textContent = text;
+  }
+
   /** Follows a (new) connection to this person: P2P or through the SFU. */
   attach(participant: RemoteParticipant): void {
     for (const off of this.unsubscribe) off();
@@ -131,6 +143,7 @@ export class Tile {
       this.element.dataset.video = state.video.active;
       this.videoLabel.textContent = `receiving ${describeVideoState(state.video)}`;
     }
+    this.neural?.setCameraOff(state.cameraOff);
     const parts = [connection === 'connected' || connection === 'local' ? '' : `${connection}…`, state.muted ? 'muted' : '', state.cameraOff ? 'camera off' : ''];
     this.badges.textContent = parts.filter(Boolean).join(' · ');
   }

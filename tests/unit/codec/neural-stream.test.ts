@@ -134,6 +134,26 @@ describe('neural stream: sender and receiver', () => {
     expect(shown[shown.length - 1]!.frame.state).toBe('face');
   });
 
+  it('a sender that never saw a face says so: NoFace packets before any reference, and the receiver waits for a face, not a stream', async () => {
+    const { sender, receiver, run, sent } = link();
+    const empty = await run(0, 1000, { face: false });
+    expect(sender.stats.references).toBe(0);
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.every((s) => packetType(s.bytes) === PacketType.NoFace)).toBe(true);
+    expect(empty.at(-1)!.frame).toEqual({ state: 'waiting', reason: 'no-face' });
+    // The face comes: a reference, then the face; the old NoFace packets do not come back.
+    const found = await run(1000, 3000);
+    expect(found.at(-1)!.frame.state).toBe('face');
+    expect(receiver.frameAt(3000).state).toBe('face');
+  });
+
+  it('before any packet and before the first reference of a face, the receiver waits for the reference', async () => {
+    const { receiver, run } = link({ delayMs: 2000 });
+    expect(receiver.frameAt(0)).toEqual({ state: 'waiting', reason: 'no-reference' });
+    const shown = await run(0, 1000);
+    expect(shown.every((s) => s.frame.state === 'waiting' && s.frame.reason === 'no-reference')).toBe(true);
+  });
+
   it('shows no-face when the sender loses the face, and never throws on garbage', async () => {
     const { receiver, run } = link();
     await run(0, 2000);

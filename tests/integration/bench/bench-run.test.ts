@@ -49,7 +49,7 @@ describe('bench end to end', () => {
 
 async function checkRun(data: string, out: string, cache: string): Promise<void> {
   // The test pattern has no face: the square frame is used whole (source-framing).
-  const args = ['--data', data, '--out', out, '--cache', cache, '--codecs', 'x264-realtime,vp8', '--kbps', '30,120', '--seconds', '1', '--crop', 'source-framing'];
+  const args = ['--data', data, '--out', out, '--cache', cache, '--codecs', 'x264-realtime,vp8', '--kbps', '30,120', '--seconds', '1', '--crop', 'source-framing', '--no-ladder'];
   const parsed = parseBenchArgs(args);
   if (parsed.kind !== 'run') throw new Error('expected a run');
   await runBench(parsed.options, `bench ${args.join(' ')}`);
@@ -82,7 +82,8 @@ async function checkRun(data: string, out: string, cache: string): Promise<void>
   expect(md).toContain('- AKD: ');
   const html = await readFile(join(out, 'report.html'), 'utf8');
   expect(html).toMatch(/^<!doctype html>/);
-  expect((html.match(/<svg /g) ?? []).length).toBe(4);
+  // Four metrics, on payload and on wire rate.
+  expect((html.match(/<svg /g) ?? []).length).toBe(8);
   expect(html).toContain('data:image/png;base64,');
   expect(html.trimEnd()).toMatch(/<\/html>$/);
   const frames = (await readFile(join(out, 'frames.tsv'), 'utf8')).trim().split('\n');

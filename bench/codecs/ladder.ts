@@ -87,6 +87,11 @@ export function playbackAt25<T>(pictures: readonly T[], sourceFrames: number, fp
   return Array.from({ length: sourceFrames }, (_, i) => pictures[Math.min(shownPicture(i, fps), pictures.length - 1)]!);
 }
 
+/** The source frame a sender at `fps` took picture `picture` from (the latest at or before its time). */
+export function sourceFrameOf(picture: number, fps: number): number {
+  return Math.floor((picture * BENCH_FPS) / fps + 1e-9);
+}
+
 /** How many pictures a sender at `fps` takes from `sourceFrames` frames at 25 fps (the slots up to the last frame). */
 export function picturesTaken(sourceFrames: number, fps: number): number {
   return sourceFrames === 0 ? 0 : shownPicture(sourceFrames - 1, fps) + 1;

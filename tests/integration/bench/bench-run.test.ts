@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { itNeeds } from '../../helpers/needs.ts';
+import { FULL_LADDER, QUICK_LADDER } from '../../../bench/codecs/ladder.ts';
 import { parseBenchArgs } from '../../../bench/options.ts';
 import { runBench } from '../../../bench/run-bench.ts';
 import { REPORT_SCHEMA, type BenchReport } from '../../../bench/report/schema.ts';
@@ -94,6 +95,14 @@ describe('bench options', () => {
   it('quick mode means few clips, short clips, few rates', () => {
     const p = parseBenchArgs(['--out', '/tmp/x', '--quick']);
     expect(p.kind === 'run' && p.options).toMatchObject({ quick: true, maxClips: 3, seconds: 4, kbps: [6, 15, 40, 100] });
+  });
+  it('quick mode codes the ladder codecs at its smaller ladder; --no-ladder turns it off', () => {
+    const quick = parseBenchArgs(['--out', '/tmp/x', '--quick']);
+    expect(quick.kind === 'run' && quick.options.ladder).toEqual(QUICK_LADDER);
+    const full = parseBenchArgs(['--out', '/tmp/x']);
+    expect(full.kind === 'run' && full.options.ladder).toEqual(FULL_LADDER);
+    const off = parseBenchArgs(['--out', '/tmp/x', '--quick', '--no-ladder']);
+    expect(off.kind === 'run' && off.options.ladder).toEqual([]);
   });
   it('rejects nonsense rates', () => {
     expect(() => parseBenchArgs(['--out', '/tmp/x', '--kbps', '5,-1'])).toThrow(/positive/);

@@ -3,7 +3,9 @@ import { bdRate, upperConvexHull } from '../../../bench/bd-rate.ts';
 import {
   FULL_LADDER, LADDER_MAX_KBPS, QUICK_LADDER, decodeFilter, encodeFilter, ladderPoints, picturesTaken, playbackAt25, rungOf, shownPicture,
 } from '../../../bench/codecs/ladder.ts';
-import { bdRateEntry } from '../../../bench/report/summary.ts';
+import { hullTable } from '../../../bench/report/markdown.ts';
+import type { AveragedPoint, BenchReport } from '../../../bench/report/schema.ts';
+import { averagedHulls, bdRateEntry } from '../../../bench/report/summary.ts';
 import type { ResultRow } from '../../../bench/results.ts';
 
 const pt = (kbps: number, quality: number, name = `${kbps}`) => ({ kbps, quality, name });
@@ -104,5 +106,34 @@ describe('ladder rungs', () => {
     expect(rungOf(points[0]!)).toEqual({ size: 256, fps: 25 });
     expect(ladderPoints([6], [])).toHaveLength(1);
     expect(FULL_LADDER.some((r) => r.fps === 15)).toBe(true);
+  });
+});
+
+describe('hull in the report', () => {
+  const point = (name: string, size: number, fps: number, kbps: number, ssim: number, gmsd: number): AveragedPoint => ({
+    point: name, targetKbps: kbps, size, fps, kbps, wireKbps: kbps + fps * 0.4, psnr: 30, ssim, msssim: 0.9, gmsd, akd: null,
+  });
+  const curves = [
+    {
+      codec: 'vp8',
+      points: [point('6k', 256, 25, 6, 0.8, 0.2), point('64px10-6k', 64, 10, 4, 0.82, 0.15), point('96px10-6k', 96, 10, 5, 0.81, 0.16), point('15k', 256, 25, 15, 0.9, 0.1)],
+    },
+    { codec: 'kiloface', points: [point('w40', 256, 25, 5, 0.88, 0.13)] },
+  ];
+
+  it('names the ladder point behind every vertex, per metric and rate axis, for ladder codecs only', () => {
+    const hulls = averagedHulls(curves, new Set(['vp8']));
+    expect(hulls.every((h) => h.codec === 'vp8')).toBe(true);
+    expect(hulls).toHaveLength(2 * 4);
+    const ssimWire = hulls.find((h) => h.metric === 'ssim' && h.rate === 'wireKbps')!;
+    // Wire: 64px10-6k 8.0, 96px10-6k 9.0 (below the hull), 6k 16.0 (worse than the cheaper rung), 15k 25.0.
+    expect(ssimWire.vertices.map((v) => v.point)).toEqual(['64px10-6k', '15k']);
+    expect(ssimWire.vertices[0]).toMatchObject({ size: 64, fps: 10, kbps: 4, wireKbps: 8, value: 0.82 });
+    // GMSD is a distortion: its hull runs over -GMSD, the vertices keep the real values.
+    const gmsdWire = hulls.find((h) => h.metric === 'gmsd' && h.rate === 'wireKbps')!;
+    expect(gmsdWire.vertices.map((v) => v.value)).toEqual([0.15, 0.1]);
+
+    const md = hullTable({ hulls, codecs: [{ id: 'vp8', label: 'VP8 libvpx' }] } as unknown as BenchReport);
+    expect(md).toContain('| VP8 libvpx | SSIM-Y | 64px10-6k (64 px 10 fps, 8.00 kbit/s) = 0.8200; 15k (256 px 25 fps, 25.0 kbit/s) = 0.9000 |');
   });
 });

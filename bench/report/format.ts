@@ -35,3 +35,7 @@ export const bdCell = (e: { meanPercent: number | null; perClip: readonly { reas
 /** A ladder hull vertex: which operating point (size, frame rate, target) it is. */
 export const hullVertexCell = (v: { point: string; size: number; fps: number; kbps: number; wireKbps: number }, rate: 'kbps' | 'wireKbps'): string =>
   `${v.point} (${v.size} px ${v.fps} fps, ${kbps(v[rate])} kbit/s)`;
+
+/** Which operating point a codec's lowest rate comes from (a ladder rung, a target, or kiloface's point). */
+export const lowestPointCell = (l: { points?: readonly string[]; lowestTarget: number | null }): string =>
+  l.points?.length ? l.points.join(', ') : l.lowestTarget === null ? '-' : String(l.lowestTarget);

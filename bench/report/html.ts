@@ -1,5 +1,5 @@
 import { QUALITY_METRICS } from '../metrics/frame-metrics.ts';
-import { AKD_LABEL, DECODE_SPEED_NOTE, METRIC_LABELS, akdCell, bdCell, db, decodeCell, formatMetric, hullVertexCell, kbps, percent, unit } from './format.ts';
+import { AKD_LABEL, DECODE_SPEED_NOTE, METRIC_LABELS, akdCell, bdCell, db, decodeCell, formatMetric, hullVertexCell, kbps, lowestPointCell, percent, unit } from './format.ts';
 import type { SampleSet } from './sample-frames.ts';
 import type { BenchReport } from './schema.ts';
 import { escapeXml as esc, rdPlotSvg } from './svg-plot.ts';
@@ -82,8 +82,8 @@ export function renderHtml(r: BenchReport, samples: readonly SampleSet[]): strin
     r.codecs.map((c) => [c.label, c.decoder, ...threads.map((t) => decodeCell(r.decodeSpeed.find((s) => s.codec === c.id && s.threads === t)))]),
   );
   const lowest = table(
-    ['codec', 'lowest target', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y', 'AKD px'],
-    r.lowestRates.map((l) => [label(l.codec), l.lowestTarget === null ? '-' : String(l.lowestTarget), kbps(l.kbps), kbps(l.wireKbps), db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd), akdCell(l.akd ?? null)]),
+    ['codec', 'lowest point', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y', 'AKD px'],
+    r.lowestRates.map((l) => [label(l.codec), lowestPointCell(l), kbps(l.kbps), kbps(l.wireKbps), db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd), akdCell(l.akd ?? null)]),
   );
   const perClip = r.clips
     .map((clip) => {

@@ -1,5 +1,5 @@
 import { QUALITY_METRICS } from '../metrics/frame-metrics.ts';
-import { AKD_LABEL, DECODE_SPEED_NOTE, METRIC_LABELS, akdCell, bdCell, db, decodeCell, formatMetric, hullVertexCell, kbps, unit } from './format.ts';
+import { AKD_LABEL, DECODE_SPEED_NOTE, METRIC_LABELS, akdCell, bdCell, db, decodeCell, formatMetric, hullVertexCell, kbps, lowestPointCell, unit } from './format.ts';
 import type { BenchReport } from './schema.ts';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -11,9 +11,9 @@ const codecLabel = (r: BenchReport, id: string): string => r.codecs.find((c) => 
 
 export function lowestRateTable(r: BenchReport): string {
   return table(
-    ['codec', 'lowest target', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y', 'AKD px'],
+    ['codec', 'lowest point', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y', 'AKD px'],
     r.lowestRates.map((l) => [
-      codecLabel(r, l.codec), l.lowestTarget === null ? '-' : `${l.lowestTarget}`, kbps(l.kbps), kbps(l.wireKbps),
+      codecLabel(r, l.codec), lowestPointCell(l), kbps(l.kbps), kbps(l.wireKbps),
       db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd), akdCell(l.akd ?? null),
     ]),
   );

@@ -53,6 +53,8 @@ export interface LowestRate {
   /** Mean AKD over the clips that have one (px); null without a landmark model. */
   akd: number | null;
   lowestTarget: number | null;
+  /** The operating point(s) behind it (per clip; one id when every clip's lowest is the same point). */
+  points: string[];
 }
 
 export interface AveragedPoint {

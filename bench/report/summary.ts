@@ -132,6 +132,7 @@ export function lowestRate(rows: readonly ResultRow[], codec: string): LowestRat
     gmsd: mean(lowest.map((r) => r.gmsd)),
     akd: meanAkd(lowest, false),
     lowestTarget: targets.length ? Math.min(...targets) : null,
+    points: [...new Set(lowest.map((r) => r.point.id))],
   };
 }
 

@@ -5,7 +5,7 @@ import {
 } from '../../../bench/codecs/ladder.ts';
 import { hullTable } from '../../../bench/report/markdown.ts';
 import type { AveragedPoint, BenchReport } from '../../../bench/report/schema.ts';
-import { averagedHulls, bdRateEntry } from '../../../bench/report/summary.ts';
+import { averagedHulls, bdRateEntry, lowestRate } from '../../../bench/report/summary.ts';
 import type { ResultRow } from '../../../bench/results.ts';
 
 const pt = (kbps: number, quality: number, name = `${kbps}`) => ({ kbps, quality, name });
@@ -132,6 +132,11 @@ describe('hull in the report', () => {
     // GMSD is a distortion: its hull runs over -GMSD, the vertices keep the real values.
     const gmsdWire = hulls.find((h) => h.metric === 'gmsd' && h.rate === 'wireKbps')!;
     expect(gmsdWire.vertices.map((v) => v.value)).toEqual([0.15, 0.1]);
+
+    const rows = [['c1', '64px10-6k', 3], ['c1', '6k', 6], ['c2', '64px10-6k', 4], ['c2', '6k', 7]].map(
+      ([clip, id, kbps]) => ({ codec: 'vp8', clip, point: { id, label: id, targetKbps: 6, params: {} }, kbps, wireKbps: kbps, psnr: 30, ssim: 0.9, msssim: 0.9, gmsd: 0.1, akd: null }) as unknown as ResultRow,
+    );
+    expect(lowestRate(rows, 'vp8')).toMatchObject({ kbps: 3.5, points: ['64px10-6k'], lowestTarget: 6 });
 
     const md = hullTable({ hulls, codecs: [{ id: 'vp8', label: 'VP8 libvpx' }] } as unknown as BenchReport);
     expect(md).toContain('| VP8 libvpx | SSIM-Y | 64px10-6k (64 px 10 fps, 8.00 kbit/s) = 0.8200; 15k (256 px 25 fps, 25.0 kbit/s) = 0.9000 |');

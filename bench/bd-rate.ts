@@ -31,6 +31,34 @@ export function paretoFront(points: readonly RdPoint[]): RdPoint[] {
   return front;
 }
 
+/**
+ * Upper convex hull of rate-quality points, on a linear rate axis: the qualities a sender can
+ * reach at each rate by choosing among (or switching between) these operating points, e.g. a
+ * codec's ladder of sizes and frame rates. Keeps the points' own objects (so callers can name the
+ * vertices), sorted by rate; points below the hull, on it between two vertices (collinear) or
+ * beyond its best quality are dropped, so quality rises strictly from vertex to vertex.
+ */
+export function upperConvexHull<T extends RdPoint>(points: readonly T[]): T[] {
+  const sorted = points
+    .filter((p) => Number.isFinite(p.kbps) && p.kbps > 0 && Number.isFinite(p.quality))
+    .sort((a, b) => a.kbps - b.kbps || b.quality - a.quality);
+  const hull: T[] = [];
+  for (const p of sorted) {
+    // Only points that raise quality can be on the rising part of the hull.
+    if (hull.length > 0 && p.quality <= hull[hull.length - 1]!.quality) continue;
+    // Drop the last vertex while it lies on or below the segment from the one before it to p.
+    while (hull.length >= 2) {
+      const a = hull[hull.length - 2]!;
+      const b = hull[hull.length - 1]!;
+      const cross = (b.kbps - a.kbps) * (p.quality - a.quality) - (b.quality - a.quality) * (p.kbps - a.kbps);
+      if (cross < 0) break;
+      hull.pop();
+    }
+    hull.push(p);
+  }
+  return hull;
+}
+
 interface Polynomial {
   /** y = sum c[i] * u^i with u = (x - centre) / scale (centred and scaled for conditioning). */
   centre: number;

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FULL_LADDER, LADDER_MAX_KBPS, QUICK_LADDER, rungName, type LadderRung } from './codecs/ladder.ts';
 
 export interface BenchOptions {
   dataDir: string;
@@ -26,6 +27,8 @@ export interface BenchOptions {
   sampleClips: number;
   /** kiloface decoder model folder (reference.onnx, frame.onnx, model.json); null = the default. */
   modelDir: string | null;
+  /** Lower sizes and frame rates the ladder codecs are also coded at; empty = full size only. */
+  ladder: LadderRung[];
 }
 
 // 5..200 kbit/s, about x1.5 apart; quick mode keeps four spread over the same range.
@@ -51,6 +54,9 @@ export const USAGE = `usage: tsx bench/cli.ts --data DIR --out DIR [options]
   --cache DIR        prepared-clip cache (default ~/.cache/kiloface/bench or $KILOFACE_BENCH_CACHE)
   --samples N        clips with sample frames in the HTML report (default 3)
   --model DIR        kiloface decoder model (default models/kiloface-v1 or $KILOFACE_MODEL)
+  --no-ladder        code the standard codecs at 256 px 25 fps only (default: x264-realtime, vp8,
+                     vp9 and aom-av1 also at ${QUICK_LADDER.map(rungName).join(', ')} with --quick,
+                     else ${FULL_LADDER.map(rungName).join(', ')}; at the targets up to ${LADDER_MAX_KBPS} kbit/s)
   --list-codecs      print the codec registry and exit`;
 
 const list = (v: string | undefined): string[] | null =>
@@ -90,6 +96,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedCommand {
       cache: { type: 'string' },
       samples: { type: 'string' },
       model: { type: 'string' },
+      'no-ladder': { type: 'boolean', default: false },
       'list-codecs': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -120,6 +127,7 @@ export function parseBenchArgs(argv: readonly string[]): ParsedCommand {
       threads: positiveInt(values.threads, 'threads', 1),
       sampleClips: values.samples !== undefined ? Number(values.samples) : 3,
       modelDir: values.model !== undefined ? resolve(values.model) : null,
+      ladder: values['no-ladder'] ? [] : [...(quick ? QUICK_LADDER : FULL_LADDER)],
     },
   };
 }

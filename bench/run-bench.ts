@@ -2,6 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { selectClips } from './clip-selection.ts';
 import type { Codec } from './codecs/codec.ts';
+import { FfmpegCodec } from './codecs/ffmpeg-codec.ts';
+import { rungName } from './codecs/ladder.ts';
 import { selectCodecs } from './codecs/registry.ts';
 import { cropProviderByName } from './crop.ts';
 import { measureDecodeSpeed } from './decode-speed.ts';
@@ -20,7 +22,7 @@ import { renderHtml } from './report/html.ts';
 import { renderMarkdown } from './report/markdown.ts';
 import { buildSampleSets } from './report/sample-frames.ts';
 import { REPORT_SCHEMA, type BenchReport, type CodecInfo } from './report/schema.ts';
-import { allBdRates, averagedCurve, lowestRate } from './report/summary.ts';
+import { allBdRates, averagedCurve, averagedHulls, lowestRate } from './report/summary.ts';
 import { runSweep, type SweepJob } from './sweep.ts';
 
 export interface BenchResult {
@@ -54,7 +56,7 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   const codecs: Codec[] = [];
   const codecInfo = new Map<string, CodecInfo>();
   const unavailableCodecs: { id: string; reason: string }[] = [];
-  const requested = selectCodecs(options.codecs, { quick: options.quick, ...(options.modelDir ? { modelDir: options.modelDir } : {}) });
+  const requested = selectCodecs(options.codecs, { quick: options.quick, ...(options.modelDir ? { modelDir: options.modelDir } : {}) }, options.ladder);
   for (const codec of requested) {
     const a = await codec.checkAvailable();
     if (!a.ok) {
@@ -63,7 +65,9 @@ export async function runBench(options: BenchOptions, command: string): Promise<
       continue;
     }
     codecs.push(codec);
-    codecInfo.set(codec.id, { id: codec.id, label: codec.label, version: a.version, settings: codec.settings, decoder: codec.decoder, exampleCommands: [] });
+    const curve = codec instanceof FfmpegCodec && codec.hasLadder ? 'ladder-hull' : 'pareto';
+    const settings = curve === 'ladder-hull' ? `${codec.settings}; ladder ${options.ladder.map(rungName).join(', ')} (scale flags=area + fps, shown at 256 px bicubic, 25 fps)` : codec.settings;
+    codecInfo.set(codec.id, { id: codec.id, label: codec.label, version: a.version, settings, decoder: codec.decoder, curve, exampleCommands: [] });
   }
   if (codecs.length === 0) throw new Error('none of the requested codecs is available');
 
@@ -98,6 +102,8 @@ export async function runBench(options: BenchOptions, command: string): Promise<
   for (const [id, commands] of commandsByCodec) codecInfo.get(id)!.exampleCommands = commands;
 
   const ranCodecs = codecs.filter((c) => rows.some((r) => r.codec === c.id));
+  const hulls = new Set(ranCodecs.filter((c) => codecInfo.get(c.id)!.curve === 'ladder-hull').map((c) => c.id));
+  const averagedCurves = ranCodecs.map((c) => ({ codec: c.id, points: averagedCurve(rows, c.id) }));
   const decodeSpeed = await measureDecodeSpeed(ranCodecs, rows, options.outDir, [1, 2], options.quick ? 2 : 5);
   for (const c of requested) if (c instanceof KilofaceCodec) await c.close();
 
@@ -138,10 +144,11 @@ export async function runBench(options: BenchOptions, command: string): Promise<
     skippedClips: selection.skipped,
     rows,
     failures,
-    averagedCurves: ranCodecs.map((c) => ({ codec: c.id, points: averagedCurve(rows, c.id) })),
+    averagedCurves,
+    hulls: averagedHulls(averagedCurves, hulls),
     lowestRates: ranCodecs.map((c) => lowestRate(rows, c.id)),
-    bdRates: allBdRates(rows),
-    bdRatesWire: allBdRates(rows, 'wireKbps'),
+    bdRates: allBdRates(rows, 'kbps', hulls),
+    bdRatesWire: allBdRates(rows, 'wireKbps', hulls),
     decodeSpeed,
     wireModel: ranCodecs.some((c) => c instanceof KilofaceCodec) ? `${RTP_WIRE_MODEL}; kiloface: ${KILOFACE_WIRE_MODEL}` : RTP_WIRE_MODEL,
   };

@@ -2,10 +2,10 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FFMPEG, FFMPEG_QUIET, ffmpegEncoders, packetSizes } from '../ffmpeg-tools.ts';
 import { CROP_SIZE } from '../../codec/shipped.ts';
-import { BENCH_FPS } from '../prepared-clip.ts';
 import { renderCommand, runProcess } from '../process.ts';
 import { splitRawYuv420 } from '../y4m.ts';
 import type { Availability, Codec, CodecJob, CodecRun, DecodeTiming, OperatingPoint } from './codec.ts';
+import { decodeFilter, encodeFilter, ladderPoints, picturesTaken, playbackAt25, rungOf, type LadderRung } from './ladder.ts';
 import { RTP_WIRE_MODEL, rtpWireBytes } from './rtp-overhead.ts';
 
 /** How one standard codec is driven through ffmpeg. */
@@ -27,6 +27,8 @@ export interface FfmpegCodecSpec {
   decoderArgs: string[];
   /** Where the library version shows up in a 1-frame probe (stderr, or the stream's bytes). */
   versionPattern: RegExp;
+  /** Also coded at the bench's ladder of lower sizes and frame rates (the adaptive anchor, bench/codecs/ladder.ts). */
+  ladder?: boolean;
 }
 
 const MIN_TIMED_FRAMES = 1000;
@@ -37,7 +39,16 @@ async function removePassLogs(dir: string, prefix: string): Promise<void> {
 }
 
 export class FfmpegCodec implements Codec {
-  constructor(private readonly spec: FfmpegCodecSpec) {}
+  /** `ladder`: the rungs this codec is coded at besides full size (empty: full size only). */
+  constructor(
+    private readonly spec: FfmpegCodecSpec,
+    private readonly ladder: readonly LadderRung[] = [],
+  ) {}
+
+  /** Whether this codec's curve is the convex hull over a ladder (else its plain sweep). */
+  get hasLadder(): boolean {
+    return this.ladder.length > 0;
+  }
 
   get id(): string {
     return this.spec.id;
@@ -72,7 +83,7 @@ export class FfmpegCodec implements Codec {
   }
 
   operatingPoints(targetsKbps: readonly number[]): OperatingPoint[] {
-    return targetsKbps.map((kbps) => ({ id: `${kbps}k`, label: `${kbps} kbit/s target`, targetKbps: kbps, params: { kbps } }));
+    return ladderPoints(targetsKbps, this.ladder);
   }
 
   async run(job: CodecJob): Promise<CodecRun> {
@@ -81,7 +92,8 @@ export class FfmpegCodec implements Codec {
     await mkdir(job.workDir, { recursive: true });
     const stream = join(job.workDir, `${this.id}-${job.point.id}.${this.spec.extension}`);
     const stats = join(job.workDir, `${this.id}-${job.point.id}-pass`);
-    const input = [...FFMPEG_QUIET, '-i', job.clip.y4mPath, '-an'];
+    const filter = encodeFilter(rungOf(job.point));
+    const input = [...FFMPEG_QUIET, '-i', job.clip.y4mPath, '-an', ...(filter ? ['-vf', filter] : [])];
     const common = this.spec.encoderArgs(kbps, job.threads);
     const output = [
       ...(this.spec.bitstreamFilter ? ['-bsf:v', this.spec.bitstreamFilter] : []),
@@ -102,21 +114,23 @@ export class FfmpegCodec implements Codec {
   private async measure(stream: string, job: CodecJob, encodeMs: number, commands: string[]): Promise<CodecRun> {
     const sizes = await packetSizes(stream);
     const payloadBytes = sizes.reduce((a, b) => a + b, 0);
+    // One RTP frame per coded picture: a lower frame rate pays fewer packet headers.
     const wire = rtpWireBytes(sizes);
+    const rung = rungOf(job.point);
+    const expected = picturesTaken(job.clip.frameCount, rung.fps);
     const notes: string[] = [];
-    let decoded = await this.decode(stream, job.threads, 'passthrough');
-    if (decoded.frames.length !== job.clip.frameCount) {
+    let decoded = await this.decode(stream, job.threads, rung, 'passthrough');
+    if (decoded.frames.length < expected) {
       // Frames the encoder dropped: a receiver keeps showing the last one, which is what
       // constant-rate output (timestamp-driven repeats) reproduces.
-      notes.push(`decoder returned ${decoded.frames.length} of ${job.clip.frameCount} frames; measured with repeats filled in by timestamp`);
-      decoded = await this.decode(stream, job.threads, 'cfr');
+      notes.push(`decoder returned ${decoded.frames.length} of ${expected} pictures; measured with repeats filled in by timestamp`);
+      decoded = await this.decode(stream, job.threads, rung, 'cfr');
     }
-    const frames = decoded.frames.slice(0, job.clip.frameCount);
-    while (frames.length > 0 && frames.length < job.clip.frameCount) frames.push(frames[frames.length - 1]!);
+    commands.push(renderCommand('ffmpeg', decoded.args));
     return {
       streamPath: stream,
       bits: { payloadBytes, wireBytes: wire.wireBytes, wireModel: RTP_WIRE_MODEL, packets: wire.packets },
-      decodedFrames: frames,
+      decodedFrames: playbackAt25(decoded.frames.slice(0, expected), job.clip.frameCount, rung.fps),
       encodeMs,
       decodeMs: decoded.wallMs,
       commands,
@@ -124,14 +138,18 @@ export class FfmpegCodec implements Codec {
     };
   }
 
-  private async decode(stream: string, threads: number, mode: 'passthrough' | 'cfr'): Promise<{ frames: Uint8Array[]; wallMs: number }> {
-    const timing = mode === 'cfr' ? ['-fps_mode', 'cfr', '-r', String(BENCH_FPS)] : ['-fps_mode', 'passthrough'];
-    const { stdout, wallMs } = await runProcess(
-      FFMPEG,
-      [...FFMPEG_QUIET, '-threads', String(threads), ...this.spec.decoderArgs, '-i', stream, ...timing, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-'],
-      { nice: true },
-    );
-    return { frames: splitRawYuv420(new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.length), CROP_SIZE, CROP_SIZE), wallMs };
+  /** Decode to CROP_SIZE yuv420p pictures at the rung's own rate (scaled back up when the rung is smaller). */
+  async decode(stream: string, threads: number, rung: LadderRung, mode: 'passthrough' | 'cfr'): Promise<{ frames: Uint8Array[]; wallMs: number; args: string[] }> {
+    const timing = mode === 'cfr' ? ['-fps_mode', 'cfr', '-r', String(rung.fps)] : ['-fps_mode', 'passthrough'];
+    // Raw H.264/HEVC carry no timing: the receiver knows the rate (RTP timestamps), so tell the demuxer.
+    const rate = this.spec.muxer === 'ivf' ? [] : ['-r', String(rung.fps)];
+    const filter = decodeFilter(rung);
+    const args = [
+      ...FFMPEG_QUIET, '-threads', String(threads), ...this.spec.decoderArgs, ...rate, '-i', stream, ...timing,
+      ...(filter ? ['-vf', filter] : []), '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-',
+    ];
+    const { stdout, wallMs } = await runProcess(FFMPEG, args, { nice: true });
+    return { frames: splitRawYuv420(new Uint8Array(stdout.buffer, stdout.byteOffset, stdout.length), CROP_SIZE, CROP_SIZE), wallMs, args };
   }
 
   /**

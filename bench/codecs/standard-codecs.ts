@@ -1,4 +1,5 @@
 import { FfmpegCodec, type FfmpegCodecSpec } from './ffmpeg-codec.ts';
+import type { LadderRung } from './ladder.ts';
 
 // The standard codecs of DESIGN.md section 5, as Debian's ffmpeg 5.1 drives them.
 // Common choices, and why:
@@ -32,6 +33,7 @@ export const STANDARD_CODEC_SPECS: readonly FfmpegCodecSpec[] = [
     decoder: 'FFmpeg h264',
     decoderArgs: ['-c:v', 'h264'],
     versionPattern: X264_VERSION,
+    ladder: true,
   },
   {
     id: 'x264-veryslow',
@@ -81,6 +83,7 @@ export const STANDARD_CODEC_SPECS: readonly FfmpegCodecSpec[] = [
     decoder: 'FFmpeg vp8',
     decoderArgs: ['-c:v', 'vp8'],
     versionPattern: VPX_VERSION,
+    ladder: true,
   },
   {
     id: 'vp9',
@@ -97,6 +100,7 @@ export const STANDARD_CODEC_SPECS: readonly FfmpegCodecSpec[] = [
     decoder: 'FFmpeg vp9',
     decoderArgs: ['-c:v', 'vp9'],
     versionPattern: VPX_VERSION,
+    ladder: true,
   },
   {
     id: 'aom-av1',
@@ -113,6 +117,7 @@ export const STANDARD_CODEC_SPECS: readonly FfmpegCodecSpec[] = [
     decoder: 'libdav1d',
     decoderArgs: ['-c:v', 'libdav1d'],
     versionPattern: /\[libaom-av1 @ [^\]]+\] (v[\d.]+\S*)/,
+    ladder: true,
   },
   {
     id: 'svt-av1',
@@ -130,4 +135,6 @@ export const STANDARD_CODEC_SPECS: readonly FfmpegCodecSpec[] = [
   },
 ];
 
-export const standardCodecs = (): FfmpegCodec[] => STANDARD_CODEC_SPECS.map((s) => new FfmpegCodec(s));
+/** The standard codecs; those marked `ladder` are also coded at `ladder`'s rungs (empty: none). */
+export const standardCodecs = (ladder: readonly LadderRung[] = []): FfmpegCodec[] =>
+  STANDARD_CODEC_SPECS.map((s) => new FfmpegCodec(s, s.ladder ? ladder : []));

@@ -23,3 +23,19 @@ export const decodeCell = (d: { msPerFrame: number; cpuMsPerFrame: number } | un
 
 export const DECODE_SPEED_NOTE =
   'Standard codecs: ffmpeg decode of the middle operating point per clip, timed by ffmpeg -benchmark (no process start-up) over at least 1000 frames (the stream looped), best of 3, median over clips. kiloface: frame.onnx (the per-frame network) on onnxruntime-node, mean over up to 50 frames of the middle point\'s stream after 3 warm-up frames, median over clips; reference.onnx (once per reference) and the image decode are not in it. Cells: elapsed ms per frame (CPU ms per frame, user + system, which a busy machine does not inflate).';
+
+/** A BD-rate cell; when no clip gave one, says why (e.g. the curves do not overlap) instead of a bare n/a. */
+export const bdCell = (e: { meanPercent: number | null; perClip: readonly { reason?: string }[] } | undefined): string => {
+  if (!e) return 'n/a';
+  if (e.meanPercent !== null) return percent(e.meanPercent);
+  const reasons = [...new Set(e.perClip.flatMap((c) => (c.reason ? [c.reason] : [])))];
+  return reasons.length ? `n/a: ${reasons.join('; ')}` : 'n/a';
+};
+
+/** A ladder hull vertex: which operating point (size, frame rate, target) it is. */
+export const hullVertexCell = (v: { point: string; size: number; fps: number; kbps: number; wireKbps: number }, rate: 'kbps' | 'wireKbps'): string =>
+  `${v.point} (${v.size} px ${v.fps} fps, ${kbps(v[rate])} kbit/s)`;
+
+/** Which operating point a codec's lowest rate comes from (a ladder rung, a target, or kiloface's point). */
+export const lowestPointCell = (l: { points?: readonly string[]; lowestTarget: number | null }): string =>
+  l.points?.length ? l.points.join(', ') : l.lowestTarget === null ? '-' : String(l.lowestTarget);

@@ -1,5 +1,5 @@
 import { QUALITY_METRICS } from '../metrics/frame-metrics.ts';
-import { AKD_LABEL, DECODE_SPEED_NOTE, METRIC_LABELS, akdCell, db, decodeCell, formatMetric, kbps, percent, unit } from './format.ts';
+import { AKD_LABEL, DECODE_SPEED_NOTE, METRIC_LABELS, akdCell, bdCell, db, decodeCell, formatMetric, hullVertexCell, kbps, lowestPointCell, percent, unit } from './format.ts';
 import type { SampleSet } from './sample-frames.ts';
 import type { BenchReport } from './schema.ts';
 import { escapeXml as esc, rdPlotSvg } from './svg-plot.ts';
@@ -27,14 +27,29 @@ details pre { white-space: pre-wrap; font-size: 12px; background: #f8f8f8; paddi
 export function renderHtml(r: BenchReport, samples: readonly SampleSet[]): string {
   const label = (id: string): string => r.codecs.find((c) => c.id === id)?.label ?? id;
   const e = r.environment;
-  const plots = QUALITY_METRICS.map((m) =>
-    rdPlotSvg(
-      r.averagedCurves.map((c) => ({
-        name: label(c.codec),
-        points: c.points.map((p) => ({ x: p.kbps, y: p[m], label: `${kbps(p.kbps)} kbit/s, ${formatMetric(m, p[m])}` })),
-      })),
-      { title: `${METRIC_LABELS[m]} vs rate, mean over ${r.clips.length} clip(s)`, xLabel: 'payload kbit/s (log scale)', yLabel: METRIC_LABELS[m] },
-    ),
+  // Ladder codecs are drawn as their hull (vertices named in the tooltips), the others point by point.
+  const plotsOn = (rate: 'kbps' | 'wireKbps'): string[] =>
+    QUALITY_METRICS.map((m) =>
+      rdPlotSvg(
+        r.averagedCurves.map((c) => {
+          const hull = (r.hulls ?? []).find((h) => h.codec === c.codec && h.metric === m && h.rate === rate);
+          const points = hull
+            ? hull.vertices.map((v) => ({ x: v[rate], y: v.value, label: `${hullVertexCell(v, rate)}, ${formatMetric(m, v.value)}` }))
+            : c.points.map((p) => ({ x: p[rate] ?? p.kbps, y: p[m], label: `${p.point}: ${kbps(p[rate] ?? p.kbps)} kbit/s, ${formatMetric(m, p[m])}` }));
+          return { name: hull ? `${label(c.codec)} (ladder hull)` : label(c.codec), points };
+        }),
+        {
+          title: `${METRIC_LABELS[m]} vs ${rate === 'kbps' ? 'payload' : 'wire'} rate, mean over ${r.clips.length} clip(s)`,
+          xLabel: `${rate === 'kbps' ? 'payload' : 'wire'} kbit/s (log scale)`,
+          yLabel: METRIC_LABELS[m],
+        },
+      ),
+    );
+  const plots = [...plotsOn('kbps'), ...plotsOn('wireKbps')];
+  const hullRows = (r.hulls ?? []).filter((h) => h.rate === 'wireKbps');
+  const hullTable = table(
+    ['codec', 'metric', 'hull vertices on wire rate: point (coded size, frame rate, rate) = quality'],
+    hullRows.map((h) => [label(h.codec), METRIC_LABELS[h.metric], h.vertices.map((v) => `${hullVertexCell(v, 'wireKbps')} = ${formatMetric(h.metric, v.value)}`).join('; ')]),
   );
   const anchorRan = r.codecs.some((c) => c.id === r.settings.anchor);
   const others = r.codecs.filter((c) => c.id !== r.settings.anchor);
@@ -50,7 +65,7 @@ export function renderHtml(r: BenchReport, samples: readonly SampleSet[]): strin
       ['anchor', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), 'clips'],
       r.codecs.filter((c) => c.id !== 'kiloface').map((a) => {
         const es = QUALITY_METRICS.map((m) => entries.find((b) => b.anchor === a.id && b.test === 'kiloface' && b.metric === m));
-        return [a.label, ...es.map((x) => percent(x?.meanPercent ?? null)), String(es[0]?.clipsUsed ?? 0)];
+        return [a.label, ...es.map(bdCell), String(es[0]?.clipsUsed ?? 0)];
       }),
     );
   const kilofaceBd = `${kilofaceTable(r.bdRates)}<p class="note">The same on wire rates (RTP model for the standard codecs; kiloface as the call sends it: bundles inside the audio packets, references on the datachannel):</p>${kilofaceTable(r.bdRatesWire ?? [])}`;
@@ -67,8 +82,8 @@ export function renderHtml(r: BenchReport, samples: readonly SampleSet[]): strin
     r.codecs.map((c) => [c.label, c.decoder, ...threads.map((t) => decodeCell(r.decodeSpeed.find((s) => s.codec === c.id && s.threads === t)))]),
   );
   const lowest = table(
-    ['codec', 'lowest target', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y', 'AKD px'],
-    r.lowestRates.map((l) => [label(l.codec), l.lowestTarget === null ? '-' : String(l.lowestTarget), kbps(l.kbps), kbps(l.wireKbps), db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd), akdCell(l.akd ?? null)]),
+    ['codec', 'lowest point', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y', 'AKD px'],
+    r.lowestRates.map((l) => [label(l.codec), lowestPointCell(l), kbps(l.kbps), kbps(l.wireKbps), db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd), akdCell(l.akd ?? null)]),
   );
   const perClip = r.clips
     .map((clip) => {
@@ -107,6 +122,9 @@ ${lowest}
 
 <h2>Rate-quality curves</h2>
 <div class="plots">${plots.join('\n')}</div>
+${hullRows.length ? `<h2>Ladder hulls (the adaptive anchor)</h2>
+<p class="note">Codecs with a ladder are also coded at lower sizes and frame rates (scale flags=area and the fps filter; decoded, scaled back to 256x256 with flags=bicubic, shown at 25 fps with each source frame showing the latest decoded picture). Their curve is the upper convex hull over all their points (linear rate axis, per metric; per clip for BD-rates). Vertices of the hull of the clip-averaged points:</p>
+${hullTable}` : ''}
 
 <h2>BD-rate</h2>
 ${anchorRan ? `<p class="note">Against ${esc(label(r.settings.anchor))}: PCHIP Bjontegaard delta rate per clip, averaged over clips where the curves overlap in quality; negative = fewer bits for the same quality.</p>${bd}` : `<p>Anchor ${esc(r.settings.anchor)} was not run.</p>`}

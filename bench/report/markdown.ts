@@ -1,5 +1,5 @@
 import { QUALITY_METRICS } from '../metrics/frame-metrics.ts';
-import { AKD_LABEL, DECODE_SPEED_NOTE, METRIC_LABELS, akdCell, db, decodeCell, formatMetric, kbps, percent, unit } from './format.ts';
+import { AKD_LABEL, DECODE_SPEED_NOTE, METRIC_LABELS, akdCell, bdCell, db, decodeCell, formatMetric, hullVertexCell, kbps, lowestPointCell, unit } from './format.ts';
 import type { BenchReport } from './schema.ts';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -11,9 +11,9 @@ const codecLabel = (r: BenchReport, id: string): string => r.codecs.find((c) => 
 
 export function lowestRateTable(r: BenchReport): string {
   return table(
-    ['codec', 'lowest target', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y', 'AKD px'],
+    ['codec', 'lowest point', 'real kbit/s', 'wire kbit/s', 'PSNR-Y', 'SSIM-Y', 'MS-SSIM-Y', 'GMSD-Y', 'AKD px'],
     r.lowestRates.map((l) => [
-      codecLabel(r, l.codec), l.lowestTarget === null ? '-' : `${l.lowestTarget}`, kbps(l.kbps), kbps(l.wireKbps),
+      codecLabel(r, l.codec), lowestPointCell(l), kbps(l.kbps), kbps(l.wireKbps),
       db(l.psnr), unit(l.ssim), unit(l.msssim), unit(l.gmsd), akdCell(l.akd ?? null),
     ]),
   );
@@ -25,8 +25,20 @@ export function bdRateTable(r: BenchReport, anchor: string): string {
     ['codec', ...QUALITY_METRICS.map((m) => `BD-rate on ${METRIC_LABELS[m]}`), 'clips'],
     others.map((test) => {
       const entries = QUALITY_METRICS.map((m) => r.bdRates.find((b) => b.anchor === anchor && b.test === test && b.metric === m));
-      return [codecLabel(r, test), ...entries.map((e) => percent(e?.meanPercent ?? null)), `${entries[0]?.clipsUsed ?? 0}`];
+      return [codecLabel(r, test), ...entries.map(bdCell), `${entries[0]?.clipsUsed ?? 0}`];
     }),
+  );
+}
+
+/** Each ladder codec's hull on wire rate: per metric, the operating points that are its vertices, with their quality. */
+export function hullTable(r: BenchReport, rate: 'kbps' | 'wireKbps' = 'wireKbps'): string {
+  const hulls = (r.hulls ?? []).filter((h) => h.rate === rate);
+  return table(
+    ['codec', 'metric', 'hull vertices: point (coded size, frame rate, rate) = quality'],
+    hulls.map((h) => [
+      codecLabel(r, h.codec), METRIC_LABELS[h.metric],
+      h.vertices.map((v) => `${hullVertexCell(v, rate)} = ${formatMetric(h.metric, v.value)}`).join('; '),
+    ]),
   );
 }
 
@@ -38,7 +50,7 @@ export function testAgainstAllTable(r: BenchReport, test: string, wire = false):
     ['anchor', ...QUALITY_METRICS.map((m) => `BD-rate on ${METRIC_LABELS[m]}`), 'clips'],
     anchors.map((anchor) => {
       const entries = QUALITY_METRICS.map((m) => entries_.find((b) => b.anchor === anchor && b.test === test && b.metric === m));
-      return [codecLabel(r, anchor), ...entries.map((e) => percent(e?.meanPercent ?? null)), `${entries[0]?.clipsUsed ?? 0}`];
+      return [codecLabel(r, anchor), ...entries.map(bdCell), `${entries[0]?.clipsUsed ?? 0}`];
     }),
   );
 }
@@ -111,6 +123,16 @@ export function renderMarkdown(r: BenchReport): string {
           '',
         ]
       : []),
+    ...((r.hulls ?? []).length
+      ? [
+          '## Ladder hulls (the adaptive anchor)',
+          '',
+          'Codecs marked with a ladder are also coded at lower sizes and frame rates (scaled down with `flags=area` and the `fps` filter, decoded, scaled back to 256x256 with `flags=bicubic` and shown at 25 fps, each source frame showing the latest decoded picture); their curve is the upper convex hull over all their points (linear rate axis, per metric), per clip for BD-rates. The hull of the clip-averaged points on wire rate, vertex by vertex:',
+          '',
+          hullTable(r),
+          '',
+        ]
+      : []),
     '## Decode speed',
     '',
     `${DECODE_SPEED_NOTE} On ${e.cpu}.`,
@@ -123,8 +145,11 @@ export function renderMarkdown(r: BenchReport): string {
       `**${codecLabel(r, c.codec)}**`,
       '',
       table(
-        ['point', 'kbit/s', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), AKD_LABEL],
-        c.points.map((p) => [p.targetKbps === null ? p.point : `${p.targetKbps}`, kbps(p.kbps), ...QUALITY_METRICS.map((m) => formatMetric(m, p[m])), akdCell(p.akd ?? null)]),
+        ['point', 'size, fps', 'kbit/s', 'wire kbit/s', ...QUALITY_METRICS.map((m) => METRIC_LABELS[m]), AKD_LABEL],
+        c.points.map((p) => [
+          p.point, `${p.size ?? r.settings.size} px ${p.fps ?? r.settings.fps}`, kbps(p.kbps), p.wireKbps === undefined ? '-' : kbps(p.wireKbps),
+          ...QUALITY_METRICS.map((m) => formatMetric(m, p[m])), akdCell(p.akd ?? null),
+        ]),
       ),
       '',
     ]),

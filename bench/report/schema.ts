@@ -13,6 +13,8 @@ export interface CodecInfo {
   version: string;
   settings: string;
   decoder: string;
+  /** Its curve: the upper convex hull over its ladder of sizes and frame rates, or its plain sweep (Pareto front). */
+  curve: 'ladder-hull' | 'pareto';
   /** Command lines of one encode (the first job), to show exactly what ran. */
   exampleCommands: string[];
 }
@@ -51,18 +53,32 @@ export interface LowestRate {
   /** Mean AKD over the clips that have one (px); null without a landmark model. */
   akd: number | null;
   lowestTarget: number | null;
+  /** The operating point(s) behind it (per clip; one id when every clip's lowest is the same point). */
+  points: string[];
 }
 
 export interface AveragedPoint {
   point: string;
   targetKbps: number | null;
+  /** Coded picture size (px, square) and frame rate: 256 and 25 except on ladder rungs. */
+  size: number;
+  fps: number;
   kbps: number;
+  wireKbps: number;
   psnr: number;
   ssim: number;
   msssim: number;
   gmsd: number;
   /** Mean AKD over clips (px); null when any clip lacks it. */
   akd: number | null;
+}
+
+/** A ladder codec's upper convex hull over its clip-averaged points for one metric and rate axis. */
+export interface HullCurve {
+  codec: string;
+  metric: QualityMetric;
+  rate: 'kbps' | 'wireKbps';
+  vertices: { point: string; size: number; fps: number; kbps: number; wireKbps: number; value: number }[];
 }
 
 export interface BenchReport {
@@ -95,6 +111,8 @@ export interface BenchReport {
   rows: ResultRow[];
   failures: FailedJob[];
   averagedCurves: { codec: string; points: AveragedPoint[] }[];
+  /** Ladder codecs' hulls over their averaged points (their BD-rates use the per-clip hulls). */
+  hulls: HullCurve[];
   lowestRates: LowestRate[];
   bdRates: BdRateEntry[];
   /** The same on wire rates (payload + transport headers of each codec's wire model). */

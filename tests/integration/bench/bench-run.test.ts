@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { itNeeds } from '../../helpers/needs.ts';
+import { FULL_LADDER, QUICK_LADDER } from '../../../bench/codecs/ladder.ts';
 import { parseBenchArgs } from '../../../bench/options.ts';
 import { runBench } from '../../../bench/run-bench.ts';
 import { REPORT_SCHEMA, type BenchReport } from '../../../bench/report/schema.ts';
@@ -49,7 +50,7 @@ describe('bench end to end', () => {
 
 async function checkRun(data: string, out: string, cache: string): Promise<void> {
   // The test pattern has no face: the square frame is used whole (source-framing).
-  const args = ['--data', data, '--out', out, '--cache', cache, '--codecs', 'x264-realtime,vp8', '--kbps', '30,120', '--seconds', '1', '--crop', 'source-framing'];
+  const args = ['--data', data, '--out', out, '--cache', cache, '--codecs', 'x264-realtime,vp8', '--kbps', '30,120', '--seconds', '1', '--crop', 'source-framing', '--no-ladder'];
   const parsed = parseBenchArgs(args);
   if (parsed.kind !== 'run') throw new Error('expected a run');
   await runBench(parsed.options, `bench ${args.join(' ')}`);
@@ -82,7 +83,8 @@ async function checkRun(data: string, out: string, cache: string): Promise<void>
   expect(md).toContain('- AKD: ');
   const html = await readFile(join(out, 'report.html'), 'utf8');
   expect(html).toMatch(/^<!doctype html>/);
-  expect((html.match(/<svg /g) ?? []).length).toBe(4);
+  // Four metrics, on payload and on wire rate.
+  expect((html.match(/<svg /g) ?? []).length).toBe(8);
   expect(html).toContain('data:image/png;base64,');
   expect(html.trimEnd()).toMatch(/<\/html>$/);
   const frames = (await readFile(join(out, 'frames.tsv'), 'utf8')).trim().split('\n');
@@ -93,6 +95,14 @@ describe('bench options', () => {
   it('quick mode means few clips, short clips, few rates', () => {
     const p = parseBenchArgs(['--out', '/tmp/x', '--quick']);
     expect(p.kind === 'run' && p.options).toMatchObject({ quick: true, maxClips: 3, seconds: 4, kbps: [6, 15, 40, 100] });
+  });
+  it('quick mode codes the ladder codecs at its smaller ladder; --no-ladder turns it off', () => {
+    const quick = parseBenchArgs(['--out', '/tmp/x', '--quick']);
+    expect(quick.kind === 'run' && quick.options.ladder).toEqual(QUICK_LADDER);
+    const full = parseBenchArgs(['--out', '/tmp/x']);
+    expect(full.kind === 'run' && full.options.ladder).toEqual(FULL_LADDER);
+    const off = parseBenchArgs(['--out', '/tmp/x', '--quick', '--no-ladder']);
+    expect(off.kind === 'run' && off.options.ladder).toEqual([]);
   });
   it('rejects nonsense rates', () => {
     expect(() => parseBenchArgs(['--out', '/tmp/x', '--kbps', '5,-1'])).toThrow(/positive/);

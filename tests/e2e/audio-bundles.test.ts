@@ -3,11 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { E2E_OUTPUT } from './global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
-import { speechWav } from './helpers/speech-wav.ts';
-import { startTestServer } from './helpers/server.ts';
+import { clipCameraY4m, HAVE_FACE_CLIP, E2E_OUTPUT } from '../../harness/cameras.ts';
+import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { speechWav } from '../../harness/speech-wav.ts';
+import { startTestServer } from '../../harness/server.ts';
 
 // Kiloface frame bundles riding inside the Opus packets (encoded transforms, issue 16 item 4), P2P,
 // `?video=kiloface`, speech on both fake microphones. Kiloface only flows with a real face in front

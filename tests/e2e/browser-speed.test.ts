@@ -4,9 +4,9 @@ import type { Browser } from 'playwright-core';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
 import { onnxNodeRuntime } from '../../codec/runners/onnx-node.ts';
-import { FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, openPage } from './helpers/browser.ts';
-import { startTestServer } from './helpers/server.ts';
+import { FAKE_CAMERA_Y4M } from '../../harness/cameras.ts';
+import { launchChromium, openPage } from '../../harness/browser.ts';
+import { startTestServer } from '../../harness/server.ts';
 
 // /speed in headless Chromium: the codec's networks on onnxruntime-web (WASM here: no WebGPU
 // headless), with the same outputs as onnxruntime-node. Prints the speeds for the notes.

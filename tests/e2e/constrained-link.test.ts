@@ -3,18 +3,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { E2E_OUTPUT, FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { callCounters, callRates, formatRates } from './helpers/call-stats.ts';
-import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
-import { startCoturn, type Coturn } from './helpers/coturn.ts';
+import { clipCameraY4m, HAVE_FACE_CLIP, E2E_OUTPUT, FAKE_CAMERA_Y4M } from '../../harness/cameras.ts';
+import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { callCounters, callRates, formatRates } from '../../harness/call-stats.ts';
+import { startCoturn, type Coturn } from '../../harness/coturn.ts';
 import { startLinkShaper, type LinkShaper } from './helpers/link-shaper.ts';
-import { activeVideo, formatReception, readLinkProbe, startLinkProbe, videoSwitches } from './helpers/link-probe.ts';
-import { startTestServer } from './helpers/server.ts';
-import { speechWav } from './helpers/speech-wav.ts';
+import { activeVideo, formatReception, readLinkProbe, startLinkProbe, videoSwitches } from '../../harness/link-probe.ts';
+import { startTestServer } from '../../harness/server.ts';
+import { speechWav } from '../../harness/speech-wav.ts';
 
 // A two-person call, P2P and through the SFU, whose every packet crosses Debian's coturn limited to
-// a link rate (max-bps; tests/e2e/helpers/coturn.ts), both people in `auto`, speech on both
+// a link rate (max-bps; harness/coturn.ts), both people in `auto`, speech on both
 // microphones (issue 16 item 7). At 32 kbit/s auto must drop to kiloface, and voice and geometry must get
 // through; at 128 kbit/s auto must carry standard video. The kiloface checks need a real face for
 // the tracker (../shared/data); without it they are skipped, said in the log.

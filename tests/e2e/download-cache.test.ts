@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { byPath, measureFirstAndRepeatVisit, type Download } from './helpers/download-meter.ts';
-import { startTestServer } from './helpers/server.ts';
+import { FAKE_CAMERA_Y4M } from '../../harness/cameras.ts';
+import { byPath, measureFirstAndRepeatVisit, type Download } from '../../harness/download-meter.ts';
+import { startTestServer } from '../../harness/server.ts';
 
 // What joining a call costs on the wire (issue 16 item 5), counted by Chromium's DevTools
 // protocol for the page and its workers. Before content-hashed, compressed, cacheable files a

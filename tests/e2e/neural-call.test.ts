@@ -7,10 +7,9 @@ import { DEFAULT_CONFIG } from '../../server/config.ts';
 import { psnr } from '../../bench/metrics/psnr.ts';
 import { ssim } from '../../bench/metrics/ssim.ts';
 import type { Plane } from '../../bench/metrics/plane.ts';
-import { E2E_OUTPUT } from './global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { startTestServer } from './helpers/server.ts';
-import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
+import { clipCameraY4m, HAVE_FACE_CLIP, E2E_OUTPUT } from '../../harness/cameras.ts';
+import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { startTestServer } from '../../harness/server.ts';
 
 // The neural call in real Chromium: Alice's fake camera plays a real talking head (a validation
 // person of split-v1, never trained on), Alice sends kiloface at 10 kbit/s, Bob's page rebuilds

@@ -6,9 +6,9 @@ import type { Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, mean, openPage, readStat, readStatText, remoteFramesShown, REMOTE_TILE, sampleStat, type OpenedPage } from './helpers/browser.ts';
-import { startTestServer } from './helpers/server.ts';
+import { FAKE_CAMERA_Y4M } from '../../harness/cameras.ts';
+import { launchChromium, mean, openPage, readStat, readStatText, remoteFramesShown, REMOTE_TILE, sampleStat, type OpenedPage } from '../../harness/browser.ts';
+import { startTestServer } from '../../harness/server.ts';
 
 let server: RunningServer;
 let browser: Browser;

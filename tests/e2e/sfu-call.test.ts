@@ -4,9 +4,9 @@ import type { Browser } from 'playwright-core';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { startTestServer } from './helpers/server.ts';
+import { FAKE_CAMERA_Y4M } from '../../harness/cameras.ts';
+import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { startTestServer } from '../../harness/server.ts';
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 let server: RunningServer;

@@ -5,10 +5,10 @@ import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
 import type { IceServerConfig, ServerMessage } from '../../protocol/signalling.ts';
 import { turnIceServer, type TurnConfig } from '../../server/turn-credentials.ts';
-import { FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { startCoturn, type Coturn } from './helpers/coturn.ts';
-import { startTestServer } from './helpers/server.ts';
+import { FAKE_CAMERA_Y4M } from '../../harness/cameras.ts';
+import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { startCoturn, type Coturn } from '../../harness/coturn.ts';
+import { startTestServer } from '../../harness/server.ts';
 
 // Calls through Debian's coturn with the TURN REST API's short-lived credentials (issue 16 item 6):
 // the server hands each person a credential of their own, `?ice=relay` forces relayed candidates,

@@ -4,12 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { E2E_OUTPUT, FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, openPage, remoteFramesShown, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { callCounters, callRates, formatRates, type CallRates } from './helpers/call-stats.ts';
-import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
-import { silenceWav, speechWav } from './helpers/speech-wav.ts';
-import { startTestServer } from './helpers/server.ts';
+import { clipCameraY4m, HAVE_FACE_CLIP, E2E_OUTPUT, FAKE_CAMERA_Y4M } from '../../harness/cameras.ts';
+import { launchChromium, openPage, remoteFramesShown, REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { callCounters, callRates, formatRates, type CallRates } from '../../harness/call-stats.ts';
+import { silenceWav, speechWav } from '../../harness/speech-wav.ts';
+import { startTestServer } from '../../harness/server.ts';
 
 // Video modes (kiloface / standard / both / auto), lean audio (Opus in 60 ms packets, DTX) and the
 // call's wire figures, in real Chromium with speech on both fake microphones. The camera is a real

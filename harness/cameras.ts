@@ -27,6 +27,11 @@ export async function syntheticCameraY4m(): Promise<string> {
 export const FACE_CLIP = path.resolve('../shared/data/clips/Rudrabha_Wav2Lip__test.mov');
 export const HAVE_FACE_CLIP = existsSync(FACE_CLIP);
 
+/** The talking head where the shared clip is there, else the synthetic face (for calls that check kiloface only with a real face). */
+export async function faceCameraY4m(): Promise<string> {
+  return HAVE_FACE_CLIP ? clipCameraY4m(E2E_OUTPUT) : syntheticCameraY4m();
+}
+
 /** Writes (once) and returns the y4m in `dir`. */
 export function clipCameraY4m(dir: string): string {
   const file = path.join(dir, 'neural-camera-640x360-10s.y4m');

@@ -13,7 +13,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { clipCameraY4m, E2E_OUTPUT, HAVE_FACE_CLIP, syntheticCameraY4m } from '../harness/cameras.ts';
+import { E2E_OUTPUT, faceCameraY4m, HAVE_FACE_CLIP } from '../harness/cameras.ts';
 import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../harness/browser.ts';
 import { callCounters, callRates, formatRates, type CallRates } from '../harness/call-stats.ts';
 import { speechWav } from '../harness/speech-wav.ts';
@@ -36,7 +36,7 @@ const viaSfu = values.sfu || peopleCount > 2;
 const modes = values.modes.split(',');
 const seconds = Number(values.seconds);
 
-const camera = HAVE_FACE_CLIP ? clipCameraY4m(E2E_OUTPUT) : await syntheticCameraY4m();
+const camera = await faceCameraY4m();
 const speech = speechWav(path.join(E2E_OUTPUT, 'video-modes'));
 if (!values.dist) {
   console.log('building the app…');

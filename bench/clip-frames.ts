@@ -15,13 +15,23 @@ export interface FrameStream {
   frames: AsyncGenerator<Uint8Array>;
 }
 
-/** Runs ffmpeg with a filter chain and yields RGB24 frames of width×height. */
+/**
+ * Runs ffmpeg with a filter chain and yields RGB24 frames of width×height. When ffmpeg fails (not
+ * a video, a damaged file) the frames end with an error naming the file and ffmpeg's reason, so a
+ * file that cannot be read is never mistaken for one without a face.
+ */
 function rgbFrames(file: string, filter: string, width: number, height: number, maxFrames: number): FrameStream {
   const child = spawn(
     FFMPEG,
     ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', file, '-vf', filter, '-frames:v', String(maxFrames), '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  const stderr: Buffer[] = [];
+  child.stderr.on('data', (d: Buffer) => stderr.push(d));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
   const frameBytes = width * height * 3;
   async function* frames(): AsyncGenerator<Uint8Array> {
     let pending: Buffer = Buffer.alloc(0);
@@ -32,12 +42,17 @@ function rgbFrames(file: string, filter: string, width: number, height: number, 
         pending = pending.subarray(frameBytes);
       }
     }
+    const code = await exited;
+    if (code !== 0) {
+      const reason = Buffer.concat(stderr).toString('utf8').trim().split('\n').filter(Boolean).slice(-2).join(' | ');
+      throw new Error(`ffmpeg could not read ${file}: ${reason || `exit code ${code}`}`);
+    }
   }
   return { width, height, frames: frames() };
 }
 
 /** The whole picture at 25 fps, scaled so its longer side is at most `maxSide` (for tracking). */
-export function trackingFrames(file: string, clip: ClipEntry, maxFrames: number, maxSide = 640): FrameStream & { scale: number } {
+export function trackingFrames(file: string, clip: Pick<ClipEntry, 'width' | 'height'>, maxFrames: number, maxSide = 640): FrameStream & { scale: number } {
   const scale = Math.min(1, maxSide / Math.max(clip.width, clip.height));
   const width = Math.round((clip.width * scale) / 2) * 2;
   const height = Math.round((clip.height * scale) / 2) * 2;

@@ -109,30 +109,38 @@ export class TrackerCropProvider implements CropProvider {
     return decision;
   }
 
-  private async track(file: string, clip: ClipEntry): Promise<CropDecision> {
-    const tracker = await loadTracker();
-    try {
-      // First the first second, then (rarely needed) the whole search window; each stream is
-      // read to its end so ffmpeg is never cut off mid-write.
-      for (const frames of [BENCH_FPS, TRACKER_CROP_SEARCH_FRAMES]) {
-        tracker.reset();
-        const stream = trackingFrames(file, clip, frames);
-        let box: CropBox | undefined;
-        let seen = 0;
-        for await (const rgb of stream.frames) {
-          seen++;
-          if (box) continue;
-          const r = await tracker.track({ data: rgb, width: stream.width, height: stream.height, channels: 3 });
-          // Back to source pixels, where the box lives.
-          if (r.state === 'face') box = cropBox([r.landmarks.map((v) => v / stream.scale)]);
-        }
-        if (box) return { ok: true, box };
-        if (seen < frames) return { ok: false, reason: `the tracker found no face in the ${seen} frames ffmpeg could read (${(seen / BENCH_FPS).toFixed(1)} s)` };
+  private track(file: string, clip: ClipEntry): Promise<CropDecision> {
+    return findFaceCrop(file, clip);
+  }
+}
+
+/**
+ * The codec's crop rule on a video file (see TrackerCropProvider): the box, in source pixels, of
+ * the first frame in which the tracker finds a face, within the first TRACKER_CROP_SEARCH_FRAMES.
+ */
+export async function findFaceCrop(file: string, clip: Pick<ClipEntry, 'width' | 'height'>): Promise<CropDecision> {
+  const tracker = await loadTracker();
+  try {
+    // First the first second, then (rarely needed) the whole search window; each stream is
+    // read to its end so ffmpeg is never cut off mid-write.
+    for (const frames of [BENCH_FPS, TRACKER_CROP_SEARCH_FRAMES]) {
+      tracker.reset();
+      const stream = trackingFrames(file, clip, frames);
+      let box: CropBox | undefined;
+      let seen = 0;
+      for await (const rgb of stream.frames) {
+        seen++;
+        if (box) continue;
+        const r = await tracker.track({ data: rgb, width: stream.width, height: stream.height, channels: 3 });
+        // Back to source pixels, where the box lives.
+        if (r.state === 'face') box = cropBox([r.landmarks.map((v) => v / stream.scale)]);
       }
-      return { ok: false, reason: `the tracker found no face in the first ${TRACKER_CROP_SEARCH_FRAMES} frames (${TRACKER_CROP_SEARCH_FRAMES / BENCH_FPS} s)` };
-    } finally {
-      await tracker.close();
+      if (box) return { ok: true, box };
+      if (seen < frames) return { ok: false, reason: `the tracker found no face in the ${seen} frames ffmpeg could read (${(seen / BENCH_FPS).toFixed(1)} s)` };
     }
+    return { ok: false, reason: `the tracker found no face in the first ${TRACKER_CROP_SEARCH_FRAMES} frames (${TRACKER_CROP_SEARCH_FRAMES / BENCH_FPS} s)` };
+  } finally {
+    await tracker.close();
   }
 }
 

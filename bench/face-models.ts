@@ -67,12 +67,14 @@ export async function trackYuvSequence(
   frames: readonly Uint8Array[],
   width: number,
   height: number,
+  onTracked?: (index: number) => void,
 ): Promise<(Float32Array | null)[]> {
   return pool.use(async (tracker) => {
     const out: (Float32Array | null)[] = [];
     for (const frame of frames) {
       const r = await tracker.track({ data: yuv420ToRgb(frame, width, height), width, height, channels: 3 });
       out.push(r.state === 'face' ? r.landmarks : null);
+      onTracked?.(out.length - 1);
     }
     return out;
   });

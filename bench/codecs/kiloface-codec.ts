@@ -11,7 +11,8 @@
 // mapped back onto the input grid when the sender's crop is not the whole prepared frame.
 // Frames without a face to show hold the last picture (mid-grey before the first reference).
 //
-// The packets go to a .kfs file exactly as sent, and run() decodes that file.
+// The packets go to a .kfs file exactly as sent, and run() decodes that file. The kiloface
+// command line (cli/kiloface.ts) runs the same send() and decodeStreamTo() on video files.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -29,7 +30,7 @@ import { FFMPEG, FFMPEG_QUIET, ffmpegEncoders } from '../ffmpeg-tools.ts';
 import { BENCH_FPS, cropFilters, loadY4m } from '../prepared-clip.ts';
 import { renderCommand, runProcess } from '../process.ts';
 import type { Availability, Codec, CodecJob, CodecRun, DecodeTiming, OperatingPoint } from './codec.ts';
-import { readStream, receiveClip, sendClip, writeStream, type ReceiverStep } from './kiloface-stream.ts';
+import { readStream, receiveClip, sendClip, writeStream, type ReceiverStep, type StreamInfo } from './kiloface-stream.ts';
 import { datachannelOnlyWireBytes, kilofaceBits } from './kiloface-wire.ts';
 
 export const DEFAULT_KILOFACE_MODEL = join(REPO_ROOT, DECODER_DIR);
@@ -201,13 +202,16 @@ function planarToRgb24(planar: Float32Array): Uint8Array {
   return out;
 }
 
-export interface DecodedStream {
-  /** RGB24 pictures, one per frame. */
-  frames: Uint8Array[];
-  /** frame.onnx time (elapsed, and process CPU) over networkFrames frames, warm-up left out. */
+/** frame.onnx time (elapsed, and process CPU) over networkFrames frames, warm-up left out. */
+export interface NetworkTiming {
   networkMs: number;
   networkCpuMs: number;
   networkFrames: number;
+}
+
+export interface DecodedStream extends NetworkTiming {
+  /** RGB24 pictures, one per frame. */
+  frames: Uint8Array[];
   reused: boolean;
 }
 
@@ -279,10 +283,10 @@ export class KilofaceCodec implements Codec {
   }
 
   /** The sender's landmarks of a prepared clip, tracked once per clip. */
-  private landmarksOf(clipId: string, frames: readonly Uint8Array[]): Promise<(Float32Array | null)[]> {
+  private landmarksOf(clipId: string, frames: readonly Uint8Array[], onTracked?: (index: number) => void): Promise<(Float32Array | null)[]> {
     let p = this.senderLandmarks.get(clipId);
     if (!p) {
-      p = trackYuvSequence(this.senderTrackers, frames, CROP_SIZE, CROP_SIZE);
+      p = trackYuvSequence(this.senderTrackers, frames, CROP_SIZE, CROP_SIZE, onTracked);
       this.senderLandmarks.set(clipId, p);
     }
     return p;
@@ -294,6 +298,43 @@ export class KilofaceCodec implements Codec {
     return r.state === 'face' ? r.landmarks : undefined;
   }
 
+  /**
+   * The sender over a prepared clip (yuv420p frames, CROP_SIZE square, on the frame-slot clock):
+   * the tracker's landmarks of every frame (`onTracked` after each), then the call's NeuralSender
+   * with the bench's picture hooks. Returns the packets and the stream file's info.
+   */
+  async send(
+    clipId: string,
+    source: readonly Uint8Array[],
+    mode: RateMode,
+    referenceFormat: ReferenceFormat,
+    onTracked?: (index: number) => void,
+  ): Promise<{ sent: Awaited<ReturnType<typeof sendClip>>; landmarks: (Float32Array | null)[]; info: StreamInfo; pictureCommand: string }> {
+    const landmarks = await this.landmarksOf(clipId, source, onTracked);
+    // The sender's crop of each picture it sent: the receiver does not need it, the measurement does.
+    const referenceBoxes: Record<string, CropBox> = {};
+    let pictureCommand = '';
+    const { geometry } = loadFaceGeometry();
+    const sent = await sendClip({
+      geometry,
+      coding: geometryCodingConfig(geometry),
+      mode,
+      landmarks,
+      hooks: {
+        makeReference: async (index, box, quality): Promise<PreparedReference | undefined> => {
+          const q = referenceFormat === 'webp' ? Math.round(quality * 100) : quality;
+          const picture = await encodePicture(source[index]!, box, referenceFormat, q);
+          pictureCommand = picture.command;
+          const found = await this.pictureLandmarks(await decodePicture(picture.bytes));
+          if (!found) return undefined;
+          referenceBoxes[pictureKey(picture.bytes)] = box;
+          return { format: referenceFormat, bytes: picture.bytes, landmarks: found };
+        },
+      },
+    });
+    return { sent, landmarks, info: { referenceBoxes }, pictureCommand };
+  }
+
   async run(job: CodecJob): Promise<CodecRun> {
     const params = job.point.params as unknown as KilofacePoint;
     if (!(params.framesPerPacket >= 1 && params.framesPerPacket <= MAX_FRAMES_PER_PACKET)) throw new RangeError(`framesPerPacket must be 1..${MAX_FRAMES_PER_PACKET}`);
@@ -302,34 +343,14 @@ export class KilofaceCodec implements Codec {
     const source = (await loadY4m(job.clip.y4mPath)).frames;
 
     const t0 = performance.now();
-    const landmarks = await this.landmarksOf(job.clip.id, source);
-    // The sender's crop of each picture it sent: the receiver does not need it, the measurement does.
-    const boxes = new Map<string, CropBox>();
-    let pictureCommand = '';
-    const { geometry } = loadFaceGeometry();
-    const sent = await sendClip({
-      geometry,
-      coding: geometryCodingConfig(geometry),
-      mode: kilofaceRateMode(params),
-      landmarks,
-      hooks: {
-        makeReference: async (index, box, quality): Promise<PreparedReference | undefined> => {
-          const q = params.referenceFormat === 'webp' ? Math.round(quality * 100) : quality;
-          const picture = await encodePicture(source[index]!, box, params.referenceFormat, q);
-          pictureCommand = picture.command;
-          const found = await this.pictureLandmarks(await decodePicture(picture.bytes));
-          if (!found) return undefined;
-          boxes.set(pictureKey(picture.bytes), box);
-          return { format: params.referenceFormat, bytes: picture.bytes, landmarks: found };
-        },
-      },
-    });
+    const { sent, landmarks, info, pictureCommand } = await this.send(job.clip.id, source, kilofaceRateMode(params), params.referenceFormat);
+    const boxes = Object.values(info.referenceBoxes);
     const streamPath = `${base}.kfs`;
-    await writeFile(streamPath, writeStream(sent.packets, source.length));
+    await writeFile(streamPath, writeStream(sent.packets, source.length, info));
     const encodeMs = performance.now() - t0;
 
     const d0 = performance.now();
-    const decoded = await this.decodeStream(await readFile(streamPath), job.threads, true, Infinity, boxes);
+    const decoded = await this.decodeStream(await readFile(streamPath), job.threads, true);
     const decodedFrames = await rgbToYuv420(decoded.frames, `${base}.y4m`);
     const decodeMs = performance.now() - d0;
 
@@ -341,8 +362,8 @@ export class KilofaceCodec implements Codec {
     if (noFace > 0) notes.push(`${noFace} frame(s) without a face after the reference: NoFace packets, the receiver holds the last picture`);
     const { references, referencesByCause, referenceFailures, lastError } = sent.stats;
     const causes = Object.entries(referencesByCause).filter(([, n]) => n > 0).map(([cause, n]) => `${n} ${cause}`).join(', ');
-    notes.push(`${references} reference(s) (${causes}); sender's crop box(es) ${[...boxes.values()].map((b) => `${b.x},${b.y},${b.size}`).join(' ')} of the ${CROP_SIZE}x${CROP_SIZE} input`);
-    if ([...boxes.values()].some((b) => !isFullFrame(b))) notes.push('decoded pictures of a crop box other than the whole input are mapped back onto the input grid (bilinear) before measuring');
+    notes.push(`${references} reference(s) (${causes}); sender's crop box(es) ${boxes.map((b) => `${b.x},${b.y},${b.size}`).join(' ')} of the ${CROP_SIZE}x${CROP_SIZE} input`);
+    if (boxes.some((b) => !isFullFrame(b))) notes.push('decoded pictures of a crop box other than the whole input are mapped back onto the input grid (bilinear) before measuring');
     if (referenceFailures > 0) notes.push(`${referenceFailures} reference(s) could not be made (last: ${lastError?.message}); the sender retried`);
     notes.push(`wire with every packet on the datachannel instead (audio bundles off, or silence): ${((datachannelOnlyWireBytes(sent.packets) * 8) / 1000 / (source.length / BENCH_FPS)).toFixed(2)} kbit/s`);
     if (decoded.reused) notes.push('same reference pictures and shown geometry as another point of this clip: its decoded pictures are reused (packetization changes bits, not pictures)');
@@ -360,16 +381,10 @@ export class KilofaceCodec implements Codec {
     };
   }
 
-  /**
-   * The receiver: decodes a .kfs stream to RGB24 frames (on the input grid, given the sender's
-   * crop `boxes`; without them every picture is taken as the whole input). Times frame.onnx alone
-   * (wall and process CPU), which is what decodeSpeed reports. `reuse`: take the pictures from an
-   * earlier decode with the same reference pictures and shown geometry (see decodedCache).
-   */
-  async decodeStream(buf: Uint8Array, threads: number, reuse = false, maxNetworkFrames = Infinity, boxes: ReadonlyMap<string, CropBox> = new Map()): Promise<DecodedStream> {
-    const { frameCount, packets } = readStream(buf);
+  /** Pass 1 of the receiver (no network): what it shows, in order, with the references it loads. */
+  private async receive(buf: Uint8Array): Promise<{ frameCount: number; steps: ReceiverStep<BenchReference>[] }> {
+    const { frameCount, packets, info } = readStream(buf);
     const { geometry } = loadFaceGeometry();
-    // Pass 1 (no network): what the receiver shows, in order, with the references it loads.
     const { steps } = await receiveClip<BenchReference>(packets, frameCount, {
       coding: geometryCodingConfig(geometry),
       referenceShape: (l) => geometry.referenceShape(l),
@@ -377,9 +392,20 @@ export class KilofaceCodec implements Codec {
         const rgb = await decodePicture(picture);
         const landmarks = await this.pictureLandmarks(rgb);
         if (!landmarks) throw new Error('the tracker finds no face in the decoded reference picture');
-        return { landmarks, reference: { rgb, landmarks, box: boxes.get(pictureKey(picture)) ?? FULL_FRAME } };
+        return { landmarks, reference: { rgb, landmarks, box: info.referenceBoxes[pictureKey(picture)] ?? FULL_FRAME } };
       },
     });
+    return { frameCount, steps };
+  }
+
+  /**
+   * The receiver: decodes a stream file to RGB24 frames (on the input grid, by the sender's crop
+   * boxes the file carries). Times frame.onnx alone (wall and process CPU), which is what
+   * decodeSpeed reports. `reuse`: take the pictures from an earlier decode with the same reference
+   * pictures and shown geometry (see decodedCache).
+   */
+  async decodeStream(buf: Uint8Array, threads: number, reuse = false, maxNetworkFrames = Infinity): Promise<DecodedStream> {
+    const { frameCount, steps } = await this.receive(buf);
     const key = createHash('sha256');
     for (const step of steps) {
       if (step.kind === 'reference') key.update(`R${step.reference.box.x},${step.reference.box.y},${step.reference.box.size}:`).update(step.reference.rgb);
@@ -390,7 +416,11 @@ export class KilofaceCodec implements Codec {
       const cached = this.decodedCache.get(cacheKey);
       if (cached) return { ...(await cached), reused: true };
     }
-    const work = this.runNetwork(steps, frameCount, threads, maxNetworkFrames);
+    const work = (async (): Promise<DecodedStream> => {
+      const frames: Uint8Array[] = [];
+      const timing = await this.runNetwork(steps, frameCount, threads, maxNetworkFrames, (_index, rgb) => void frames.push(rgb));
+      return { frames, ...timing, reused: false };
+    })();
     if (reuse) {
       this.decodedCache.set(cacheKey, work);
       work.catch(() => this.decodedCache.delete(cacheKey));
@@ -399,15 +429,38 @@ export class KilofaceCodec implements Codec {
     return work;
   }
 
-  private async runNetwork(steps: readonly ReceiverStep<BenchReference>[], frameCount: number, threads: number, maxNetworkFrames: number): Promise<DecodedStream> {
+  /**
+   * The receiver for a long stream: each frame's picture goes to `onFrame` in order as soon as it
+   * is made, none is kept. Returns the frame count and frame.onnx's timing.
+   */
+  async decodeStreamTo(buf: Uint8Array, threads: number, onFrame: (index: number, rgb: Uint8Array) => void | Promise<void>): Promise<NetworkTiming & { frameCount: number }> {
+    const { frameCount, steps } = await this.receive(buf);
+    return { frameCount, ...(await this.runNetwork(steps, frameCount, threads, Infinity, onFrame)) };
+  }
+
+  /**
+   * frame.onnx over the receiver's steps; every frame goes to `onFrame` in order. Frames without
+   * a face to show hold the last picture (mid-grey before the first one).
+   */
+  private async runNetwork(
+    steps: readonly ReceiverStep<BenchReference>[],
+    frameCount: number,
+    threads: number,
+    maxNetworkFrames: number,
+    onFrame: (index: number, rgb: Uint8Array) => void | Promise<void>,
+  ): Promise<NetworkTiming> {
     const { geometry } = loadFaceGeometry();
     const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: this.file(DECODER_FILES.reference), frame: this.file(DECODER_FILES.frame) }, { threads });
-    const shown: (Uint8Array | null)[] = new Array<Uint8Array | null>(frameCount).fill(null);
     let box = FULL_FRAME;
     let networkMs = 0;
     let networkCpuMs = 0;
     let networkFrames = 0;
     let calls = 0;
+    let last: Uint8Array = GREY_RGB;
+    let next = 0;
+    const holdUntil = async (end: number): Promise<void> => {
+      for (; next < end; next++) await onFrame(next, last);
+    };
     try {
       for (const step of steps) {
         if (step.kind === 'reference') {
@@ -429,15 +482,15 @@ export class KilofaceCodec implements Codec {
           networkCpuMs += (c.user + c.system) / 1000;
           networkFrames++;
         }
-        shown[step.index] = uncropToFrame(planarToRgb24(out.image), box);
+        await holdUntil(step.index);
+        last = uncropToFrame(planarToRgb24(out.image), box);
+        await holdUntil(step.index + 1);
       }
+      await holdUntil(frameCount);
     } finally {
       await decoder.close();
     }
-    // Frames without a face to show hold the last picture (grey before the first one).
-    let last: Uint8Array = GREY_RGB;
-    const frames = shown.map((f) => (f ? (last = f) : last));
-    return { frames, networkMs, networkCpuMs, networkFrames, reused: false };
+    return { networkMs, networkCpuMs, networkFrames };
   }
 
   /** ms per frame of frame.onnx (the per-frame network; reference.onnx runs once per reference). */

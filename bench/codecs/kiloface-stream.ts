@@ -3,11 +3,15 @@
 // code) and codec/stream's NeuralReceiver turns them back into what a receiver shows. The bench
 // supplies the hooks (file-backed frames, ffmpeg pictures, onnxruntime-node) and the clock.
 //
-// The .kfs file holds the packets exactly as the sender emitted them, in order:
-//   "KFS2 <frames>\n", then per packet: channel (u8: 0 frames, 1 control), send time (u32 ms),
+// The .kfs / .kf file holds the packets exactly as the sender emitted them, in order:
+//   "KFS3 <frames> <packets>\n", one line of JSON (StreamInfo: what the file's reader needs
+//   beside the packets), then per packet: channel (u8: 0 frames, 1 control), send time (u32 ms),
 //   length (u32), the packet bytes (codec/bitstream/packet.ts: its own PacketType in byte 0).
+// The packet count makes a file cut at a record boundary read as truncated, not as a shorter
+// stream. Files of the older "KFS2 <frames>\n" form (no count, no info) still read.
 // The container's own bytes are not counted.
 import { PacketType } from '../../codec/bitstream/packet.ts';
+import type { CropBox } from '../../codec/geometry/reference-crop.ts';
 import type { FaceGeometry } from '../../codec/geometry/face-geometry.ts';
 import type { GeometryCodingConfig } from '../../codec/geometry-coder.ts';
 import { FRAME_SLOT_MS } from '../../codec/shipped.ts';
@@ -17,11 +21,36 @@ import type { RateMode } from '../../codec/stream/rate-modes.ts';
 import { packetType } from '../../codec/stream/reference-packet.ts';
 import type { SentPacket } from './kiloface-wire.ts';
 
-const MAGIC = 'KFS2';
+const MAGIC = 'KFS3';
+const OLD_MAGIC = 'KFS2';
 const CHANNELS = ['frames', 'control'] as const;
+/** A header line longer than this is not ours (the JSON line has its own bound). */
+const MAX_HEADER_BYTES = 64;
+const MAX_INFO_BYTES = 1 << 20;
 
-export function writeStream(packets: readonly SentPacket[], frameCount: number): Uint8Array {
-  const parts: Uint8Array[] = [Buffer.from(`${MAGIC} ${frameCount}\n`, 'latin1')];
+/** What a stream file carries beside the packets; none of it is sent in a call. */
+export interface StreamInfo {
+  /**
+   * The sender's crop box of each reference picture (in pixels of its 256x256 input), by the
+   * picture's sha256 (hex): where the receiver's pictures go back onto the input grid.
+   */
+  referenceBoxes: Record<string, CropBox>;
+  /** Where the 256x256 input came from, when it was cut from a video (the kiloface CLI). */
+  source?: { file: string; width: number; height: number; crop: CropBox };
+}
+
+/** A file that is not a stream file, or one that ends early: the message says which. */
+export class StreamFileError extends Error {
+  constructor(
+    readonly kind: 'foreign' | 'truncated',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function writeStream(packets: readonly SentPacket[], frameCount: number, info: StreamInfo = { referenceBoxes: {} }): Uint8Array {
+  const parts: Uint8Array[] = [Buffer.from(`${MAGIC} ${frameCount} ${packets.length}\n${JSON.stringify(info)}\n`, 'utf8')];
   for (const p of packets) {
     const h = Buffer.alloc(9);
     h.writeUInt8(CHANNELS.indexOf(p.channel), 0);
@@ -32,23 +61,49 @@ export function writeStream(packets: readonly SentPacket[], frameCount: number):
   return Buffer.concat(parts);
 }
 
-export function readStream(buf: Uint8Array): { frameCount: number; packets: SentPacket[] } {
+const count = (token: string | undefined): number => (token !== undefined && /^\d{1,9}$/.test(token) ? Number(token) : NaN);
+
+export function readStream(buf: Uint8Array): { frameCount: number; packets: SentPacket[]; info: StreamInfo } {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
-  const nl = b.indexOf(0x0a);
-  const [magic, frames] = b.subarray(0, Math.max(0, nl)).toString('latin1').split(' ');
-  if (nl < 0 || magic !== MAGIC) throw new Error('not a kiloface bench stream (KFS2)');
-  const packets: SentPacket[] = [];
+  const nl = b.subarray(0, MAX_HEADER_BYTES).indexOf(0x0a);
+  const [magic, frames, packetCount, ...rest] = b.subarray(0, Math.max(0, nl)).toString('latin1').split(' ');
+  const frameCount = count(frames);
+  const expected = magic === MAGIC ? count(packetCount) : 0;
+  if (nl < 0 || (magic !== MAGIC && magic !== OLD_MAGIC) || !Number.isFinite(frameCount) || !Number.isFinite(expected) || rest.length > 0 || (magic === OLD_MAGIC && packetCount !== undefined)) {
+    throw new StreamFileError('foreign', 'not a kiloface stream file (it does not start with a KFS3 header)');
+  }
   let pos = nl + 1;
+  let info: StreamInfo = { referenceBoxes: {} };
+  if (magic === MAGIC) {
+    const end = b.subarray(pos, pos + MAX_INFO_BYTES).indexOf(0x0a);
+    if (end < 0) throw new StreamFileError('truncated', 'truncated kiloface stream file: it ends inside its header');
+    try {
+      info = JSON.parse(b.subarray(pos, pos + end).toString('utf8')) as StreamInfo;
+    } catch {
+      throw new StreamFileError('foreign', 'not a kiloface stream file (its header line is not JSON)');
+    }
+    if (typeof info !== 'object' || info === null || typeof info.referenceBoxes !== 'object' || info.referenceBoxes === null) {
+      throw new StreamFileError('foreign', 'not a kiloface stream file (its header has no referenceBoxes)');
+    }
+    pos += end + 1;
+  }
+  const packets: SentPacket[] = [];
+  const truncated = (): StreamFileError =>
+    new StreamFileError('truncated', `truncated kiloface stream file: ${packets.length} whole packet(s)${magic === MAGIC ? ` of ${expected}` : ''}, then ${b.length - pos} stray byte(s)`);
   while (pos < b.length) {
-    if (pos + 9 > b.length) throw new Error('truncated stream record');
+    if (pos + 9 > b.length) throw truncated();
     const channel = CHANNELS[b.readUInt8(pos)];
-    if (!channel) throw new Error(`unknown channel ${b.readUInt8(pos)} in stream record`);
+    if (!channel) throw new StreamFileError('foreign', `not a kiloface stream file (unknown channel ${b.readUInt8(pos)} in packet ${packets.length + 1})`);
     const length = b.readUInt32BE(pos + 5);
-    if (pos + 9 + length > b.length) throw new Error('truncated stream record');
+    if (pos + 9 + length > b.length) throw truncated();
     packets.push({ channel, sendMs: b.readUInt32BE(pos + 1), bytes: new Uint8Array(b.subarray(pos + 9, pos + 9 + length)) });
     pos += 9 + length;
   }
-  return { frameCount: Number(frames), packets };
+  if (magic === MAGIC && packets.length !== expected) {
+    if (packets.length < expected) throw new StreamFileError('truncated', `truncated kiloface stream file: ${packets.length} of ${expected} packets`);
+    throw new StreamFileError('foreign', `not a kiloface stream file (${packets.length} packets where its header says ${expected})`);
+  }
+  return { frameCount, packets, info };
 }
 
 export interface SendClipOptions {

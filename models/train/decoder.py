@@ -1,4 +1,5 @@
-"""kiloface decoder v1: rebuild a face from one reference picture + the target's landmarks.
+"""kiloface decoder: rebuild a face from one reference picture + the target's landmarks (v1), and
+with guide=True (v2) also from a low-resolution coded picture of the crop, the guide (see FrameDecoder).
 
 Three parts, all plain tensor ops so that training and the ONNX export share one implementation:
 
@@ -315,6 +316,7 @@ class ReferenceEncoder(nn.Module):
         return feat, self.mouth(patch)
 
 
+GUIDE_INPUTS = 4      # decoder v2's refiner sees the guide (RGB) and whether there is one
 FLOW_FADE_PX = 24.0   # the flow correction fades to zero over this band along the crop's edge
 
 
@@ -368,14 +370,29 @@ class FrameDecoder(nn.Module):
     """Runs per frame (frame.onnx): warp + low-res refiner + mouth patch refiner."""
 
     def __init__(self, feat=16, mouth_feat=16, mouth_scale=1.1, frame_ch=(16, 32, 48),
-                 mouth_ch=(16, 24, 32), sigma_coarse=8.0, sigma_fine=3.0, flow_eps=1.0, flow_fade_px=FLOW_FADE_PX):
+                 mouth_ch=(16, 24, 32), sigma_coarse=8.0, sigma_fine=3.0, flow_eps=1.0, flow_fade_px=FLOW_FADE_PX,
+                 guide=False):
         super().__init__()
         self.mouth_scale = mouth_scale
+        # Decoder v2: a low-resolution picture of the crop (the guide layer, GRID x GRID, coded
+        # by a standard codec) carries what geometry cannot: lighting, the mouth's inside, eyes
+        # closing, things that are not the face. Without it (geometry-only mode, a lost guide)
+        # guide_on is 0 and the network is decoder v1.
+        self.guide = guide
         # frame.onnx is exported with image_only = True: onnxruntime computes every output of a
         # graph whether fetched or not, and a call needs only the picture (warp.onnx has the rest).
         self.image_only = False
         self.flow = LandmarkFlow(sigma_coarse, sigma_fine, flow_eps)
-        self.frame_net = UNet3(3 + feat + 2 + 2, 3, frame_ch)
+        self.frame_net = UNet3(3 + feat + 2 + 2 + (GUIDE_INPUTS if guide else 0), 3, frame_ch)
+        if guide:
+            # Where to take the picture's low frequencies from the guide instead of the warp
+            # (per 64x64 cell): 1 swaps the warp's GRID-level band for the guide's, keeping only
+            # the warp's finer detail. Starts at 1 everywhere (bias), the network learns where the
+            # warp knows better (a stale or blocky guide, sharp edges the guide smears).
+            self.guide_head = nn.Conv2d(frame_ch[0], 1, 3, 1, 1)
+            nn.init.zeros_(self.guide_head.weight)
+            nn.init.constant_(self.guide_head.bias, 1.0)
+        self.fresh_heads = ('guide_head',) if guide else ()   # untrained, though not zero (train.py's --init_onnx)
         # A learned correction of the landmark flow, from the frame net's last features: moves
         # what the landmarks do not reach (hair, ears, neck, the face's outline). Zero at start.
         self.flow_head = nn.Conv2d(frame_ch[0], 2, 3, 1, 1)
@@ -397,8 +414,12 @@ class FrameDecoder(nn.Module):
         self.register_buffer('lips_outer', torch.tensor(LIPS_OUTER), persistent=False)
         self.register_buffer('lips_inner', torch.tensor(LIPS_INNER), persistent=False)
 
-    def forward(self, ref_image, ref_feat, ref_mouth_feat, ref_landmarks, tgt_landmarks):
-        """Returns (image, warped), both [B,3,256,256] in [0,1]-ish (image clamped)."""
+    def forward(self, ref_image, ref_feat, ref_mouth_feat, ref_landmarks, tgt_landmarks,
+                guide=None, guide_landmarks=None, guide_on=None):
+        """Returns (image, warped), both [B,3,256,256] in [0,1]-ish (image clamped).
+
+        With `guide` (decoder v2): guide [B,3,64,64] in [0,1], the landmarks of the frame it was
+        taken from [B,468,2] and guide_on [B,1] (0: no guide; the guide's values are then ignored)."""
         flow = self.flow(ref_landmarks, tgt_landmarks)                       # [B,2,64,64]
         # (a) low-resolution refiner on the whole frame: a colour correction and a flow correction
         small = warp(F.avg_pool2d(ref_image, SIZE // GRID), flow)           # warp only, at 64x64
@@ -406,10 +427,19 @@ class FrameDecoder(nn.Module):
         lm_unit = tgt_landmarks / SIZE
         h1 = heatmap(lm_unit[:, self.eyes_lips], GRID, 0.7)
         h2 = heatmap(lm_unit[:, self.contour], GRID, 0.7)
-        y = self.frame_net.features(torch.cat([small, feat, flow * (1.0 / 32.0), h1, h2], 1))
+        inputs = [small, feat, flow * (1.0 / 32.0), h1, h2]
+        if self.guide:
+            on = guide_on.view(-1, 1, 1, 1)
+            # A guide arrives at a lower picture rate than the geometry: moved by the landmarks
+            # from its own frame to this one (zero flow when it is this frame's), like the reference.
+            g = warp(guide, self.flow(guide_landmarks, tgt_landmarks)) * on
+            inputs += [g, on.expand(-1, 1, GRID, GRID)]
+        y = self.frame_net.features(torch.cat(inputs, 1))
         delta = self.frame_net.out(y)
         flow_fixed = flow + FLOW_HEAD_SCALE * self.flow_head(y) * self.border_fade
         warped = warp(ref_image, flow_fixed)
+        if self.guide:
+            delta = delta + self.guide_head(y) * on * (g - F.avg_pool2d(warped, SIZE // GRID))
         blend = F.interpolate(self.blur_head(y), size=(SIZE, SIZE), mode='bilinear', align_corners=False)
         image = warped + F.interpolate(delta, size=(SIZE, SIZE), mode='bilinear', align_corners=False)
         for k, blur in enumerate(self.blurs):
@@ -453,9 +483,9 @@ class Decoder(nn.Module):
         self.reference = ReferenceEncoder(**{k: v for k, v in cfg.items() if k in enc_keys})
         self.frame = FrameDecoder(**cfg)
 
-    def forward(self, ref_image, ref_landmarks, tgt_landmarks):
+    def forward(self, ref_image, ref_landmarks, tgt_landmarks, guide=None, guide_landmarks=None, guide_on=None):
         feat, mfeat = self.reference(ref_image, ref_landmarks)
-        return self.frame(ref_image, feat, mfeat, ref_landmarks, tgt_landmarks)
+        return self.frame(ref_image, feat, mfeat, ref_landmarks, tgt_landmarks, guide, guide_landmarks, guide_on)
 
 
 def region_weights(lm, w_mouth=4.0, w_eyes=2.0, mouth_scale=1.1):

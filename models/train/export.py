@@ -28,6 +28,7 @@ OPSET = 17
 REF_INPUTS = ['ref_image', 'ref_landmarks']
 REF_OUTPUTS = ['ref_feat', 'ref_mouth_feat']
 FRAME_INPUTS = ['ref_image', 'ref_feat', 'ref_mouth_feat', 'ref_landmarks', 'tgt_landmarks']
+GUIDE_INPUTS = ['guide', 'guide_landmarks', 'guide_on']   # decoder v2's frame.onnx also takes these
 FRAME_OUTPUTS = ['image']
 WARP_INPUTS = ['ref_image', 'ref_landmarks', 'tgt_landmarks']
 WARP_OUTPUTS = ['warped']
@@ -44,12 +45,15 @@ def load_model(ckpt):
 
 
 def fixture_inputs(seed=3):
-    """A synthetic reference and target (canonical mesh rendered by synthetic.py): no real frames."""
+    """A synthetic reference and target (canonical mesh rendered by synthetic.py): no real frames;
+    for decoder v2 also a guide: frame 7 of the same render at 64x64 and its landmarks."""
     from synthetic import load_canonical, render_clip
     verts, tris = load_canonical()
     images, lm = render_clip(np.random.default_rng(seed), verts, tris, 12)
     ref = images[0]
-    return ref, lm[0, :, :2].astype(np.float32), lm[9, :, :2].astype(np.float32)
+    guide = torch.nn.functional.avg_pool2d(torch.from_numpy(images[7]).permute(2, 0, 1).float()[None], 4)
+    guide = (guide[0].permute(1, 2, 0).round().clamp(0, 255).numpy().astype(np.uint8), lm[7, :, :2].astype(np.float32))
+    return ref, lm[0, :, :2].astype(np.float32), lm[9, :, :2].astype(np.float32), guide
 
 
 @contextlib.contextmanager
@@ -64,7 +68,7 @@ def exported_form(model):
         model.frame.image_only = False
 
 
-def export_onnx(model, out_dir, ref_u8, lm_r, lm_t):
+def export_onnx(model, out_dir, ref_u8, lm_r, lm_t, guide=None):
     """Write reference.onnx, frame.onnx and warp.onnx; return their paths and the PyTorch tensors on
     the given inputs.
 
@@ -73,19 +77,24 @@ def export_onnx(model, out_dir, ref_u8, lm_r, lm_t):
     r = torch.from_numpy(ref_u8).permute(2, 0, 1).float().div(255.0)[None]
     lr = torch.from_numpy(lm_r)[None]
     lt = torch.from_numpy(lm_t)[None]
+    g = ()
+    if model.frame.guide:
+        g = (torch.from_numpy(guide[0]).permute(2, 0, 1).float().div(255.0)[None], torch.from_numpy(guide[1])[None],
+             torch.ones(1, 1))
+    frame_inputs = FRAME_INPUTS + (GUIDE_INPUTS if g else [])
     with torch.no_grad():
         feat, mfeat = model.reference(r, lr)
-        image, warped = model.frame(r, feat, mfeat, lr, lt)
+        image, warped = model.frame(r, feat, mfeat, lr, lt, *g)
     paths = {name: os.path.join(out_dir, name + '.onnx') for name in ('reference', 'frame', 'warp')}
     with exported_form(model):
         torch.onnx.export(model.reference, (r, lr), paths['reference'], input_names=REF_INPUTS,
                           output_names=REF_OUTPUTS, opset_version=OPSET, dynamo=False)
-        torch.onnx.export(model.frame, (r, feat, mfeat, lr, lt), paths['frame'], input_names=FRAME_INPUTS,
+        torch.onnx.export(model.frame, (r, feat, mfeat, lr, lt, *g), paths['frame'], input_names=frame_inputs,
                           output_names=FRAME_OUTPUTS, opset_version=OPSET, dynamo=False)
         torch.onnx.export(WarpOnly(model.frame.flow), (r, lr, lt), paths['warp'], input_names=WARP_INPUTS,
                           output_names=WARP_OUTPUTS, opset_version=OPSET, dynamo=False)
     tensors = {'ref_image': r, 'ref_landmarks': lr, 'tgt_landmarks': lt, 'ref_feat': feat,
-               'ref_mouth_feat': mfeat, 'image': image, 'warped': warped}
+               'ref_mouth_feat': mfeat, 'image': image, 'warped': warped, **dict(zip(GUIDE_INPUTS, g))}
     return paths, tensors
 
 
@@ -98,7 +107,8 @@ def run_onnx(paths, t, threads=1):
                   for k in ('reference', 'frame', 'warp'))
     feat, mfeat = sr.run(None, {'ref_image': t['ref_image'].numpy(), 'ref_landmarks': t['ref_landmarks'].numpy()})
     feed = {'ref_image': t['ref_image'].numpy(), 'ref_feat': feat, 'ref_mouth_feat': mfeat,
-            'ref_landmarks': t['ref_landmarks'].numpy(), 'tgt_landmarks': t['tgt_landmarks'].numpy()}
+            'ref_landmarks': t['ref_landmarks'].numpy(), 'tgt_landmarks': t['tgt_landmarks'].numpy(),
+            **{k: t[k].numpy() for k in GUIDE_INPUTS if k in t}}
     image, = sf.run(None, feed)
     warped, = sw.run(None, {k: feed[k] for k in WARP_INPUTS})
     return {'ref_feat': feat, 'ref_mouth_feat': mfeat, 'image': image, 'warped': warped}, (sf, feed)
@@ -118,6 +128,10 @@ def write_fixture(out_dir, ref_u8, t, onnx_out):
     put('ref_image_u8', ref_u8, 'HWC RGB uint8; the model input is NCHW float32 = u8 / 255')
     put('ref_landmarks', t['ref_landmarks'].numpy(), 'float32 [1,468,2] 256-crop pixels')
     put('tgt_landmarks', t['tgt_landmarks'].numpy(), 'float32 [1,468,2] 256-crop pixels')
+    if 'guide' in t:
+        put('guide_u8', (t['guide'][0].permute(1, 2, 0).numpy() * 255).round().astype(np.uint8),
+            'HWC RGB uint8 64x64; the model input is NCHW float32 = u8 / 255; guide_on = 1')
+        put('guide_landmarks', t['guide_landmarks'].numpy(), 'float32 [1,468,2] 256-crop pixels')
     put('image', t['image'].numpy().astype(np.float16), 'frame.onnx output image, full, float16')
     put('warped_s4', t['warped'].numpy()[:, :, ::4, ::4].astype(np.float16), 'warp.onnx warped[:, :, ::4, ::4], float16')
     put('ref_feat_s2', t['ref_feat'].numpy()[:, :, ::2, ::2].astype(np.float16), 'reference.onnx ref_feat[:, :, ::2, ::2], float16')
@@ -129,7 +143,7 @@ def write_fixture(out_dir, ref_u8, t, onnx_out):
         stats[k] = {'shape': list(a.shape), 'mean': float(a.mean()), 'mean_abs': float(np.abs(a).mean()),
                     'min': float(a.min()), 'max': float(a.max())}
     diffs = {k: float(np.abs(onnx_out[k] - t[k].numpy()).max()) for k in onnx_out}
-    meta = {'what': 'kiloface-v1 decoder fixture: synthetic reference (canonical face rendered by '
+    meta = {'what': f'{os.path.basename(os.path.normpath(out_dir))} decoder fixture: synthetic reference (canonical face rendered by '
                     'models/train/synthetic.py fixture_inputs seed 3), PyTorch outputs',
             'files': files, 'pytorch_stats': stats,
             'tolerance': {'image': 2e-3, 'warped': 2e-3, 'ref_feat': 2e-3, 'ref_mouth_feat': 2e-3,
@@ -151,7 +165,7 @@ def sha256(path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--ckpt', default=None, help='checkpoint .pt (omit: untrained weights, for tests)')
-    ap.add_argument('--out', default=os.path.join(HERE, '..', 'kiloface-v1'))
+    ap.add_argument('--out', default=os.path.join(HERE, '..', 'kiloface-v1'), help='model folder (its name is the model name)')
     ap.add_argument('--metrics', default=None, help='evaluate.py JSON to record in model.json')
     ap.add_argument('--node_eval', default=None, help='`npm run eval -- --out FILE` JSON to record in model.json')
     ap.add_argument('--data_dir', default=None, help='training data dir (split.json is recorded)')
@@ -159,14 +173,15 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     torch.set_num_threads(2)
     model, ck = load_model(a.ckpt)
-    ref_u8, lm_r, lm_t = fixture_inputs()
-    paths, t = export_onnx(model, a.out, ref_u8, lm_r, lm_t)
+    ref_u8, lm_r, lm_t, guide = fixture_inputs()
+    paths, t = export_onnx(model, a.out, ref_u8, lm_r, lm_t, guide)
     onnx_out, _ = run_onnx(paths, t)
     diffs = write_fixture(a.out, ref_u8, t, onnx_out)
     sc, sf = (float(s.detach()) for s in model.frame.flow.sigmas())
     from torch.utils.flop_counter import FlopCounterMode
     with exported_form(model), torch.no_grad(), FlopCounterMode(display=False) as fc:   # what frame.onnx computes
-        model.frame(t['ref_image'], t['ref_feat'], t['ref_mouth_feat'], t['ref_landmarks'], t['tgt_landmarks'])
+        model.frame(t['ref_image'], t['ref_feat'], t['ref_mouth_feat'], t['ref_landmarks'], t['tgt_landmarks'],
+                    *(t[k] for k in GUIDE_INPUTS if k in t))
     gflop = fc.get_total_flops() / 1e9
     split = None
     if a.data_dir and os.path.exists(os.path.join(a.data_dir, 'split.json')):
@@ -176,7 +191,7 @@ def main():
         split.update({k: s[k] for k in ('seed', 'val_fraction', 'version') if k in s})
     state = ck.get('state', {})
     manifest = {
-        'name': 'kiloface-v1', 'format': 'onnx', 'opset': OPSET,
+        'name': os.path.basename(os.path.normpath(a.out)), 'format': 'onnx', 'opset': OPSET,
         'files': {'reference': {'file': 'reference.onnx', 'bytes': os.path.getsize(paths['reference']),
                                 'sha256': sha256(paths['reference']), 'runs': 'once per reference picture',
                                 'params': count_params(model.reference)},
@@ -194,7 +209,9 @@ def main():
         'inputs': {'reference.onnx': {'ref_image': [1, 3, SIZE, SIZE], 'ref_landmarks': [1, 468, 2]},
                    'frame.onnx': {'ref_image': [1, 3, SIZE, SIZE], 'ref_feat': list(t['ref_feat'].shape),
                                   'ref_mouth_feat': list(t['ref_mouth_feat'].shape),
-                                  'ref_landmarks': [1, 468, 2], 'tgt_landmarks': [1, 468, 2]},
+                                  'ref_landmarks': [1, 468, 2], 'tgt_landmarks': [1, 468, 2],
+                                  **({'guide': [1, 3, GRID, GRID], 'guide_landmarks': [1, 468, 2], 'guide_on': [1, 1]}
+                                     if model.frame.guide else {})},
                    'warp.onnx': {'ref_image': [1, 3, SIZE, SIZE], 'ref_landmarks': [1, 468, 2],
                                  'tgt_landmarks': [1, 468, 2]}},
         'outputs': {'reference.onnx': {'ref_feat': list(t['ref_feat'].shape), 'ref_mouth_feat': list(t['ref_mouth_feat'].shape)},

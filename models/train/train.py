@@ -26,7 +26,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'geometry'))
 import geometry  # noqa: E402  (models/geometry: the codec's head pose + expression basis)
-from decoder import (Decoder, count_params, decoder_loss, mirror_index, ms_ssim, psnr,  # noqa: E402
+from decoder import (GRID, Decoder, count_params, decoder_loss, mirror_index, ms_ssim, psnr,  # noqa: E402
                      region_weights, ssim)
 
 CACHE = os.environ.get('KILOFACE_CACHE_DIR') or os.path.join(os.path.expanduser('~'), '.cache', 'kiloface')
@@ -44,8 +44,9 @@ class Config:
     frame_stride: int = 2          # keep every n-th frame in memory (pairs barely need all)
     batch: int = 8
     lr: float = 1e-3
-    lr_late: float = 3e-4          # after lr_drop_at of max_minutes
+    lr_late: float = 3e-4          # after lr_drop_step steps (else after lr_drop_at of max_minutes)
     lr_drop_at: float = 0.7
+    lr_drop_step: int = 0          # > 0: the drop happens at this step, whatever the machine's speed
     max_minutes: float = 60.0      # training wall-clock budget of this run (resume counts it)
     max_steps: int = 10 ** 9
     grad_clip: float = 1.0        # global gradient-norm clip
@@ -67,6 +68,12 @@ class Config:
     coded_quantizer: int = -1      # ... rounded at this geometry quantiser (a call's default is 8); -1: not rounded
     bars: float = 0.0              # share of pairs with a black bar along one crop edge (padding, letterbox)
     max_nonfinite: int = 20        # this many non-finite losses in a row end the run (the weights are gone)
+    # decoder v2: the guide layer (models/train/data/guides.py makes the coded guide pictures)
+    guide: bool = False
+    guide_variants: str = ''       # comma-separated guides.py tags to train on; '' = every one prepared
+    guide_none: float = 0.25       # share of pairs without a guide (geometry-only mode, lost guides)
+    guide_stale: float = 0.2       # share of guided pairs whose guide is 1-4 pictures older (loss)
+    val_guides: str = 'av1-48-10-6,av1-64-12.5-24'   # guide variants validated besides "no guide"
 
 
 def load_run_config(path, cfg: Config) -> None:
@@ -104,11 +111,12 @@ def parse_args(argv) -> Config:
 
 
 # ---- data -----------------------------------------------------------------------------------------
-def read_clip(data_dir, cid, stride=1, dims=2):
-    """Frames (uint8 [T,256,256,3] RGB, every `stride`-th) and landmarks [T,468,dims]; only frames with a face."""
+def read_clip(data_dir, cid, stride=1, dims=2, with_index=False):
+    """Frames (uint8 [T,256,256,3] RGB, every `stride`-th) and landmarks [T,468,dims]; only frames
+    with a face. with_index: also each kept frame's index in the clip (25 fps frame number)."""
     lm = np.load(os.path.join(data_dir, cid + '.landmarks.npy'))[:, :, :dims]
     cap = cv2.VideoCapture(os.path.join(data_dir, cid + '.mp4'))
-    frames, lms, t = [], [], 0
+    frames, lms, index, t = [], [], [], 0
     while True:
         ok, bgr = cap.read()
         if not ok:
@@ -116,11 +124,46 @@ def read_clip(data_dir, cid, stride=1, dims=2):
         if t % stride == 0 and t < len(lm) and np.isfinite(lm[t]).all():
             frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
             lms.append(lm[t])
+            index.append(t)
         t += 1
     cap.release()
     if not frames:
         return None
-    return np.stack(frames), np.stack(lms).astype(np.float32)
+    out = (np.stack(frames), np.stack(lms).astype(np.float32))
+    return out + (np.array(index),) if with_index else out
+
+
+class ClipGuides:
+    """One clip's coded guide pictures (models/train/data/guides.py), per variant tag, with the
+    landmarks of the frames they were taken from."""
+
+    def __init__(self, data_dir, cid, tags):
+        self.lm = np.load(os.path.join(data_dir, cid + '.landmarks.npy'))[:, :, :2].astype(np.float32)
+        self.tags = {}
+        for tag in tags:
+            meta = os.path.join(data_dir, f'{cid}.guide-{tag}.json')
+            if os.path.exists(meta):
+                with open(meta) as f:
+                    src = np.array(json.load(f)['source_frames'])
+                self.tags[tag] = (np.load(os.path.join(data_dir, f'{cid}.guide-{tag}.npy')), src)
+
+    def at(self, tag, t, back=0):
+        """The latest guide picture of `tag` taken at or before frame t (`back` pictures older):
+        (picture uint8 [64,64,3], its frame's landmarks [468,2]) or None (none yet, or no face there)."""
+        pics, src = self.tags[tag]
+        k = int(np.searchsorted(src, t, side='right')) - 1 - back
+        if k < 0:
+            return None
+        lm = self.lm[src[k]]
+        return (pics[k], lm) if np.isfinite(lm).all() else None
+
+
+def guide_tags(data_dir, wanted: str):
+    """The guide variants to use: `wanted` (comma-separated) or every tag guides.py has made."""
+    if wanted:
+        return [t for t in wanted.split(',') if t]
+    return sorted({f.split('.guide-')[1][:-len('.json')] for f in os.listdir(data_dir)
+                   if '.guide-' in f and f.endswith('.json')})
 
 
 def load_split(data_dir):
@@ -185,8 +228,9 @@ class CodedLandmarks:
 class PairSampler:
     """(reference, target) pairs from one clip, both with landmarks; reference anywhere in the clip."""
 
-    def __init__(self, clips, cfg: Config, rng):
-        self.clips = clips                       # list of (frames uint8, landmarks)
+    def __init__(self, clips, cfg: Config, rng, guides=None):
+        self.clips = clips                       # list of (frames uint8, landmarks[, frame index])
+        self.guides = guides                     # decoder v2: a ClipGuides per clip
         sizes = np.array([len(c[0]) for c in clips], np.float64)
         self.p = sizes / sizes.sum()
         self.cfg = cfg
@@ -194,18 +238,33 @@ class PairSampler:
         self.mirror = np.array(mirror_index())
         self.coded = CodedLandmarks(cfg.coded_quantizer) if cfg.coded_targets > 0 else None
 
+    def guide_for(self, c, t):
+        """A guide for clip c's frame t as a receiver may hold it: none, the latest, or an older one."""
+        g = self.guides[c]
+        if not g.tags or self.rng.random() < self.cfg.guide_none:
+            return None
+        back = int(self.rng.integers(1, 5)) if self.rng.random() < self.cfg.guide_stale else 0
+        return g.at(list(g.tags)[self.rng.integers(len(g.tags))], t, back)
+
     def batch(self, n):
         rng, imgs_r, imgs_t, lms_r, lms_t = self.rng, [], [], [], []
+        guides, lms_g, on = [], [], []
         for _ in range(n):
-            frames, lm = self.clips[rng.choice(len(self.clips), p=self.p)]
+            c = rng.choice(len(self.clips), p=self.p)
+            frames, lm = self.clips[c][:2]
             i, j = rng.integers(len(frames), size=2)
             r, t, lr, lt = frames[i], frames[j], lm[i].copy(), lm[j].copy()
+            gd = self.guide_for(c, self.clips[c][2][j]) if self.guides is not None else None
+            g, lg = (gd[0], gd[1][:, :2].copy()) if gd is not None else (np.zeros((GRID, GRID, 3), np.uint8), lt[:, :2].copy())
             if self.cfg.flip and rng.random() < 0.5:
-                r, t = r[:, ::-1], t[:, ::-1]
-                lr, lt = lr[self.mirror], lt[self.mirror]
+                r, t, g = r[:, ::-1], t[:, ::-1], g[:, ::-1]
+                lr, lt, lg = lr[self.mirror], lt[self.mirror], lg[self.mirror]
                 lr[:, 0] = 256.0 - lr[:, 0]
                 lt[:, 0] = 256.0 - lt[:, 0]
+                lg[:, 0] = 256.0 - lg[:, 0]
             if self.coded is not None and rng.random() < self.cfg.coded_targets:
+                if gd is not None:   # the guide's frame reached the receiver as geometry too
+                    lg = self.coded(np.concatenate([lg, lt[:, 2:]], 1), lr)[:, :2]
                 lt = self.coded(lt, lr)
             if rng.random() < self.cfg.bars:
                 # the same bar on both: padding and letterboxing hold still whatever the head does
@@ -214,58 +273,106 @@ class PairSampler:
             imgs_t.append(t)
             lms_r.append(lr[:, :2])
             lms_t.append(lt[:, :2])
+            guides.append(g)
+            lms_g.append(lg)
+            on.append(float(gd is not None))
         to = lambda a: torch.from_numpy(np.ascontiguousarray(np.stack(a))).permute(0, 3, 1, 2).float() / 255.0
-        ref, tgt = to(imgs_r), to(imgs_t)
+        ref, tgt, gde = to(imgs_r), to(imgs_t), to(guides)
         if self.cfg.jitter > 0:
             j = self.cfg.jitter
             gain = torch.from_numpy(rng.uniform(1 - j, 1 + j, (n, 3, 1, 1))).float()
             off = torch.from_numpy(rng.uniform(-j / 2, j / 2, (n, 1, 1, 1))).float()
             ref = (ref * gain + off).clamp(0, 1)
             tgt = (tgt * gain + off).clamp(0, 1)
-        return ref, torch.from_numpy(np.stack(lms_r)), tgt, torch.from_numpy(np.stack(lms_t))
+            gde = (gde * gain + off).clamp(0, 1)
+        extra = ()
+        if self.guides is not None:
+            extra = (gde, torch.from_numpy(np.stack(lms_g).astype(np.float32)), torch.tensor(on).view(n, 1))
+        return (ref, torch.from_numpy(np.stack(lms_r)), tgt, torch.from_numpy(np.stack(lms_t))) + extra
 
 
-def val_pairs(clips, per_clip):
+def val_pairs(clips, per_clip, guides=None, tags=()):
     """Fixed validation set: per clip, the first valid frame is the reference (as in a call) and
-    `per_clip` targets evenly spread over the rest."""
+    `per_clip` targets evenly spread over the rest; with guides, each target's latest guide
+    picture of each tag in `tags` (None where the clip has none yet)."""
     out = []
-    for frames, lm in clips:
+    for c, clip in enumerate(clips):
+        frames, lm = clip[:2]
         if len(frames) < 2:
             continue
         idx = np.linspace(1, len(frames) - 1, min(per_clip, len(frames) - 1)).round().astype(int)
-        out.append((frames[0], lm[0], frames[idx], lm[idx]))
+        g = {tag: [guides[c].at(tag, clip[2][j]) if tag in guides[c].tags else None for j in idx]
+             for tag in tags} if guides is not None else {}
+        out.append((frames[0], lm[0], frames[idx], lm[idx], g))
     return out
 
 
 @torch.no_grad()
-def validate(model, pairs, device):
-    """Mean L1 / PSNR / SSIM / MS-SSIM of frozen reference, warp only and refined on the pairs."""
+def validate(model, pairs, device, tags=()):
+    """Mean L1 / PSNR / SSIM / MS-SSIM of frozen reference, warp only and refined on the pairs;
+    decoder v2: also refined with each guide tag's pictures ('guide:<tag>')."""
     model.eval()
-    acc = {k: {m: [] for m in ('l1', 'psnr', 'ssim', 'msssim')} for k in ('frozen', 'warp', 'refiner')}
-    for ref, lr, tg, lt in pairs:
+    kinds = ('frozen', 'warp', 'refiner') + tuple(f'guide:{t}' for t in tags)
+    acc = {k: {m: [] for m in ('l1', 'psnr', 'ssim', 'msssim')} for k in kinds}
+    guided = getattr(model.frame, 'guide', False)
+    for ref, lr, tg, lt, gd in pairs:
         t = torch.from_numpy(tg).permute(0, 3, 1, 2).float().div(255).to(device)
         r = torch.from_numpy(ref).permute(2, 0, 1).float().div(255)[None].to(device)
         lr_t = torch.from_numpy(lr)[None].to(device)
         for s in range(0, len(t), 8):
             tt = t[s:s + 8]
             n = len(tt)
-            img, warped = model(r.expand(n, -1, -1, -1), lr_t.expand(n, -1, -1), torch.from_numpy(lt[s:s + 8]).to(device))
-            for k, p in (('frozen', r.expand(n, -1, -1, -1)), ('warp', warped.clamp(0, 1)), ('refiner', img)):
-                acc[k]['l1'] += (p - tt).abs().mean((1, 2, 3)).tolist()
-                acc[k]['psnr'] += psnr(p, tt).tolist()
-                acc[k]['ssim'] += ssim(p, tt).tolist()
-                acc[k]['msssim'] += ms_ssim(p, tt).tolist()
+            lt_t = torch.from_numpy(lt[s:s + 8]).to(device)
+            args = (r.expand(n, -1, -1, -1), lr_t.expand(n, -1, -1), lt_t)
+            runs = [('refiner', None)] + [(f'guide:{tag}', gd[tag][s:s + 8]) for tag in tags]
+            for kind, gl in runs:
+                if guided:
+                    g, lg, on = guide_batch(gl, lt_t, n, device)
+                    img, warped = model(*args, g, lg, on)
+                else:
+                    img, warped = model(*args)
+                preds = [(kind, img)] + ([('frozen', r.expand(n, -1, -1, -1)), ('warp', warped.clamp(0, 1))]
+                                         if kind == 'refiner' else [])
+                for k, p in preds:
+                    acc[k]['l1'] += (p - tt).abs().mean((1, 2, 3)).tolist()
+                    acc[k]['psnr'] += psnr(p, tt).tolist()
+                    acc[k]['ssim'] += ssim(p, tt).tolist()
+                    acc[k]['msssim'] += ms_ssim(p, tt).tolist()
     model.train()
     return {k: {m: float(np.mean(v)) for m, v in d.items()} for k, d in acc.items()} | {'frames': len(acc['frozen']['l1'])}
 
 
+def guide_batch(items, lt, n, device):
+    """Guide inputs of a batch from [(picture uint8 [64,64,3], landmarks [468,2]) or None] (None
+    for the whole list: no guides): guide [n,3,64,64], its landmarks [n,468,2], guide_on [n,1]."""
+    g = torch.zeros(n, 3, GRID, GRID, device=device)
+    lg = lt.clone()
+    on = torch.zeros(n, 1, device=device)
+    for i, it in enumerate(items or []):
+        if it is not None:
+            g[i] = torch.from_numpy(it[0]).permute(2, 0, 1).float().div(255).to(device)
+            lg[i] = torch.from_numpy(it[1][:, :2]).to(device)
+            on[i] = 1.0
+    return g, lg, on
+
+
 def load_clips(data_dir, ids, stride, dims=2):
+    """[(frames, landmarks, frame indices, clip id)] of the clips that have a face."""
     out = []
     for cid in ids:
-        c = read_clip(data_dir, cid, stride, dims)
+        c = read_clip(data_dir, cid, stride, dims, with_index=True)
         if c is not None:
-            out.append(c)
+            out.append(c + (cid,))
     return out
+
+
+def clip_ids(clips):
+    return [c[3] for c in clips]
+
+
+def val_score(v):
+    """The validation PSNR best.pt keeps the best of: the mean over no guide and each guide validated."""
+    return float(np.mean([d['psnr'] for k, d in v.items() if k == 'refiner' or k.startswith('guide:')]))
 
 
 # ---- checkpoints ----------------------------------------------------------------------------------
@@ -297,19 +404,35 @@ def load_onnx_weights(model, onnx_dir):
         # A parameter the export lacks may only be a new zero-initialised head (the network then
         # starts exactly where the export was); anything else means a different architecture.
         new = [k for k in params if k not in weights]
-        bad = mismatched + [k for k in new if bool(params[k].detach().abs().max() > 0)]
+        # ... or a conv that sees more inputs than the export's (decoder v2's guide channels come
+        # after v1's): the export's weights go to the first inputs, the new ones start at zero.
+        widened = [k for k in mismatched if widens(weights[k], params[k])]
+        fresh = getattr(sub, 'fresh_heads', ())   # new heads whose start is not zero (still untrained)
+        bad = [k for k in mismatched if k not in widened] + [
+            k for k in new if k.split('.')[0] not in fresh and bool(params[k].detach().abs().max() > 0)]
         if bad:
             raise SystemExit(f'{file} has no matching weights for {bad[:5]} ({len(bad)} in all)')
         with torch.no_grad():
             for k, p in params.items():
-                if k in weights:
+                if k in widened:
+                    p.zero_()
+                    p[:, :weights[k].shape[1]].copy_(torch.from_numpy(weights[k].copy()))
+                elif k in weights:
                     p.copy_(torch.from_numpy(weights[k].copy()))
         added += [f'{part}.{k}' for k in new]
     return added
 
 
+def widens(exported, param) -> bool:
+    """A conv weight [out, in, kh, kw] that only gained inputs since the export."""
+    return (exported.ndim == 4 and param.dim() == 4 and exported.shape[0] == param.shape[0]
+            and exported.shape[2:] == tuple(param.shape[2:]) and exported.shape[1] < param.shape[1])
+
+
 def model_config(cfg):
-    return {}   # Decoder defaults; kept in the checkpoint so export can rebuild the same network
+    """Decoder options the run changes from the defaults; kept in the checkpoint so export and
+    evaluation rebuild the same network."""
+    return {'guide': True} if cfg.guide else {}
 
 
 def main(argv):
@@ -329,12 +452,17 @@ def main(argv):
     # data
     t0 = time.time()
     split, train_ids, val_ids = load_split(cfg.data_dir)
+    tags = guide_tags(cfg.data_dir, cfg.guide_variants) if cfg.guide else []
+    val_tags = [t for t in cfg.val_guides.split(',') if t in tags]
     train_clips = load_clips(cfg.data_dir, train_ids, cfg.frame_stride, dims=3)
     val_clips = load_clips(cfg.data_dir, val_ids[:cfg.val_max_clips], 1)
-    sampler = PairSampler(train_clips, cfg, rng)
-    vpairs = val_pairs(val_clips, cfg.val_per_clip)
+    train_guides = [ClipGuides(cfg.data_dir, cid, tags) for cid in clip_ids(train_clips)] if cfg.guide else None
+    val_guides = [ClipGuides(cfg.data_dir, cid, val_tags) for cid in clip_ids(val_clips)] if cfg.guide else None
+    sampler = PairSampler(train_clips, cfg, rng, train_guides)
+    vpairs = val_pairs(val_clips, cfg.val_per_clip, val_guides, val_tags)
     emit({'event': 'data', 'train_clips': len(train_clips), 'train_frames': int(sum(len(c[0]) for c in train_clips)),
           'val_clips': len(val_clips), 'val_pairs': int(sum(len(p[2]) for p in vpairs)),
+          'guide_variants': tags, 'guided_train_clips': sum(bool(g.tags) for g in train_guides or []),
           'train_people': len(split['train']['people']) if isinstance(split['train'], dict) else None,
           'val_people': len(split['val']['people']) if isinstance(split['val'], dict) else None,
           'seconds': round(time.time() - t0, 1)})
@@ -360,18 +488,21 @@ def main(argv):
           'params_frame': count_params(model.frame), 'config': dataclasses.asdict(cfg)})
 
     # loop
-    last_val = last_ckpt = time.time()
     if state['step'] == 0:
-        emit({'event': 'val', 'step': 0, **validate(model, vpairs, cfg.device)})
+        emit({'event': 'val', 'step': 0, **validate(model, vpairs, cfg.device, val_tags)})
+    # the clocks start after the first validation: on a busy machine it took longer than
+    # val_every_min, and the run validated again after its first step
+    last_val = last_ckpt = time.time()
     run_start, start_secs = time.time(), state['train_seconds']
     acc, acc_n = {}, 0
     nonfinite = 0
     while state['step'] < cfg.max_steps and state['train_seconds'] < cfg.max_minutes * 60:
         frac = state['train_seconds'] / (cfg.max_minutes * 60)
+        late = state['step'] >= cfg.lr_drop_step if cfg.lr_drop_step > 0 else frac >= cfg.lr_drop_at
         for g in opt.param_groups:
-            g['lr'] = cfg.lr if frac < cfg.lr_drop_at else cfg.lr_late
-        ref, lr, tgt, lt = (x.to(cfg.device) for x in sampler.batch(cfg.batch))
-        img, warped = model(ref, lr, lt)
+            g['lr'] = cfg.lr_late if late else cfg.lr
+        ref, lr, tgt, lt, *guide = (x.to(cfg.device) for x in sampler.batch(cfg.batch))
+        img, warped = model(ref, lr, lt, *guide)
         weight = region_weights(lt, cfg.w_mouth, cfg.w_eyes)
         loss, parts = decoder_loss(img, tgt, weight, cfg.w_msssim, w_l2=cfg.w_l2, w_psnr=cfg.w_psnr)
         opt.zero_grad(set_to_none=True)
@@ -407,19 +538,19 @@ def main(argv):
             acc, acc_n = {}, 0
         now = time.time()
         if now - last_val > cfg.val_every_min * 60:
-            v = validate(model, vpairs, cfg.device)
+            v = validate(model, vpairs, cfg.device, val_tags)
             emit({'event': 'val', 'step': state['step'], 'minutes': round(state['train_seconds'] / 60, 2), **v})
-            if v['refiner']['psnr'] > state['best_psnr']:
-                state['best_psnr'] = v['refiner']['psnr']
+            if val_score(v) > state['best_psnr']:
+                state['best_psnr'] = val_score(v)
                 save_checkpoint(run_dir, model, opt, state, cfg, 'best.pt')
             last_val = time.time()
         if now - last_ckpt > cfg.ckpt_every_min * 60:
             save_checkpoint(run_dir, model, opt, state, cfg)
             last_ckpt = time.time()
-    v = validate(model, vpairs, cfg.device)
+    v = validate(model, vpairs, cfg.device, val_tags)
     emit({'event': 'val', 'step': state['step'], 'minutes': round(state['train_seconds'] / 60, 2), 'final': True, **v})
-    if v['refiner']['psnr'] > state['best_psnr']:
-        state['best_psnr'] = v['refiner']['psnr']
+    if val_score(v) > state['best_psnr']:
+        state['best_psnr'] = val_score(v)
         save_checkpoint(run_dir, model, opt, state, cfg, 'best.pt')
     save_checkpoint(run_dir, model, opt, state, cfg)
     emit({'event': 'done', **state})

@@ -139,7 +139,7 @@ def test_export_round_trip_onnxruntime(tmp_path):
     for conv in (m.frame.frame_net.out, m.frame.mouth_net.out, m.frame.flow_head, m.frame.blur_head):   # non-zero refiners
         torch.nn.init.normal_(conv.weight, 0, 0.05)
         torch.nn.init.normal_(conv.bias, 0, 0.01)     # (the exporter would merge equal zero biases)
-    ref_u8, lm_r, lm_t = E.fixture_inputs()
+    ref_u8, lm_r, lm_t, _ = E.fixture_inputs()
     paths, t = E.export_onnx(m, str(tmp_path), ref_u8, lm_r, lm_t)
     out, _ = E.run_onnx(paths, t)
     for k in ('ref_feat', 'ref_mouth_feat', 'image', 'warped'):
@@ -296,3 +296,120 @@ def test_run_configs_load_and_v4_is_the_shipped_config():
     shipped = _json.load(open(os.path.join(root, 'models', 'kiloface-v1', 'model.json')))['training']['config']
     v4 = dataclasses.asdict(T.parse_args(['--config', os.path.join(root, 'models', 'train', 'configs', 'v4.json')]))
     assert {k: v4[k] for k in shipped if k not in ('data_dir', 'ckpt_root')} == {k: v for k, v in shipped.items() if k not in ('data_dir', 'ckpt_root')}
+
+
+# ---- decoder v2: the guide layer --------------------------------------------------------------
+
+def guided_pair(seed=0):
+    """A v2 network whose v1 part is random (non-zero refiners), and inputs with a guide."""
+    torch.manual_seed(seed)
+    m = D.Decoder(guide=True).eval()
+    for conv in (m.frame.frame_net.out, m.frame.mouth_net.out, m.frame.flow_head, m.frame.blur_head):
+        torch.nn.init.normal_(conv.weight, 0, 0.05)
+        torch.nn.init.normal_(conv.bias, 0, 0.01)
+    ref = torch.rand(2, 3, 256, 256)
+    lr = face_landmarks(seed)
+    lt = lr + torch.tensor([3.0, -2.0])
+    return m, ref, lr, lt
+
+
+def test_without_a_guide_decoder_v2_is_decoder_v1():
+    """guide_on = 0 (geometry-only mode, a lost guide): whatever the guide tensor holds, the
+    picture is the v1 network's with the same weights (the guide inputs' weights start at zero)."""
+    import train as T
+    m, ref, lr, lt = guided_pair(1)
+    v1 = D.Decoder().eval()
+    state = {k: v for k, v in m.state_dict().items() if not k.startswith('frame.guide_head')}
+    w = state['frame.frame_net.e1.0.0.weight']
+    assert T.widens(w[:, :-D.GUIDE_INPUTS].numpy(), w)
+    state['frame.frame_net.e1.0.0.weight'] = w[:, :-D.GUIDE_INPUTS]
+    v1.load_state_dict(state)
+    with torch.no_grad():
+        torch.nn.init.normal_(m.frame.frame_net.e1[0][0].weight[:, -D.GUIDE_INPUTS:], 0, 0.1)  # a trained guide path
+        off = m(ref, lr, lt, torch.rand(2, 3, 64, 64), lr, torch.zeros(2, 1))[0]
+        on = m(ref, lr, lt, torch.rand(2, 3, 64, 64), lt, torch.ones(2, 1))[0]
+        base = v1(ref, lr, lt)[0]
+    assert torch.allclose(off, base, atol=1e-5)
+    assert (on - base).abs().max() > 1e-2
+
+
+def test_an_untrained_guide_head_swaps_the_low_frequencies_for_the_guide():
+    """At its start the guide head takes the picture's 64x64 band from the guide: a fresh guide
+    of the target itself brings the rebuilt picture's 4x4 means close to the target's."""
+    torch.manual_seed(2)
+    m = D.Decoder(guide=True).eval()
+    ref = torch.rand(1, 3, 256, 256) * 0.2 + 0.4
+    target = torch.nn.functional.interpolate(torch.rand(1, 3, 8, 8), size=(256, 256), mode='bilinear', align_corners=False)
+    lr = face_landmarks(2, b=1)
+    guide = torch.nn.functional.avg_pool2d(target, 4)
+    with torch.no_grad():
+        img = m(ref, lr, lr, guide, lr, torch.ones(1, 1))[0]
+        warp_only = m(ref, lr, lr, guide, lr, torch.zeros(1, 1))[0]
+    err = lambda x: (torch.nn.functional.avg_pool2d(x, 4) - guide).abs().mean().item()
+    assert err(img) < 0.3 * err(warp_only)
+
+
+def test_a_stale_guide_is_moved_by_the_landmarks():
+    """A guide taken when the head was elsewhere is warped to the target's landmarks: moving the
+    landmarks moves what the refiner sees of the guide."""
+    m = D.Decoder(guide=True).eval()
+    lt = face_landmarks(3, b=1)
+    guide = torch.zeros(1, 3, 64, 64)
+    guide[:, :, 30:34, 30:34] = 1.0
+    seen = {}
+
+    def grab(_, inp, __):
+        seen['g'] = inp[0][:, -D.GUIDE_INPUTS:-1].detach()
+    h = m.frame.frame_net.e1.register_forward_hook(grab)
+    with torch.no_grad():
+        m(torch.rand(1, 3, 256, 256), lt, lt, guide, lt, torch.ones(1, 1))
+        fresh = seen['g'].clone()
+        m(torch.rand(1, 3, 256, 256), lt, lt, guide, lt + torch.tensor([8.0, 0.0]), torch.ones(1, 1))
+        moved = seen['g'].clone()
+    h.remove()
+    assert torch.allclose(fresh, guide, atol=1e-5)
+    col = lambda g: (g[0, 0].sum(0) * torch.arange(64.0)).sum() / g[0, 0].sum()
+    assert 1.0 < col(fresh) - col(moved) < 3.0     # the guide's 8 px (of 256) = 2 px at 64
+
+
+def test_guided_export_round_trip_and_init_from_a_v1_export(tmp_path):
+    pytest.importorskip('onnx')
+    pytest.importorskip('onnxruntime')
+    import export as E
+    import train as T
+    m, *_ = guided_pair(4)
+    with torch.no_grad():
+        torch.nn.init.normal_(m.frame.guide_head.weight, 0, 0.05)
+    ref_u8, lm_r, lm_t, guide = E.fixture_inputs()
+    paths, t = E.export_onnx(m, str(tmp_path), ref_u8, lm_r, lm_t, guide)
+    out, (sf, feed) = E.run_onnx(paths, t)
+    assert np.abs(out['image'] - t['image'].numpy()).max() < 1e-3
+    import onnx
+    assert [i.name for i in onnx.load(paths['frame']).graph.input] == E.FRAME_INPUTS + E.GUIDE_INPUTS
+    # the guide changes the picture, and guide_on = 0 turns it off
+    off, = sf.run(None, {**feed, 'guide_on': np.zeros((1, 1), np.float32)})
+    assert np.abs(off - out['image']).max() > 1e-2
+    # train.py --init_onnx from a v1 export: v1's weights go to the first inputs, the guide's start at zero
+    v1_dir = tmp_path / 'v1'
+    v1_dir.mkdir()
+    torch.manual_seed(5)
+    v1 = D.Decoder().eval()
+    for conv in (v1.frame.frame_net.out, v1.frame.mouth_net.out, v1.frame.flow_head, v1.frame.blur_head):
+        torch.nn.init.normal_(conv.weight, 0, 0.05)
+        torch.nn.init.normal_(conv.bias, 0, 0.01)     # (the exporter would merge equal zero biases)
+    E.export_onnx(v1, str(v1_dir), ref_u8, lm_r, lm_t)
+    m2 = D.Decoder(guide=True)
+    assert sorted(T.load_onnx_weights(m2, str(v1_dir))) == ['frame.guide_head.bias', 'frame.guide_head.weight']
+    w2, w1 = m2.frame.frame_net.e1[0][0].weight, v1.frame.frame_net.e1[0][0].weight
+    assert torch.equal(w2[:, :w1.shape[1]], w1) and w2[:, w1.shape[1]:].abs().max() == 0
+
+
+def test_guide_source_frames_follow_ffmpegs_fps_filter():
+    import importlib.util
+    path = os.path.join(os.path.dirname(D.__file__), 'data', 'guides.py')
+    spec = importlib.util.spec_from_file_location('guides', path)
+    G = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(G)
+    assert G.source_frames(11, 10) == [0, 3, 5, 8, 10]
+    assert G.source_frames(4, 25) == [0, 1, 2, 3]
+    assert G.source_frames(9, 12.5) == [0, 2, 4, 6, 8]

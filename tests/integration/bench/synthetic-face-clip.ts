@@ -1,6 +1,6 @@
 // A tiny clip folder with a face in it, for the bench's tracker-based parts: the tracker tests'
 // synthetic face (MediaPipe's detector and face mesh accept it), moving a little, written by
-// ffmpeg as a y4m clip plus a MANIFEST.tsv row in the shared format.
+// ffmpeg as a y4m clip plus a MANIFEST.tsv row in the shared format (or as a video file alone).
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,10 +21,11 @@ export interface FaceClipOptions {
 
 export const FACE_CLIP_FILE = 'synthetic__moving_face.y4m';
 
-/** Writes clips/<FACE_CLIP_FILE> and MANIFEST.tsv into a new temp folder; returns the folder. */
-export async function syntheticFaceDataDir(o: FaceClipOptions): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'kf-bench-face-'));
-  await mkdir(join(dir, 'clips'));
+/**
+ * Writes the moving synthetic face as a video file: y4m (lossless) or, by the file's extension,
+ * mp4 (H.264, near-lossless) as a camera recording would come.
+ */
+export function writeSyntheticFaceVideo(path: string, o: FaceClipOptions): void {
   const frames: Uint8Array[] = [];
   for (let i = 0; i < o.frames; i++) {
     // A slow nod and sway: enough motion for the geometry to change, small enough to track.
@@ -35,13 +36,20 @@ export async function syntheticFaceDataDir(o: FaceClipOptions): Promise<string> 
     });
     frames.push(img.data as Uint8Array);
   }
+  const output = path.endsWith('.mp4') ? ['-c:v', 'libx264', '-crf', '12', '-pix_fmt', 'yuv420p', path] : ['-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', path];
   const made = spawnSync(
     'ffmpeg',
-    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-r', '25', '-i', '-',
-      '-pix_fmt', 'yuv420p', '-f', 'yuv4mpegpipe', join(dir, 'clips', FACE_CLIP_FILE)],
+    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${o.width}x${o.height}`, '-r', '25', '-i', '-', ...output],
     { input: Buffer.concat(frames) },
   );
   if (made.status !== 0) throw new Error(`ffmpeg could not make the synthetic face clip: ${made.stderr}`);
+}
+
+/** Writes clips/<FACE_CLIP_FILE> and MANIFEST.tsv into a new temp folder; returns the folder. */
+export async function syntheticFaceDataDir(o: FaceClipOptions): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'kf-bench-face-'));
+  await mkdir(join(dir, 'clips'));
+  writeSyntheticFaceVideo(join(dir, 'clips', FACE_CLIP_FILE), o);
   await writeFile(
     join(dir, 'MANIFEST.tsv'),
     [

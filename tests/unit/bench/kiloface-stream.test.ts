@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { kilofaceRateMode, uncropToFrame } from '../../../bench/codecs/kiloface-codec.ts';
-import { readStream, receiveClip, sendClip, writeStream, type ReceiverStep } from '../../../bench/codecs/kiloface-stream.ts';
+import { readStream, receiveClip, sendClip, StreamFileError, writeStream, type ReceiverStep } from '../../../bench/codecs/kiloface-stream.ts';
 import { datachannelOnlyWireBytes, kilofaceBits, type SentPacket } from '../../../bench/codecs/kiloface-wire.ts';
 import { loadFaceGeometry } from '../../../codec/runners/shipped-node.ts';
 import { trailerOverhead } from '../../../codec/audio-bundle-trailer.ts';
@@ -84,7 +84,7 @@ describe('the bench drives the call\'s stream (issue 14 item 1)', () => {
       expect(bench.packets).toEqual(call);
       // What the file holds is what was sent, typed by the codec's own PacketType.
       const back = readStream(writeStream(bench.packets, FRAMES));
-      expect(back).toEqual({ frameCount: FRAMES, packets: call });
+      expect(back).toEqual({ frameCount: FRAMES, packets: call, info: { referenceBoxes: {} } });
       const types = new Set(back.packets.map((p) => packetType(p.bytes)));
       expect([...types].sort()).toEqual([PacketType.GeometryFrames, PacketType.GeometryAnchor, PacketType.NoFace, PacketType.ReferencePicture]);
     });
@@ -188,5 +188,50 @@ describe('decoded pictures back onto the input grid', () => {
     const row = (img: Uint8Array, y: number) => Array.from({ length: 5 }, (_, x) => img[(y * n + x) * 3]!);
     expect(row(out, 10)).toEqual([1, 2, 3, 4, 5]);
     expect(out[(10 * n + n - 1) * 3]).toBe(n - 1); // past the box's right edge: its last column
+  });
+});
+
+describe('the stream file', () => {
+  const packets: SentPacket[] = [
+    { channel: 'control', sendMs: 0, bytes: new Uint8Array([PacketType.ReferencePicture, 1, 2, 3]) },
+    { channel: 'frames', sendMs: 200, bytes: new Uint8Array([PacketType.GeometryFrames, 4, 5]) },
+  ];
+  const info = { referenceBoxes: { abc: { x: -2, y: 3, size: 250 } }, source: { file: 'in.mp4', width: 640, height: 480, crop: { x: 100, y: 20, size: 300 } } };
+  const file = writeStream(packets, 7, info);
+  const failure = (bytes: Uint8Array): StreamFileError => {
+    try {
+      readStream(bytes);
+    } catch (e) {
+      if (e instanceof StreamFileError) return e;
+      throw e;
+    }
+    throw new Error('read without an error');
+  };
+
+  it('reads back the packets, the frame count and the info', () => {
+    expect(readStream(file)).toEqual({ frameCount: 7, packets, info });
+  });
+
+  it('reads the older KFS2 form (no packet count, no info)', () => {
+    const old = Buffer.concat([Buffer.from('KFS2 7\n'), file.subarray(file.indexOf(0x0a, file.indexOf(0x0a) + 1) + 1)]);
+    expect(readStream(old)).toEqual({ frameCount: 7, packets, info: { referenceBoxes: {} } });
+  });
+
+  it('a file cut anywhere is truncated, even at a packet boundary', () => {
+    const headerEnd = file.indexOf(0x0a, file.indexOf(0x0a) + 1) + 1;
+    for (const cut of [headerEnd - 5, headerEnd, headerEnd + 4, headerEnd + 9 + 4, file.length - 1]) {
+      const e = failure(file.subarray(0, cut));
+      expect(e.kind, `cut at ${cut}`).toBe('truncated');
+      expect(e.message).toMatch(/^truncated kiloface stream file/);
+    }
+    expect(failure(file.subarray(0, headerEnd + 9 + 4)).message).toContain('1 of 2 packets');
+  });
+
+  it('other files are foreign, never NaN frames', () => {
+    for (const text of ['hello\n', 'KFS3 many 2\n{}\n', 'KFS3 7 2 x\n{}\n', '\u0000\u0000\u0000 ftypisom', 'KFS3 7 0\n[1]\n', 'KFS3 7 0\nnot json\n']) {
+      const e = failure(new Uint8Array(Buffer.from(text)));
+      expect(e.kind, text).toBe('foreign');
+      expect(e.message).toMatch(/^not a kiloface stream file/);
+    }
   });
 });

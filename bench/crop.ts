@@ -3,7 +3,7 @@ import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cropBox } from '../codec/geometry/reference-crop.ts';
 import { trackingFrames } from './clip-frames.ts';
-import { loadTracker, missingFaceModels } from './face-models.ts';
+import { loadTracker, missingFaceModels } from '../codec/runners/shipped-node.ts';
 import { BENCH_FPS } from './prepared-clip.ts';
 import type { ClipEntry } from './manifest.ts';
 

@@ -9,11 +9,11 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FaceGeometry, landmarkRmse } from '../codec/geometry/face-geometry.ts';
-import { geometryModelFromJson, type BasisJson } from '../codec/geometry/model-json.ts';
+import { geometryModelFromJson } from '../codec/geometry/model-json.ts';
 import { cropBox, toCropPixels } from '../codec/geometry/reference-crop.ts';
 import { GeometryDecoder, GeometryEncoder, geometryCodingConfig } from '../codec/geometry-coder.ts';
 import { FRAME_SLOT_MS } from '../codec/shipped.ts';
-import { loadTracker, modelPath } from './face-models.ts';
+import { loadTracker, readGeometryJson } from '../codec/runners/shipped-node.ts';
 import { EVAL_FPS as FPS, evaluationClips, mean, trackingFrames } from './clip-frames.ts';
 import { readManifest, TALKING_HEAD } from './manifest.ts';
 
@@ -69,8 +69,7 @@ async function main(): Promise<void> {
   // Before any model loads: a missing clip would otherwise track as zero frames and average to NaN.
   const missing = clips.map((c) => path.join(values.data, 'clips', c.file)).filter((file) => !existsSync(file));
   if (missing.length > 0) throw new Error(`${missing.length} clip file(s) listed in ${manifestPath} are missing: ${missing.join(', ')}`);
-  const basisJson = JSON.parse(readFileSync(modelPath('basis'), 'utf8')) as BasisJson;
-  const canonicalJson = JSON.parse(readFileSync(modelPath('canonical'), 'utf8'));
+  const { canonical: canonicalJson, basis: basisJson } = readGeometryJson();
   const model = geometryModelFromJson(canonicalJson, basisJson, values.components ? Number(values.components) : basisJson.K);
   const geometry = new FaceGeometry(model);
   const tracker = await loadTracker({ threads: 1 });

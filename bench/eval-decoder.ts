@@ -13,7 +13,7 @@ import { cropBox, toCropPixels } from '../codec/geometry/reference-crop.ts';
 import { GeometryDecoder, GeometryEncoder, geometryCodingConfig } from '../codec/geometry-coder.ts';
 import { onnxNodeRuntime } from '../codec/runners/onnx-node.ts';
 import { CROP_SIZE, DECODER_DIR, DECODER_FILES, PSNR_CAP_DB } from '../codec/shipped.ts';
-import { loadFaceGeometry, loadTracker } from './face-models.ts';
+import { loadFaceGeometry, loadTracker } from '../codec/runners/shipped-node.ts';
 import { croppedFrames, EVAL_FPS, evaluationClips, mean, trackingFrames } from './clip-frames.ts';
 import { readManifest, TALKING_HEAD } from './manifest.ts';
 import { msssimWithFullScaleSsim } from './metrics/msssim.ts';

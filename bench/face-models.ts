@@ -1,44 +1,9 @@
-// The project's face models as the bench uses them (onnxruntime-node): the tracker
-// (MediaPipe face detector + 468-point landmark model, codec/tracker) and the face geometry
-// (canonical face + expression basis, codec/geometry). Shared by the tracker crop rule, the
-// kiloface codec and the AKD metric, so all three see faces the same way.
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { FaceGeometry, type GeometryModel } from '../codec/geometry/face-geometry.ts';
-import { geometryModelFromJson, type BasisJson } from '../codec/geometry/model-json.ts';
-import { onnxNodeRuntime } from '../codec/runners/onnx-node.ts';
-import { SHIPPED_MODELS, type ShippedModel } from '../codec/shipped.ts';
-import { FaceTracker, type FaceTrackerOptions } from '../codec/tracker/face-tracker.ts';
+// The bench's face tracking (onnxruntime-node, models loaded by codec/runners/shipped-node.ts):
+// clip frames to the tracker's input, a pool of trackers, landmarks of whole sequences. Shared by
+// the tracker crop rule, the kiloface codec and the AKD metric, so all three see faces the same way.
+import { loadTracker } from '../codec/runners/shipped-node.ts';
+import type { FaceTracker, FaceTrackerOptions } from '../codec/tracker/face-tracker.ts';
 import type { LandmarkModel } from './metrics/landmark-distance.ts';
-
-export const REPO_ROOT = resolve(new URL('.', import.meta.url).pathname, '..');
-
-/** A shipped model's file (codec/shipped.ts) as an absolute path. */
-export function modelPath(model: ShippedModel): string {
-  return join(REPO_ROOT, SHIPPED_MODELS[model]);
-}
-
-/** Files of the face models that are missing, as repository paths (empty = all there). */
-export function missingFaceModels(which: readonly ShippedModel[] = ['detector', 'landmarks']): string[] {
-  return which.filter((k) => !existsSync(modelPath(k))).map((k) => SHIPPED_MODELS[k]);
-}
-
-/** A tracker on onnxruntime-node; one per sequence at a time (it keeps state between frames). */
-export function loadTracker(options: FaceTrackerOptions & { threads?: number } = {}): Promise<FaceTracker> {
-  return FaceTracker.load(onnxNodeRuntime, { detector: modelPath('detector'), landmarks: modelPath('landmarks') }, { threads: 1, ...options });
-}
-
-let geometryCache: { geometry: FaceGeometry; model: GeometryModel } | undefined;
-
-/** The codec's face geometry (models/geometry/basis-v1.json on the canonical face). */
-export function loadFaceGeometry(): { geometry: FaceGeometry; model: GeometryModel } {
-  if (!geometryCache) {
-    const basis = JSON.parse(readFileSync(modelPath('basis'), 'utf8')) as BasisJson;
-    const model = geometryModelFromJson(JSON.parse(readFileSync(modelPath('canonical'), 'utf8')), basis);
-    geometryCache = { geometry: new FaceGeometry(model), model };
-  }
-  return geometryCache;
-}
 
 /**
  * 8-bit yuv420p (BT.601, limited range: what ffmpeg assumes for untagged yuv420p) to packed RGB.

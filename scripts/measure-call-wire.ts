@@ -12,16 +12,12 @@
 // kiloface's frame bundles ride in the Opus packets instead of the datachannel).
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'vite';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { E2E_OUTPUT, FAKE_CAMERA_Y4M } from '../tests/e2e/global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../tests/e2e/helpers/browser.ts';
-import { callCounters, callRates, formatRates, type CallRates } from '../tests/e2e/helpers/call-stats.ts';
-import { clipCameraY4m, HAVE_FACE_CLIP } from '../tests/e2e/helpers/clip-camera.ts';
-import { speechWav } from '../tests/e2e/helpers/speech-wav.ts';
-import { startTestServer } from '../tests/e2e/helpers/server.ts';
-import { writeSyntheticFaceY4m } from '../tests/e2e/helpers/y4m.ts';
-import { existsSync, mkdirSync } from 'node:fs';
+import { E2E_OUTPUT, faceCameraY4m, HAVE_FACE_CLIP } from '../harness/cameras.ts';
+import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../harness/browser.ts';
+import { callCounters, callRates, formatRates, type CallRates } from '../harness/call-stats.ts';
+import { speechWav } from '../harness/speech-wav.ts';
+import { buildApp, startTestServer } from '../harness/server.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,13 +36,11 @@ const viaSfu = values.sfu || peopleCount > 2;
 const modes = values.modes.split(',');
 const seconds = Number(values.seconds);
 
-mkdirSync(E2E_OUTPUT, { recursive: true });
-if (!HAVE_FACE_CLIP && !existsSync(FAKE_CAMERA_Y4M)) await writeSyntheticFaceY4m(FAKE_CAMERA_Y4M, { width: 320, height: 240, fps: 25, frames: 125 });
-const camera = HAVE_FACE_CLIP ? clipCameraY4m(E2E_OUTPUT) : FAKE_CAMERA_Y4M;
+const camera = await faceCameraY4m();
 const speech = speechWav(path.join(E2E_OUTPUT, 'video-modes'));
 if (!values.dist) {
   console.log('building the app…');
-  await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'warn' });
+  await buildApp();
 }
 const server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: viaSfu, workers: 1 }, ...(values.dist ? { distDir: path.resolve(values.dist) } : {}) });
 const browser = await launchChromium(camera, { audioWav: speech.file });

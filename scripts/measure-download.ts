@@ -4,26 +4,21 @@
 //
 //   npm run measure:download                               # builds and serves this tree
 //   npm run measure:download -- --url http://127.0.0.1:8091 # any running kiloface server (e.g. an older checkout)
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'vite';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { byPath, measureFirstAndRepeatVisit, type Download } from '../tests/e2e/helpers/download-meter.ts';
-import { startTestServer } from '../tests/e2e/helpers/server.ts';
-import { writeSyntheticFaceY4m } from '../tests/e2e/helpers/y4m.ts';
+import { byPath, measureFirstAndRepeatVisit, type Download } from '../harness/download-meter.ts';
+import { syntheticCameraY4m } from '../harness/cameras.ts';
+import { buildApp, startTestServer } from '../harness/server.ts';
 
 const { values } = parseArgs({ options: { url: { type: 'string' }, 'no-build': { type: 'boolean' } } });
 
-const y4m = path.resolve('test-output/e2e/synthetic-face-320x240.y4m');
-mkdirSync(path.dirname(y4m), { recursive: true });
-if (!existsSync(y4m)) await writeSyntheticFaceY4m(y4m, { width: 320, height: 240, fps: 25, frames: 125 });
+const y4m = await syntheticCameraY4m();
 
 let server: Awaited<ReturnType<typeof startTestServer>> | undefined;
 if (!values.url) {
   if (!values['no-build']) {
     console.log('building the app…');
-    await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'warn' });
+    await buildApp();
   }
   server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
 }

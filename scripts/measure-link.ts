@@ -6,30 +6,26 @@
 //                           [--warmup 15] [--sfu] [--query cap=50] [--skip-build]
 //
 // The link: coturn's max-bps per TURN session, input and output policed separately (see
-// tests/e2e/helpers/coturn.ts): P2P with `?ice=relay`, each direction of the call is held to kbps;
+// harness/coturn.ts): P2P with `?ice=relay`, each direction of the call is held to kbps;
 // through the SFU each browser's send and receive transports have allocations of their own, so
 // upload and download are each held to kbps.
 //
 // Wire rates: the transport stats of every connection (every RTP, RTCP, DTLS and SCTP byte) plus
 // 28 B of UDP/IPv4 per packet, as the sender counts them (what it pushes towards the relay, some
-// of which the relay drops). Reception (tests/e2e/helpers/link-probe.ts): audio concealment,
+// of which the relay drops). Reception (harness/link-probe.ts): audio concealment,
 // standard-video fps and freezes, kiloface geometry packets and rebuilt pictures with the longest
 // gaps, over a window that starts after `--warmup` seconds of call (and, with kiloface, once the
 // first picture is shown or 60 s have passed).
-import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'vite';
 import { DEFAULT_CONFIG } from '../server/config.ts';
-import { E2E_OUTPUT, FAKE_CAMERA_Y4M } from '../tests/e2e/global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../tests/e2e/helpers/browser.ts';
-import { callCounters, callRates } from '../tests/e2e/helpers/call-stats.ts';
-import { clipCameraY4m, HAVE_FACE_CLIP } from '../tests/e2e/helpers/clip-camera.ts';
-import { startCoturn } from '../tests/e2e/helpers/coturn.ts';
-import { activeVideo, formatReception, readLinkProbe, startLinkProbe, videoSwitches, type LinkReception } from '../tests/e2e/helpers/link-probe.ts';
-import { startTestServer } from '../tests/e2e/helpers/server.ts';
-import { speechWav } from '../tests/e2e/helpers/speech-wav.ts';
-import { writeSyntheticFaceY4m } from '../tests/e2e/helpers/y4m.ts';
+import { E2E_OUTPUT, faceCameraY4m, HAVE_FACE_CLIP } from '../harness/cameras.ts';
+import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../harness/browser.ts';
+import { callCounters, callRates } from '../harness/call-stats.ts';
+import { startCoturn } from '../harness/coturn.ts';
+import { activeVideo, formatReception, readLinkProbe, startLinkProbe, videoSwitches, type LinkReception } from '../harness/link-probe.ts';
+import { buildApp, startTestServer } from '../harness/server.ts';
+import { speechWav } from '../harness/speech-wav.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,13 +43,11 @@ const modes = values.modes.split(',');
 const seconds = Number(values.seconds);
 const warmup = Number(values.warmup);
 
-mkdirSync(E2E_OUTPUT, { recursive: true });
-if (!HAVE_FACE_CLIP && !existsSync(FAKE_CAMERA_Y4M)) await writeSyntheticFaceY4m(FAKE_CAMERA_Y4M, { width: 320, height: 240, fps: 25, frames: 125 });
-const camera = HAVE_FACE_CLIP ? clipCameraY4m(E2E_OUTPUT) : FAKE_CAMERA_Y4M;
+const camera = await faceCameraY4m();
 const speech = speechWav(path.join(E2E_OUTPUT, 'video-modes'));
 if (!values['skip-build']) {
   console.log('building the app…');
-  await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'warn' });
+  await buildApp();
 }
 const browser = await launchChromium(camera, { audioWav: speech.file });
 console.log(

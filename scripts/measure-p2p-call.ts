@@ -2,13 +2,10 @@
 // video bitrate, fps and resolution at each cap and codec. Prints a table; a benchmark, not a test.
 //
 //   npm run measure:call -- [--caps 30,50,200] [--codecs VP8,VP9,H264,AV1] [--seconds 8]
-import { existsSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'vite';
-import { launchChromium, mean, openPage, readStatText, REMOTE_TILE, sampleStat } from '../tests/e2e/helpers/browser.ts';
-import { startTestServer } from '../tests/e2e/helpers/server.ts';
-import { writeSyntheticFaceY4m } from '../tests/e2e/helpers/y4m.ts';
+import { launchChromium, mean, openPage, readStatText, REMOTE_TILE, sampleStat } from '../harness/browser.ts';
+import { syntheticCameraY4m } from '../harness/cameras.ts';
+import { buildApp, startTestServer } from '../harness/server.ts';
 
 const { values } = parseArgs({
   options: { caps: { type: 'string', default: '30,50,200' }, codecs: { type: 'string', default: 'VP8,AV1' }, seconds: { type: 'string', default: '8' } },
@@ -17,11 +14,9 @@ const caps = values.caps.split(',').map(Number);
 const codecs = values.codecs.split(',');
 const seconds = Number(values.seconds);
 
-const y4m = path.resolve('test-output/e2e/synthetic-face-320x240.y4m');
-mkdirSync(path.dirname(y4m), { recursive: true });
-if (!existsSync(y4m)) await writeSyntheticFaceY4m(y4m, { width: 320, height: 240, fps: 25, frames: 125 });
+const y4m = await syntheticCameraY4m();
 console.log('building the app…');
-await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'warn' });
+await buildApp();
 const server = await startTestServer();
 const browser = await launchChromium(y4m);
 console.log('fake camera: synthetic face, 320x240 25 fps; machine: Chromium headless on loopback\n');

@@ -12,9 +12,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { launchChromium, openPage, type OpenedPage } from '../tests/e2e/helpers/browser.ts';
-import { writeSyntheticFaceY4m } from '../tests/e2e/helpers/y4m.ts';
-import { build } from 'vite';
+import { launchChromium, openPage, type OpenedPage } from '../harness/browser.ts';
+import { syntheticCameraY4m } from '../harness/cameras.ts';
+import { buildApp } from '../harness/server.ts';
 import { CLOCK_TICKS_PER_SECOND, serverCpuTicks } from './server-process.ts';
 
 const { values } = parseArgs({ options: { rooms: { type: 'string', default: '1,2,4' }, seconds: { type: 'string', default: '15' }, workers: { type: 'string', default: '2' } } });
@@ -24,9 +24,8 @@ const seconds = Number(values.seconds);
 const CONTROL_PACKET = [...writePacket({ type: PacketType.GeometryAnchor, sequence: 1, timestampMs: 0, referenceId: 1 }, new Uint8Array(34))];
 
 async function main(): Promise<void> {
-  const y4m = path.resolve('test-output/e2e/synthetic-face-320x240.y4m');
-  await writeSyntheticFaceY4m(y4m, { width: 320, height: 240, fps: 25, frames: 125 });
-  await build({ configFile: path.resolve('vite.config.ts'), logLevel: 'warn' });
+  const y4m = await syntheticCameraY4m();
+  await buildApp();
   const port = 18000 + Math.floor(Math.random() * 1000);
   // `node --import tsx` rather than `npx tsx`: the pid is then the server itself, for /proc.
   const server = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', String(port), '--quiet', '--sfu-workers', values.workers], { stdio: ['ignore', 'inherit', 'inherit'] });

@@ -3,7 +3,7 @@ import { POSE_VALUES, type GeometryModel } from './face-geometry.ts';
 // The geometry model as shipped: MediaPipe's canonical face (models/mediapipe/canonical_face.json)
 // and the expression basis (models/geometry/basis-v1.json, written by models/geometry/fit_basis.py).
 
-interface CanonicalFaceJson {
+export interface CanonicalFaceJson {
   vertices: number[][];
   procrustes_landmark_basis: { landmark_id: number; weight: number }[];
 }

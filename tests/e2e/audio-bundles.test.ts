@@ -1,13 +1,10 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import type { RunningServer } from '../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { E2E_OUTPUT } from './global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
-import { speechWav } from './helpers/speech-wav.ts';
-import { startTestServer } from './helpers/server.ts';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { clipCameraY4m, HAVE_FACE_CLIP, E2E_OUTPUT } from '../../harness/cameras.ts';
+import { REMOTE_TILE } from '../../harness/browser.ts';
+import { speechWav } from '../../harness/speech-wav.ts';
+import { useCall } from './helpers/call-fixture.ts';
 
 // Kiloface frame bundles riding inside the Opus packets (encoded transforms, issue 16 item 4), P2P,
 // `?video=kiloface`, speech on both fake microphones. Kiloface only flows with a real face in front
@@ -58,26 +55,12 @@ async function facesShown(page: Page, atLeast: number): Promise<void> {
 const framesShown = (page: Page): Promise<number> => page.evaluate((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0), NEURAL_CANVAS);
 
 describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, kiloface mode, speech)', () => {
-  let server: RunningServer;
-  let browser: Browser;
-  const pages: OpenedPage[] = [];
-
-  beforeAll(async () => {
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
-    browser = await launchChromium(clipCameraY4m(E2E_OUTPUT), { audioWav: speechWav(OUT).file });
-  });
-
-  afterAll(async () => {
-    for (const p of pages) if (p.logs.length) console.log(`page logs:\n${p.logs.slice(0, 20).join('\n')}`);
-    await browser?.close();
-    await server?.close();
-  });
+  const call = useCall({ camera: () => clipCameraY4m(E2E_OUTPUT), audioWav: () => speechWav(OUT).file });
 
   it('bundles ride in the Opus packets, the face is rebuilt from them, the voice still plays, and the datachannel carries fewer frames', async () => {
     const room = `bundles-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface`);
-    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&video=kiloface`);
-    pages.push(alice, bob);
+    const alice = await call.open(`/r/${room}?name=Alice&video=kiloface`);
+    const bob = await call.open(`/r/${room}?name=Bob&video=kiloface`);
     await facesShown(bob.page, 3);
     await bob.page.waitForTimeout(2000);
     const [a0, b0, shown0] = await Promise.all([read(alice.page), read(bob.page), framesShown(bob.page)]);
@@ -104,9 +87,8 @@ describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, 
   it('a person whose browser does not strip gets no bundles in their audio, and still the face by datachannel', async () => {
     const room = `bundles-off-${Date.now()}`;
     // Carol does not strip (as a browser without encoded transforms): Dave must not append.
-    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&video=kiloface&audioBundles=off`);
-    const dave = await openPage(browser, `${server.url}/r/${room}?name=Dave&video=kiloface`);
-    pages.push(carol, dave);
+    const carol = await call.open(`/r/${room}?name=Carol&video=kiloface&audioBundles=off`);
+    const dave = await call.open(`/r/${room}?name=Dave&video=kiloface`);
     await facesShown(carol.page, 6);
     const [carolReading, daveReading] = await Promise.all([read(carol.page), read(dave.page)]);
     console.log(`Dave → Carol (she does not strip): ${daveReading.sent} bundles in audio, ${daveReading.framesMessages} frames-channel messages`);
@@ -119,28 +101,14 @@ describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, 
 });
 
 describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio through the SFU (kiloface mode, speech)', () => {
-  let server: RunningServer;
-  let browser: Browser;
-  const pages: OpenedPage[] = [];
-
-  beforeAll(async () => {
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, workers: 1 } });
-    browser = await launchChromium(clipCameraY4m(E2E_OUTPUT), { audioWav: speechWav(OUT).file });
-  });
-
-  afterAll(async () => {
-    for (const p of pages) if (p.logs.length) console.log(`page logs:\n${p.logs.slice(0, 20).join('\n')}`);
-    await browser?.close();
-    await server?.close();
-  });
+  const call = useCall({ sfu: { workers: 1 }, camera: () => clipCameraY4m(E2E_OUTPUT), audioWav: () => speechWav(OUT).file });
 
   const counts = (page: Page) => page.evaluate(() => ({ ...window.kiloface!.call!.sfuAudioBundleCounts! }));
 
   it('mediasoup forwards the bundles inside the Opus payload: they come out of the receiver\'s audio and the face is rebuilt', async () => {
     const room = `bundles-sfu-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface&mode=sfu`);
-    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&video=kiloface&mode=sfu`);
-    pages.push(alice, bob);
+    const alice = await call.open(`/r/${room}?name=Alice&video=kiloface&mode=sfu`);
+    const bob = await call.open(`/r/${room}?name=Bob&video=kiloface&mode=sfu`);
     // The room really is an SFU room (without a mediasoup worker the server stays P2P).
     await expect.poll(() => alice.page.evaluate(() => window.kiloface?.call?.mode), { timeout: 30_000 }).toBe('sfu');
     await facesShown(bob.page, 3);

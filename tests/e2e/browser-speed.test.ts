@@ -1,34 +1,19 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
-import type { RunningServer } from '../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../server/config.ts';
+import { describe, expect, it } from 'vitest';
 import { onnxNodeRuntime } from '../../codec/runners/onnx-node.ts';
-import { FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, openPage } from './helpers/browser.ts';
-import { startTestServer } from './helpers/server.ts';
+import { useCall } from './helpers/call-fixture.ts';
 
 // /speed in headless Chromium: the codec's networks on onnxruntime-web (WASM here: no WebGPU
 // headless), with the same outputs as onnxruntime-node. Prints the speeds for the notes.
-let server: RunningServer;
-let browser: Browser;
-
 function pattern(length: number, scale = 1, offset = 0): Float32Array {
   return Float32Array.from({ length }, (_, i) => offset + scale * (((i * 7919) % 256) / 255));
 }
 
 describe('networks in the browser (onnxruntime-web)', () => {
-  beforeAll(async () => {
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
-    browser = await launchChromium(FAKE_CAMERA_Y4M);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const call = useCall();
 
   it('runs the tracker and decoder networks with WASM threads, matching onnxruntime-node', async () => {
-    const { page } = await openPage(browser, `${server.url}/speed?iterations=15&threads=2`);
+    const { page } = await call.open('/speed?iterations=15&threads=2');
     const columnWidths = (): Promise<number[]> => page.locator('.speed-table thead th').evaluateAll((ths) => ths.map((th) => th.getBoundingClientRect().width));
     await page.waitForSelector('.speed-table');
     const widthsBefore = await columnWidths();

@@ -4,9 +4,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { E2E_OUTPUT, FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { CHROMIUM_PATH, chromiumArgs, launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { startTestServer } from './helpers/server.ts';
+import { E2E_OUTPUT, FAKE_CAMERA_Y4M } from '../../harness/cameras.ts';
+import { CHROMIUM_PATH, chromiumArgs, launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { startTestServer } from '../../harness/server.ts';
 
 // The call screen as a newcomer meets it (issue 15): a blocked camera or microphone, the stats
 // panel at laptop and phone sizes, the join form. P2P, no kiloface streams (not under test here).

@@ -1,20 +1,19 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { E2E_OUTPUT, FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { callCounters, callRates, formatRates } from './helpers/call-stats.ts';
-import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
-import { startCoturn, type Coturn } from './helpers/coturn.ts';
+import { E2E_OUTPUT, faceCameraY4m, HAVE_FACE_CLIP } from '../../harness/cameras.ts';
+import { REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { callCounters, callRates, formatRates } from '../../harness/call-stats.ts';
+import { startCoturn, type Coturn } from '../../harness/coturn.ts';
+import { activeVideo, formatReception, readLinkProbe, startLinkProbe, videoSwitches } from '../../harness/link-probe.ts';
+import { startTestServer } from '../../harness/server.ts';
+import { speechWav } from '../../harness/speech-wav.ts';
+import { useChromium } from './helpers/call-fixture.ts';
 import { startLinkShaper, type LinkShaper } from './helpers/link-shaper.ts';
-import { activeVideo, formatReception, readLinkProbe, startLinkProbe, videoSwitches } from './helpers/link-probe.ts';
-import { startTestServer } from './helpers/server.ts';
-import { speechWav } from './helpers/speech-wav.ts';
 
 // A two-person call, P2P and through the SFU, whose every packet crosses Debian's coturn limited to
-// a link rate (max-bps; tests/e2e/helpers/coturn.ts), both people in `auto`, speech on both
+// a link rate (max-bps; harness/coturn.ts), both people in `auto`, speech on both
 // microphones (issue 16 item 7). At 32 kbit/s auto must drop to kiloface, and voice and geometry must get
 // through; at 128 kbit/s auto must carry standard video. The kiloface checks need a real face for
 // the tracker (../shared/data); without it they are skipped, said in the log.
@@ -48,9 +47,19 @@ async function connected(...pages: OpenedPage[]): Promise<number> {
 // `npm test` therefore runs the e2e project after the others, one file at a time. One retry: media
 // timing varies with load; a behaviour that is broken fails both tries.
 describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited by coturn, both people in auto', { retry: 1 }, (mode) => {
-  let browser: Browser;
   const opened: { coturn: Coturn; server: RunningServer; shaper?: LinkShaper }[] = [];
-  const pages: OpenedPage[] = [];
+  // Registered before the browser's hooks, so it runs after Chromium is closed.
+  afterAll(async () => {
+    for (const { coturn, server, shaper } of opened) {
+      await server.close();
+      await shaper?.close();
+      await coturn.close();
+    }
+  });
+  beforeAll(() => {
+    console.log(`camera: ${HAVE_FACE_CLIP ? 'shared talking-head clip' : 'synthetic face (no kiloface flow checks)'}`);
+  });
+  const chromium = useChromium({ camera: faceCameraY4m, audioWav: () => speechWav(path.join(E2E_OUTPUT, 'video-modes')).file });
 
   /**
    * coturn at `kbps`, a server handing out its credentials, and two people in `auto` relayed through
@@ -64,26 +73,10 @@ describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited b
     opened.push({ coturn, server, ...(shaper ? { shaper } : {}) });
     const room = `link-${mode}-${kbps}-${Date.now()}`;
     const query = `ice=relay&video=auto${mode === 'sfu' ? '&mode=sfu' : ''}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&${query}`);
-    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&${query}`);
-    pages.push(alice, bob);
+    const alice = await chromium.openPage(`${server.url}/r/${room}?name=Alice&${query}`);
+    const bob = await chromium.openPage(`${server.url}/r/${room}?name=Bob&${query}`);
     return [alice, bob, shaper];
   }
-
-  beforeAll(async () => {
-    console.log(`camera: ${HAVE_FACE_CLIP ? 'shared talking-head clip' : 'synthetic face (no kiloface flow checks)'}`);
-    browser = await launchChromium(HAVE_FACE_CLIP ? clipCameraY4m(E2E_OUTPUT) : FAKE_CAMERA_Y4M, { audioWav: speechWav(path.join(E2E_OUTPUT, 'video-modes')).file });
-  });
-
-  afterAll(async () => {
-    for (const p of pages) if (p.logs.length) console.log(`page logs:\n${p.logs.slice(0, 20).join('\n')}`);
-    await browser?.close();
-    for (const { coturn, server, shaper } of opened) {
-      await server.close();
-      await shaper?.close();
-      await coturn.close();
-    }
-  });
 
   it('at 32 kbit/s: auto settles on kiloface within 20 s, audio flows, geometry keeps arriving', async () => {
     const [alice, bob] = await relayedCall(32);

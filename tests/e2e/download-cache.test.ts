@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { byPath, measureFirstAndRepeatVisit, type Download } from './helpers/download-meter.ts';
-import { startTestServer } from './helpers/server.ts';
+import { describe, expect, it } from 'vitest';
+import { FAKE_CAMERA_Y4M } from '../../harness/cameras.ts';
+import { byPath, measureFirstAndRepeatVisit, type Download } from '../../harness/download-meter.ts';
+import { useTestServer } from './helpers/call-fixture.ts';
 
 // What joining a call costs on the wire (issue 16 item 5), counted by Chromium's DevTools
 // protocol for the page and its workers. Before content-hashed, compressed, cacheable files a
@@ -12,19 +10,13 @@ import { startTestServer } from './helpers/server.ts';
 const FIRST_VISIT_BEFORE = 36_430_293;
 const REPEAT_VISIT_MAX = 100_000;
 
-let server: RunningServer;
-beforeAll(async () => {
-  server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
-});
-afterAll(async () => {
-  await server?.close();
-});
+const app = useTestServer();
 
 const total = (downloads: Download[]): number => downloads.reduce((sum, d) => sum + d.bytes, 0);
 
 describe('the app on the wire', () => {
   it('downloads each file once on a first visit, 3x less than before, and < 100 kB on a repeat visit', async () => {
-    const { first, repeat } = await measureFirstAndRepeatVisit(server.url, FAKE_CAMERA_Y4M);
+    const { first, repeat } = await measureFirstAndRepeatVisit(app.server.url, FAKE_CAMERA_Y4M);
     console.log(`first visit ${total(first)} B in ${first.length} requests; repeat visit ${total(repeat)} B: ${JSON.stringify(byPath(repeat).filter((r) => r.bytes > 0))}`);
     // The visit loaded the models and the WASM (else the figures below would mean nothing).
     expect(first.some((d) => d.url.endsWith('.wasm') && d.status === 200)).toBe(true);

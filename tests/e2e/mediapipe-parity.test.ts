@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaceTracker } from '../../codec/tracker/face-tracker.ts';
 import type { ImageLike } from '../../codec/tracker/image.ts';
 import type { SamplingGrid } from '../../codec/tracker/roi.ts';
-import { loadTracker } from '../unit/tracker/helpers/models.ts';
+import { loadTracker } from '../../codec/runners/shipped-node.ts';
 import { drawSyntheticFace } from '../unit/tracker/helpers/synthetic-face.ts';
 import { clipPath, DATA_DIR, decodeFrames } from '../unit/tracker/helpers/video.ts';
 import { findFaceMeshPackage, MediaPipeFaceMesh } from './helpers/mediapipe-face-mesh.ts';

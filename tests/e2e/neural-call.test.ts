@@ -1,17 +1,14 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import type { RunningServer } from '../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../server/config.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { psnr } from '../../bench/metrics/psnr.ts';
 import { HEADER_BYTES } from '../../codec/bitstream/packet.ts';
 import { ssim } from '../../bench/metrics/ssim.ts';
 import type { Plane } from '../../bench/metrics/plane.ts';
-import { E2E_OUTPUT } from './global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { startTestServer } from './helpers/server.ts';
-import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
+import { clipCameraY4m, HAVE_FACE_CLIP, E2E_OUTPUT } from '../../harness/cameras.ts';
+import { REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { useCall } from './helpers/call-fixture.ts';
 
 // The neural call in real Chromium: Alice's fake camera plays a real talking head (a validation
 // person of split-v1, never trained on), Alice sends kiloface at 10 kbit/s, Bob's page rebuilds
@@ -20,7 +17,6 @@ import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
 // synthetic camera.
 const HAVE_CLIP = HAVE_FACE_CLIP;
 const OUT = path.join(E2E_OUTPUT, 'neural');
-const CAMERA_Y4M = path.join(E2E_OUTPUT, 'neural-camera-640x360-10s.y4m');
 const NEURAL_CANVAS = `${REMOTE_TILE} canvas[data-role="neural-canvas"]`;
 
 // Thresholds set from measurement on this machine (2 cores, both pages in one headless Chromium,
@@ -99,34 +95,24 @@ async function measureQuality(alice: Page, bob: Page, samples: number): Promise<
 }
 
 /** The fake camera's video: the clip's first 10 s at 640x360, 25 fps. */
-function writeCamera(): void {
+function clipCamera(): string {
   mkdirSync(OUT, { recursive: true });
-  clipCameraY4m(E2E_OUTPUT);
+  return clipCameraY4m(E2E_OUTPUT);
 }
 
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
 
 describe.skipIf(!HAVE_CLIP)('neural call in real Chromium (a shared talking-head clip as the camera)', () => {
-  let server: RunningServer;
-  let browser: Browser;
+  const call = useCall({ camera: clipCamera });
   let alice: OpenedPage;
   let bob: OpenedPage;
   const room = `neural-${Date.now()}`;
 
   beforeAll(async () => {
-    writeCamera();
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
-    browser = await launchChromium(CAMERA_Y4M);
     // Alice sends kiloface at 10 kbit/s beside the standard video (video=both: the side-by-side
     // demo; auto would pick standard alone on this loopback link); Bob only receives. Both cap the standard video at 10.
-    alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&cap=10&kbps=10&neuralDebug=1&video=both`);
-    bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&cap=10&neural=off`);
-  });
-
-  afterAll(async () => {
-    for (const p of [alice, bob]) if (p?.logs.length) console.log(`page logs:\n${p.logs.slice(0, 20).join('\n')}`);
-    await browser?.close();
-    await server?.close();
+    alice = await call.open(`/r/${room}?name=Alice&cap=10&kbps=10&neuralDebug=1&video=both`);
+    bob = await call.open(`/r/${room}?name=Bob&cap=10&neural=off`);
   });
 
   it('rebuilds the sender’s face in the receiver’s canvas at ≤ 10 kbit/s on the wire, references included', async () => {
@@ -236,23 +222,12 @@ describe.skipIf(!HAVE_CLIP)('neural call in real Chromium (a shared talking-head
 });
 
 describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    writeCamera();
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, workers: 1 } });
-    browser = await launchChromium(CAMERA_Y4M);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const call = useCall({ sfu: { workers: 1 }, camera: clipCamera });
 
   it('rebuilds the face from packets the SFU forwarded', async () => {
     const room = `neural-sfu-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&mode=sfu&cap=20&neuralDebug=1&video=both`);
-    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&mode=sfu&cap=20&neural=off`);
+    const alice = await call.open(`/r/${room}?name=Alice&mode=sfu&cap=20&neuralDebug=1&video=both`);
+    const bob = await call.open(`/r/${room}?name=Bob&mode=sfu&cap=20&neural=off`);
     await bob.page.waitForSelector('[data-role="mode"][data-mode="sfu"]', { timeout: 30_000 });
     await bob.page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, NEURAL_CANVAS, { timeout: 90_000 });
     const quality = await measureQuality(alice.page, bob.page, 5);
@@ -264,17 +239,17 @@ describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
 
   it('a newcomer gets the sender’s reference from the SFU’s copy: the sender makes none for them and the others receive nothing extra', async () => {
     const room = `neural-sfu-join-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&mode=sfu&video=kiloface`);
-    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&mode=sfu&video=kiloface&neural=off`);
+    const alice = await call.open(`/r/${room}?name=Alice&mode=sfu&video=kiloface`);
+    const bob = await call.open(`/r/${room}?name=Bob&mode=sfu&video=kiloface&neural=off`);
     const framesShown = (page: Page) => page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, NEURAL_CANVAS, { timeout: 120_000 });
     await framesShown(bob.page);
     const counts = async () => ({
       alice: await alice.page.evaluate(() => window.kiloface!.neural!.latestSenderStatus!.stats),
       bob: await bob.page.evaluate(() => [...window.kiloface!.neural!.receiverStatus.values()][0]!.stats.references),
-      relay: { ...server.sfu!.rooms.get(room)!.controlRelay.stats },
+      relay: { ...call.server.sfu!.rooms.get(room)!.controlRelay.stats },
     });
     const before = await counts();
-    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&mode=sfu&video=kiloface&neural=off`);
+    const carol = await call.open(`/r/${room}?name=Carol&mode=sfu&video=kiloface&neural=off`);
     await framesShown(carol.page);
     const after = await counts();
     const carolReferences = await carol.page.evaluate(() => [...window.kiloface!.neural!.receiverStatus.values()][0]!.stats.references);
@@ -313,24 +288,18 @@ function writeEmptyRoomY4m(file: string): void {
 }
 
 describe('neural call without a face in view', () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    const camera = path.join(E2E_OUTPUT, 'empty-room-320x240.y4m');
-    if (!existsSync(camera)) writeEmptyRoomY4m(camera);
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
-    browser = await launchChromium(camera);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+  const call = useCall({
+    camera: () => {
+      const camera = path.join(E2E_OUTPUT, 'empty-room-320x240.y4m');
+      if (!existsSync(camera)) writeEmptyRoomY4m(camera);
+      return camera;
+    },
   });
 
   it('sends nothing it cannot stand behind (only NoFace packets), and the receiver says the camera sees no face', async () => {
     const room = `neural-noface-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&cap=20&video=both`);
-    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&cap=20&neural=off`);
+    const alice = await call.open(`/r/${room}?name=Alice&cap=20&video=both`);
+    const bob = await call.open(`/r/${room}?name=Bob&cap=20&neural=off`);
     await bob.page.waitForSelector(`${REMOTE_TILE}[data-connection="connected"]`, { timeout: 30_000 });
     await alice.page.waitForFunction(() => (window.kiloface?.neural?.latestSenderStatus?.trackedFps ?? -1) >= 0, undefined, { timeout: 60_000 });
     await alice.page.waitForTimeout(3000);

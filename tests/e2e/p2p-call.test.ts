@@ -1,22 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { RunningServer } from '../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, mean, openPage, readStat, readStatText, remoteFramesShown, REMOTE_TILE, sampleStat, type OpenedPage } from './helpers/browser.ts';
-import { startTestServer } from './helpers/server.ts';
+import { mean, readStat, readStatText, remoteFramesShown, REMOTE_TILE, sampleStat, type OpenedPage } from '../../harness/browser.ts';
+import { useCall } from './helpers/call-fixture.ts';
 
-let server: RunningServer;
-let browser: Browser;
 let alice: OpenedPage;
 let bob: OpenedPage;
 const room = `e2e-${Date.now()}`;
-/** Mesh only; a session key kept in a file, as the CLI does, so that a restart takes the call back. */
-const SERVER_CONFIG = { sfu: { ...DEFAULT_CONFIG.sfu, enabled: false }, sessionKeyFile: path.join(mkdtempSync(path.join(os.tmpdir(), 'kiloface-e2e-')), 'session-key') };
+/** A session key kept in a file, as the CLI does, so that a restart takes the call back. */
+const SESSION_KEY_FILE = path.join(mkdtempSync(path.join(os.tmpdir(), 'kiloface-e2e-')), 'session-key');
 
 /** Waits until the page shows a connected remote tile with a playing picture. */
 async function waitForRemoteVideo(opened: OpenedPage): Promise<void> {
@@ -32,25 +26,17 @@ async function waitForRemoteVideo(opened: OpenedPage): Promise<void> {
 }
 
 describe('P2P call in real Chromium', () => {
-  beforeAll(async () => {
-    // Mesh only: with the SFU on, a third person would move the room to the SFU (tests/e2e/sfu-call.test.ts).
-    server = await startTestServer(SERVER_CONFIG);
-    browser = await launchChromium(FAKE_CAMERA_Y4M);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  // Mesh only (the fixture's default): with the SFU on, a third person would move the room to the SFU (tests/e2e/sfu-call.test.ts).
+  const call = useCall({ config: { sessionKeyFile: SESSION_KEY_FILE } });
 
   it('two people see and hear each other, and the codec channels carry packets both ways', async () => {
     const started = performance.now();
     // The standard path is under test here: no kiloface streams (tests/e2e/neural-call.test.ts).
-    alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&secret=s3cret&cap=200&neural=off`);
-    bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&secret=s3cret&cap=200&neural=off`);
+    alice = await call.open(`/r/${room}?name=Alice&secret=s3cret&cap=200&neural=off`);
+    bob = await call.open(`/r/${room}?name=Bob&secret=s3cret&cap=200&neural=off`);
     await Promise.all([waitForRemoteVideo(alice), waitForRemoteVideo(bob)]);
     // The secret was used (the room is secured: see the wrong-secret test) and taken out of the address and history.
-    expect(await alice.page.evaluate(() => location.href)).toBe(`${server.url}/r/${room}?name=Alice&cap=200&neural=off`);
+    expect(await alice.page.evaluate(() => location.href)).toBe(`${call.server.url}/r/${room}?name=Alice&cap=200&neural=off`);
     console.log(`connect time (both pages load -> remote video playing): ${Math.round(performance.now() - started)} ms`);
 
     // Audio: the fake microphone's beep arrives as Opus.
@@ -103,14 +89,14 @@ describe('P2P call in real Chromium', () => {
   });
 
   it('refuses a third person with the wrong secret, and the call goes on', async () => {
-    const mallory = await openPage(browser, `${server.url}/r/${room}?name=Mallory&secret=wrong`);
+    const mallory = await call.open(`/r/${room}?name=Mallory&secret=wrong`);
     await mallory.page.waitForSelector('form.join .error:has-text("secret")', { timeout: 15_000 });
     expect(await alice.page.locator(REMOTE_TILE).count()).toBe(1);
     await mallory.context.close();
   });
 
   it('answers garbage on the signalling socket with errors, and the call goes on', async () => {
-    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws`);
+    const socket = new WebSocket(`${call.server.url.replace('http', 'ws')}/ws`);
     const replies: { type: string; code?: string }[] = [];
     socket.on('message', (data) => replies.push(JSON.parse(String(data))));
     await new Promise((resolve) => socket.once('open', resolve));
@@ -124,7 +110,7 @@ describe('P2P call in real Chromium', () => {
     const before = await remoteFramesShown(bob.page);
     await bob.page.waitForTimeout(1500);
     expect(await remoteFramesShown(bob.page)).toBeGreaterThan(before + 10);
-    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { ok: boolean; peers: number };
+    const health = (await (await fetch(`${call.server.url}/healthz`)).json()) as { ok: boolean; peers: number };
     expect(health).toMatchObject({ ok: true, peers: 2 });
   });
 
@@ -141,10 +127,9 @@ describe('P2P call in real Chromium', () => {
   it('survives a restart of the server: both people are seated again under their ids and the P2P connection is not rebuilt', async () => {
     const ids = async () => Promise.all([alice, bob].map((p) => p.page.evaluate(() => ({ self: window.kiloface!.call!.self!.id, connection: [...window.kiloface!.call!.peers.values()][0]!.connectionId }))));
     const before = await ids();
-    const port = Number(new URL(server.url).port);
-    await server.close();
-    for (const p of [alice, bob]) await p.page.waitForSelector('[data-role="signalling"][data-state="reconnecting"]', { timeout: 10_000 });
-    server = await startTestServer({ ...SERVER_CONFIG, port });
+    await call.restartServer(async () => {
+      for (const p of [alice, bob]) await p.page.waitForSelector('[data-role="signalling"][data-state="reconnecting"]', { timeout: 10_000 });
+    });
     for (const p of [alice, bob]) await p.page.waitForSelector('[data-role="signalling"][data-state="open"]', { timeout: 30_000 });
     expect(await ids()).toEqual(before);
     const frames = await remoteFramesShown(bob.page);
@@ -173,7 +158,7 @@ describe('P2P call in real Chromium', () => {
   });
 
   it('takes a third person into the mesh (and says the server has no SFU); mute and camera-off show on the others\' tiles; leaving removes the tile', async () => {
-    const carol = await openPage(browser, `${server.url}/r/${room}?name=Carol&secret=s3cret&neural=off`);
+    const carol = await call.open(`/r/${room}?name=Carol&secret=s3cret&neural=off`);
     // This server has no SFU: the mesh is said, to the newcomer and to those already in.
     for (const p of [carol, alice]) await p.page.locator('.notices .notice', { hasText: 'runs without its SFU' }).waitFor({ timeout: 10_000 });
     await carol.page.waitForFunction((sel) => document.querySelectorAll(`${sel}[data-connection="connected"]`).length === 2, REMOTE_TILE, { timeout: 30_000 });

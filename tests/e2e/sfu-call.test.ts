@@ -1,16 +1,10 @@
 import { PacketType, writePacket } from '../../codec/bitstream/packet.ts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { RunningServer } from '../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { startTestServer } from './helpers/server.ts';
+import { REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { useCall } from './helpers/call-fixture.ts';
 
 const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
-let server: RunningServer;
-let browser: Browser;
 const people: OpenedPage[] = [];
 const room = `sfu-${Date.now()}`;
 
@@ -53,27 +47,21 @@ async function expectAllMoving(): Promise<void> {
 }
 
 describe('SFU call in real Chromium (mediasoup, two workers)', () => {
-  beforeAll(async () => {
-    // Two peers per router: the third person lands on the second worker, joined by pipeToRouter.
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, workers: 2, peersPerRouter: 2 }, adminToken: ADMIN_TOKEN });
-    if (!server.sfu) throw new Error('the SFU did not start (is the mediasoup worker built? npm run build:mediasoup-worker)');
-    browser = await launchChromium(FAKE_CAMERA_Y4M);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+  // Two peers per router: the third person lands on the second worker, joined by pipeToRouter.
+  const call = useCall({ sfu: { workers: 2, peersPerRouter: 2 }, config: { adminToken: ADMIN_TOKEN } });
+  beforeAll(() => {
+    if (!call.server.sfu) throw new Error('the SFU did not start (is the mediasoup worker built? npm run build:mediasoup-worker)');
   });
 
   it('three people each receive the other two: audio, video and codec datachannel messages', async () => {
     // The SFU's own transport is under test: no kiloface streams (tests/e2e/neural-call.test.ts
     // covers them, through the SFU too), so three people's trackers and decoders do not crowd
     // the 2-core machine while packet counts are checked.
-    for (const name of ['Ann', 'Ben', 'Cat']) people.push(await openPage(browser, `${server.url}/r/${room}?name=${name}&neural=off`));
+    for (const name of ['Ann', 'Ben', 'Cat']) people.push(await call.open(`/r/${room}?name=${name}&neural=off`));
     await Promise.all(people.map((p) => waitForRemotes(p, 2)));
     for (const p of people) expect(await p.page.getAttribute('[data-role="mode"]', 'data-mode')).toBe('sfu');
 
-    const stats = (await (await fetch(`${server.url}/admin/stats`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
+    const stats = (await (await fetch(`${call.server.url}/admin/stats`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as {
       sfu: { rooms: { workers: number[]; routers: number; peers: { producers: unknown[]; consumers: { kind: string }[] }[] }[] };
     };
     const sfuRoom = stats.sfu.rooms[0]!;
@@ -130,7 +118,7 @@ describe('SFU call in real Chromium (mediasoup, two workers)', () => {
   });
 
   it('notices a worker killed mid-call and recovers the room on a live worker', async () => {
-    const victim = server.sfu!.pool.workers.find((w) => w.load > 0)!;
+    const victim = call.server.sfu!.pool.workers.find((w) => w.load > 0)!;
     process.kill(victim.worker.pid!, 'SIGKILL');
     await people[0]!.page.waitForTimeout(1000);
     await Promise.all(people.map((p) => waitForRemotes(p, 2, 60_000)));
@@ -138,11 +126,11 @@ describe('SFU call in real Chromium (mediasoup, two workers)', () => {
   });
 
   it('survives garbage on every endpoint', async () => {
-    const bad = await fetch(`${server.url}/admin/stats`, { headers: { authorization: 'Bearer wrong' } });
+    const bad = await fetch(`${call.server.url}/admin/stats`, { headers: { authorization: 'Bearer wrong' } });
     expect(bad.status).toBe(401);
-    expect((await fetch(`${server.url}/admin/stats`)).status).toBe(401);
-    expect((await fetch(`${server.url}/%00%ff/../../x`)).status).toBe(404);
-    const socket = new WebSocket(`${server.url.replace('http', 'ws')}/ws`);
+    expect((await fetch(`${call.server.url}/admin/stats`)).status).toBe(401);
+    expect((await fetch(`${call.server.url}/%00%ff/../../x`)).status).toBe(404);
+    const socket = new WebSocket(`${call.server.url.replace('http', 'ws')}/ws`);
     const replies: { type: string; code?: string; ok?: boolean; error?: string }[] = [];
     socket.on('message', (data) => replies.push(JSON.parse(String(data))));
     await new Promise((resolve) => socket.once('open', resolve));

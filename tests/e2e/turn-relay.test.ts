@@ -1,14 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import WebSocket from 'ws';
 import type { RunningServer } from '../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../server/config.ts';
 import type { IceServerConfig, ServerMessage } from '../../protocol/signalling.ts';
 import { turnIceServer, type TurnConfig } from '../../server/turn-credentials.ts';
-import { FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { startCoturn, type Coturn } from './helpers/coturn.ts';
-import { startTestServer } from './helpers/server.ts';
+import { REMOTE_TILE } from '../../harness/browser.ts';
+import { startCoturn, type Coturn } from '../../harness/coturn.ts';
+import { startTestServer } from '../../harness/server.ts';
+import { useCall } from './helpers/call-fixture.ts';
 
 // Calls through Debian's coturn with the TURN REST API's short-lived credentials (issue 16 item 6):
 // the server hands each person a credential of their own, `?ice=relay` forces relayed candidates,
@@ -79,32 +78,25 @@ async function welcomeIceServers(url: string, room: string): Promise<IceServerCo
 describe('calls through a TURN relay (coturn, short-lived credentials)', () => {
   let coturn: Coturn;
   let turn: TurnConfig;
-  /** P2P only; and one with the SFU, started by the SFU case. */
-  let server: RunningServer;
+  /** One with the SFU, started by the SFU case; the fixture's server is P2P only. */
   let sfuServer: RunningServer | undefined;
-  let browser: Browser;
-  const pages: OpenedPage[] = [];
 
   beforeAll(async () => {
     coturn = await startCoturn();
     turn = { urls: [coturn.url], secret: coturn.secret, ttlSeconds: TTL_SECONDS };
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false }, turn });
-    browser = await launchChromium(FAKE_CAMERA_Y4M);
   });
-
+  // Registered before the fixture's hooks: runs after the browser and the server are closed.
   afterAll(async () => {
-    for (const p of pages) if (p.logs.length) console.log(`page logs:\n${p.logs.slice(0, 20).join('\n')}`);
-    await browser?.close();
-    await server?.close();
     await sfuServer?.close();
     if (coturn?.log.some((line) => /error/i.test(line))) console.log(`coturn:\n${coturn.log.slice(-20).join('\n')}`);
     await coturn?.close();
   });
+  const call = useCall({ config: () => ({ turn }) });
 
   it('hands each person a credential of their own that expires, never the shared secret', async () => {
     const room = `turn-welcome-${Date.now()}`;
     const before = Math.floor(Date.now() / 1000);
-    const [a, b] = [await welcomeIceServers(server.url, room), await welcomeIceServers(server.url, room)];
+    const [a, b] = [await welcomeIceServers(call.server.url, room), await welcomeIceServers(call.server.url, room)];
     const turnA = a.find((s) => String(s.urls).startsWith('turn:'))!;
     const turnB = b.find((s) => String(s.urls).startsWith('turn:'))!;
     expect(turnA.urls).toEqual([coturn.url]);
@@ -119,11 +111,10 @@ describe('calls through a TURN relay (coturn, short-lived credentials)', () => {
   // allow-loopback-peers); mediasoup itself needs no TURN.
   it.each(['p2p', 'sfu'] as const)('connects a %s call with ?ice=relay through coturn: the selected candidate pair is relayed', async (mode) => {
     const room = `turn-${mode}-${Date.now()}`;
-    const serverOf = mode === 'sfu' ? (sfuServer ??= await startTestServer({ turn })) : server;
+    const serverOf = mode === 'sfu' ? (sfuServer ??= await startTestServer({ turn })) : call.server;
     const query = `cap=30&neural=off&ice=relay${mode === 'sfu' ? '&mode=sfu' : ''}`;
-    const alice = await openPage(browser, `${serverOf.url}/r/${room}?name=Alice&${query}`);
-    const bob = await openPage(browser, `${serverOf.url}/r/${room}?name=Bob&${query}`);
-    pages.push(alice, bob);
+    const alice = await call.openPage(`${serverOf.url}/r/${room}?name=Alice&${query}`);
+    const bob = await call.openPage(`${serverOf.url}/r/${room}?name=Bob&${query}`);
     for (const { page } of [alice, bob]) {
       await page.waitForFunction((sel) => (document.querySelector<HTMLVideoElement>(`${sel} video`)?.getVideoPlaybackQuality().totalVideoFrames ?? 0) > 5, REMOTE_TILE, { timeout: 45_000 });
     }
@@ -141,7 +132,7 @@ describe('calls through a TURN relay (coturn, short-lived credentials)', () => {
   });
 
   it('coturn refuses a credential past its expiry (and takes a fresh one)', async () => {
-    const page = pages[0]?.page ?? (await openPage(browser, `${server.url}/`)).page;
+    const page = call.pages[0]?.page ?? (await call.open('/')).page;
     const shortLived = { ...turn, ttlSeconds: 60 };
     const fresh = await gatherRelay(page, [turnIceServer(shortLived, 'probe')]);
     // Made 2 minutes ago with a 1-minute lifetime: it expired a minute ago.

@@ -1,15 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import type { RunningServer } from '../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { E2E_OUTPUT, FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, openPage, remoteFramesShown, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { callCounters, callRates, formatRates, type CallRates } from './helpers/call-stats.ts';
-import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
-import { silenceWav, speechWav } from './helpers/speech-wav.ts';
-import { startTestServer } from './helpers/server.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { E2E_OUTPUT, faceCameraY4m, HAVE_FACE_CLIP } from '../../harness/cameras.ts';
+import { remoteFramesShown, REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { callCounters, callRates, formatRates, type CallRates } from '../../harness/call-stats.ts';
+import { silenceWav, speechWav } from '../../harness/speech-wav.ts';
+import { useCall } from './helpers/call-fixture.ts';
 
 // Video modes (kiloface / standard / both / auto), lean audio (Opus in 60 ms packets, DTX) and the
 // call's wire figures, in real Chromium with speech on both fake microphones. The camera is a real
@@ -53,28 +50,20 @@ async function figuresVisible(page: Page, width: number, height: number): Promis
 }
 
 describe('video modes, lean audio and call figures (P2P, speech on both microphones)', () => {
-  let server: RunningServer;
-  let browser: Browser;
   let alice: OpenedPage;
   let bob: OpenedPage;
   const room = `modes-${Date.now()}`;
+  let speech: ReturnType<typeof speechWav>;
 
-  beforeAll(async () => {
-    const speech = speechWav(OUT);
+  beforeAll(() => {
+    speech = speechWav(OUT);
     console.log(`fake microphones: ${speech.source}; camera: ${HAVE_FACE_CLIP ? 'shared talking-head clip' : 'synthetic face (no kiloface flow checks)'}`);
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
-    browser = await launchChromium(HAVE_FACE_CLIP ? clipCameraY4m(E2E_OUTPUT) : FAKE_CAMERA_Y4M, { audioWav: speech.file });
   });
-
-  afterAll(async () => {
-    for (const p of [alice, bob]) if (p?.logs.length) console.log(`page logs:\n${p.logs.slice(0, 20).join('\n')}`);
-    await browser?.close();
-    await server?.close();
-  });
+  const call = useCall({ camera: faceCameraY4m, audioWav: () => speech.file });
 
   it('kiloface mode sends no standard video at all, kiloface flows, audio goes in 60 ms packets, and the whole call stays small', async () => {
-    alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface`);
-    bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&video=kiloface`);
+    alice = await call.open(`/r/${room}?name=Alice&video=kiloface`);
+    bob = await call.open(`/r/${room}?name=Bob&video=kiloface`);
     await connected(alice, bob);
     // Bob's tile says what Alice sends and shows the rebuilt face alone, at the tile's full width.
     await bob.page.waitForSelector(`${REMOTE_TILE}[data-video="kiloface"]`, { timeout: 15_000 });
@@ -153,8 +142,8 @@ describe('video modes, lean audio and call figures (P2P, speech on both micropho
     await alice.context.close();
     await bob.context.close();
     const carolRoom = `${room}-auto`;
-    const carol = await openPage(browser, `${server.url}/r/${carolRoom}?name=Carol&video=auto&autoNeedKbps=10000000`);
-    const dave = await openPage(browser, `${server.url}/r/${carolRoom}?name=Dave&video=kiloface`);
+    const carol = await call.open(`/r/${carolRoom}?name=Carol&video=auto&autoNeedKbps=10000000`);
+    const dave = await call.open(`/r/${carolRoom}?name=Dave&video=kiloface`);
     await connected(carol, dave);
     // Auto starts on kiloface, tries standard once the call settled (loopback passes the trial), and
     // drops back when the estimate cannot carry the 10 Gbit/s.
@@ -182,22 +171,12 @@ describe('video modes, lean audio and call figures (P2P, speech on both micropho
 });
 
 describe('lean audio while silent (DTX), P2P', () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
-    browser = await launchChromium(FAKE_CAMERA_Y4M, { audioWav: silenceWav(OUT) });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const call = useCall({ audioWav: () => silenceWav(OUT) });
 
   it('sends almost nothing for silence', async () => {
     const room = `silence-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface&neural=off`);
-    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&video=kiloface&neural=off`);
+    const alice = await call.open(`/r/${room}?name=Alice&video=kiloface&neural=off`);
+    const bob = await call.open(`/r/${room}?name=Bob&video=kiloface&neural=off`);
     await connected(alice, bob);
     await alice.page.waitForTimeout(3000);
     const rates = await measure(alice.page, 8);
@@ -210,22 +189,12 @@ describe('lean audio while silent (DTX), P2P', () => {
 });
 
 describe('lean audio and kiloface mode through the SFU', () => {
-  let server: RunningServer;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, workers: 1 } });
-    browser = await launchChromium(HAVE_FACE_CLIP ? clipCameraY4m(E2E_OUTPUT) : FAKE_CAMERA_Y4M, { audioWav: speechWav(OUT).file });
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const call = useCall({ sfu: { workers: 1 }, camera: faceCameraY4m, audioWav: () => speechWav(OUT).file });
 
   it('sends 60 ms Opus and no video in kiloface mode; standard video comes and goes with the mode', async () => {
     const room = `modes-sfu-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&mode=sfu&video=kiloface&neural=off`);
-    const bob = await openPage(browser, `${server.url}/r/${room}?name=Bob&mode=sfu&video=kiloface&neural=off`);
+    const alice = await call.open(`/r/${room}?name=Alice&mode=sfu&video=kiloface&neural=off`);
+    const bob = await call.open(`/r/${room}?name=Bob&mode=sfu&video=kiloface&neural=off`);
     await bob.page.waitForSelector('[data-role="mode"][data-mode="sfu"]', { timeout: 30_000 });
     await connected(alice, bob);
     await bob.page.waitForSelector(`${REMOTE_TILE}[data-video="kiloface"]`, { timeout: 15_000 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import { chromium, type Browser, type Page } from 'playwright-core';
 
-import { CHROMIUM_PATH } from './browser.ts';
+import { CHROMIUM_PATH } from '../../../harness/browser.ts';
 
 export const FACE_MESH_VERSION = '0.4.1657299874';
 

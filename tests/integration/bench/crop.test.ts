@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itNeeds } from '../../helpers/needs.ts';
 import { CentreSquareCropProvider, cropProviderByName, SourceFramingCropProvider, TrackerCropProvider } from '../../../bench/crop.ts';
-import { missingFaceModels } from '../../../bench/face-models.ts';
+import { missingFaceModels } from '../../../codec/runners/shipped-node.ts';
 import { readManifest } from '../../../bench/manifest.ts';
 import { parseBenchArgs } from '../../../bench/options.ts';
 import { loadY4m, preparationArgs, prepareClip } from '../../../bench/prepared-clip.ts';

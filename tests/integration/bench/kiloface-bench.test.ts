@@ -10,7 +10,7 @@ import { DEFAULT_KILOFACE_MODEL, QUICK_KILOFACE_POINTS, kilofacePointId } from '
 import { readStream } from '../../../bench/codecs/kiloface-stream.ts';
 import { PacketType } from '../../../codec/bitstream/packet.ts';
 import { packetType } from '../../../codec/stream/reference-packet.ts';
-import { missingFaceModels } from '../../../bench/face-models.ts';
+import { missingFaceModels } from '../../../codec/runners/shipped-node.ts';
 import { parseBenchArgs } from '../../../bench/options.ts';
 import { runBench } from '../../../bench/run-bench.ts';
 import type { BenchReport } from '../../../bench/report/schema.ts';

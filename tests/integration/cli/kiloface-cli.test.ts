@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_KILOFACE_MODEL } from '../../../bench/codecs/kiloface-codec.ts';
 import { readStream } from '../../../bench/codecs/kiloface-stream.ts';
-import { missingFaceModels } from '../../../bench/face-models.ts';
+import { missingFaceModels } from '../../../codec/runners/shipped-node.ts';
 import { DECODER_FILES } from '../../../codec/shipped.ts';
 import { describeNeeds } from '../../helpers/needs.ts';
 import { hasFfmpeg, writeSyntheticFaceVideo } from '../bench/synthetic-face-clip.ts';

@@ -12,7 +12,7 @@ import { itNeeds } from '../../helpers/needs.ts';
 import { DEFAULT_SMOOTHING, type FaceTracker } from '../../../codec/tracker/face-tracker.ts';
 import type { ImageLike } from '../../../codec/tracker/image.ts';
 import { centroid, secondDifferenceJitter, smoothSequence } from '../../unit/tracker/helpers/metrics.ts';
-import { loadTracker } from '../../unit/tracker/helpers/models.ts';
+import { loadTracker } from '../../../codec/runners/shipped-node.ts';
 import { findPython, pythonLandmarks } from '../../unit/tracker/helpers/python.ts';
 import { drawSyntheticFace } from '../../unit/tracker/helpers/synthetic-face.ts';
 import { clipPath, DATA_DIR, decodeFrames } from '../../unit/tracker/helpers/video.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { kilofaceRateMode, uncropToFrame } from '../../../bench/codecs/kiloface-codec.ts';
 import { readStream, receiveClip, sendClip, StreamFileError, writeStream, type ReceiverStep } from '../../../bench/codecs/kiloface-stream.ts';
 import { datachannelOnlyWireBytes, kilofaceBits, type SentPacket } from '../../../bench/codecs/kiloface-wire.ts';
-import { loadFaceGeometry } from '../../../bench/face-models.ts';
+import { loadFaceGeometry } from '../../../codec/runners/shipped-node.ts';
 import { trailerOverhead } from '../../../codec/audio-bundle-trailer.ts';
 import { PacketType, writePacket } from '../../../codec/bitstream/packet.ts';
 import { landmarkRmse } from '../../../codec/geometry/face-geometry.ts';

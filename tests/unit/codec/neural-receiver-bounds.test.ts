@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadFaceGeometry } from '../../../bench/face-models.ts';
+import { loadFaceGeometry } from '../../../codec/runners/shipped-node.ts';
 import { MAX_PACKET_BYTES, HEADER_BYTES } from '../../../codec/bitstream/packet.ts';
 import { GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../../codec/geometry-coder.ts';
 import { FRAME_SLOT_MS } from '../../../codec/shipped.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadFaceGeometry } from '../../../bench/face-models.ts';
+import { loadFaceGeometry } from '../../../codec/runners/shipped-node.ts';
 import { toCropPixels, type CropBox } from '../../../codec/geometry/reference-crop.ts';
 import { geometryCodingConfig } from '../../../codec/geometry-coder.ts';
 import { FRAME_SLOT_MS } from '../../../codec/shipped.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadFaceGeometry } from '../../../bench/face-models.ts';
+import { loadFaceGeometry } from '../../../codec/runners/shipped-node.ts';
 import { landmarkRmse } from '../../../codec/geometry/face-geometry.ts';
 import { toCropPixels, type CropBox } from '../../../codec/geometry/reference-crop.ts';
 import { NeuralReceiver, type DisplayFrame } from '../../../codec/stream/neural-receiver.ts';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaceTracker, TrackResult } from '../../../codec/tracker/face-tracker.ts';
 import type { ImageLike } from '../../../codec/tracker/image.ts';
 import { centroid, meanDistance } from './helpers/metrics.ts';
-import { loadTracker } from './helpers/models.ts';
+import { loadTracker } from '../../../codec/runners/shipped-node.ts';
 import { blankFrame, drawSyntheticFace, type FaceOptions } from './helpers/synthetic-face.ts';
 
 const W = 256;

@@ -13,7 +13,7 @@ import { DEFAULT_SMOOTHING, type FaceTracker } from '../../../../codec/tracker/f
 import type { ImageLike } from '../../../../codec/tracker/image.ts';
 import type { OneEuroParams } from '../../../../codec/tracker/one-euro.ts';
 import { centroid, lagFrames, secondDifferenceJitter, smoothSequence, stillJitter, type Sequence } from '../helpers/metrics.ts';
-import { loadTracker } from '../helpers/models.ts';
+import { loadTracker } from '../../../../codec/runners/shipped-node.ts';
 import { drawSyntheticFace } from '../helpers/synthetic-face.ts';
 import { clipPath, DATA_DIR, decodeFrames, readManifest } from '../helpers/video.ts';
 

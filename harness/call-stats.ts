@@ -2,9 +2,9 @@
 // window.kiloface.call.connectionStats()), and rates between two readings: for the e2e tests and
 // scripts/measure-call-wire.ts alike.
 import type { Page } from 'playwright-core';
-import { srtpTagBytes, UDP_IP_OVERHEAD, type StatsEntry } from '../../../web/stats/peer-stats.ts';
-import { transportCounters, wireBytes } from '../../../web/stats/call-wire.ts';
-import { DATACHANNEL_WIRE_OVERHEAD } from '../../../codec/stream/wire.ts';
+import { srtpTagBytes, UDP_IP_OVERHEAD, type StatsEntry } from '../web/stats/peer-stats.ts';
+import { transportCounters, wireBytes } from '../web/stats/call-wire.ts';
+import { DATACHANNEL_WIRE_OVERHEAD } from '../codec/stream/wire.ts';
 
 export interface CallCounters {
   atMs: number;

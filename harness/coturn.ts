@@ -1,14 +1,15 @@
 // Debian's coturn (`turnserver`) started for a test: the shipped config
-// (tests/fixtures/coturn/turnserver.conf) plus free ports and a fresh shared secret.
+// (harness/turnserver.conf) plus free ports and a fresh shared secret.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const TURNSERVER_PATH = process.env.TURNSERVER_PATH ?? '/usr/bin/turnserver';
-const CONFIG = path.resolve('tests/fixtures/coturn/turnserver.conf');
+const CONFIG = fileURLToPath(new URL('./turnserver.conf', import.meta.url));
 
 export interface Coturn {
   url: string;

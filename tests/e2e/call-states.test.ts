@@ -4,11 +4,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { E2E_OUTPUT, FAKE_CAMERA_Y4M } from './global-setup.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from './helpers/browser.ts';
-import { startTestServer } from './helpers/server.ts';
-import { writeSyntheticFaceY4m } from './helpers/y4m.ts';
-import { clipCameraY4m, HAVE_FACE_CLIP } from './helpers/clip-camera.ts';
+import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { clipCameraY4m, E2E_OUTPUT, FAKE_CAMERA_Y4M, HAVE_FACE_CLIP } from '../../harness/cameras.ts';
+import { startTestServer } from '../../harness/server.ts';
+import { writeSyntheticFaceY4m } from '../../harness/y4m.ts';
 
 // The call screen explains itself (issue 15 items 6, 7 and 9): what a kiloface tile waits for,
 // who sees no face, a camera that is off, and the layout at laptop and phone sizes.

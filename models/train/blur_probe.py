@@ -19,7 +19,7 @@ import torch
 
 from decoder import Blur, psnr
 from evaluate import OnnxDecoder, clip_targets
-from train import CACHE, load_split
+from dataset import CACHE, load_split
 
 
 def main():

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from evaluate import TorchDecoder, clip_targets
-from train import CACHE, load_split
+from dataset import CACHE, load_split
 
 REGIONS = ('face', 'band', 'outside')
 

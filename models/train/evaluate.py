@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from decoder import ms_ssim, psnr, ssim
-from train import CACHE, ClipGuides, guide_batch, load_split, read_clip
+from dataset import CACHE, ClipGuides, guide_batch, load_split, read_clip
 
 DECODERS = ('frozen', 'warp', 'refiner')
 METRICS = ('l1', 'psnr', 'ssim', 'msssim')

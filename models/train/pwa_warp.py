@@ -21,7 +21,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 from decoder import warp  # noqa: E402
 from evaluate import metrics  # noqa: E402
-from train import CACHE, load_split  # noqa: E402
+from dataset import CACHE, load_split  # noqa: E402
 
 
 def triangles():
@@ -65,7 +65,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(1)
     from export import load_model
-    from train import read_clip
+    from dataset import read_clip
     model, _ = load_model(a.ckpt)
     tris = triangles()
     _, _, val_ids = load_split(a.data_dir)

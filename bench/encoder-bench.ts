@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { FaceGeometry, landmarkRmse } from '../codec/geometry/face-geometry.ts';
 import { geometryModelFromJson } from '../codec/geometry/model-json.ts';
 import { cropBox, toCropPixels } from '../codec/geometry/reference-crop.ts';
-import { GeometryDecoder, GeometryEncoder, geometryCodingConfig } from '../codec/geometry-coder.ts';
+import { GeometryDecoder, GeometryEncoder, geometryCodingConfig } from '../codec/geometry/geometry-coder.ts';
 import { FRAME_SLOT_MS } from '../codec/shipped.ts';
 import { loadTracker, readGeometryJson } from '../codec/runners/shipped-node.ts';
 import { EVAL_FPS as FPS, evaluationClips, mean, trackingFrames } from './clip-frames.ts';

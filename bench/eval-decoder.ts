@@ -10,7 +10,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { NeuralDecoder, imageTensor } from '../codec/decoder/neural-decoder.ts';
 import { cropBox, toCropPixels } from '../codec/geometry/reference-crop.ts';
-import { GeometryDecoder, GeometryEncoder, geometryCodingConfig } from '../codec/geometry-coder.ts';
+import { GeometryDecoder, GeometryEncoder, geometryCodingConfig } from '../codec/geometry/geometry-coder.ts';
 import { onnxNodeRuntime } from '../codec/runners/onnx-node.ts';
 import { CROP_SIZE, DECODER_DIR, DECODER_FILES, PSNR_CAP_DB } from '../codec/shipped.ts';
 import { loadFaceGeometry, loadTracker } from '../codec/runners/shipped-node.ts';

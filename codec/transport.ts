@@ -1,4 +1,4 @@
-// How the codec meets the network. The call's transport (P2P today, SFU later) gives the codec one
+// How the codec meets the network. The call's transport (P2P or the SFU) gives the codec one
 // PacketLink per remote peer; the codec never sees simple-peer, mediasoup or WebRTC objects.
 
 /**
@@ -8,8 +8,6 @@
  * - `control`: reliable, ordered, for references (keyframes) and requests.
  */
 export type CodecChannel = 'frames' | 'control';
-
-export const CODEC_CHANNELS: readonly CodecChannel[] = ['frames', 'control'];
 
 /** Datachannel labels of the two channels (the SFU tells them apart by label: it relays `control`). */
 export const CODEC_CHANNEL_LABELS: Record<CodecChannel, string> = { frames: 'kiloface-frames', control: 'kiloface-control' };

@@ -19,7 +19,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { imageTensor, NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
 import type { CropBox } from '../../codec/geometry/reference-crop.ts';
-import { geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
+import { geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry/geometry-coder.ts';
 import { onnxNodeRuntime } from '../../codec/runners/onnx-node.ts';
 import { CROP_SIZE, DECODER_DIR, DECODER_FILES } from '../../codec/shipped.ts';
 import type { PreparedReference } from '../../codec/stream/neural-sender.ts';

@@ -13,7 +13,7 @@
 import { PacketType } from '../../codec/bitstream/packet.ts';
 import type { CropBox } from '../../codec/geometry/reference-crop.ts';
 import type { FaceGeometry } from '../../codec/geometry/face-geometry.ts';
-import type { GeometryCodingConfig } from '../../codec/geometry-coder.ts';
+import type { GeometryCodingConfig } from '../../codec/geometry/geometry-coder.ts';
 import { FRAME_SLOT_MS } from '../../codec/shipped.ts';
 import { NeuralReceiver, type DisplayFrame, type ReceiverHooks, type ReceiverStats } from '../../codec/stream/neural-receiver.ts';
 import { NeuralSender, type SenderHooks, type SenderStats } from '../../codec/stream/neural-sender.ts';

@@ -1,4 +1,4 @@
-import { BitModels, MAX_STRIPPED_BYTES, RangeDecoder, RangeEncoder, type BitSink } from './bitstream/range-coder.ts';
+import { BitModels, MAX_STRIPPED_BYTES, RangeDecoder, RangeEncoder, type BitSink } from '../bitstream/range-coder.ts';
 import {
   contextCount,
   decodeResidual,
@@ -6,9 +6,9 @@ import {
   MAX_MAGNITUDE,
   PredictionMode,
   ResidualCodingError,
-} from './bitstream/residual-coder.ts';
-import { fail, ok, PacketType, readPacket, writePacket, type PacketHeader, type Result } from './bitstream/packet.ts';
-import type { FaceGeometry } from './geometry/face-geometry.ts';
+} from '../bitstream/residual-coder.ts';
+import { fail, ok, PacketType, readPacket, writePacket, type PacketHeader, type Result } from '../bitstream/packet.ts';
+import type { FaceGeometry } from './face-geometry.ts';
 
 // Geometry vectors (head pose + expression coefficients) <-> packets.
 //

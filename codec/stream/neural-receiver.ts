@@ -1,5 +1,5 @@
 import { PacketType, readPacket, wrappingDelta16, type PacketErrorCode } from '../bitstream/packet.ts';
-import { GeometryDecoder, type GeometryCodingConfig } from '../geometry-coder.ts';
+import { GeometryDecoder, type GeometryCodingConfig } from '../geometry/geometry-coder.ts';
 import type { CodecChannel } from '../transport.ts';
 import { probePicture, type PictureErrorCode } from './picture-header.ts';
 import { readReferencePicture, type PictureFormat, type RequestReason } from './reference-packet.ts';

@@ -2,7 +2,7 @@ import { writePacket, PacketType, type PacketHeader } from '../bitstream/packet.
 import type { FaceGeometry } from '../geometry/face-geometry.ts';
 import { cropBox, landmarkBox, toCropPixels, type CropBox } from '../geometry/reference-crop.ts';
 import { CROP_SIZE, FRAME_SLOT_MS } from '../shipped.ts';
-import { GeometryEncoder, type GeometryCodingConfig } from '../geometry-coder.ts';
+import { GeometryEncoder, type GeometryCodingConfig } from '../geometry/geometry-coder.ts';
 import type { CodecChannel } from '../transport.ts';
 import { writeReferencePicture, type PictureFormat, type RequestReason } from './reference-packet.ts';
 import type { RateMode } from './rate-modes.ts';
@@ -139,7 +139,7 @@ export class NeuralSender<Frame> {
   private making: Promise<void> | undefined;
   private requested: RequestReason | undefined;
   private lastReferenceMs = -Infinity;
-  private pending: { slotMs: number; values: Float32Array; reconstructed?: Float32Array }[] = [];
+  private pending: { slotMs: number; values: Float32Array }[] = [];
   private readonly history: Float32Array[] = [];
   private sequence = 0;
   private slotIndex = 0;

@@ -19,7 +19,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { HEADER_BYTES, MAX_PACKET_BYTES, PacketType, writePacket } from '../../codec/bitstream/packet.ts';
-import { GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry-coder.ts';
+import { GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry/geometry-coder.ts';
 import { loadFaceGeometry } from '../../codec/runners/shipped-node.ts';
 import { FRAME_SLOT_MS } from '../../codec/shipped.ts';
 import { MAX_BUFFERED_FRAMES, MAX_CLOCK_SAMPLES, NeuralReceiver } from '../../codec/stream/neural-receiver.ts';

@@ -260,7 +260,7 @@ def test_geometry_quantiser_matches_the_codec():
     import train as T
     root = os.path.join(os.path.dirname(D.__file__), '..', '..')
     ts = open(os.path.join(root, 'codec', 'geometry', 'model-json.ts')).read()
-    coder = open(os.path.join(root, 'codec', 'geometry-coder.ts')).read()
+    coder = open(os.path.join(root, 'codec', 'geometry', 'geometry-coder.ts')).read()
     assert float(re.search(r'BASE_STEP_PX = ([0-9.]+);', ts).group(1)) == T.BASE_STEP_PX
     assert float(re.search(r'INSENSITIVE_STEP = ([0-9.]+);', ts).group(1)) == T.INSENSITIVE_STEP
     assert 'return 2 ** (quantizer / 4);' in coder

@@ -11,7 +11,7 @@ import decoderReferenceUrl from '../../models/kiloface-v1/reference.onnx?url';
 import decoderFrameUrl from '../../models/kiloface-v1/frame.onnx?url';
 import { FaceGeometry } from '../../codec/geometry/face-geometry.ts';
 import { geometryModelFromJson, type BasisJson } from '../../codec/geometry/model-json.ts';
-import { geometryCodingConfig, type GeometryCodingConfig } from '../../codec/geometry-coder.ts';
+import { geometryCodingConfig, type GeometryCodingConfig } from '../../codec/geometry/geometry-coder.ts';
 import type { ShippedModel } from '../../codec/shipped.ts';
 import { FaceTracker } from '../../codec/tracker/face-tracker.ts';
 import { NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';

@@ -7,7 +7,7 @@ import { trailerOverhead } from '../../../codec/audio-bundle-trailer.ts';
 import { PacketType, writePacket } from '../../../codec/bitstream/packet.ts';
 import { landmarkRmse } from '../../../codec/geometry/face-geometry.ts';
 import { toCropPixels, type CropBox } from '../../../codec/geometry/reference-crop.ts';
-import { geometryCodingConfig } from '../../../codec/geometry-coder.ts';
+import { geometryCodingConfig } from '../../../codec/geometry/geometry-coder.ts';
 import { FRAME_SLOT_MS } from '../../../codec/shipped.ts';
 import { NeuralSender, type PreparedReference } from '../../../codec/stream/neural-sender.ts';
 import { RATE_MODES, type RateMode } from '../../../codec/stream/rate-modes.ts';

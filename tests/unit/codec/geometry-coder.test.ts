@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GeometryDecoder, GeometryEncoder, quantizerScale, trainPriors, type GeometryCodingConfig } from '../../../codec/geometry-coder.ts';
+import { GeometryDecoder, GeometryEncoder, quantizerScale, trainPriors, type GeometryCodingConfig } from '../../../codec/geometry/geometry-coder.ts';
 import { readPacket } from '../../../codec/bitstream/packet.ts';
 import { rng } from './random.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadFaceGeometry } from '../../../codec/runners/shipped-node.ts';
 import { MAX_PACKET_BYTES, HEADER_BYTES } from '../../../codec/bitstream/packet.ts';
-import { GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../../codec/geometry-coder.ts';
+import { GeometryEncoder, geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../../codec/geometry/geometry-coder.ts';
 import { FRAME_SLOT_MS } from '../../../codec/shipped.ts';
 import { MAX_BUFFERED_FRAMES, MAX_CLOCK_SAMPLES, NeuralReceiver } from '../../../codec/stream/neural-receiver.ts';
 import { writeReferencePicture, type PictureFormat } from '../../../codec/stream/reference-packet.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadFaceGeometry } from '../../../codec/runners/shipped-node.ts';
 import { toCropPixels, type CropBox } from '../../../codec/geometry/reference-crop.ts';
-import { geometryCodingConfig } from '../../../codec/geometry-coder.ts';
+import { geometryCodingConfig } from '../../../codec/geometry/geometry-coder.ts';
 import { FRAME_SLOT_MS } from '../../../codec/shipped.ts';
 import { NeuralSender, type PreparedReference, type SenderError, type SenderHooks } from '../../../codec/stream/neural-sender.ts';
 import { rateModeFor } from '../../../codec/stream/rate-modes.ts';

@@ -7,7 +7,7 @@ import { NeuralSender, type PreparedReference } from '../../../codec/stream/neur
 import { rateModeFor } from '../../../codec/stream/rate-modes.ts';
 import { packetType, readReferenceRequest, writeReferenceRequest } from '../../../codec/stream/reference-packet.ts';
 import { PacketType } from '../../../codec/bitstream/packet.ts';
-import { geometryCodingConfig } from '../../../codec/geometry-coder.ts';
+import { geometryCodingConfig } from '../../../codec/geometry/geometry-coder.ts';
 import { FRAME_SLOT_MS as SLOT_MS } from '../../../codec/shipped.ts';
 import type { CodecChannel } from '../../../codec/transport.ts';
 import { rng } from './random.ts';

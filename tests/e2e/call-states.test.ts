@@ -1,13 +1,11 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import type { RunningServer } from '../../server/app.ts';
-import { DEFAULT_CONFIG } from '../../server/config.ts';
-import { launchChromium, openPage, REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
 import { clipCameraY4m, E2E_OUTPUT, FAKE_CAMERA_Y4M, HAVE_FACE_CLIP } from '../../harness/cameras.ts';
-import { startTestServer } from '../../harness/server.ts';
 import { writeSyntheticFaceY4m } from '../../harness/y4m.ts';
+import { useCall } from './helpers/call-fixture.ts';
 
 // The call screen explains itself (issue 15 items 6, 7 and 9): what a kiloface tile waits for,
 // who sees no face, a camera that is off, and the layout at laptop and phone sizes.
@@ -43,33 +41,27 @@ async function recordNotices(page: Page): Promise<void> {
 const noticesSeen = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { noticesSeen: string[] }).noticesSeen);
 
 describe('a kiloface tile says what it waits for, and who sees no face', () => {
-  let server: RunningServer;
-  let browser: Browser;
-  const opened: OpenedPage[] = [];
-
-  beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    if (!existsSync(GREY_CAMERA)) writeGreyY4m(GREY_CAMERA);
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
-    browser = await launchChromium(GREY_CAMERA);
+  const call = useCall({
+    camera: () => {
+      mkdirSync(OUT, { recursive: true });
+      if (!existsSync(GREY_CAMERA)) writeGreyY4m(GREY_CAMERA);
+      return GREY_CAMERA;
+    },
   });
+  const opened: OpenedPage[] = [];
   afterEach(async () => {
     for (const o of opened.splice(0)) await o.context.close().catch(() => undefined);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
   });
 
   it('no face in view: the sender gets a hint, the receiver names the sender\'s camera (before any reference), and camera off reads as camera off', async () => {
     const room = `no-face-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=both`);
+    const alice = await call.openPage(`${call.server.url}/r/${room}?name=Alice&video=both`);
     opened.push(alice);
-    const bobContext = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    const bobContext = await call.browser.newContext({ permissions: ['camera', 'microphone'] });
     const bobPage = await bobContext.newPage();
     opened.push({ context: bobContext, page: bobPage, logs: [] });
     await recordNotices(bobPage);
-    await bobPage.goto(`${server.url}/r/${room}?name=Bob&neural=off`);
+    await bobPage.goto(`${call.server.url}/r/${room}?name=Bob&neural=off`);
 
     // Bob: the receiver downloads and compiles, then says it is Alice's camera, not the stream.
     await bobPage.waitForFunction((sel) => document.querySelector(sel)?.textContent === "Alice's camera sees no face", NOTICE, { timeout: 110_000 });
@@ -104,26 +96,20 @@ describe('a kiloface tile says what it waits for, and who sees no face', () => {
 });
 
 describe('the call screen\'s layout at 1280x720 and 390x844', () => {
-  let server: RunningServer;
-  let browser: Browser;
-  const opened: OpenedPage[] = [];
-
-  beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    if (!existsSync(WIDE_CAMERA)) await writeSyntheticFaceY4m(WIDE_CAMERA, { width: 320, height: 180, fps: 25, frames: 125 });
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
-    browser = await launchChromium(WIDE_CAMERA);
+  const call = useCall({
+    camera: async () => {
+      mkdirSync(OUT, { recursive: true });
+      if (!existsSync(WIDE_CAMERA)) await writeSyntheticFaceY4m(WIDE_CAMERA, { width: 320, height: 180, fps: 25, frames: 125 });
+      return WIDE_CAMERA;
+    },
   });
+  const opened: OpenedPage[] = [];
   afterEach(async () => {
     for (const o of opened.splice(0)) await o.context.close().catch(() => undefined);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   const open = async (url: string): Promise<OpenedPage> => {
-    const o = await openPage(browser, url);
+    const o = await call.openPage(url);
     opened.push(o);
     return o;
   };
@@ -131,8 +117,8 @@ describe('the call screen\'s layout at 1280x720 and 390x844', () => {
 
   it('a two-person call with the synthetic face, for the README (docs/call-screen.png is a copy of this screenshot)', async () => {
     const room = `readme-${Date.now()}`;
-    const alice = await open(`${server.url}/r/${room}?name=Alice&video=both`);
-    const bob = await open(`${server.url}/r/${room}?name=Bob&video=both`);
+    const alice = await open(`${call.server.url}/r/${room}?name=Alice&video=both`);
+    const bob = await open(`${call.server.url}/r/${room}?name=Bob&video=both`);
     for (const o of [alice, bob]) await o.page.setViewportSize({ width: 1280, height: 720 });
     // Bob's kiloface half: the rebuilt face, or what it waits for once the models are in.
     await bob.page.waitForFunction(
@@ -147,7 +133,7 @@ describe('the call screen\'s layout at 1280x720 and 390x844', () => {
 
   it('alone: a "share this link" hint with a copy button; with three people: videos without black bars, a small self view, a footer of at most two rows, captions on one line', async () => {
     const room = `layout-${Date.now()}`;
-    const url = (name: string): string => `${server.url}/r/${room}?name=${name}&neural=off&video=standard`;
+    const url = (name: string): string => `${call.server.url}/r/${room}?name=${name}&neural=off&video=standard`;
     const alice = await open(url('Alice'));
     const page = alice.page;
     const hint = page.locator('[data-role="invite-hint"]');
@@ -213,32 +199,26 @@ describe('the call screen\'s layout at 1280x720 and 390x844', () => {
 // through "waiting for the first reference" to the face, and while Alice's packets keep coming it
 // never calls the stream interrupted: a decoder that lags says so.
 describe.runIf(HAVE_FACE_CLIP)('a kiloface tile with a face in view', () => {
-  let server: RunningServer;
-  let browser: Browser;
-  const opened: OpenedPage[] = [];
-
-  beforeAll(async () => {
-    mkdirSync(OUT, { recursive: true });
-    server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, enabled: false } });
-    browser = await launchChromium(clipCameraY4m(E2E_OUTPUT));
+  const call = useCall({
+    camera: () => {
+      mkdirSync(OUT, { recursive: true });
+      return clipCameraY4m(E2E_OUTPUT);
+    },
   });
+  const opened: OpenedPage[] = [];
   afterEach(async () => {
     for (const o of opened.splice(0)) await o.context.close().catch(() => undefined);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
   });
 
   it('says each step until the face shows, and "interrupted" only when no packet came for a second', async () => {
     const room = `face-states-${Date.now()}`;
-    const alice = await openPage(browser, `${server.url}/r/${room}?name=Alice&video=kiloface`);
+    const alice = await call.openPage(`${call.server.url}/r/${room}?name=Alice&video=kiloface`);
     opened.push(alice);
-    const bobContext = await browser.newContext({ permissions: ['camera', 'microphone'] });
+    const bobContext = await call.browser.newContext({ permissions: ['camera', 'microphone'] });
     const bob = await bobContext.newPage();
     opened.push({ context: bobContext, page: bob, logs: [] });
     await recordNotices(bob);
-    await bob.goto(`${server.url}/r/${room}?name=Bob&neural=off&video=standard`);
+    await bob.goto(`${call.server.url}/r/${room}?name=Bob&neural=off&video=standard`);
     // Bob's page notes when each of Alice's codec packets arrives (on the page, not in the worker).
     await bob.waitForFunction(() => (window.kiloface?.call?.links().length ?? 0) > 0, undefined, { timeout: 60_000 });
     await bob.evaluate(() => {

@@ -15,8 +15,8 @@ import type { FaceTracker } from '../../codec/tracker/face-tracker.ts';
 import type { ImageLike } from '../../codec/tracker/image.ts';
 import type { SamplingGrid } from '../../codec/tracker/roi.ts';
 import { loadTracker } from '../../codec/runners/shipped-node.ts';
-import { drawSyntheticFace } from '../unit/tracker/helpers/synthetic-face.ts';
-import { clipPath, DATA_DIR, decodeFrames } from '../unit/tracker/helpers/video.ts';
+import { drawSyntheticFace } from '../helpers/tracker/synthetic-face.ts';
+import { clipPath, DATA_DIR, decodeFrames } from '../helpers/tracker/video.ts';
 import { findFaceMeshPackage, MediaPipeFaceMesh } from './helpers/mediapipe-face-mesh.ts';
 
 const FRAMES = 20;

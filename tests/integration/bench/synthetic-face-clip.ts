@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { drawSyntheticFace } from '../../unit/tracker/helpers/synthetic-face.ts';
+import { drawSyntheticFace } from '../../helpers/tracker/synthetic-face.ts';
 
 export const hasFfmpeg = spawnSync('ffmpeg', ['-hide_banner', '-version']).status === 0;
 

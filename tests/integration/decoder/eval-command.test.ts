@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { describeNeeds } from '../../helpers/needs.ts';
 import { DECODER_DIR } from '../../../codec/shipped.ts';
-import { drawSyntheticFace } from '../../unit/tracker/helpers/synthetic-face.ts';
+import { drawSyntheticFace } from '../../helpers/tracker/synthetic-face.ts';
 
 // `npm run eval` on a clip folder the test makes itself: one synthetic talking face, 1 s.
 const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;

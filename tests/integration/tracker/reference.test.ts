@@ -11,18 +11,18 @@ import { itNeeds } from '../../helpers/needs.ts';
 
 import { DEFAULT_SMOOTHING, type FaceTracker } from '../../../codec/tracker/face-tracker.ts';
 import type { ImageLike } from '../../../codec/tracker/image.ts';
-import { centroid, secondDifferenceJitter, smoothSequence } from '../../unit/tracker/helpers/metrics.ts';
+import { centroid, secondDifferenceJitter, smoothSequence } from '../../helpers/tracker/metrics.ts';
 import { loadTracker } from '../../../codec/runners/shipped-node.ts';
-import { findPython, pythonLandmarks } from '../../unit/tracker/helpers/python.ts';
-import { drawSyntheticFace } from '../../unit/tracker/helpers/synthetic-face.ts';
-import { clipPath, DATA_DIR, decodeFrames } from '../../unit/tracker/helpers/video.ts';
+import { findPython, pythonLandmarks } from '../../helpers/tracker/python.ts';
+import { drawSyntheticFace } from '../../helpers/tracker/synthetic-face.ts';
+import { clipPath, DATA_DIR, decodeFrames } from '../../helpers/tracker/video.ts';
 
 const python = findPython();
 const FRAMES = 50;
 
 /**
  * What landmarks.py gave on the first 50 frames (decoded by ffmpeg to rgb24 as decodeFrames
- * does; `python tests/unit/tracker/helpers/landmarks_raw.py W H`), 2026-11-26: aggregates only.
+ * does; `python tests/helpers/tracker/landmarks_raw.py W H`), 2026-11-26: aggregates only.
  */
 const CLIPS = [
   {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { generateAnchors, type SsdAnchorOptions } from '../../../codec/tracker/anchors.ts';
 import * as mp from '../../../codec/tracker/mediapipe-face.ts';
-import { MODEL_DIR } from './helpers/video.ts';
+import { MODEL_DIR } from '../../helpers/tracker/video.ts';
 
 const anchor = (data: Float32Array, i: number) => Array.from(data.subarray(4 * i, 4 * i + 4));
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { ModelRunner, Tensors } from '../../../codec/model-runner.ts';
 import { FaceTracker } from '../../../codec/tracker/face-tracker.ts';
 import type { ImageLike } from '../../../codec/tracker/image.ts';
-import { blankFrame } from './helpers/synthetic-face.ts';
+import { blankFrame } from '../../helpers/tracker/synthetic-face.ts';
 
 /** A runner that answers every run() with whatever `answer` returns, counting calls. */
 class ScriptedRunner implements ModelRunner {

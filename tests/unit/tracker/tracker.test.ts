@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { FaceTracker, TrackResult } from '../../../codec/tracker/face-tracker.ts';
 import type { ImageLike } from '../../../codec/tracker/image.ts';
-import { centroid, meanDistance } from './helpers/metrics.ts';
+import { centroid, meanDistance } from '../../helpers/tracker/metrics.ts';
 import { loadTracker } from '../../../codec/runners/shipped-node.ts';
-import { blankFrame, drawSyntheticFace, type FaceOptions } from './helpers/synthetic-face.ts';
+import { blankFrame, drawSyntheticFace, type FaceOptions } from '../../helpers/tracker/synthetic-face.ts';
 
 const W = 256;
 const H = 256;

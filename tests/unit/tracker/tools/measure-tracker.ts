@@ -12,10 +12,10 @@ import { performance } from 'node:perf_hooks';
 import { DEFAULT_SMOOTHING, type FaceTracker } from '../../../../codec/tracker/face-tracker.ts';
 import type { ImageLike } from '../../../../codec/tracker/image.ts';
 import type { OneEuroParams } from '../../../../codec/tracker/one-euro.ts';
-import { centroid, lagFrames, secondDifferenceJitter, smoothSequence, stillJitter, type Sequence } from '../helpers/metrics.ts';
+import { centroid, lagFrames, secondDifferenceJitter, smoothSequence, stillJitter, type Sequence } from '../../../helpers/tracker/metrics.ts';
 import { loadTracker } from '../../../../codec/runners/shipped-node.ts';
-import { drawSyntheticFace } from '../helpers/synthetic-face.ts';
-import { clipPath, DATA_DIR, decodeFrames, readManifest } from '../helpers/video.ts';
+import { drawSyntheticFace } from '../../../helpers/tracker/synthetic-face.ts';
+import { clipPath, DATA_DIR, decodeFrames, readManifest } from '../../../helpers/tracker/video.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);

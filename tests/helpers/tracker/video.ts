@@ -5,9 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { ImageLike } from '../../../../codec/tracker/image.ts';
+import type { ImageLike } from '../../../codec/tracker/image.ts';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const MODEL_DIR = path.join(ROOT, 'models/mediapipe');
 export const FFMPEG = process.env.FFMPEG ?? '/usr/bin/ffmpeg';
 export const DATA_DIR = path.resolve(process.env.KILOFACE_DATA ?? path.join(ROOT, '../shared/data'));

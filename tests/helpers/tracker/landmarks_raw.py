@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[4] / "models" / "mediapipe"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "models" / "mediapipe"))
 from landmarks import FaceLandmarker  # noqa: E402
 
 

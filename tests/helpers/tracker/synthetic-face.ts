@@ -1,7 +1,7 @@
 // A synthetic face for tests, drawn like models/mediapipe/check_parity.py's synthetic_face (skin
 // ellipse, eyes with irises, brows, nose, mouth on a colour gradient): MediaPipe's detector and
 // face mesh both accept it (detector score ~0.89, face flag logit ~18 at 192x192).
-import type { ImageLike } from '../../../../codec/tracker/image.ts';
+import type { ImageLike } from '../../../codec/tracker/image.ts';
 
 export interface FaceOptions {
   /** Frame size. */

@@ -1,7 +1,7 @@
 // Jitter and lag of landmark sequences: what codec/tracker/README.md reports and the tests check.
-import { OneEuroVectorFilter, type OneEuroParams } from '../../../../codec/tracker/one-euro.ts';
-import { ROI_SCALE } from '../../../../codec/tracker/mediapipe-face.ts';
-import { roiFromLandmarks } from '../../../../codec/tracker/roi.ts';
+import { OneEuroVectorFilter, type OneEuroParams } from '../../../codec/tracker/one-euro.ts';
+import { ROI_SCALE } from '../../../codec/tracker/mediapipe-face.ts';
+import { roiFromLandmarks } from '../../../codec/tracker/roi.ts';
 
 /** A landmark sequence: one 468 x 3 array per frame, with the frames' times in seconds. */
 export interface Sequence {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { ImageLike } from '../../../../codec/tracker/image.ts';
+import type { ImageLike } from '../../../codec/tracker/image.ts';
 
 const HELPER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'landmarks_raw.py');
 

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { parseManifest, type ClipEntry } from '../../../bench/manifest.ts';
 import type { ImageLike } from '../../../codec/tracker/image.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -12,35 +13,10 @@ export const MODEL_DIR = path.join(ROOT, 'models/mediapipe');
 export const FFMPEG = process.env.FFMPEG ?? '/usr/bin/ffmpeg';
 export const DATA_DIR = path.resolve(process.env.KILOFACE_DATA ?? path.join(ROOT, '../shared/data'));
 
-export interface ClipRow {
-  file: string;
-  kind: string;
-  width: number;
-  height: number;
-  fps: number;
-  frames: number;
-  person: string;
-}
-
-/** The shared MANIFEST.tsv rows (empty when the data folder is absent). */
-export function readManifest(dataDir = DATA_DIR): ClipRow[] {
+/** The shared MANIFEST.tsv rows (empty when the data folder is absent), read by the bench's parser. */
+export function readManifest(dataDir = DATA_DIR): ClipEntry[] {
   const manifest = path.join(dataDir, 'MANIFEST.tsv');
-  if (!existsSync(manifest)) return [];
-  const [header, ...lines] = readFileSync(manifest, 'utf8').trim().split('\n');
-  const cols = (header ?? '').split('\t');
-  const at = (name: string): number => cols.indexOf(name);
-  return lines.map((line) => {
-    const f = line.split('\t');
-    return {
-      file: f[at('file')] ?? '',
-      kind: f[at('kind')] ?? '',
-      width: Number(f[at('width')]),
-      height: Number(f[at('height')]),
-      fps: Number(f[at('fps')]),
-      frames: Number(f[at('frames')]),
-      person: f[at('person')] ?? '',
-    };
-  });
+  return existsSync(manifest) ? parseManifest(readFileSync(manifest, 'utf8')) : [];
 }
 
 export function clipPath(file: string, dataDir = DATA_DIR): string {

@@ -52,11 +52,15 @@ class ClipGuides:
                     src = np.array(json.load(f)['source_frames'])
                 self.tags[tag] = (np.load(os.path.join(data_dir, f'{cid}.guide-{tag}.npy')), src)
 
+    def latest(self, tag, t):
+        """Index of the latest guide picture of `tag` taken at or before frame t (-1: none yet)."""
+        return int(np.searchsorted(self.tags[tag][1], t, side='right')) - 1
+
     def at(self, tag, t, back=0):
         """The latest guide picture of `tag` taken at or before frame t (`back` pictures older):
         (picture uint8 [64,64,3], its frame's landmarks [468,2]) or None (none yet, or no face there)."""
         pics, src = self.tags[tag]
-        k = int(np.searchsorted(src, t, side='right')) - 1 - back
+        k = self.latest(tag, t) - back
         if k < 0:
             return None
         lm = self.lm[src[k]]

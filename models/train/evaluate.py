@@ -152,7 +152,7 @@ def main():
                    'refiner': metrics(image.clamp(0, 1), tgt)}
             for t in tags:
                 g = guides.at(t, frame)
-                shown = upscaled(guides.tags[t][0][max(0, int(np.searchsorted(guides.tags[t][1], frame, 'right')) - 1)])
+                shown = upscaled(guides.tags[t][0][max(0, guides.latest(t, frame))])
                 row[f'guide:{t}'] = metrics(dec.image(lt, g).clamp(0, 1), tgt)
                 row[f'guide-only:{t}'] = metrics(shown, tgt)
             rows.append(row)

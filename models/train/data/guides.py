@@ -73,10 +73,10 @@ def source_frames(n_frames: int, fps: float) -> list[int]:
         k += 1
 
 
-def make_guides(crop_mp4: Path, n_frames: int, variant: tuple, work: Path) -> tuple[np.ndarray, int]:
+def make_guides(crop_mp4: Path, variant: tuple, work: Path) -> tuple[np.ndarray, int]:
     """Encode and decode one clip's guide stream; returns (pictures [N,64,64,3] uint8, payload bytes)."""
     side, fps, codec, kbps = variant
-    coded = work / f"guide.{'ivf' if codec in ('av1', 'vp9') else 'mkv'}"
+    coded = work / "guide.ivf"
     enc = [FFMPEG, "-v", "error", "-y", "-i", str(crop_mp4),
            "-vf", f"fps={fps},scale={side}:{side}:flags=area", "-pix_fmt", "yuv420p",
            *CODEC_ARGS[codec], "-b:v", f"{kbps}k", "-an", str(coded)]
@@ -128,7 +128,7 @@ def main(argv=None) -> int:
         n_frames = int(np.load(args.data_dir / f"{cid}.landmarks.npy", mmap_mode="r").shape[0])
         side, fps, codec, kbps = VARIANTS[tag]
         try:
-            pics, payload = make_guides(args.data_dir / f"{cid}.mp4", n_frames, VARIANTS[tag], work)
+            pics, payload = make_guides(args.data_dir / f"{cid}.mp4", VARIANTS[tag], work)
         except subprocess.CalledProcessError as e:
             failed += 1
             print(f"[{n}/{len(jobs)}] {cid} {tag}: FAILED ({e})", file=sys.stderr)

@@ -8,10 +8,10 @@ import { FULL_LADDER, QUICK_LADDER } from '../../../bench/codecs/ladder.ts';
 import { parseBenchArgs } from '../../../bench/options.ts';
 import { runBench } from '../../../bench/run-bench.ts';
 import { REPORT_SCHEMA, type BenchReport } from '../../../bench/report/schema.ts';
+import { hasFfmpeg } from './synthetic-face-clip.ts';
 
 // A whole bench run on a synthetic clip folder that the test makes itself: ffmpeg's testsrc2
 // pattern (moving, coloured, with sharp edges) stands in for a face. Needs Debian's ffmpeg.
-const hasFfmpeg = spawnSync('ffmpeg', ['-hide_banner', '-version']).status === 0;
 const title = hasFfmpeg
   ? 'bench run on a synthetic clip writes report.json, report.md and report.html'
   : 'bench run on a synthetic clip (SKIPPED: ffmpeg is not installed; apt-get install ffmpeg)';

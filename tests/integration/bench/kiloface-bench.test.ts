@@ -1,20 +1,17 @@
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { itNeeds } from '../../helpers/needs.ts';
-import { DECODER_FILES } from '../../../codec/shipped.ts';
 import { DATACHANNEL_WIRE_OVERHEAD as PER_PACKET } from '../../../codec/stream/wire.ts';
-import { DEFAULT_KILOFACE_MODEL, QUICK_KILOFACE_POINTS, kilofacePointId } from '../../../bench/codecs/kiloface-codec.ts';
+import { QUICK_KILOFACE_POINTS, kilofacePointId } from '../../../bench/codecs/kiloface-codec.ts';
 import { readStream } from '../../../bench/codecs/kiloface-stream.ts';
 import { PacketType } from '../../../codec/bitstream/packet.ts';
 import { packetType } from '../../../codec/stream/reference-packet.ts';
-import { missingFaceModels } from '../../../codec/runners/shipped-node.ts';
 import { parseBenchArgs } from '../../../bench/options.ts';
 import { runBench } from '../../../bench/run-bench.ts';
 import type { BenchReport } from '../../../bench/report/schema.ts';
-import { hasFfmpeg, syntheticFaceDataDir } from './synthetic-face-clip.ts';
+import { kilofacePathMissing, syntheticFaceDataDir } from './synthetic-face-clip.ts';
 
 describe('kiloface operating points', () => {
   it('operating points have readable unique ids', () => {
@@ -27,15 +24,7 @@ describe('kiloface operating points', () => {
 
 // The whole path on a synthetic face: needs ffmpeg (with libwebp), the face models and the
 // decoder model folder.
-const modelThere = [DECODER_FILES.reference, DECODER_FILES.frame, 'model.json'].every((f) => existsSync(join(DEFAULT_KILOFACE_MODEL, f)));
-const missingFaces = missingFaceModels(['detector', 'landmarks', 'canonical', 'basis']);
-const skipReason = !hasFfmpeg
-  ? 'ffmpeg is not installed'
-  : !modelThere
-    ? 'models/kiloface-v1 is absent (reference.onnx, frame.onnx, model.json): train and export the decoder first'
-    : missingFaces.length > 0
-      ? `face models missing: ${missingFaces.join(', ')}`
-      : null;
+const skipReason = kilofacePathMissing();
 const title = 'kiloface and x264 on a synthetic face clip: rows with every bit counted, AKD, BD-rates, decode speed';
 
 describe('kiloface in the bench, end to end', () => {

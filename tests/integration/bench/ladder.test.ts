@@ -12,10 +12,10 @@ import type { ClipEntry } from '../../../bench/manifest.ts';
 import { measureFrame } from '../../../bench/metrics/frame-metrics.ts';
 import { planeFromBytes } from '../../../bench/metrics/plane.ts';
 import { loadY4m, type PreparedClip } from '../../../bench/prepared-clip.ts';
+import { hasFfmpeg } from './synthetic-face-clip.ts';
 
 // One ladder point through real ffmpeg: a synthetic 256x256 25 fps clip coded by VP8 at 64 px
 // and 10 fps, decoded and shown the way a receiver shows it. Needs Debian's ffmpeg.
-const hasFfmpeg = spawnSync('ffmpeg', ['-hide_banner', '-version']).status === 0;
 const needs = itNeeds(hasFfmpeg ? null : 'ffmpeg is not installed (apt-get install ffmpeg)');
 const FRAMES = 25;
 

@@ -2,12 +2,26 @@
 // synthetic face (MediaPipe's detector and face mesh accept it), moving a little, written by
 // ffmpeg as a y4m clip plus a MANIFEST.tsv row in the shared format (or as a video file alone).
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_KILOFACE_MODEL } from '../../../bench/codecs/kiloface-codec.ts';
+import { missingFaceModels } from '../../../codec/runners/shipped-node.ts';
+import { DECODER_FILES } from '../../../codec/shipped.ts';
 import { drawSyntheticFace } from '../../helpers/tracker/synthetic-face.ts';
 
 export const hasFfmpeg = spawnSync('ffmpeg', ['-hide_banner', '-version']).status === 0;
+
+/** What the whole kiloface path on a video file lacks here (ffmpeg, the decoder model folder, the face models), or null. */
+export function kilofacePathMissing(): string | null {
+  if (!hasFfmpeg) return 'ffmpeg is not installed';
+  if (![DECODER_FILES.reference, DECODER_FILES.frame, 'model.json'].every((f) => existsSync(join(DEFAULT_KILOFACE_MODEL, f)))) {
+    return 'models/kiloface-v1 is absent (reference.onnx, frame.onnx, model.json): train and export the decoder first';
+  }
+  const missingFaces = missingFaceModels(['detector', 'landmarks', 'canonical', 'basis']);
+  return missingFaces.length > 0 ? `face models missing: ${missingFaces.join(', ')}` : null;
+}
 
 export interface FaceClipOptions {
   width: number;

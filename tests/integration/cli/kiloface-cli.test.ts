@@ -7,12 +7,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_KILOFACE_MODEL } from '../../../bench/codecs/kiloface-codec.ts';
 import { readStream } from '../../../bench/codecs/kiloface-stream.ts';
-import { missingFaceModels } from '../../../codec/runners/shipped-node.ts';
-import { DECODER_FILES } from '../../../codec/shipped.ts';
 import { describeNeeds } from '../../helpers/needs.ts';
-import { hasFfmpeg, writeSyntheticFaceVideo } from '../bench/synthetic-face-clip.ts';
+import { kilofacePathMissing, writeSyntheticFaceVideo } from '../bench/synthetic-face-clip.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const FRAMES = 50; // 2 s: long enough for geometry packets after the reference, short enough to decode in seconds
@@ -44,15 +41,7 @@ function expectClearFailure(r: Run, code: number, message: RegExp): void {
   expect(r.stdout).toBe('');
 }
 
-const modelThere = [DECODER_FILES.reference, DECODER_FILES.frame, 'model.json'].every((f) => existsSync(join(DEFAULT_KILOFACE_MODEL, f)));
-const missingFaces = missingFaceModels(['detector', 'landmarks', 'canonical', 'basis']);
-const missing = !hasFfmpeg
-  ? 'ffmpeg is not installed'
-  : !modelThere
-    ? 'models/kiloface-v1 is absent (reference.onnx, frame.onnx, model.json)'
-    : missingFaces.length > 0
-      ? `face models missing: ${missingFaces.join(', ')}`
-      : null;
+const missing = kilofacePathMissing();
 
 // Each run starts node, tsx and onnxruntime: seconds on a busy machine, hence the long timeouts.
 describeNeeds(missing)('kiloface encode / decode', { timeout: 240_000 }, () => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,9 +6,9 @@ import { afterAll, expect, it } from 'vitest';
 import { describeNeeds } from '../../helpers/needs.ts';
 import { DECODER_DIR } from '../../../codec/shipped.ts';
 import { drawSyntheticFace } from '../../helpers/tracker/synthetic-face.ts';
+import { hasFfmpeg } from '../bench/synthetic-face-clip.ts';
 
 // `npm run eval` on a clip folder the test makes itself: one synthetic talking face, 1 s.
-const hasFfmpeg = spawnSync('ffmpeg', ['-version']).status === 0;
 const MODEL_DIR = process.env.KILOFACE_MODEL_DIR ?? path.resolve(DECODER_DIR);
 const dir = mkdtempSync(path.join(tmpdir(), 'kiloface-eval-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

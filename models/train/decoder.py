@@ -317,6 +317,13 @@ class ReferenceEncoder(nn.Module):
 
 
 GUIDE_INPUTS = 4      # decoder v2's refiner sees the guide (RGB) and whether there is one
+GUIDE_OUT = 5         # the fusion net's outputs: a low-band correction (RGB), the guide's gain, the detail gate
+GUIDE_GAIN, GUIDE_GATE = 3, 4
+
+
+def upsample_bicubic(x):
+    """GRID -> SIZE, bicubic (a = -0.75, half-pixel centres): how a receiver shows a small picture."""
+    return F.interpolate(x, size=(SIZE, SIZE), mode='bicubic', align_corners=False)
 FLOW_FADE_PX = 24.0   # the flow correction fades to zero over this band along the crop's edge
 
 
@@ -371,7 +378,7 @@ class FrameDecoder(nn.Module):
 
     def __init__(self, feat=16, mouth_feat=16, mouth_scale=1.1, frame_ch=(16, 32, 48),
                  mouth_ch=(16, 24, 32), sigma_coarse=8.0, sigma_fine=3.0, flow_eps=1.0, flow_fade_px=FLOW_FADE_PX,
-                 guide=False):
+                 guide=False, guide_ch=(16, 24, 32)):
         super().__init__()
         self.mouth_scale = mouth_scale
         # Decoder v2: a low-resolution picture of the crop (the guide layer, GRID x GRID, coded
@@ -385,14 +392,19 @@ class FrameDecoder(nn.Module):
         self.flow = LandmarkFlow(sigma_coarse, sigma_fine, flow_eps)
         self.frame_net = UNet3(3 + feat + 2 + 2 + (GUIDE_INPUTS if guide else 0), 3, frame_ch)
         if guide:
-            # Where to take the picture's low frequencies from the guide instead of the warp
-            # (per 64x64 cell): 1 swaps the warp's GRID-level band for the guide's, keeping only
-            # the warp's finer detail. Starts at 1 everywhere (bias), the network learns where the
-            # warp knows better (a stale or blocky guide, sharp edges the guide smears).
-            self.guide_head = nn.Conv2d(frame_ch[0], 1, 3, 1, 1)
-            nn.init.zeros_(self.guide_head.weight)
-            nn.init.constant_(self.guide_head.bias, 1.0)
-        self.fresh_heads = ('guide_head',) if guide else ()   # untrained, though not zero (train.py's --init_onnx)
+            # The fusion (decoder v2): a small U-Net at 64x64 on [guide, the warp's low band, the
+            # frame net's features] decides per cell how much of the picture's low band to take
+            # from the guide (gain, starts at 1: the guide's band replaces the warp's and v1's
+            # colour correction), adds its own correction there, and how much of the warp's finer
+            # detail to drop (gate, starts at 0: all of it kept) where it disagrees with the guide
+            # (a pose the reference never showed, a misplaced edge). The guide is upsampled
+            # bicubically, as a standard codec's receiver shows it, so an untrained fusion is the
+            # guide alone plus the warp's detail. Everything of v1 stays as it was: with
+            # guide_on = 0 the graph computes v1's picture exactly.
+            self.guide_net = UNet3(3 + 3 + frame_ch[0], GUIDE_OUT, guide_ch)
+            with torch.no_grad():
+                self.guide_net.out.bias[GUIDE_GAIN] = 1.0
+        self.fresh_heads = ('guide_net',) if guide else ()   # untrained, though not zero (train.py's --init_onnx)
         # A learned correction of the landmark flow, from the frame net's last features: moves
         # what the landmarks do not reach (hair, ears, neck, the face's outline). Zero at start.
         self.flow_head = nn.Conv2d(frame_ch[0], 2, 3, 1, 1)
@@ -438,10 +450,15 @@ class FrameDecoder(nn.Module):
         delta = self.frame_net.out(y)
         flow_fixed = flow + FLOW_HEAD_SCALE * self.flow_head(y) * self.border_fade
         warped = warp(ref_image, flow_fixed)
-        if self.guide:
-            delta = delta + self.guide_head(y) * on * (g - F.avg_pool2d(warped, SIZE // GRID))
         blend = F.interpolate(self.blur_head(y), size=(SIZE, SIZE), mode='bilinear', align_corners=False)
         image = warped + F.interpolate(delta, size=(SIZE, SIZE), mode='bilinear', align_corners=False)
+        if self.guide:
+            low = F.avg_pool2d(warped, SIZE // GRID)
+            fuse = self.guide_net(torch.cat([g, low, y], 1)) * on
+            gain, gate = fuse[:, GUIDE_GAIN:GUIDE_GAIN + 1], fuse[:, GUIDE_GATE:GUIDE_GATE + 1]
+            swap = gain * (g - low - delta) + fuse[:, :3]
+            image = image + upsample_bicubic(swap) + F.interpolate(
+                gate, size=(SIZE, SIZE), mode='bilinear', align_corners=False) * (upsample_bicubic(low) - warped)
         for k, blur in enumerate(self.blurs):
             image = image + blend[:, k:k + 1] * (blur(warped) - warped)
         # (b) mouth patch at full resolution

@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'geometry'))
 import geometry  # noqa: E402  (models/geometry: the codec's head pose + expression basis)
 from dataset import CACHE, ClipGuides, clip_ids, guide_batch, guide_tags, load_clips, load_split  # noqa: E402
-from decoder import (GRID, Decoder, count_params, decoder_loss, mirror_index, ms_ssim, psnr,  # noqa: E402
+from decoder import (GRID, GUIDE_INPUTS, Decoder, count_params, decoder_loss, mirror_index, ms_ssim, psnr,  # noqa: E402
                      region_weights, ssim)
 
 
@@ -72,6 +72,7 @@ class Config:
     guide_none: float = 0.25       # share of pairs without a guide (geometry-only mode, lost guides)
     guide_stale: float = 0.2       # share of guided pairs whose guide is 1-4 pictures older (loss)
     val_guides: str = 'av1-48-10-6,av1-64-12.5-24'   # guide variants validated besides "no guide"
+    train_guide_only: bool = False  # train only what acts when a guide is on: geometry-only mode stays the parent's exactly
 
 
 def load_run_config(path, cfg: Config) -> None:
@@ -333,6 +334,20 @@ def widens(exported, param) -> bool:
             and exported.shape[2:] == tuple(param.shape[2:]) and exported.shape[1] < param.shape[1])
 
 
+def freeze_all_but_guide(model):
+    """Only the guide's parts learn: the fusion net and the frame net's first-conv weights that
+    read the guide inputs. With guide_on = 0 those inputs are zero and the fusion is multiplied
+    by 0, so the no-guide picture stays exactly the parent's (Adam moves no weight whose gradient
+    is always zero)."""
+    first = model.frame.frame_net.e1[0][0].weight
+    for name, p in model.named_parameters():
+        p.requires_grad = name.startswith('frame.guide_net.') or p is first
+    cols = first.shape[1] - GUIDE_INPUTS
+    mask = torch.zeros_like(first)
+    mask[:, cols:] = 1.0
+    first.register_hook(lambda grad: grad * mask)
+
+
 def model_config(cfg):
     """Decoder options the run changes from the defaults; kept in the checkpoint so export and
     evaluation rebuild the same network."""
@@ -373,7 +388,9 @@ def main(argv):
 
     # model and optimiser
     model = Decoder(**model_config(cfg)).to(cfg.device)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    if cfg.train_guide_only:
+        freeze_all_but_guide(model)
+    opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
     state = {'step': 0, 'train_seconds': 0.0, 'samples': 0, 'best_psnr': -1.0}
     ck = latest_checkpoint(run_dir)
     if ck:
@@ -421,7 +438,7 @@ def main(argv):
                                  f"{state['step']}; nothing saved after it (last checkpoints in {run_dir})")
             continue
         nonfinite = 0
-        parts['grad_norm'] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
+        parts['grad_norm'] = float(torch.nn.utils.clip_grad_norm_(opt.param_groups[0]['params'], cfg.grad_clip))
         opt.step()
         state['step'] += 1
         state['samples'] += cfg.batch

@@ -1,5 +1,5 @@
 // Decoder speed in onnxruntime-node: reference.onnx once, frame.onnx per frame.
-//   node models/train/bench_node.mjs [MODEL_DIR=models/kiloface-v1] [RUNS=60] [--wasm]
+//   node models/train/bench_node.mjs [MODEL_DIR=models/kiloface-v1] [RUNS=60] [--wasm] [--no-guide]
 // --wasm: onnxruntime-web's WASM backend in Node instead (1 thread: the browser's kernels without
 // the browser, a steadier figure than an e2e run on a busy machine).
 // Prints JSON: median / min ms per frame for 1 and 2 intra-op threads with the session options of
@@ -13,7 +13,7 @@ import ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 
 const wasm = process.argv.includes('--wasm');
-const [dir = 'models/kiloface-v1', runsArg = '60'] = process.argv.slice(2).filter((a) => a !== '--wasm');
+const [dir = 'models/kiloface-v1', runsArg = '60'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const runs = Number(runsArg);
 const ort = wasm ? ortWeb : ortNode;
 if (wasm) ort.env.wasm.numThreads = 1;
@@ -25,6 +25,17 @@ for (let i = 0; i < 256 * 256; i++) for (let c = 0; c < 3; c++) img[c * 65536 + 
 const refImage = new ort.Tensor('float32', img, [1, 3, 256, 256]);
 const lmR = new ort.Tensor('float32', f32('ref_landmarks.bin'), [1, 468, 2]);
 const lmT = new ort.Tensor('float32', f32('tgt_landmarks.bin'), [1, 468, 2]);
+// Decoder v2 (frame.onnx with guide inputs): the fixture's guide picture, on unless --no-guide
+// (the geometry-only mode: guide_on 0, the same graph).
+const guideOn = !process.argv.includes('--no-guide');
+const guideFeeds = (on) => {
+  const g = readFileSync(join(fx, 'guide_u8.bin'));
+  const guide = new Float32Array(3 * 64 * 64);
+  for (let i = 0; i < 64 * 64; i++) for (let c = 0; c < 3; c++) guide[c * 4096 + i] = g[i * 3 + c] / 255;
+  return { guide: new ort.Tensor('float32', guide, [1, 3, 64, 64]),
+    guide_landmarks: new ort.Tensor('float32', f32('guide_landmarks.bin'), [1, 468, 2]),
+    guide_on: new ort.Tensor('float32', new Float32Array([on ? 1 : 0]), [1, 1]) };
+};
 const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
 
 const result = { cpu: os.cpus()[0].model, cores: os.cpus().length, loadavg: os.loadavg(), runs,
@@ -44,9 +55,11 @@ for (const { name, threads, spinning } of configs) {
   const r = await ref.run({ ref_image: refImage, ref_landmarks: lmR });
   const refMs = performance.now() - t;
   const feeds = { ref_image: refImage, ref_feat: r.ref_feat, ref_mouth_feat: r.ref_mouth_feat, ref_landmarks: lmR, tgt_landmarks: lmT };
+  if (frame.inputNames.includes('guide')) Object.assign(feeds, guideFeeds(guideOn));
   for (let i = 0; i < 5; i++) await frame.run(feeds);
   const ms = [];
   for (let i = 0; i < runs; i++) { t = performance.now(); await frame.run(feeds); ms.push(performance.now() - t); }
+  result.guide = frame.inputNames.includes('guide') ? guideOn : null;
   result.threads[name] = { reference_ms: +refMs.toFixed(2), frame_median_ms: +median(ms).toFixed(2), frame_min_ms: +Math.min(...ms).toFixed(2) };
 }
 console.log(JSON.stringify(result));

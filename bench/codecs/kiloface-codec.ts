@@ -169,27 +169,8 @@ async function encodePicture(frameYuv: Uint8Array, box: CropBox, format: Referen
  */
 export function uncropToFrame(rgb: Uint8Array, box: CropBox): Uint8Array {
   if (isFullFrame(box)) return rgb;
-  const n = CROP_SIZE;
-  const out = new Uint8Array(n * n * 3);
-  const k = n / box.size;
-  for (let v = 0; v < n; v++) {
-    const sy = Math.min(n - 1, Math.max(0, (v + 0.5 - box.y) * k - 0.5));
-    const y0 = Math.floor(sy);
-    const y1 = Math.min(n - 1, y0 + 1);
-    const fy = sy - y0;
-    for (let u = 0; u < n; u++) {
-      const sx = Math.min(n - 1, Math.max(0, (u + 0.5 - box.x) * k - 0.5));
-      const x0 = Math.floor(sx);
-      const x1 = Math.min(n - 1, x0 + 1);
-      const fx = sx - x0;
-      for (let c = 0; c < 3; c++) {
-        const top = rgb[(y0 * n + x0) * 3 + c]! * (1 - fx) + rgb[(y0 * n + x1) * 3 + c]! * fx;
-        const bottom = rgb[(y1 * n + x0) * 3 + c]! * (1 - fx) + rgb[(y1 * n + x1) * 3 + c]! * fx;
-        out[(v * n + u) * 3 + c] = Math.round(top * (1 - fy) + bottom * fy);
-      }
-    }
-  }
-  return out;
+  const k = CROP_SIZE / box.size;
+  return resampleRgb(rgb, (u) => (u + 0.5 - box.x) * k - 0.5, (v) => (v + 0.5 - box.y) * k - 0.5);
 }
 
 /**
@@ -198,16 +179,21 @@ export function uncropToFrame(rgb: Uint8Array, box: CropBox): Uint8Array {
  */
 export function cropRgb(rgb: Uint8Array, box: CropBox): Uint8Array {
   if (isFullFrame(box)) return rgb;
+  const k = box.size / CROP_SIZE;
+  return resampleRgb(rgb, (u) => box.x + (u + 0.5) * k - 0.5, (v) => box.y + (v + 0.5) * k - 0.5);
+}
+
+/** A CROP_SIZE square RGB24 picture sampled bilinearly at source position (x(u), y(v)) for each output pixel, edges repeated. */
+function resampleRgb(rgb: Uint8Array, x: (u: number) => number, y: (v: number) => number): Uint8Array {
   const n = CROP_SIZE;
   const out = new Uint8Array(n * n * 3);
-  const k = box.size / n;
   for (let v = 0; v < n; v++) {
-    const sy = Math.min(n - 1, Math.max(0, box.y + (v + 0.5) * k - 0.5));
+    const sy = Math.min(n - 1, Math.max(0, y(v)));
     const y0 = Math.floor(sy);
     const y1 = Math.min(n - 1, y0 + 1);
     const fy = sy - y0;
     for (let u = 0; u < n; u++) {
-      const sx = Math.min(n - 1, Math.max(0, box.x + (u + 0.5) * k - 0.5));
+      const sx = Math.min(n - 1, Math.max(0, x(u)));
       const x0 = Math.floor(sx);
       const x1 = Math.min(n - 1, x0 + 1);
       const fx = sx - x0;

@@ -220,6 +220,39 @@ describe('guide pictures in the stream', () => {
     expect(tail.every((f) => f.guide?.stale === 0)).toBe(true);
   });
 
+  it('a new reference crop box starts the guide again with a keyframe; a new layer with a new encoder', async () => {
+    const codecs = fakeCodecs();
+    const encoders: GuideLayer[] = [];
+    const counting: GuideCodecs = { encoder: (layer) => (encoders.push(layer), codecs.encoder(layer)), decoder: codecs.decoder };
+    const boxes: CropBox[] = [];
+    const sender = new NeuralSender<number>(
+      { geometry, coding, mode: { ...MODE, minReferenceGapSeconds: 0.5 }, guideCodecs: counting },
+      {
+        send: () => true,
+        makeReference: async (t: number, box: CropBox) => ({ format: 'webp', bytes: Uint8Array.of(1), landmarks: toCropPixels(talker(t), box) }),
+        guidePicture: (_t, box, side) => (boxes.push(box), new Uint8Array(side * side * 3)),
+      },
+    );
+    // The face jumps 150 px to the right at 1 s: the sender makes a reference with a new box.
+    const moved = (t: number) => (t < 1000 ? talker(t) : talker(t).map((v, i) => (i % 3 === 0 ? v + 150 : v)));
+    for (let t = 0; t < 2000; t += SLOT_MS) {
+      sender.pushFrame(t, moved(t), t);
+      await sender.settled();
+    }
+    expect(sender.stats.referencesByCause.moved).toBeGreaterThanOrEqual(1);
+    // A keyframe at the first picture and wherever the box changed, nowhere else.
+    const changes = boxes.flatMap((b, i) => (i > 0 && (b.x !== boxes[i - 1]!.x || b.y !== boxes[i - 1]!.y || b.size !== boxes[i - 1]!.size) ? [i] : []));
+    expect(changes.length).toBeGreaterThanOrEqual(1);
+    expect(codecs.keyframes).toEqual([0, ...changes]);
+    sender.setMode({ ...MODE, guide: { ...LAYER, side: 16 } });
+    for (let t = 2000; t < 2200; t += SLOT_MS) {
+      sender.pushFrame(t, moved(t), t);
+      await sender.settled();
+    }
+    expect(encoders.map((l) => l.side)).toEqual([8, 16]);
+    await sender.close();
+  });
+
   it('NeuralDecoder feeds guide_on 1 with a guide and 0 without', async () => {
     const feeds: Tensors[] = [];
     const runner = (inputs: string[], run: (f: Tensors) => Tensors): ModelRunner => ({ inputNames: inputs, outputNames: [], backend: 'cpu', run: async (f) => run(f), close: async () => undefined });

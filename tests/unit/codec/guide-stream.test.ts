@@ -9,11 +9,11 @@ import { FRAME_SLOT_MS as SLOT_MS } from '../../../codec/shipped.ts';
 import { GuideChainError, GUIDE_INPUT_SIDE, MAX_STALE_GUIDES, type GuideCodecs, type GuideLayer } from '../../../codec/stream/guide-codec.ts';
 import { readGuidedFrames, writeGuidedFrames, type GuideSection } from '../../../codec/stream/guide-packet.ts';
 import { NeuralReceiver, type DisplayFrame } from '../../../codec/stream/neural-receiver.ts';
-import { NeuralSender, type PreparedReference } from '../../../codec/stream/neural-sender.ts';
+import { NeuralSender } from '../../../codec/stream/neural-sender.ts';
 import { RATE_MODES, type RateMode } from '../../../codec/stream/rate-modes.ts';
 import type { CodecChannel } from '../../../codec/transport.ts';
-import { webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
 import { syntheticTalker } from '../../helpers/synthetic-talker.ts';
+import { referenceStandIn } from '../../helpers/reference-stand-in.ts';
 import { GUIDE_VARIANTS } from '../../../bench/codecs/guide-ffmpeg.ts';
 import { rng } from './random.ts';
 
@@ -60,11 +60,10 @@ function fakeCodecs(): GuideCodecs & { keyframes: number[] } {
 
 /** A sender and a receiver with guide pictures, joined by a link that can drop FRAMES packets. */
 function guidedLink() {
-  const pictures = new Map<string, Float32Array>();
+  const references = referenceStandIn(talker);
   const codecs = fakeCodecs();
   const requests: string[] = [];
   let drop = false;
-  let pictureCount = 0;
   const inFlight: { channel: CodecChannel; bytes: Uint8Array }[] = [];
   const sender = new NeuralSender<number>(
     { geometry, coding, mode: MODE, guideCodecs: codecs },
@@ -73,12 +72,7 @@ function guidedLink() {
         if (!(drop && channel === 'frames')) inFlight.push({ channel, bytes });
         return true;
       },
-      async makeReference(frameTime: number, box: CropBox): Promise<PreparedReference> {
-        const bytes = Uint8Array.from([...webpLossless(256, 256), ...new TextEncoder().encode(`picture ${pictureCount++}`)]);
-        const landmarks = toCropPixels(talker(frameTime), box);
-        pictures.set(new TextDecoder().decode(bytes), landmarks);
-        return { format: 'webp', bytes, landmarks };
-      },
+      makeReference: references.makeReference,
       // The "picture" of slot t: flat, its value the slot number (mod 256).
       guidePicture: (frameTime, _box, side) => new Uint8Array(side * side * 3).fill((frameTime / SLOT_MS) % 256),
     },
@@ -86,11 +80,7 @@ function guidedLink() {
   const receiver = new NeuralReceiver(
     { coding, referenceShape: (l) => geometry.referenceShape(l), guideCodecs: codecs, landmarks: (v, shape) => geometry.decode(v, shape) },
     {
-      async loadReference(_id, _format, picture) {
-        const landmarks = pictures.get(new TextDecoder().decode(picture));
-        if (!landmarks) throw new Error('cannot decode');
-        return landmarks;
-      },
+      loadReference: references.loadReference,
       requestReference: (reason) => {
         requests.push(reason);
         sender.requestReference(reason); // the control channel, instantly

@@ -103,7 +103,8 @@ function guidedLink() {
 
 const faces = (shown: { frame: DisplayFrame }[]) => shown.flatMap((s) => (s.frame.state === 'face' ? [s.frame] : []));
 
-describe('guide pictures in the stream', () => {
+// The stream cases code seconds of synthetic talker; at a load average of ~10 they took 6-9 s.
+describe('guide pictures in the stream', { timeout: 60_000 }, () => {
   it('GeometryFramesGuided round-trips, and its geometry is the GeometryFrames packet it was made from', () => {
     const encoder = new GeometryEncoder(coding);
     const decoder = new GeometryDecoder(coding);

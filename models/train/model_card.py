@@ -1,4 +1,4 @@
-"""Write models/kiloface-v1/MODEL_CARD.md from model.json, an evaluate.py JSON, the training log,
+"""Write a model folder's MODEL_CARD.md (models/kiloface-v1, models/kiloface-v2) from model.json, an evaluate.py JSON, the training log,
 the data split and ../shared/data/MANIFEST.tsv (licences), so the card's numbers are the measured ones.
 
     python models/train/model_card.py --eval eval.json --log ~/.cache/kiloface/checkpoints/v1/log.jsonl \
@@ -56,13 +56,21 @@ def main():
     trains = [r for r in log if r.get('event') == 'train']
     vals = [r for r in log if r.get('event') == 'val']
     state = mj['training']
+    name = os.path.basename(os.path.normpath(a.model))
+    rel = os.path.relpath(a.model, REPO)
+    guided = any(k.startswith('guide:') for k in ev['mean'])
     L = []
-    L.append('# kiloface-v1 decoder: model card\n')
+    L.append(f'# {name} decoder: model card\n')
     L.append('Rebuilds a 256x256 face frame from ONE reference picture (plus its landmarks) and the '
              "target frame's 468 MediaPipe landmarks. `reference.onnx` runs once per reference; "
              '`frame.onnx` runs per frame and outputs `image` (warp + refiner); `warp.onnx` is the landmark '
              'warp alone (the evaluation\'s "warp only" baseline; calls do not run it). '
              'Inputs, shapes and conventions: `model.json`. Code: `models/train/` (decoder.py explains the design).\n')
+    if guided:
+        L.append('Decoder v2: `frame.onnx` also takes a guide picture (`guide`, 64x64 RGB: a low-resolution picture of '
+                 'the crop coded by a standard codec, the stream\'s guide layer), the landmarks of the frame it was '
+                 'taken from (`guide_landmarks`) and `guide_on` (0: no guide, geometry-only mode or a lost guide; the '
+                 'picture is then exactly the parent\'s, whose weights this run did not change).\n')
     L.append('## Architecture\n')
     f = mj['files']
     L.append(f"- Motion: {mj['motion']['method']}; learned sigma {mj['motion']['sigma_coarse_px']:.2f} px / "
@@ -82,7 +90,7 @@ def main():
                  f"{t2['frame_median_ms']} ms (min {t2['frame_min_ms']})"
                  + (f", 2 threads with allow_spinning off {t2s['frame_median_ms']} ms" if t2s else '')
                  + f"; reference.onnx {t1['reference_ms']} ms (1 thread). "
-                 f"`node models/train/bench_node.mjs models/kiloface-v1 {b['runs']}`.")
+                 f"`node models/train/bench_node.mjs {rel} {b['runs']}`.")
     L.append('\n## Training\n')
     cfg = state['config'] or {}
     L.append(f"- Data: `models/train/data/prepare.py` crops (256x256, 25 fps, fixed crop per clip) of the "
@@ -106,8 +114,14 @@ def main():
                  + (f", rounded at the codec's geometry quantiser {cfg.get('coded_quantizer')}"
                     if cfg.get('coded_quantizer', -1) >= 0 else '')
                  + '; the rest are the tracker\'s raw points.')
-    L.append(f"- Optimiser: Adam, lr {cfg.get('lr')} then {cfg.get('lr_late')} after {cfg.get('lr_drop_at')} of "
-             f"the time budget; batch {cfg.get('batch')}.")
+    drop = (f"step {cfg['lr_drop_step']}" if cfg.get('lr_drop_step') else f"{cfg.get('lr_drop_at')} of the time budget")
+    L.append(f"- Optimiser: Adam, lr {cfg.get('lr')} then {cfg.get('lr_late')} from {drop}; batch {cfg.get('batch')}.")
+    if cfg.get('train_guide_only'):
+        L.append('- Trained: only the guide\'s parts (the fusion net and the frame net\'s first-conv weights of the guide '
+                 'inputs); everything else is the parent export\'s, frozen '
+                 f"(`--init_onnx {cfg.get('init_onnx')}`). Guides: {cfg.get('guide_stale'):.0%} of the pairs get a guide "
+                 '1-4 pictures old (as after a loss), the rest the latest one; every variant of '
+                 '`models/train/data/guides.py` mixed.')
     L.append(f"- Compute of the run that made these weights: CPU only ({cfg.get('threads')} torch threads on a 2-core "
              f"machine), {state.get('steps')} steps, {state.get('samples')} samples, {state.get('wall_hours')} h wall "
              'clock (validation included); earlier runs it started from: see the training history below. '
@@ -133,10 +147,18 @@ def main():
         for v in vals:
             L.append(f"| {v['step']} | {v['warp']['psnr']:.2f} | {v['refiner']['psnr']:.2f} | "
                      f"{v['warp']['msssim']:.4f} | {v['refiner']['msssim']:.4f} | {v['refiner']['l1']:.4f} |")
+    if vals and guided:
+        tags = [k for k in vals[-1] if k.startswith('guide:')]
+        L.append('\n- With guides (refined PSNR / MS-SSIM):\n')
+        L.append('| step | ' + ' | '.join(tags) + ' |')
+        L.append('|---|' + '---|' * len(tags))
+        for v in vals:
+            L.append(f"| {v['step']} | " + ' | '.join(f"{v[t]['psnr']:.2f} / {v[t]['msssim']:.4f}" if t in v else '' for t in tags) + ' |')
     L.append('\n## Results on the validation people\n')
     m = ev['mean']
-    L.append(f"`python models/train/evaluate.py --onnx models/kiloface-v1 --every {ev['every']} --max-frames "
-             f"{ev['max_frames']}` ({'ONNX files' if 'onnx' in str(ev.get('decoder', '')) or os.path.isdir(str(ev.get('decoder', ''))) else ev.get('decoder')}): "
+    guide_arg = (' --guides ' + ','.join(ev['guide_kbps'])) if guided else ''
+    L.append(f"`python models/train/evaluate.py --onnx {rel} --every {ev['every']} --max-frames "
+             f"{ev['max_frames']}{guide_arg}` ({'ONNX files' if 'onnx' in str(ev.get('decoder', '')) or os.path.isdir(str(ev.get('decoder', ''))) else ev.get('decoder')}): "
              f"{ev['clips_evaluated']} clips, {ev['frames']} frames; reference = the first frame with a face, "
              f"every {ev['every']}th later frame rebuilt (at most {ev['max_frames']} per clip). Means over frames; "
              'metrics on [0,1] RGB at 256x256 (PSNR averaged per frame in dB).\n')
@@ -144,6 +166,17 @@ def main():
     L.append('|---|---|---|---|---|')
     for k, name in (('frozen', 'reference frozen'), ('warp', 'warp only'), ('refiner', 'warp + refiner')):
         L.append(f"| {name} | {m[k]['l1']:.4f} | {m[k]['psnr']:.2f} | {m[k]['ssim']:.4f} | {m[k]['msssim']:.4f} |")
+    if guided:
+        L.append('\nWith the guide layer: each variant of `models/train/data/guides.py` (codec, coded side px, pictures/s, '
+                 'target kbit/s), the latest guide picture a receiver holds at each target frame; "guide alone" is that '
+                 'picture scaled to 256 bicubically and held between pictures (what the codec alone shows at that rate). '
+                 'Payload: the guide stream\'s own, on these clips (geometry and headers come on top).\n')
+        L.append('| guide | payload kbit/s | decoder v2: PSNR / SSIM / MS-SSIM | guide alone: PSNR / SSIM / MS-SSIM |')
+        L.append('|---|---|---|---|')
+        for tag, kbps in ev['guide_kbps'].items():
+            g, o = m[f'guide:{tag}'], m[f'guide-only:{tag}']
+            L.append(f"| {tag} | {kbps:.1f} | {g['psnr']:.2f} / {g['ssim']:.4f} / {g['msssim']:.4f} | "
+                     f"{o['psnr']:.2f} / {o['ssim']:.4f} / {o['msssim']:.4f} |")
     d_psnr = m['refiner']['psnr'] - m['warp']['psnr']
     d_ms = m['refiner']['msssim'] - m['warp']['msssim']
     L.append(f"\nIssue 4's targets: refiner - warp = {d_psnr:+.2f} dB PSNR (target >= +1) and {d_ms:+.4f} MS-SSIM "

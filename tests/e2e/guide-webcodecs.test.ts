@@ -3,6 +3,7 @@
 // area-downscaled to the guide's side. Checks the round trip's quality, the payload rate against
 // the target, keyframes only where they are asked for, and the recovery after a lost picture;
 // prints the encoder's and decoder's milliseconds per picture.
+import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -11,7 +12,8 @@ import type { Worker } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { psnr } from '../../bench/metrics/psnr.ts';
 import type { Plane } from '../../bench/metrics/plane.ts';
-import { areaDownscale, type GuideLayer } from '../../codec/stream/guide-codec.ts';
+import { areaDownscale, isGuideSlot, type GuideLayer } from '../../codec/stream/guide-codec.ts';
+import { FACE_CLIP, HAVE_FACE_CLIP } from '../../harness/cameras.ts';
 import { drawSyntheticFace } from '../helpers/tracker/synthetic-face.ts';
 import { useChromium } from './helpers/call-fixture.ts';
 import type { DecodedPicture, EncodedPicture, GuideWorkerApi } from './helpers/guide-webcodecs-worker.ts';
@@ -38,6 +40,29 @@ function crop(i: number): Uint8Array {
   return face.data as Uint8Array;
 }
 
+/** The variants decoder v2 was trained on (models/train/data/guides.py VARIANTS). */
+const TRAINED: readonly GuideLayer[] = [
+  { codec: 'av1', side: 32, fps: 10, kbps: 3 },
+  { codec: 'av1', side: 48, fps: 10, kbps: 6 },
+  { codec: 'av1', side: 64, fps: 10, kbps: 12 },
+  { codec: 'av1', side: 64, fps: 12.5, kbps: 24 },
+  { codec: 'vp9', side: 48, fps: 10, kbps: 8 },
+];
+const MEASURE_SECONDS = 10;
+
+/**
+ * 25 fps 256 px crops for the measurement: the e2e talking head (harness/cameras.ts FACE_CLIP,
+ * its first 10 s, a fixed 400 px box around the head at 1280x720: this clip's face stays inside
+ * it) where ../shared/data is there, else the synthetic face.
+ */
+function faceCrops(): { crops: Uint8Array[]; source: string } {
+  const n = MEASURE_SECONDS * 25;
+  if (!HAVE_FACE_CLIP) return { crops: Array.from({ length: n }, (_, i) => crop(i)), source: 'synthetic face' };
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', FACE_CLIP, '-t', String(MEASURE_SECONDS), '-vf', 'fps=25,crop=400:400:460:40,scale=256:256:flags=area', '-pix_fmt', 'rgb24', '-f', 'rawvideo', '-'], { maxBuffer: 1 << 27 });
+  const size = 256 * 256 * 3;
+  return { crops: Array.from({ length: Math.floor(raw.length / size) }, (_, i) => new Uint8Array(raw.buffer, raw.byteOffset + i * size, size)), source: `${path.basename(FACE_CLIP)}, first ${MEASURE_SECONDS} s` };
+}
+
 function lumaOf(rgb: ArrayLike<number>, side: number): Plane {
   const data = new Float64Array(side * side);
   for (let i = 0; i < data.length; i++) data[i] = 0.299 * rgb[3 * i]! + 0.587 * rgb[3 * i + 1]! + 0.114 * rgb[3 * i + 2]!;
@@ -47,6 +72,7 @@ function lumaOf(rgb: ArrayLike<number>, side: number): Plane {
 /** All three channels as one plane: catches a colour conversion that luma alone would not. */
 const rgbPlane = (rgb: ArrayLike<number>, side: number): Plane => ({ width: side * 3, height: side, data: Float64Array.from(rgb) });
 
+const meanOf = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
 const stats = (ms: number[]): string => `mean ${(ms.reduce((a, b) => a + b, 0) / ms.length).toFixed(2)} ms, max ${Math.max(...ms).toFixed(2)} ms`;
 
 describe('guide codec on WebCodecs in Chromium', () => {
@@ -139,4 +165,37 @@ describe('guide codec on WebCodecs in Chromium', () => {
       }
     });
   }
+
+  it('every trained variant on a face: payload rate, quality and speed per picture', async () => {
+    const { crops, source } = faceCrops();
+    const rows: string[] = [];
+    for (const layer of TRAINED) {
+      await worker.evaluate((l) => kfGuide.open(l), layer);
+      const pictures = crops.filter((_, i) => isGuideSlot(i, layer.fps)).map((c) => areaDownscale(c, layer.side));
+      const coded: EncodedPicture[] = [];
+      for (const [i, p] of pictures.entries()) coded.push(await encode(p, i === 0));
+      const decoded: DecodedPicture[] = [];
+      for (const p of coded) decoded.push(await decode(p));
+      const ok = decoded.flatMap((d) => ('rgb' in d ? [d] : []));
+      expect(ok.length).toBe(pictures.length);
+      expect(coded.map((p) => p.keyframe)).toEqual(coded.map((_, i) => i === 0));
+      const kbps = (coded.reduce((a, p) => a + p.data.length, 0) * 8) / 1000 / (pictures.length / layer.fps);
+      const psnrY = meanOf(ok.map((d, i) => psnr(lumaOf(pictures[i]!, layer.side), lumaOf(d.rgb, layer.side))));
+      const enc = coded.map((p) => p.ms);
+      const dec = ok.map((d) => d.ms);
+      const sorted = [...enc].sort((a, b) => a - b);
+      rows.push(
+        `| ${layer.codec} ${layer.side} px ${layer.fps}/s ${layer.kbps} kbit/s | ${pictures.length} | ${kbps.toFixed(2)} | ${coded[0]!.data.length} | ` +
+          `${psnrY.toFixed(2)} | ${meanOf(enc).toFixed(2)} / ${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} / ${Math.max(...enc.slice(1)).toFixed(2)} | ${enc[0]!.toFixed(1)} | ${meanOf(dec).toFixed(2)} |`,
+      );
+      // Rate control near the target over the clip (the keyframe included).
+      expect(kbps).toBeGreaterThan(0.5 * layer.kbps);
+      expect(kbps).toBeLessThan(1.5 * layer.kbps);
+    }
+    console.log(
+      `WebCodecs guide codecs on ${source} (${crops.length} crops at 25/s, area-downscaled; ms per picture in the worker, RGB in to chunk out and chunk in to RGB out):\n` +
+        '| variant | pictures | payload kbit/s | keyframe B | PSNR-Y dB | encode ms mean / median / max after the first | first encode ms | decode ms mean |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n' +
+        rows.join('\n'),
+    );
+  });
 });

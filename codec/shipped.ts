@@ -13,8 +13,8 @@ export const CROP_SIZE = 256;
 /** PSNR of identical pictures is unbounded; like libvpx's test tools (MAX_PSNR) we cap it so means stay finite. */
 export const PSNR_CAP_DB = 100;
 
-/** The shipped decoder's folder (model.json, MODEL_CARD.md, the fixture beside its networks). */
-export const DECODER_DIR = 'models/kiloface-v1';
+/** The shipped decoder's folder (model.json, the fixture beside its networks): v2, with the guide inputs (issue 17). models/kiloface-v1 stays in the repository for comparison. */
+export const DECODER_DIR = 'models/kiloface-v2';
 
 /** The decoder's networks inside a decoder folder; `warp` is the evaluation's warp-only baseline, never loaded in calls. */
 export const DECODER_FILES = { reference: 'reference.onnx', frame: 'frame.onnx', warp: 'warp.onnx' } as const;

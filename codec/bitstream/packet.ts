@@ -22,6 +22,12 @@ export enum PacketType {
   ReferencePicture = 4,
   /** Receiver to sender: please send a new reference picture (reliable channel). */
   ReferenceRequest = 5,
+  /**
+   * GeometryFrames with guide pictures inside (unreliable channel, codec/stream/guide-packet.ts):
+   * a type of its own, so a receiver that predates the guide layer drops it as an unknown type
+   * instead of misreading the guide bytes as geometry.
+   */
+  GeometryFramesGuided = 6,
 }
 
 export interface PacketHeader {

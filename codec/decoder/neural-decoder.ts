@@ -1,11 +1,18 @@
 import type { ModelRunner, ModelRunnerOptions, ModelRuntime, ModelSource, Tensor } from '../model-runner.ts';
 import { LANDMARKS } from '../geometry/face-geometry.ts';
 import { CROP_SIZE } from '../shipped.ts';
+import { GUIDE_INPUT_SIDE } from '../stream/guide-codec.ts';
 
-// The receiver's network (models/kiloface-v1): reference.onnx runs once per reference picture,
-// frame.onnx once per frame; warp.onnx (optional) is the landmark warp alone, the evaluation's
-// "warp only" baseline, which calls never run. Images are planar RGB in [0, 1] (1×3×256×256);
-// landmarks are the 468 points' x, y in crop pixels (1×468×2).
+// The receiver's network (models/kiloface-v2; v1 still loads): reference.onnx runs once per
+// reference picture, frame.onnx once per frame; warp.onnx (optional) is the landmark warp alone,
+// the evaluation's "warp only" baseline, which calls never run. Images are planar RGB in [0, 1]
+// (1×3×256×256); landmarks are the 468 points' x, y in crop pixels (1×468×2).
+//
+// Decoder v2's frame.onnx takes the guide layer too (issue 17): `guide` 1×3×64×64 (the decoded
+// guide picture scaled to 64, RGB u8 / 255), `guide_landmarks` (the landmarks of the frame the
+// guide picture was taken from: the network warps a stale guide to the current frame) and
+// `guide_on` 1×1 (0: no guide, and the network is exactly decoder v1). A frame.onnx without these
+// inputs (v1) ignores the guide.
 
 export interface DecodedFrame {
   /** The refined picture (1×3×256×256, [0, 1]). */
@@ -18,6 +25,31 @@ export interface DecoderFiles {
   /** Only for evaluation (warpOnly). */
   warp?: ModelSource;
 }
+
+/** The guide layer for one rebuilt frame (codec/stream/guide-codec.ts). */
+export interface GuideInput {
+  /** GUIDE_INPUT_SIDE² RGB bytes, interleaved (guideTo64 of the decoded guide picture). */
+  picture: Uint8Array;
+  /** 468 xyz (crop pixels) of the frame the guide picture was taken from. */
+  landmarks: ArrayLike<number>;
+}
+
+export const GUIDE_INPUTS = ['guide', 'guide_landmarks', 'guide_on'] as const;
+
+/** Interleaved RGB bytes of the 64x64 guide → the network's planar 1×3×64×64 [0, 1]. */
+export function guideTensor(rgb: ArrayLike<number>): Tensor {
+  const n = GUIDE_INPUT_SIDE * GUIDE_INPUT_SIDE;
+  if (rgb.length !== n * 3) throw new RangeError(`expected a ${GUIDE_INPUT_SIDE}x${GUIDE_INPUT_SIDE} RGB guide picture, got ${rgb.length} bytes`);
+  const data = new Float32Array(3 * n);
+  for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) data[c * n + i] = rgb[i * 3 + c]! / 255;
+  return { data, dims: [1, 3, GUIDE_INPUT_SIDE, GUIDE_INPUT_SIDE] };
+}
+
+const NO_GUIDE: Record<(typeof GUIDE_INPUTS)[number], Tensor> = {
+  guide: { data: new Float32Array(3 * GUIDE_INPUT_SIDE * GUIDE_INPUT_SIDE), dims: [1, 3, GUIDE_INPUT_SIDE, GUIDE_INPUT_SIDE] },
+  guide_landmarks: { data: new Float32Array(LANDMARKS * 2), dims: [1, LANDMARKS, 2] },
+  guide_on: { data: new Float32Array(1), dims: [1, 1] },
+};
 
 export interface ReferenceState {
   image: Tensor;
@@ -70,6 +102,11 @@ export class NeuralDecoder {
     return this.frameRunner.backend;
   }
 
+  /** Whether frame.onnx takes the guide layer (decoder v2); without it decode() ignores a guide. */
+  get takesGuide(): boolean {
+    return GUIDE_INPUTS.every((name) => this.frameRunner.inputNames.includes(name));
+  }
+
   get hasReference(): boolean {
     return this.reference !== undefined;
   }
@@ -82,16 +119,25 @@ export class NeuralDecoder {
     this.reference = { image, landmarks: lm, feat: out.ref_feat, mouthFeat: out.ref_mouth_feat };
   }
 
-  /** Rebuilds one frame from its landmarks (crop pixels). */
-  async decode(landmarks: ArrayLike<number>): Promise<DecodedFrame> {
+  /**
+   * Rebuilds one frame from its landmarks (crop pixels), with the guide layer when there is one
+   * (no guide: guide_on 0, the geometry-only decoder).
+   */
+  async decode(landmarks: ArrayLike<number>, guide?: GuideInput): Promise<DecodedFrame> {
     const ref = this.reference;
     if (!ref) throw new Error('setReference must come first');
+    const guideFeeds = !this.takesGuide
+      ? {}
+      : guide
+        ? { guide: guideTensor(guide.picture), guide_landmarks: landmarksTensor(guide.landmarks), guide_on: { data: Float32Array.of(1), dims: [1, 1] } }
+        : NO_GUIDE;
     const out = await this.frameRunner.run({
       ref_image: ref.image,
       ref_feat: ref.feat,
       ref_mouth_feat: ref.mouthFeat,
       ref_landmarks: ref.landmarks,
       tgt_landmarks: landmarksTensor(landmarks),
+      ...guideFeeds,
     });
     if (!out.image) throw new Error('frame.onnx did not return image');
     return { image: out.image.data };

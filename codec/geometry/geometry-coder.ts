@@ -187,6 +187,8 @@ export class GeometryDecoder {
       case PacketType.ReferencePicture:
       case PacketType.ReferenceRequest:
         return fail('unknown-type', `packet type ${type} carries no geometry`);
+      case PacketType.GeometryFramesGuided:
+        return fail('unknown-type', 'guided frames: split off the guide pictures first (codec/stream/guide-packet.ts readGuidedFrames)');
       case PacketType.GeometryAnchor: {
         if (payload.length < 3) return fail('truncated', 'anchor payload shorter than 3 bytes');
         const [id, quantizer, dimensions] = [payload[0]!, payload[1]!, payload[2]!];

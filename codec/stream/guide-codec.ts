@@ -100,3 +100,64 @@ export function areaDownscale(rgb: ArrayLike<number>, side: number, channels: 3 
   }
   return out;
 }
+
+/** Stale guides the decoder was trained with: after a loss the last good picture serves this many more guide pictures, then guide_on 0. */
+export const MAX_STALE_GUIDES = 4;
+
+/**
+ * A decoded side x side RGB guide picture → GUIDE_INPUT_SIDE² RGB, the model's guide input, as
+ * guides.py's `scale=64:64:flags=bicubic` makes it: swscale's bicubic (B = 0, C = 0.6, i.e. Keys
+ * with a = -0.6), pixel centres aligned, edge pixels repeated, weights normalised per output
+ * pixel. (ffmpeg scales the decoder's YUV and converts after; this scales RGB, close to it.)
+ * For side 64 it is the identity.
+ */
+export function guideTo64(rgb: ArrayLike<number>, side: number, out = GUIDE_INPUT_SIDE): Uint8Array {
+  if (rgb.length !== side * side * 3) throw new RangeError(`expected ${side}x${side} RGB, got ${rgb.length} bytes`);
+  if (side === out) return Uint8Array.from(rgb);
+  const taps = bicubicTaps(side, out);
+  const rows = new Float64Array(out * side * 3); // horizontal pass: out columns x side rows
+  for (let y = 0; y < side; y++) {
+    for (let ox = 0; ox < out; ox++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (const [x, w] of taps[ox]!) s += w * rgb[(y * side + x) * 3 + c]!;
+        rows[(y * out + ox) * 3 + c] = s;
+      }
+    }
+  }
+  const result = new Uint8Array(out * out * 3);
+  for (let oy = 0; oy < out; oy++) {
+    for (let ox = 0; ox < out; ox++) {
+      for (let c = 0; c < 3; c++) {
+        let s = 0;
+        for (const [y, w] of taps[oy]!) s += w * rows[(y * out + ox) * 3 + c]!;
+        result[(oy * out + ox) * 3 + c] = Math.min(255, Math.max(0, Math.round(s)));
+      }
+    }
+  }
+  return result;
+}
+
+function bicubicTaps(size: number, out: number): Array<Array<[number, number]>> {
+  const kernel = (d: number): number => {
+    const x = Math.abs(d);
+    const a = -0.6;
+    if (x < 1) return (a + 2) * x ** 3 - (a + 3) * x ** 2 + 1;
+    if (x < 2) return a * x ** 3 - 5 * a * x ** 2 + 8 * a * x - 4 * a;
+    return 0;
+  };
+  const scale = size / out;
+  // Upscaling uses the kernel at the source's pixel spacing; a downscale stretches it (antialias).
+  const stretch = Math.max(1, scale);
+  return Array.from({ length: out }, (_, o) => {
+    const centre = (o + 0.5) * scale - 0.5;
+    const reach = 2 * stretch;
+    const w: Array<[number, number]> = [];
+    for (let i = Math.ceil(centre - reach); i <= Math.floor(centre + reach); i++) {
+      const weight = kernel((i - centre) / stretch);
+      if (weight !== 0) w.push([Math.min(size - 1, Math.max(0, i)), weight]);
+    }
+    const sum = w.reduce((t, [, v]) => t + v, 0);
+    return w.map(([i, v]) => [i, v / sum] as [number, number]);
+  });
+}

@@ -5,6 +5,8 @@ import { probePicture, type PictureErrorCode } from './picture-header.ts';
 import { readReferencePicture, type PictureFormat, type RequestReason } from './reference-packet.ts';
 import { datachannelWireBytes } from './wire.ts';
 import { lerp } from './lerp.ts';
+import { guideTo64, MAX_STALE_GUIDES, type GuideCodecName, type GuideCodecs, type GuideDecoder } from './guide-codec.ts';
+import { guideNumberDelta, readGuidedFrames, type GuideSection } from './guide-packet.ts';
 
 // The receiving half of a live neural stream, free of browser APIs. It turns packets into "the
 // geometry to show now":
@@ -18,7 +20,12 @@ import { lerp } from './lerp.ts';
 //     is missing (a lost packet) it extrapolates the motion, slowing to a stop, for up to
 //     CONCEAL_MS; then holds the last frame (marked stale);
 //   - it asks the sender for a reference when it has none, when a picture fails to decode, or
-//     when frames keep naming an anchor it never got.
+//     when frames keep naming an anchor it never got;
+//   - guide pictures (GeometryFramesGuided bundles, issue 17) decode in order through the guide
+//     decoder; every face frame carries the newest good one at or before its time (scaled to 64,
+//     with the landmarks of the frame it was taken from) while it is at most MAX_STALE_GUIDES
+//     guide pictures old, else none (guide_on 0). A lost picture (a gap in the picture numbers,
+//     a delta picture the decoder cannot place) stops decoding until a keyframe, which it asks for.
 // Everything it keeps is bounded (issue 13): a sender can flood it, not grow it.
 
 export interface ReceiverHooks {
@@ -44,10 +51,22 @@ export type DisplayFrame =
       concealed: boolean;
       /** Held longer than concealment covers: the stream has stalled. */
       stale: boolean;
+      /** The guide layer for this frame (NeuralDecoder.decode's guide), or undefined: guide_on 0. */
+      guide: DisplayGuide | undefined;
     }
   | { state: 'no-face'; referenceId: number }
   /** 'no-face': no reference yet, and the sender's newest packet says it sees no face. */
   | { state: 'waiting'; reason: 'no-reference' | 'no-frames' | 'no-face' };
+
+/** The guide picture to rebuild a frame with (fits NeuralDecoder.decode's GuideInput). */
+export interface DisplayGuide {
+  /** GUIDE_INPUT_SIDE² RGB, interleaved. */
+  picture: Uint8Array;
+  /** 468 xyz (crop pixels) of the frame the picture was taken from. */
+  landmarks: Float32Array;
+  /** Guide pictures missed since this one (0 normally; up to MAX_STALE_GUIDES after a loss). */
+  stale: number;
+}
 
 export interface ReceiverStats {
   payloadBytes: number;
@@ -65,6 +84,14 @@ export interface ReceiverStats {
   framesEvicted: number;
   requestsSent: number;
   concealedFrames: number;
+  /** Guide pictures decoded, and their coded bytes. */
+  guidePictures: number;
+  guideBytes: number;
+  /** Guide pictures lost (gaps in the picture numbers), skipped while waiting for a keyframe, or that failed to decode. */
+  guidesLost: number;
+  guidesSkipped: number;
+  guideErrors: number;
+  guideKeyframeRequests: number;
 }
 
 export interface ReceiverOptions {
@@ -73,6 +100,13 @@ export interface ReceiverOptions {
   jitterMs?: number;
   /** The reference's own shape from its landmarks (FaceGeometry.referenceShape). */
   referenceShape(landmarks: Float32Array): Float64Array;
+  /**
+   * The guide layer's decoders (WebCodecs in the browser, ffmpeg in Node). Without it guide
+   * pictures are dropped and frames come with no guide (the geometry-only decoder).
+   */
+  guideCodecs?: GuideCodecs;
+  /** Geometry values back to 468 xyz crop pixels (FaceGeometry.decode): the guide picture's landmarks. Needed with guideCodecs. */
+  landmarks?(values: Float32Array, shape: Float64Array): Float32Array;
 }
 
 /** Extrapolate at most this long past the last frame (ms); then hold it. */
@@ -94,6 +128,21 @@ const UNKNOWN_ANCHOR_PATIENCE_MS = 1000;
 export const MAX_BUFFERED_FRAMES = 256;
 /** Clock samples kept: the CLOCK_WINDOW_MS window sees at most ~25 packets/s, i.e. ~100. */
 export const MAX_CLOCK_SAMPLES = 256;
+/** Decoded guide pictures kept (the newest at or before the shown frame is used). */
+const MAX_KEPT_GUIDES = 8;
+/** Guide keyframe requests at most this often (ms); the sender serves them at most once a second. */
+const GUIDE_REQUEST_GAP_MS = 1000;
+/** Guide chunks waiting to decode; beyond it the newest are dropped as lost (a flood cannot grow the queue). */
+const MAX_QUEUED_GUIDES = 32;
+
+interface KeptGuide {
+  referenceId: number;
+  timeMs: number;
+  intervalMs: number;
+  picture: Uint8Array;
+  values: Float32Array;
+  landmarks?: { shape: Float64Array; xyz: Float32Array };
+}
 
 interface BufferedFrame {
   timeMs: number;
@@ -120,6 +169,12 @@ export class NeuralReceiver {
     framesEvicted: 0,
     requestsSent: 0,
     concealedFrames: 0,
+    guidePictures: 0,
+    guideBytes: 0,
+    guidesLost: 0,
+    guidesSkipped: 0,
+    guideErrors: 0,
+    guideKeyframeRequests: 0,
   };
   private readonly geometry: GeometryDecoder;
   private readonly jitterMs: number;
@@ -138,6 +193,14 @@ export class NeuralReceiver {
   /** Whether the sender's newest geometry packet (by its frame time) said it sees no face. */
   private newestSaysNoFace = false;
   private newestGeometryMs = -Infinity;
+  private guideDecoder: { codec: GuideCodecName; side: number; decoder: Promise<GuideDecoder> } | undefined;
+  private guideChain: Promise<void> = Promise.resolve();
+  private queuedGuides = 0;
+  private lastGuideNumber: number | undefined;
+  /** A picture was lost: delta pictures cannot decode until a keyframe. */
+  private guideBroken = true;
+  private lastGuideRequestMs = -Infinity;
+  private guides: KeptGuide[] = [];
 
   constructor(
     private readonly options: ReceiverOptions,
@@ -145,6 +208,7 @@ export class NeuralReceiver {
   ) {
     this.geometry = new GeometryDecoder(options.coding);
     this.jitterMs = options.jitterMs ?? 60;
+    if (options.guideCodecs && !options.landmarks) throw new Error('a receiver with guideCodecs needs landmarks() to place its guide pictures');
   }
 
   get referenceId(): number | undefined {
@@ -161,6 +225,13 @@ export class NeuralReceiver {
     if (!parsed.ok) return this.countError(parsed.error.code);
     if (parsed.value.type === PacketType.ReferenceRequest) return; // for senders, not for us
     if (parsed.value.type === PacketType.ReferencePicture) return this.onReferencePicture(bytes, nowMs);
+    let guide: GuideSection | undefined;
+    if (parsed.value.type === PacketType.GeometryFramesGuided) {
+      const split = readGuidedFrames(bytes);
+      if (!split.ok) return this.countError(split.error.code);
+      guide = split.value.guide;
+      bytes = split.value.frames;
+    }
 
     const decoded = this.geometry.decode(bytes);
     if (!decoded.ok) {
@@ -188,6 +259,90 @@ export class NeuralReceiver {
     list.forEach((f, i) => this.insert({ timeMs: times[i]!, referenceId: f.referenceId, values: f.values }));
     this.stats.framesReceived += list.length;
     this.noteNewest(times[times.length - 1]!, false);
+    if (guide) this.onGuides(guide, list, times, nowMs);
+  }
+
+  /** The guide pictures of a bundle whose geometry decoded: in order into the guide decoder. */
+  private onGuides(section: GuideSection, frames: readonly { referenceId: number; values: Float32Array }[], times: readonly number[], nowMs: number): void {
+    const codecs = this.options.guideCodecs;
+    if (!codecs) return;
+    if (this.guideDecoder?.codec !== section.codec || this.guideDecoder.side !== section.side) {
+      const old = this.guideDecoder;
+      if (old) this.guideChain = this.guideChain.then(() => old.decoder.then((d) => d.close())).catch(() => undefined);
+      const decoder = codecs.decoder({ codec: section.codec, side: section.side, fps: section.fps, kbps: 0 });
+      decoder.catch(() => undefined); // reported by the pictures that await it
+      this.guideDecoder = { codec: section.codec, side: section.side, decoder };
+      this.guideBroken = true;
+    }
+    const { decoder, side } = this.guideDecoder;
+    for (const chunk of section.chunks) {
+      const frame = frames[chunk.frameIndex];
+      if (!frame) {
+        this.countError('bad-field');
+        continue;
+      }
+      const delta = this.lastGuideNumber === undefined ? undefined : guideNumberDelta(this.lastGuideNumber, chunk.number);
+      if (delta !== undefined && delta <= 0) continue; // late or repeated: the chain has moved on
+      if (delta === undefined || delta > 1) {
+        if (delta !== undefined) this.stats.guidesLost += delta - 1;
+        if (!chunk.keyframe) this.breakGuideChain(nowMs);
+      }
+      this.lastGuideNumber = chunk.number;
+      if (chunk.keyframe) this.guideBroken = false;
+      if (this.guideBroken || this.queuedGuides >= MAX_QUEUED_GUIDES) {
+        this.stats.guidesSkipped++;
+        continue;
+      }
+      const kept = { referenceId: frame.referenceId, timeMs: times[chunk.frameIndex]!, intervalMs: 1000 / section.fps, values: frame.values };
+      this.queuedGuides++;
+      this.guideChain = this.guideChain.then(async () => {
+        try {
+          const rgb = await (await decoder).decode(chunk);
+          this.keepGuide({ ...kept, picture: guideTo64(rgb, side) });
+          this.stats.guidePictures++;
+          this.stats.guideBytes += chunk.data.length;
+        } catch (error) {
+          this.stats.guideErrors++;
+          // A delta picture without its predecessor, or a picture the decoder refused: wait for a keyframe.
+          this.breakGuideChain(nowMs);
+        } finally {
+          this.queuedGuides--;
+        }
+      });
+    }
+  }
+
+  private breakGuideChain(nowMs: number): void {
+    if (!this.guideBroken) {
+      this.guideBroken = true;
+      const decoder = this.guideDecoder?.decoder;
+      // In the decode order: pictures queued before the loss still decode first.
+      if (decoder) this.guideChain = this.guideChain.then(() => decoder).then((d) => d.reset(), () => undefined);
+    }
+    if (nowMs - this.lastGuideRequestMs < GUIDE_REQUEST_GAP_MS) return;
+    this.lastGuideRequestMs = nowMs;
+    this.stats.guideKeyframeRequests++;
+    this.hooks.requestReference('guide-keyframe');
+  }
+
+  private keepGuide(guide: KeptGuide): void {
+    let i = this.guides.length;
+    while (i > 0 && this.guides[i - 1]!.timeMs > guide.timeMs) i--;
+    this.guides.splice(i, 0, guide);
+    if (this.guides.length > MAX_KEPT_GUIDES) this.guides.shift();
+  }
+
+  /** The newest good guide picture at or before sender time t, for reference `ref`, unless it is too stale. */
+  private guideAt(t: number, ref: LoadedReference): DisplayGuide | undefined {
+    const landmarks = this.options.landmarks;
+    if (!landmarks) return undefined;
+    const usable = this.guides.filter((g) => g.referenceId === ref.id % 256);
+    const g = [...usable].reverse().find((c) => c.timeMs <= t) ?? usable[0];
+    if (!g) return undefined;
+    const stale = Math.max(0, Math.floor((t - g.timeMs) / g.intervalMs));
+    if (stale > MAX_STALE_GUIDES) return undefined;
+    if (g.landmarks?.shape !== ref.shape) g.landmarks = { shape: ref.shape, xyz: landmarks(g.values, ref.shape) };
+    return { picture: g.picture, landmarks: g.landmarks.xyz, stale };
   }
 
   private noteNewest(timeMs: number, noFace: boolean): void {
@@ -243,6 +398,7 @@ export class NeuralReceiver {
       senderTimeMs,
       concealed,
       stale,
+      guide: this.guideAt(t, ref),
     });
     if (after?.values && after.timeMs - before.timeMs <= MAX_INTERPOLATION_GAP_MS && t >= before.timeMs) {
       const w = (t - before.timeMs) / (after.timeMs - before.timeMs);
@@ -303,6 +459,18 @@ export class NeuralReceiver {
   /** Resolves when the references received so far have loaded (for tests). */
   async settled(): Promise<void> {
     while (this.loading) await this.loading;
+    for (let chain = this.guideChain; ; chain = this.guideChain) {
+      await chain;
+      if (chain === this.guideChain) break;
+    }
+  }
+
+  /** Closes the guide decoder. */
+  async close(): Promise<void> {
+    await this.settled();
+    const decoder = this.guideDecoder?.decoder;
+    this.guideDecoder = undefined;
+    await decoder?.then((d) => d.close(), () => undefined);
   }
 
   private request(reason: RequestReason, nowMs: number): void {

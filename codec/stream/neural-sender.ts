@@ -9,6 +9,8 @@ import type { RateMode } from './rate-modes.ts';
 import { datachannelWireBytes } from './wire.ts';
 import { lerp } from './lerp.ts';
 import { Emitter } from '../emitter.ts';
+import { isGuideSlot, type GuideChunk, type GuideCodecs, type GuideEncoder, type GuideLayer } from './guide-codec.ts';
+import { MAX_GUIDE_CHUNKS, writeGuidedFrames, type BundledGuide } from './guide-packet.ts';
 
 // The sending half of a live neural stream, free of browser APIs (the page's worker gives it
 // landmarks and makes pictures; tests drive it directly).
@@ -21,7 +23,12 @@ import { Emitter } from '../emitter.ts';
 //   - every frameStride-th slot: the geometry (pose + expression, relative to the reference's own
 //     shape) joins the pending bundle; a full bundle goes out as one FRAMES packet (unreliable);
 //   - no face: the bundle is flushed and a NoFace packet sent per bundle period, before the first
-//     reference too (receivers then say the camera sees no face rather than "waiting").
+//     reference too (receivers then say the camera sees no face rather than "waiting");
+//   - with a guide layer (mode.guide, issue 17), on guide slots: the guidePicture hook gives the
+//     crop of the frame at the active reference's box, downscaled to the layer's side; the guide
+//     encoder codes it and the chunk goes inside the frame's bundle (GeometryFramesGuided). A
+//     bundle with guide pictures leaves when its pictures are coded, and every later packet waits
+//     behind it, so packets keep their order.
 
 export interface PreparedReference {
   format: PictureFormat;
@@ -42,14 +49,22 @@ export interface SenderHooks<Frame> {
    * sender without a decoder relies on the refresh timer and requests alone.
    */
   checkQuality?(frame: Frame, box: CropBox, landmarks: Float32Array): Promise<number>;
+  /**
+   * The guide layer's picture (issue 17): the crop of `frame` at `box` (the active reference's
+   * box, the one the landmarks' crop pixels are in) as side x side interleaved RGB, made as
+   * codec/stream/guide-codec.ts says (areaDownscale of the 256 px crop). Called during pushFrame,
+   * so it may read a frame the caller closes afterwards; it may return a promise. Without it (or
+   * without SenderOptions.guideCodecs) no guide pictures are sent, whatever the mode says.
+   */
+  guidePicture?(frame: Frame, box: CropBox, side: number): Uint8Array | Promise<Uint8Array>;
 }
 
 export type ReferenceCause = 'start' | 'refresh' | 'request' | 'moved' | 'quality';
 
 /** Something the sender tried and could not do; it retries, but the page should say so. */
 export interface SenderError {
-  /** 'reference': a reference picture could not be made (receivers wait for it); 'quality-check': the closed loop failed. */
-  kind: 'reference' | 'quality-check';
+  /** 'reference': a reference picture could not be made (receivers wait for it); 'quality-check': the closed loop failed; 'guide': a guide picture could not be made or coded (the next one is a keyframe). */
+  kind: 'reference' | 'quality-check' | 'guide';
   message: string;
   /** Stream time (the slot) of the attempt. */
   slotMs: number;
@@ -77,6 +92,14 @@ export interface SenderStats {
   qualityCheckFailures: number;
   /** The latest failure, for the page's status. */
   lastError: SenderError | undefined;
+  /** Guide pictures sent inside bundles (a dropped bundle's count too), their coded bytes, and how many were keyframes. */
+  guidePictures: number;
+  guideBytes: number;
+  guideKeyframes: number;
+  /** Guide keyframes made because a receiver asked ('guide-keyframe' requests served). */
+  guideKeyframeRequests: number;
+  /** Guide pictures that could not be made or coded (hook or encoder threw). */
+  guideFailures: number;
 }
 
 export interface SenderOptions {
@@ -92,6 +115,8 @@ export interface SenderOptions {
   /** Drop this fraction of FRAMES packets before sending (testing concealment); default 0. */
   simulatedLoss?: number;
   random?: () => number;
+  /** Where the guide layer's encoder comes from (WebCodecs in the browser, ffmpeg in Node); without it no guide is sent. */
+  guideCodecs?: GuideCodecs;
 }
 
 /** Frames whose landmarks pick the crop of a new reference (the crop rule's median over them). */
@@ -128,6 +153,11 @@ export class NeuralSender<Frame> {
     referenceFailures: 0,
     qualityCheckFailures: 0,
     lastError: undefined,
+    guidePictures: 0,
+    guideBytes: 0,
+    guideKeyframes: 0,
+    guideKeyframeRequests: 0,
+    guideFailures: 0,
   };
   /** 'error' when a reference or a quality check fails (also counted in stats). */
   readonly events = new Emitter<SenderEvents>();
@@ -139,7 +169,18 @@ export class NeuralSender<Frame> {
   private making: Promise<void> | undefined;
   private requested: RequestReason | undefined;
   private lastReferenceMs = -Infinity;
-  private pending: { slotMs: number; values: Float32Array }[] = [];
+  private pending: { slotMs: number; values: Float32Array; guide?: Promise<Omit<BundledGuide, 'frameIndex'> | undefined> }[] = [];
+  /** The guide layer's encoder, made for the mode's layer when the first guide picture is due. */
+  private guide: { layer: GuideLayer; encoder: Promise<GuideEncoder> } | undefined;
+  /** Guide pictures are coded one after the other, in slot order. */
+  private guideChain: Promise<unknown> = Promise.resolve();
+  private guideNumber = 0;
+  private guideKeyframeDue = true;
+  private guideBox: CropBox | undefined;
+  private guideKeyframeRequested = false;
+  private lastGuideKeyframeRequestMs = -Infinity;
+  /** Packets that wait behind a bundle whose guide pictures are still being coded; undefined when none waits. */
+  private outbox: Promise<void> | undefined;
   private readonly history: Float32Array[] = [];
   private sequence = 0;
   private slotIndex = 0;
@@ -171,6 +212,7 @@ export class NeuralSender<Frame> {
   setMode(mode: RateMode): void {
     this.flush();
     const quantizerChanged = mode.quantizer !== this.mode.quantizer;
+    if (!sameLayer(mode.guide, this.mode.guide)) this.closeGuideEncoder();
     this.mode = mode;
     this.encoder.quantizer = mode.quantizer;
     if (quantizerChanged && this.reference) this.requested ??= 'missing';
@@ -182,7 +224,8 @@ export class NeuralSender<Frame> {
 
   /** A receiver asked for a reference (it joined, or lost or could not decode ours). */
   requestReference(reason: RequestReason): void {
-    this.requested ??= reason;
+    if (reason === 'guide-keyframe') this.guideKeyframeRequested = true;
+    else this.requested ??= reason;
   }
 
   /** Which reference the stream uses now, and its crop (for tools and tests that compare crops). */
@@ -236,7 +279,8 @@ export class NeuralSender<Frame> {
 
     const cropLandmarks = toCropPixels(landmarks, ref.box);
     const values = this.options.geometry.encode(cropLandmarks, ref.shape);
-    this.pending.push({ slotMs, values });
+    const guide = this.mode.guide && isGuideSlot(slot, this.mode.guide.fps) ? this.codeGuide(slotMs, frame, ref.box, this.mode.guide) : undefined;
+    this.pending.push({ slotMs, values, guide });
     this.stats.framesCoded++;
     if (this.pending.length >= this.mode.framesPerPacket) this.flush();
     this.maybeCheckQuality(slotMs, frame, ref, values);
@@ -248,17 +292,102 @@ export class NeuralSender<Frame> {
     const ref = this.reference;
     if (this.pending.length === 0 || !ref) return;
     const intervalMs = Math.round(this.slotMs * this.mode.frameStride);
+    const bundle = this.pending;
     const { packet } = this.encoder.encodeFrames(
-      this.pending.map((f) => f.values),
+      bundle.map((f) => f.values),
       intervalMs,
-      this.header(this.pending[0]!.slotMs, ref.id),
+      this.header(bundle[0]!.slotMs, ref.id),
     );
     this.pending = [];
+    const layer = this.guide?.layer;
+    const guides = bundle.map((f, frameIndex) => f.guide?.then((g) => g && { ...g, frameIndex }));
+    if (!layer || guides.every((g) => g === undefined)) return this.sendFrames(packet);
+    // The bundle leaves once its guide pictures are coded; packets after it wait in the outbox.
+    this.later(async () => {
+      const chunks = (await Promise.all(guides)).filter((g): g is BundledGuide => g !== undefined).slice(0, MAX_GUIDE_CHUNKS);
+      this.sendFrames(chunks.length > 0 ? writeGuidedFrames(packet, { codec: layer.codec, side: layer.side, fps: layer.fps, chunks }) : packet, true);
+    });
+  }
+
+  private sendFrames(packet: Uint8Array, now = false): void {
     if (this.simulatedLoss > 0 && this.random() < this.simulatedLoss) {
       this.stats.framesPacketsDropped++;
       return;
     }
-    this.emit('frames', packet);
+    if (now) this.emitNow('frames', packet);
+    else this.emit('frames', packet);
+  }
+
+  /**
+   * Starts coding the guide picture of this slot (in order behind the ones before it). Keyframes:
+   * the first picture, a new crop box (the picture content jumps), a receiver's request (at most
+   * once per REQUEST_GAP_MS), and after a picture that failed. Resolves undefined on failure.
+   */
+  private codeGuide(slotMs: number, frame: Frame, box: CropBox, layer: GuideLayer): Promise<Omit<BundledGuide, 'frameIndex'> | undefined> | undefined {
+    const codecs = this.options.guideCodecs;
+    const hook = this.hooks.guidePicture;
+    if (!codecs || !hook) return undefined;
+    if (!this.guide) {
+      const encoder = codecs.encoder(layer);
+      encoder.catch(() => undefined); // reported by the picture that awaits it
+      this.guide = { layer, encoder };
+      this.guideKeyframeDue = true;
+    }
+    const encoder = this.guide.encoder;
+    let keyframe = this.guideKeyframeDue || !sameBox(box, this.guideBox);
+    if (this.guideKeyframeRequested && slotMs - this.lastGuideKeyframeRequestMs >= REQUEST_GAP_MS) {
+      keyframe = true;
+      this.guideKeyframeRequested = false;
+      this.lastGuideKeyframeRequestMs = slotMs;
+      this.stats.guideKeyframeRequests++;
+    }
+    this.guideKeyframeDue = false;
+    this.guideBox = box;
+    let picture: Uint8Array | Promise<Uint8Array>;
+    try {
+      picture = hook.call(this.hooks, frame, box, layer.side);
+    } catch (error) {
+      picture = Promise.reject(error);
+    }
+    const coded = this.guideChain.then(async () => {
+      const rgb = await picture;
+      if (rgb.length !== layer.side * layer.side * 3) throw new RangeError(`guidePicture gave ${rgb.length} bytes for a ${layer.side}x${layer.side} RGB picture`);
+      const chunk: GuideChunk = await (await encoder).encode(rgb, keyframe);
+      const number = this.guideNumber;
+      this.guideNumber = (this.guideNumber + 1) % 256;
+      this.stats.guidePictures++;
+      this.stats.guideBytes += chunk.data.length;
+      if (chunk.keyframe) this.stats.guideKeyframes++;
+      return { keyframe: chunk.keyframe, data: chunk.data, number };
+    });
+    this.guideChain = coded.catch((error: unknown) => {
+      this.stats.guideFailures++;
+      this.guideKeyframeDue = true; // the encoder's state is unknown: start the chain again
+      this.fail('guide', error, slotMs);
+    });
+    return coded.catch(() => undefined);
+  }
+
+  private closeGuideEncoder(): void {
+    const guide = this.guide;
+    this.guide = undefined;
+    this.guideKeyframeDue = true;
+    if (guide) void this.guideChain.then(() => guide.encoder).then((encoder) => encoder.close(), () => undefined);
+  }
+
+  /** Runs `task` after every packet already waiting in the outbox. */
+  private later(task: () => void | Promise<void>): void {
+    const next = (this.outbox ?? Promise.resolve()).then(task).catch((error: unknown) => this.fail('guide', error, this.lastSlot?.slotMs ?? 0));
+    this.outbox = next;
+    void next.then(() => {
+      if (this.outbox === next) this.outbox = undefined;
+    });
+  }
+
+  /** Stops the guide encoder (the sender sends nothing more). */
+  async close(): Promise<void> {
+    this.closeGuideEncoder();
+    await this.settled();
   }
 
   private header(slotMs: number, referenceId = this.reference?.id ?? 0): Omit<PacketHeader, 'type'> {
@@ -267,7 +396,13 @@ export class NeuralSender<Frame> {
     return header;
   }
 
-  private emit(channel: CodecChannel, packet: Uint8Array): boolean {
+  /** Sends now, or after the packets waiting in the outbox (a bundle whose guide pictures are being coded). */
+  private emit(channel: CodecChannel, packet: Uint8Array): void {
+    if (this.outbox) this.later(() => void this.emitNow(channel, packet));
+    else this.emitNow(channel, packet);
+  }
+
+  private emitNow(channel: CodecChannel, packet: Uint8Array): boolean {
     const length = packet.length; // send may transfer the buffer away
     const sent = this.hooks.send(channel, packet);
     if (!sent) {
@@ -336,9 +471,11 @@ export class NeuralSender<Frame> {
     this.events.emit('error', failure);
   }
 
-  /** Resolves when a reference being made is done (for tests and orderly shutdown). */
+  /** Resolves when a reference being made is done and every packet has gone out (for tests, the bench and orderly shutdown). */
   async settled(): Promise<void> {
     await this.making;
+    await this.guideChain;
+    while (this.outbox) await this.outbox;
   }
 
   private maybeCheckQuality(slotMs: number, frame: Frame, ref: ActiveReference, values: Float32Array): void {
@@ -361,4 +498,12 @@ export class NeuralSender<Frame> {
       })
       .finally(() => (this.checking = false));
   }
+}
+
+function sameLayer(a: GuideLayer | undefined, b: GuideLayer | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.codec === b.codec && a.side === b.side && a.fps === b.fps && a.kbps === b.kbps);
+}
+
+function sameBox(a: CropBox, b: CropBox | undefined): boolean {
+  return b !== undefined && a.x === b.x && a.y === b.y && a.size === b.size;
 }

@@ -6,6 +6,8 @@
 //   references a 256x256 WebP face of 3-6 kB, sent at start, on request and when quality drops
 // Bundling costs latency (a packet leaves when its last frame is coded): framesPerPacket x 40 ms.
 
+import type { GuideLayer } from './guide-codec.ts';
+
 export interface RateMode {
   /** Target wire bitrate, kbit/s, references included. */
   targetKbps: number;
@@ -20,6 +22,11 @@ export interface RateMode {
   refreshSeconds: number;
   /** References for quality or motion no closer together than this (seconds); requests wait 1 s at most. */
   minReferenceGapSeconds: number;
+  /**
+   * The guide layer (issue 17): a small picture of the crop, coded by a standard codec, inside the
+   * bundles. Absent: geometry only. Needs frameStride 1 (a guide picture goes with a coded frame).
+   */
+  guide?: GuideLayer;
 }
 
 /** From the cheapest up; rateModeFor picks the richest one that fits the target. */

@@ -11,8 +11,13 @@ const FORMATS = Object.fromEntries(Object.entries(FORMAT_CODES).map(([name, code
 
 export const PICTURE_MIME: Record<PictureFormat, string> = { webp: 'image/webp', jpeg: 'image/jpeg', avif: 'image/avif' };
 
-export type RequestReason = 'join' | 'missing' | 'decode-failed' | 'unknown-anchor';
-const REASONS: readonly RequestReason[] = ['join', 'missing', 'decode-failed', 'unknown-anchor'];
+/**
+ * Why a receiver asks. 'guide-keyframe' asks for a guide keyframe, not a reference picture: the
+ * receiver lost a guide picture (issue 17); a sender that predates the guide layer drops it as a
+ * bad field, and an SFU always passes it on to the sender (no cached reference answers it).
+ */
+export type RequestReason = 'join' | 'missing' | 'decode-failed' | 'unknown-anchor' | 'guide-keyframe';
+const REASONS: readonly RequestReason[] = ['join', 'missing', 'decode-failed', 'unknown-anchor', 'guide-keyframe'];
 
 export interface ReferencePicture {
   header: PacketHeader;

@@ -61,19 +61,22 @@ export class ControlRelay {
   /** A peer left: its cached reference and its answer times go. */
   forget(peer: string): void {
     this.latest.delete(peer);
-    for (const key of this.answeredAt.keys()) if (key.split('\n').includes(peer)) this.answeredAt.delete(key);
+    for (const key of this.answeredAt.keys()) if (key.split('\n').slice(0, 2).includes(peer)) this.answeredAt.delete(key);
   }
 
   private answer(asker: string, bytes: Uint8Array, nowMs: number): Delivery[] {
     const request = readReferenceRequest(bytes);
     if (!request.ok || request.value.target === asker) return this.drop();
     const sender = request.value.target;
-    const key = `${asker}\n${sender}`;
+    // Guide keyframe requests are paced on their own: a reference request must not swallow one.
+    const guide = request.value.reason === 'guide-keyframe';
+    const key = `${asker}\n${sender}${guide ? '\nguide' : ''}`;
     if (nowMs - (this.answeredAt.get(key) ?? -Infinity) < MIN_ANSWER_GAP_MS) return this.drop();
     this.answeredAt.set(key, nowMs);
     const latest = this.latest.get(sender);
-    // A picture that failed to decode would fail again: only the sender can make a new one.
-    if (latest && request.value.reason !== 'decode-failed') {
+    // A picture that failed to decode would fail again, and a guide keyframe is made by the
+    // sender's encoder: only the sender can answer these.
+    if (latest && request.value.reason !== 'decode-failed' && !guide) {
       this.stats.answeredFromCache++;
       const to = { peer: asker };
       // Without its anchor yet, the picture alone: the anchor is on its way to everyone.

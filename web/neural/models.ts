@@ -7,8 +7,8 @@ import detectorUrl from '../../models/mediapipe/face_detection_short_range.onnx?
 import landmarksUrl from '../../models/mediapipe/face_landmark.onnx?url';
 import canonicalUrl from '../../models/mediapipe/canonical_face.json?url';
 import basisUrl from '../../models/geometry/basis-v1.json?url';
-import decoderReferenceUrl from '../../models/kiloface-v1/reference.onnx?url';
-import decoderFrameUrl from '../../models/kiloface-v1/frame.onnx?url';
+import decoderReferenceUrl from '../../models/kiloface-v2/reference.onnx?url';
+import decoderFrameUrl from '../../models/kiloface-v2/frame.onnx?url';
 import { FaceGeometry } from '../../codec/geometry/face-geometry.ts';
 import { geometryModelFromJson, type BasisJson } from '../../codec/geometry/model-json.ts';
 import { geometryCodingConfig, type GeometryCodingConfig } from '../../codec/geometry/geometry-coder.ts';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { imageTensor, NeuralDecoder } from '../../../codec/decoder/neural-decoder.ts';
@@ -9,6 +9,7 @@ import { DECODER_DIR } from '../../../codec/shipped.ts';
 // exported (models/train/export.py; the inputs are a synthetic face, not clip frames).
 const MODEL_DIR = process.env.KILOFACE_MODEL_DIR ?? path.resolve(DECODER_DIR);
 const FIXTURE_DIR = path.join(MODEL_DIR, 'fixture');
+const V1_DIR = path.resolve('models/kiloface-v1');
 
 interface FixtureFile {
   file: string;
@@ -65,11 +66,32 @@ describe(`shipped decoder (${path.relative(process.cwd(), MODEL_DIR)}) matches P
     const decoder = await NeuralDecoder.load(onnxNodeRuntime, files);
     await decoder.setReference(imageTensor(load('ref_image_u8')), xyz(load('ref_landmarks') as Float32Array));
     const target = xyz(load('tgt_landmarks') as Float32Array);
-    const out = await decoder.decode(target);
+    // A decoder v2 fixture stores the output with its guide (guide_on = 1).
+    const guide = 'guide_u8' in fixture.files ? { picture: load('guide_u8') as Uint8Array, landmarks: xyz(load('guide_landmarks') as Float32Array) } : undefined;
+    expect(decoder.takesGuide).toBe(guide !== undefined);
+    const out = await decoder.decode(target, guide);
     expect(maxAbsDiff(out.image, load('image') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.image!);
     const warped = await decoder.warpOnly(target);
     expect(maxAbsDiff(strided(warped, 3, 256, 4), load('warped_s4') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.warped!);
     await decoder.close();
+  });
+
+  // Decoder v2 without its guide (guide_on 0: geometry-only modes, a lost guide) is decoder v1:
+  // the same numbers as models/kiloface-v1 on v1's fixture.
+  it.skipIf(!existsSync(V1_DIR) || path.resolve(V1_DIR) === MODEL_DIR)('without a guide it reproduces kiloface-v1 exactly', async () => {
+    const v1Fixture = path.join(V1_DIR, 'fixture');
+    const read = (name: string): ArrayBuffer => {
+      const b = readFileSync(path.join(v1Fixture, `${name}.bin`));
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+    };
+    const images: Float32Array[] = [];
+    for (const dir of [MODEL_DIR, V1_DIR]) {
+      const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: path.join(dir, 'reference.onnx'), frame: path.join(dir, 'frame.onnx') });
+      await decoder.setReference(imageTensor(new Uint8Array(read('ref_image_u8'))), xyz(new Float32Array(read('ref_landmarks'))));
+      images.push((await decoder.decode(xyz(new Float32Array(read('tgt_landmarks'))))).image);
+      await decoder.close();
+    }
+    expect(maxAbsDiff(images[0]!, images[1]!)).toBe(0);
   });
 
   it('warpOnly without warp.onnx says what is missing', async () => {

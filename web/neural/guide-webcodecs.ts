@@ -10,6 +10,7 @@
 // chroma filter to Chromium's own conversion, which the training guides never went through, and
 // the codecs code 4:2:0 anyway.
 import { GuideChainError, type GuideChunk, type GuideCodecName, type GuideCodecs, type GuideDecoder, type GuideEncoder, type GuideLayer } from '../../codec/stream/guide-codec.ts';
+import { guideNumberDelta } from '../../codec/stream/guide-packet.ts';
 import { i420ToRgb, rgbToI420 } from '../../codec/yuv420.ts';
 
 /** WebCodecs codec strings: AV1 main profile level 4.0 8-bit, VP9 profile 0 level 1.0 8-bit. */
@@ -18,8 +19,13 @@ export const WEBCODECS_CODEC: Record<GuideCodecName, string> = { av1: 'av01.0.04
 /** AV1 first; VP9 where AV1 is missing (the decoder was trained on a VP9 variant too). */
 export const GUIDE_CODEC_PREFERENCE: readonly GuideCodecName[] = ['av1', 'vp9'];
 
-/** A decoder that gives no picture for a chunk within this long has lost its way (it never outputs late at lag 0). */
-const DECODE_TIMEOUT_MS = 2000;
+/**
+ * A decoder that gives no picture for a chunk within this long has lost its way (at lag 0 it
+ * holds none back). Generous: in a receiver worker each step of a decode waits for the event
+ * loop, which the rebuild network blocks for 100-700 ms at a time on a loaded machine, and a
+ * fresh decoder's first picture takes several steps (measured in a call: over 2 s).
+ */
+const DECODE_TIMEOUT_MS = 10_000;
 
 const BT601_LIMITED: VideoColorSpaceInit = { primaries: 'smpte170m', transfer: 'smpte170m', matrix: 'smpte170m', fullRange: false };
 
@@ -72,6 +78,23 @@ async function requireSupport(layer: GuideLayer, role: 'encoder' | 'decoder'): P
     `this browser's WebCodecs ${role} does not support ${layer.codec} (${WEBCODECS_CODEC[layer.codec]}) at ${layer.side}x${layer.side} px; ` +
       (others.length ? `it does support ${others.join(', ')}: pick a guide mode with that codec` : 'nor any other guide codec (AV1, VP9): use a geometry-only mode'),
   );
+}
+
+/** The trained VP9 variant (models/train/data/guides.py VARIANTS 'vp9-48-10-8'): what a browser without AV1 sends instead. */
+export const VP9_GUIDE_LAYER: GuideLayer = { codec: 'vp9', side: 48, fps: 10, kbps: 8 };
+
+/**
+ * A mode's guide layer as this browser can send it: as asked where it encodes and decodes that
+ * codec, else the trained VP9 variant where it has VP9, else none (geometry only); `note` says
+ * why it changed, for the page.
+ */
+export async function guideLayerForBrowser(layer: GuideLayer | undefined): Promise<{ layer: GuideLayer | undefined; note?: string }> {
+  if (!layer) return { layer };
+  if ((await supportedGuideCodecs(layer.side)).includes(layer.codec)) return { layer };
+  if ((await supportedGuideCodecs(VP9_GUIDE_LAYER.side)).includes('vp9')) {
+    return { layer: VP9_GUIDE_LAYER, note: `this browser cannot code ${layer.codec} guide pictures with WebCodecs: sending the VP9 guide (48 px) instead` };
+  }
+  return { layer: undefined, note: `this browser's WebCodecs codes neither AV1 nor VP9 guide pictures: sending geometry only` };
 }
 
 const errorOf = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
@@ -165,14 +188,20 @@ class WebCodecsGuideEncoder implements GuideEncoder {
 interface Waiting {
   resolve(frame: VideoFrame): void;
   reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
 }
+
+/** A chunk as the stream's packets carry it (guide-packet.ts BundledGuide): numbered, so a gap is seen. */
+type NumberedChunk = GuideChunk & { number?: number };
 
 class WebCodecsGuideDecoder implements GuideDecoder {
   private decoder: VideoDecoder | null = null;
+  /** Chunks given to the VideoDecoder whose pictures have not come yet, oldest first. */
   private readonly waiting: Waiting[] = [];
-  /** True while every picture since the last keyframe was decoded: a delta picture may follow. */
+  /** True while every picture since the last keyframe went in: a delta picture may follow. */
   private chained = false;
-  private readonly serial = new Serial();
+  /** The number of the last chunk that went in, when chunks carry numbers. */
+  private lastNumber: number | undefined;
   private index = 0;
   private closed = false;
 
@@ -182,8 +211,9 @@ class WebCodecsGuideDecoder implements GuideDecoder {
     const decoder = new VideoDecoder({
       output: (frame) => {
         const w = this.waiting.shift();
-        if (w) w.resolve(frame);
-        else frame.close();
+        if (!w) return frame.close();
+        clearTimeout(w.timer);
+        w.resolve(frame);
       },
       error: (e) => this.fail(errorOf(e)),
     });
@@ -194,43 +224,59 @@ class WebCodecsGuideDecoder implements GuideDecoder {
   /** The decoder is unusable (WebCodecs closed it, or it lost a picture): the next must be a keyframe. */
   private fail(error: Error): void {
     this.chained = false;
-    for (const w of this.waiting.splice(0)) w.reject(error);
+    this.lastNumber = undefined;
+    for (const w of this.waiting.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(error);
+    }
     if (this.decoder && this.decoder.state !== 'closed') this.decoder.close();
     this.decoder = null;
   }
 
-  decode(chunk: GuideChunk): Promise<Uint8Array> {
-    return this.serial.run(async () => {
-      if (this.closed) throw new Error('the guide decoder is closed');
-      if (!chunk.keyframe && !this.chained) throw new GuideChainError('a delta guide picture without its keyframe or predecessor: waiting for a keyframe');
-      if (!this.decoder || this.decoder.state === 'closed') this.decoder = this.open();
-      const side = this.layer.side;
-      const picture = new Promise<VideoFrame>((resolve, reject) => this.waiting.push({ resolve, reject }));
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no picture within ${DECODE_TIMEOUT_MS} ms`)), DECODE_TIMEOUT_MS);
-      });
-      let frame: VideoFrame;
-      try {
-        this.decoder.decode(new EncodedVideoChunk({ type: chunk.keyframe ? 'key' : 'delta', timestamp: Math.round((this.index++ * 1e6) / this.layer.fps), data: chunk.data }));
-        frame = await Promise.race([picture, late]);
-      } catch (e) {
-        this.fail(errorOf(e));
-        throw new GuideChainError(`the guide decoder (${this.layer.codec}) failed on a ${chunk.keyframe ? 'keyframe' : 'delta picture'} (${errorOf(e).message}): waiting for a keyframe`);
-      } finally {
-        clearTimeout(timer);
-      }
-      try {
-        this.chained = true;
-        return await rgbOfFrame(frame, side);
-      } finally {
-        frame.close();
-      }
+  /**
+   * The chunk goes to the VideoDecoder at once, in call order, so a caller may hand over several
+   * before the first picture is back (each picture back costs a turn of this thread's event loop,
+   * which a busy receiver worker gives rarely); pictures come back in the same order.
+   */
+  decode(chunk: NumberedChunk): Promise<Uint8Array> {
+    if (this.closed) return Promise.reject(new Error('the guide decoder is closed'));
+    const numbered = typeof chunk.number === 'number';
+    // A delta picture needs its predecessor: every chunk since a keyframe, in order (numbers without a gap, where they come with them).
+    const gap = numbered && this.lastNumber !== undefined && guideNumberDelta(this.lastNumber, chunk.number!) !== 1;
+    if (!chunk.keyframe && (!this.chained || gap)) {
+      this.chained = false;
+      return Promise.reject(new GuideChainError('a delta guide picture without its keyframe or predecessor: waiting for a keyframe'));
+    }
+    if (!this.decoder || this.decoder.state === 'closed') this.decoder = this.open();
+    const side = this.layer.side;
+    const picture = new Promise<VideoFrame>((resolve, reject) => {
+      const timer = setTimeout(() => this.fail(new Error(`no picture within ${DECODE_TIMEOUT_MS} ms`)), DECODE_TIMEOUT_MS);
+      this.waiting.push({ resolve, reject, timer });
     });
+    this.chained = true;
+    this.lastNumber = numbered ? chunk.number : undefined;
+    try {
+      this.decoder.decode(new EncodedVideoChunk({ type: chunk.keyframe ? 'key' : 'delta', timestamp: Math.round((this.index++ * 1e6) / this.layer.fps), data: chunk.data }));
+    } catch (e) {
+      this.fail(errorOf(e)); // rejects this picture too, and breaks the chain
+    }
+    return picture.then(
+      async (frame) => {
+        try {
+          return await rgbOfFrame(frame, side);
+        } finally {
+          frame.close();
+        }
+      },
+      (e: unknown) => {
+        throw new GuideChainError(`the guide decoder (${this.layer.codec}) failed on a ${chunk.keyframe ? 'keyframe' : 'delta picture'} (${errorOf(e).message}): waiting for a keyframe`);
+      },
+    );
   }
 
   reset(): void {
     this.chained = false;
+    this.lastNumber = undefined;
   }
 
   close(): void {

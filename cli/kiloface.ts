@@ -1,6 +1,6 @@
 // The kiloface command: the codec on video files, with the stream code a call runs.
 //
-//   kiloface encode IN.mp4 OUT.kf [--mode KBPS] [--max-frames N]
+//   kiloface encode IN.mp4 OUT.kf [--mode KBPS | --kbps N] [--max-frames N]
 //   kiloface decode IN.kf OUT.mp4 [--compare ORIGINAL.mp4]
 //
 // encode: the codec's crop rule on the video (bench/crop.ts findFaceCrop: the tracker's first face
@@ -8,7 +8,7 @@
 // then the bench's kiloface sender (bench/codecs/kiloface-codec.ts send(): tracker, then
 // codec/stream NeuralSender with file-backed hooks) writes the packets to a KFS3 stream file
 // (bench/codecs/kiloface-stream.ts). decode: codec/stream NeuralReceiver and the shipped decoder
-// (models/kiloface-v1 on onnxruntime-node) through decodeStreamTo(), each picture piped to ffmpeg.
+// (the shipped decoder, codec/shipped.ts DECODER_DIR, on onnxruntime-node) through decodeStreamTo(), each picture piped to ffmpeg.
 //
 // Progress goes to stderr, the summary to stdout. Errors are one line on stderr: exit 1 for a
 // file or video that cannot be used, 2 for a command line that cannot be understood.
@@ -29,25 +29,30 @@ import { ssim } from '../bench/metrics/ssim.ts';
 import { BENCH_FPS, loadY4m, preparationArgs } from '../bench/prepared-clip.ts';
 import { runProcess } from '../bench/process.ts';
 import { formatDuration, ProgressBar } from '../bench/progress.ts';
-import { CROP_SIZE, FRAME_SLOT_MS } from '../codec/shipped.ts';
-import { DEFAULT_TARGET_KBPS, RATE_MODES } from '../codec/stream/rate-modes.ts';
+import { CROP_SIZE, DECODER_DIR, FRAME_SLOT_MS } from '../codec/shipped.ts';
+
+/** The guide modes for the usage text. */
+const GUIDE_MODES = `(modes ${RATE_MODES.filter((m) => m.guide).map((m) => `${m.targetKbps}: ${m.guide!.side} px ${m.guide!.fps}/s ${m.guide!.kbps} kbit/s`).join(', ')})`;
+import { DEFAULT_TARGET_KBPS, RATE_MODES, rateModeFor, type RateMode } from '../codec/stream/rate-modes.ts';
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const USAGE = `kiloface ${PACKAGE.version}: the kiloface neural video codec on video files
 
 usage:
-  kiloface encode IN.mp4 OUT.kf [--mode KBPS] [--max-frames N]
+  kiloface encode IN.mp4 OUT.kf [--mode KBPS | --kbps N] [--max-frames N]
   kiloface decode IN.kf OUT.mp4 [--compare ORIGINAL.mp4]
   kiloface --help | --version
 
 encode   finds the face (the codec's crop rule: the first face the tracker sees fixes a square
          box), cuts it out at ${BENCH_FPS} fps as ${CROP_SIZE}x${CROP_SIZE}, and codes it with the stream code a call runs:
-         one reference picture (WebP) now and then, face geometry for every frame.
+         one reference picture (WebP) now and then, face geometry for every frame, and in the
+         guide modes a small AV1 picture of the face ${GUIDE_MODES} (ffmpeg).
   --mode KBPS        the call's rate mode for this target (${RATE_MODES.map((m) => m.targetKbps).join(', ')} kbit/s; default ${DEFAULT_TARGET_KBPS})
+  --kbps N           the richest of those modes that fits N kbit/s (as a call picks it)
   --max-frames N     code at most the first N frames (${BENCH_FPS} per second)
 
-decode   rebuilds every frame with the shipped decoder (models/kiloface-v1) and writes a
+decode   rebuilds every frame with the shipped decoder (${DECODER_DIR}) and writes a
          ${CROP_SIZE}x${CROP_SIZE} H.264 video at ${BENCH_FPS} fps.
   --compare ORIGINAL the video that was encoded: PSNR-Y and SSIM-Y of the decoded frames
                      against its face crop (the box the encoder chose)
@@ -183,12 +188,20 @@ function streamLines(packets: readonly SentPacket[], frames: number): string[] {
 // --- encode --------------------------------------------------------------------------------
 
 async function encode(args: string[]): Promise<void> {
-  const parsed = parse('encode', args, { mode: { type: 'string' }, 'max-frames': { type: 'string' } }, ['IN (a video)', 'OUT (the .kf file to write)']);
+  const parsed = parse('encode', args, { mode: { type: 'string' }, kbps: { type: 'string' }, 'max-frames': { type: 'string' } }, ['IN (a video)', 'OUT (the .kf file to write)']);
   if (!parsed) return void console.log(USAGE);
   const { values, input, output } = parsed;
-  const target = values.mode === undefined ? DEFAULT_TARGET_KBPS : Number(values.mode);
-  const mode = RATE_MODES.find((m) => m.targetKbps === target);
-  if (!mode) throw usageError(`--mode must be one of ${RATE_MODES.map((m) => m.targetKbps).join(', ')} (kbit/s), not "${String(values.mode)}"`);
+  if (values.mode !== undefined && values.kbps !== undefined) throw usageError('give --mode or --kbps, not both');
+  let mode: RateMode | undefined;
+  if (values.kbps !== undefined) {
+    const kbps = Number(values.kbps);
+    if (!(Number.isFinite(kbps) && kbps > 0)) throw usageError(`--kbps must be a number above 0, not "${String(values.kbps)}"`);
+    mode = rateModeFor(kbps);
+  } else {
+    const target = values.mode === undefined ? DEFAULT_TARGET_KBPS : Number(values.mode);
+    mode = RATE_MODES.find((m) => m.targetKbps === target);
+    if (!mode) throw usageError(`--mode must be one of ${RATE_MODES.map((m) => m.targetKbps).join(', ')} (kbit/s), not "${String(values.mode)}"`);
+  }
   const maxFrames = values['max-frames'] === undefined ? Infinity : Number(values['max-frames']);
   if (!(maxFrames === Infinity || (Number.isInteger(maxFrames) && maxFrames > 0))) throw usageError(`--max-frames must be a whole number above 0, not "${String(values['max-frames'])}"`);
 
@@ -228,7 +241,8 @@ async function encode(args: string[]): Promise<void> {
           `kiloface encode: ${input} -> ${output}`,
           `  input      ${video.width}x${video.height}; face crop ${box.size}x${box.size} at (${box.x}, ${box.y}), scaled to ${CROP_SIZE}x${CROP_SIZE}`,
           ...streamLines(sent.packets, frames.length),
-          `  mode       ${mode.targetKbps} kbit/s: every ${mode.frameStride === 1 ? '' : `${mode.frameStride}nd `}frame coded, ${mode.framesPerPacket} frames/packet, quantiser ${mode.quantizer}, WebP quality ${Math.round(mode.referenceQuality * 100)}, new reference every ${mode.refreshSeconds} s`,
+          `  mode       ${mode.targetKbps} kbit/s: every ${mode.frameStride === 1 ? '' : `${mode.frameStride}nd `}frame coded, ${mode.framesPerPacket} frames/packet, quantiser ${mode.quantizer}, WebP quality ${Math.round(mode.referenceQuality * 100)}, new reference every ${mode.refreshSeconds} s${mode.guide ? `, guide ${mode.guide.codec} ${mode.guide.side} px ${mode.guide.fps}/s ${mode.guide.kbps} kbit/s` : ', geometry only'}`,
+          ...(sent.stats.guidePictures > 0 ? [`  guide      ${sent.stats.guidePictures} pictures (${sent.stats.guideKeyframes} keyframes), ${kB(sent.stats.guideBytes)} inside the geometry bundles`] : []),
           `  references ${sent.stats.references} (${causes})`,
           `  file       ${kB(file.length)}`,
           `  time       ${formatDuration(seconds * 1000)} (${(frames.length / seconds).toFixed(1)} frames/s)`,

@@ -32,6 +32,9 @@ import { renderCommand, runProcess } from '../process.ts';
 import type { Availability, Codec, CodecJob, CodecRun, DecodeTiming, OperatingPoint } from './codec.ts';
 import { readStream, receiveClip, sendClip, writeStream, type ReceiverStep, type StreamInfo } from './kiloface-stream.ts';
 import { datachannelOnlyWireBytes, kilofaceBits } from './kiloface-wire.ts';
+import { areaDownscale } from '../../codec/stream/guide-codec.ts';
+import { yuv420ToRgb } from '../face-models.ts';
+import { ffmpegGuideCodecs, GUIDE_CODEC_ARGS, guideEncoderArgs, GUIDE_VARIANTS } from './guide-ffmpeg.ts';
 
 export const DEFAULT_KILOFACE_MODEL = join(REPO_ROOT, DECODER_DIR);
 
@@ -47,30 +50,41 @@ export interface KilofacePoint {
   referenceQuality: number;
   /** A new reference every this many seconds; 0 = one reference per clip. */
   refreshSeconds: number;
+  /** The guide layer: a guides.py variant tag (GUIDE_VARIANTS), e.g. "av1-48-10-6"; absent: geometry only. */
+  guide?: string;
 }
 
 export function kilofacePointId(p: KilofacePoint): string {
   const ref = p.referenceFormat === 'webp' ? `w${p.referenceQuality}` : `j${p.referenceQuality}`;
-  return `${ref}-q${p.quantizer}-f${p.framesPerPacket}${p.refreshSeconds > 0 ? `-r${p.refreshSeconds}s` : ''}`;
+  return `${ref}-q${p.quantizer}-f${p.framesPerPacket}${p.refreshSeconds > 0 ? `-r${p.refreshSeconds}s` : ''}${p.guide ? `-g${p.guide}` : ''}`;
 }
 
 export function kilofaceOperatingPoint(p: KilofacePoint): OperatingPoint {
   const rate = BENCH_FPS / p.framesPerPacket;
   return {
     id: kilofacePointId(p),
-    label: `reference ${p.referenceFormat} ${p.referenceFormat === 'webp' ? 'quality' : 'q:v'} ${p.referenceQuality}, quantiser ${p.quantizer}, ${p.framesPerPacket} frames/packet (${rate} packets/s), ${p.refreshSeconds > 0 ? `new reference every ${p.refreshSeconds} s` : 'one reference'}`,
+    label: `reference ${p.referenceFormat} ${p.referenceFormat === 'webp' ? 'quality' : 'q:v'} ${p.referenceQuality}, quantiser ${p.quantizer}, ${p.framesPerPacket} frames/packet (${rate} packets/s), ${p.refreshSeconds > 0 ? `new reference every ${p.refreshSeconds} s` : 'one reference'}${p.guide ? `, guide ${guideLabel(p.guide)}` : ', geometry only'}`,
     targetKbps: null,
     params: { ...p, packetsPerSecond: rate },
   };
 }
 
-const point = (referenceQuality: number, quantizer: number, framesPerPacket = 5, refreshSeconds = 0): KilofacePoint => ({
+function guideLabel(tag: string): string {
+  const g = GUIDE_VARIANTS[tag];
+  return g ? `${g.codec} ${g.side} px ${g.fps}/s ${g.kbps} kbit/s` : `unknown variant ${tag}`;
+}
+
+const point = (referenceQuality: number, quantizer: number, framesPerPacket = 5, refreshSeconds = 0, guide?: string): KilofacePoint => ({
   quantizer,
   framesPerPacket,
   referenceFormat: 'webp',
   referenceQuality,
   refreshSeconds,
+  ...(guide ? { guide } : {}),
 });
+
+/** The guide modes' points: the call's guide settings (reference quality 70, quantiser 8, 5 frames/packet) with each trained variant. */
+const guidePoints = (tags: readonly string[]): KilofacePoint[] => tags.map((tag) => point(70, 8, 5, 0, tag));
 
 /**
  * The sweeps. The reference picture dominates the rate of a short clip (a 256x256 WebP face is
@@ -84,12 +98,15 @@ export const QUICK_KILOFACE_POINTS: readonly KilofacePoint[] = [
   point(75, 12),
   point(90, 8),
   point(75, 8, 5, 2), // a new reference every 2 s
+  // The guide layer (issue 17): the AV1 rungs of the call's modes, so kiloface draws a curve.
+  ...guidePoints(['av1-32-10-3', 'av1-48-10-6', 'av1-64-10-12', 'av1-64-12.5-24']),
 ];
 export const FULL_KILOFACE_POINTS: readonly KilofacePoint[] = [
   ...[30, 50, 75, 90].flatMap((r) => [4, 8, 12, 16].map((q) => point(r, q))),
   point(75, 8, 1),
   point(75, 8, 10),
   point(75, 8, 5, 5),
+  ...guidePoints(Object.keys(GUIDE_VARIANTS)),
 ];
 
 /**
@@ -98,7 +115,10 @@ export const FULL_KILOFACE_POINTS: readonly KilofacePoint[] = [
  * default mode. WebP quality goes through the mode as the browser's 0-1 scale.
  */
 export function kilofaceRateMode(p: KilofacePoint): RateMode {
+  const guide = p.guide === undefined ? undefined : GUIDE_VARIANTS[p.guide];
+  if (p.guide !== undefined && !guide) throw new RangeError(`unknown guide variant ${p.guide}; known: ${Object.keys(GUIDE_VARIANTS).join(', ')}`);
   return {
+    ...(guide ? { guide } : {}),
     targetKbps: 0,
     frameStride: 1,
     framesPerPacket: p.framesPerPacket,
@@ -149,16 +169,31 @@ async function encodePicture(frameYuv: Uint8Array, box: CropBox, format: Referen
  */
 export function uncropToFrame(rgb: Uint8Array, box: CropBox): Uint8Array {
   if (isFullFrame(box)) return rgb;
+  const k = CROP_SIZE / box.size;
+  return resampleRgb(rgb, (u) => (u + 0.5 - box.x) * k - 0.5, (v) => (v + 0.5 - box.y) * k - 0.5);
+}
+
+/**
+ * The sender's crop `box` of an RGB24 input frame at CROP_SIZE (bilinear, the edge repeated
+ * outside the frame): the guide picture's source, before areaDownscale.
+ */
+export function cropRgb(rgb: Uint8Array, box: CropBox): Uint8Array {
+  if (isFullFrame(box)) return rgb;
+  const k = box.size / CROP_SIZE;
+  return resampleRgb(rgb, (u) => box.x + (u + 0.5) * k - 0.5, (v) => box.y + (v + 0.5) * k - 0.5);
+}
+
+/** A CROP_SIZE square RGB24 picture sampled bilinearly at source position (x(u), y(v)) for each output pixel, edges repeated. */
+function resampleRgb(rgb: Uint8Array, x: (u: number) => number, y: (v: number) => number): Uint8Array {
   const n = CROP_SIZE;
   const out = new Uint8Array(n * n * 3);
-  const k = n / box.size;
   for (let v = 0; v < n; v++) {
-    const sy = Math.min(n - 1, Math.max(0, (v + 0.5 - box.y) * k - 0.5));
+    const sy = Math.min(n - 1, Math.max(0, y(v)));
     const y0 = Math.floor(sy);
     const y1 = Math.min(n - 1, y0 + 1);
     const fy = sy - y0;
     for (let u = 0; u < n; u++) {
-      const sx = Math.min(n - 1, Math.max(0, (u + 0.5 - box.x) * k - 0.5));
+      const sx = Math.min(n - 1, Math.max(0, x(u)));
       const x0 = Math.floor(sx);
       const x1 = Math.min(n - 1, x0 + 1);
       const fx = sx - x0;
@@ -255,7 +290,7 @@ export class KilofaceCodec implements Codec {
     this.decoder = `kiloface NeuralDecoder (${where}/${DECODER_FILES.frame}, onnxruntime-node CPU)`;
     this.settings =
       'the call\'s NeuralSender and NeuralReceiver (codec/stream) on the frame-slot clock; ' +
-      'sweep of reference picture quality (libwebp), geometry quantiser, frames per packet and reference refresh; ' +
+      'sweep of reference picture quality (libwebp), geometry quantiser, frames per packet and reference refresh, and the guide layer (guides.py variants: area-downscaled crop, ffmpeg realtime encoder, inside the bundles); ' +
       'counted: reference pictures (+7-byte ReferencePicture header each), anchors, FRAMES and NoFace packets (6-byte headers included); ' +
       'the receiver finds the reference landmarks by running the tracker on the decoded reference picture (no bits)';
   }
@@ -273,6 +308,8 @@ export class KilofaceCodec implements Codec {
     const formats = new Set(this.points.map((p) => p.referenceFormat));
     if (formats.has('webp') && !encoders.has('libwebp')) return { ok: false, reason: 'this ffmpeg has no libwebp (reference pictures)' };
     if (formats.has('jpeg') && !encoders.has('mjpeg')) return { ok: false, reason: 'this ffmpeg has no mjpeg (reference pictures)' };
+    const guideEncoders = new Set(this.points.flatMap((p) => (p.guide ? [GUIDE_CODEC_ARGS[GUIDE_VARIANTS[p.guide]?.codec ?? 'av1'][1]!] : [])));
+    for (const name of guideEncoders) if (!encoders.has(name)) return { ok: false, reason: `this ffmpeg has no ${name} (the guide layer)` };
     const meta = JSON.parse(await readFile(this.file('model.json'), 'utf8')) as { name?: string };
     const sha = createHash('sha256').update(await readFile(this.file(DECODER_FILES.frame))).digest('hex').slice(0, 12);
     return { ok: true, version: `${meta.name ?? 'kiloface'} (frame.onnx sha256 ${sha}), geometry ${loadFaceGeometry().model.version}` };
@@ -330,7 +367,9 @@ export class KilofaceCodec implements Codec {
           referenceBoxes[pictureKey(picture.bytes)] = box;
           return { format: referenceFormat, bytes: picture.bytes, landmarks: found };
         },
+        guidePicture: (index, box, side) => areaDownscale(cropRgb(yuv420ToRgb(source[index]!, CROP_SIZE, CROP_SIZE), box), side),
       },
+      guideCodecs: ffmpegGuideCodecs,
     });
     return { sent, landmarks, info: { referenceBoxes }, pictureCommand };
   }
@@ -365,6 +404,7 @@ export class KilofaceCodec implements Codec {
     notes.push(`${references} reference(s) (${causes}); sender's crop box(es) ${boxes.map((b) => `${b.x},${b.y},${b.size}`).join(' ')} of the ${CROP_SIZE}x${CROP_SIZE} input`);
     if (boxes.some((b) => !isFullFrame(b))) notes.push('decoded pictures of a crop box other than the whole input are mapped back onto the input grid (bilinear) before measuring');
     if (referenceFailures > 0) notes.push(`${referenceFailures} reference(s) could not be made (last: ${lastError?.message}); the sender retried`);
+    if (sent.stats.guidePictures > 0) notes.push(`guide: ${sent.stats.guidePictures} pictures (${sent.stats.guideKeyframes} keyframes), ${((sent.stats.guideBytes * 8) / 1000 / (source.length / BENCH_FPS)).toFixed(2)} kbit/s of guide payload`);
     notes.push(`wire with every packet on the datachannel instead (audio bundles off, or silence): ${((datachannelOnlyWireBytes(sent.packets) * 8) / 1000 / (source.length / BENCH_FPS)).toFixed(2)} kbit/s`);
     if (decoded.reused) notes.push('same reference pictures and shown geometry as another point of this clip: its decoded pictures are reused (packetization changes bits, not pictures)');
     return {
@@ -376,6 +416,7 @@ export class KilofaceCodec implements Codec {
       commands: [
         `codec/stream NeuralSender (bench/codecs/kiloface-stream.ts) over the tracker's landmarks (codec/tracker, onnxruntime-node) of the prepared clip; reference picture: ${pictureCommand}`,
         `codec/stream NeuralReceiver; geometry quantiser ${params.quantizer}, ${params.framesPerPacket} frames/packet; reference: ffmpeg -i ref.${params.referenceFormat} -f rawvideo -pix_fmt rgb24 -, tracker on it, NeuralDecoder (${this.decoder})`,
+        ...(params.guide ? [`guide ${params.guide}: areaDownscale of the crop, then per picture (bench/codecs/guide-ffmpeg.ts) ${renderCommand('ffmpeg', guideEncoderArgs(GUIDE_VARIANTS[params.guide]!).map((a) => (a === '-' ? 'PIPE' : a)))}; decoded by ffmpeg, guideTo64 (bicubic) into frame.onnx`] : []),
       ],
       notes,
     };
@@ -388,6 +429,8 @@ export class KilofaceCodec implements Codec {
     const { steps } = await receiveClip<BenchReference>(packets, frameCount, {
       coding: geometryCodingConfig(geometry),
       referenceShape: (l) => geometry.referenceShape(l),
+      guideCodecs: ffmpegGuideCodecs,
+      landmarks: (values, shape) => geometry.decode(values, shape),
       loadReference: async (_id, _format, picture) => {
         const rgb = await decodePicture(picture);
         const landmarks = await this.pictureLandmarks(rgb);
@@ -409,7 +452,10 @@ export class KilofaceCodec implements Codec {
     const key = createHash('sha256');
     for (const step of steps) {
       if (step.kind === 'reference') key.update(`R${step.reference.box.x},${step.reference.box.y},${step.reference.box.size}:`).update(step.reference.rgb);
-      else if (step.frame.state === 'face') key.update(`F${step.index}:`).update(new Uint8Array(step.frame.values.buffer, step.frame.values.byteOffset, step.frame.values.byteLength));
+      else if (step.frame.state === 'face') {
+        key.update(`F${step.index}:`).update(new Uint8Array(step.frame.values.buffer, step.frame.values.byteOffset, step.frame.values.byteLength));
+        if (step.frame.guide) key.update('G').update(step.frame.guide.picture).update(new Uint8Array(step.frame.guide.landmarks.buffer, step.frame.guide.landmarks.byteOffset, step.frame.guide.landmarks.byteLength));
+      }
     }
     const cacheKey = `${frameCount}:${key.digest('hex')}`;
     if (reuse) {
@@ -473,7 +519,7 @@ export class KilofaceCodec implements Codec {
         const target = geometry.decode(step.frame.values, step.frame.shape);
         const c0 = process.cpuUsage();
         const t0 = performance.now();
-        const out = await decoder.decode(target);
+        const out = await decoder.decode(target, step.frame.guide);
         const wall = performance.now() - t0;
         const c = process.cpuUsage(c0);
         // The first calls of a session pay one-off allocation: not part of the per-frame cost.

@@ -18,6 +18,7 @@ import { FRAME_SLOT_MS } from '../../codec/shipped.ts';
 import { NeuralReceiver, type DisplayFrame, type ReceiverHooks, type ReceiverStats } from '../../codec/stream/neural-receiver.ts';
 import { NeuralSender, type SenderHooks, type SenderStats } from '../../codec/stream/neural-sender.ts';
 import type { RateMode } from '../../codec/stream/rate-modes.ts';
+import type { GuideCodecs } from '../../codec/stream/guide-codec.ts';
 import { packetType } from '../../codec/stream/reference-packet.ts';
 import type { SentPacket } from './kiloface-wire.ts';
 
@@ -112,8 +113,10 @@ export interface SendClipOptions {
   mode: RateMode;
   /** The tracker's landmarks of each frame (frame pixels), null where it sees no face. */
   landmarks: readonly (Float32Array | null)[];
-  /** The call's makeReference and checkQuality, for frame `index` of the clip. */
+  /** The call's makeReference, checkQuality and guidePicture, for frame `index` of the clip. */
   hooks: Omit<SenderHooks<number>, 'send'>;
+  /** The guide layer's codec, for modes with one. */
+  guideCodecs?: GuideCodecs;
 }
 
 /**
@@ -125,7 +128,7 @@ export async function sendClip(options: SendClipOptions): Promise<{ packets: Sen
   const packets: SentPacket[] = [];
   let nowMs = 0;
   const sender = new NeuralSender<number>(
-    { geometry: options.geometry, coding: options.coding, mode: options.mode },
+    { geometry: options.geometry, coding: options.coding, mode: options.mode, guideCodecs: options.guideCodecs },
     {
       ...options.hooks,
       send(channel, bytes) {
@@ -140,6 +143,7 @@ export async function sendClip(options: SendClipOptions): Promise<{ packets: Sen
     await sender.settled();
   }
   sender.flush(); // the clip ends: the last partial bundle goes out
+  await sender.close(); // after its guide pictures are coded
   return { packets, stats: { ...sender.stats } };
 }
 
@@ -151,6 +155,9 @@ export interface ReceiveClipOptions<Reference> {
   referenceShape(landmarks: Float32Array): Float64Array;
   /** The call's loadReference, returning what the bench keeps of the picture beside its landmarks. */
   loadReference(...args: Parameters<ReceiverHooks['loadReference']>): Promise<{ landmarks: Float32Array; reference: Reference }>;
+  /** The guide layer's decoder and the geometry's landmarks (FaceGeometry.decode), for streams with guide pictures. */
+  guideCodecs?: GuideCodecs;
+  landmarks?(values: Float32Array, shape: Float64Array): Float32Array;
 }
 
 /**
@@ -166,7 +173,7 @@ export async function receiveClip<Reference>(
 ): Promise<{ steps: ReceiverStep<Reference>[]; stats: ReceiverStats }> {
   const steps: ReceiverStep<Reference>[] = [];
   const receiver = new NeuralReceiver(
-    { coding: options.coding, referenceShape: options.referenceShape },
+    { coding: options.coding, referenceShape: options.referenceShape, guideCodecs: options.guideCodecs, landmarks: options.landmarks },
     {
       async loadReference(id, format, picture) {
         const loaded = await options.loadReference(id, format, picture);
@@ -196,5 +203,6 @@ export async function receiveClip<Reference>(
     show(sendMs, false);
   }
   show(Infinity, true);
+  await receiver.close();
   return { steps, stats: receiver.stats };
 }

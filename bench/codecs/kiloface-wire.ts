@@ -41,7 +41,7 @@ function breakdown(packets: readonly SentPacket[]): Record<'reference' | 'anchor
     const type = packetType(p.bytes);
     if (type === PacketType.ReferencePicture) out.reference += p.bytes.length;
     else if (type === PacketType.GeometryAnchor) out.anchors += p.bytes.length;
-    else if (type === PacketType.GeometryFrames) out.frames += p.bytes.length;
+    else if (type === PacketType.GeometryFrames || type === PacketType.GeometryFramesGuided) out.frames += p.bytes.length; // guide pictures ride in the bundles
     else if (type === PacketType.NoFace) out.noFace += p.bytes.length;
     else throw new Error(`a packet of type ${type} in a sender's stream`);
   }

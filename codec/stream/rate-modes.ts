@@ -29,12 +29,23 @@ export interface RateMode {
   guide?: GuideLayer;
 }
 
-/** From the cheapest up; rateModeFor picks the richest one that fits the target. */
+/** What the guide modes share: every frame coded (a guide picture goes with a coded frame), 5 frames a bundle. */
+const guided = { frameStride: 1, framesPerPacket: 5, quantizer: 8, referenceQuality: 0.7, refreshSeconds: 60, minReferenceGapSeconds: 12 } as const;
+
+/**
+ * From the cheapest up; rateModeFor picks the richest one that fits the target. The two lowest are
+ * geometry only; above them each mode adds one of the guide variants decoder v2 was trained on
+ * (models/train/data/guides.py VARIANTS, the only ones it knows), up to ~32 kbit/s on the wire:
+ * guide payload + ~1.7 kbit/s geometry + 5 packets/s of headers (3.2 kbit/s) + ~0.5 kbit/s of
+ * guide sections, references on top.
+ */
 export const RATE_MODES: readonly RateMode[] = [
   { targetKbps: 6, frameStride: 2, framesPerPacket: 5, quantizer: 10, referenceQuality: 0.5, refreshSeconds: 60, minReferenceGapSeconds: 20 },
   { targetKbps: 10, frameStride: 1, framesPerPacket: 5, quantizer: 8, referenceQuality: 0.6, refreshSeconds: 60, minReferenceGapSeconds: 12 },
-  { targetKbps: 16, frameStride: 1, framesPerPacket: 3, quantizer: 6, referenceQuality: 0.7, refreshSeconds: 30, minReferenceGapSeconds: 8 },
-  { targetKbps: 24, frameStride: 1, framesPerPacket: 2, quantizer: 4, referenceQuality: 0.8, refreshSeconds: 20, minReferenceGapSeconds: 5 },
+  { targetKbps: 12, ...guided, guide: { codec: 'av1', side: 32, fps: 10, kbps: 3 } },
+  { targetKbps: 16, ...guided, guide: { codec: 'av1', side: 48, fps: 10, kbps: 6 } },
+  { targetKbps: 20, ...guided, guide: { codec: 'av1', side: 64, fps: 10, kbps: 12 } },
+  { targetKbps: 32, ...guided, guide: { codec: 'av1', side: 64, fps: 12.5, kbps: 24 } },
 ];
 
 export const DEFAULT_TARGET_KBPS = 10;

@@ -12,8 +12,8 @@
 //   reference-flood  valid reference pictures up to 64 kB while the decoder is busy (issue: 3,000)
 //   hostile-picture  references with hostile headers: huge declared sizes, wrong magic, cut headers
 //   random-bytes     anything, on either channel
-//   mutated-packet   valid packets (all five types) with bytes flipped, cut, appended
-//   valid-stream     a normal stream: reference, anchors, bundles, no-face
+//   mutated-packet   valid packets (all six types) with bytes flipped, cut, appended
+//   valid-stream     a normal stream: reference, anchors, bundles (half with guide pictures), no-face
 // A crash is an exception out of the receiver, or a broken bound (jitter buffer, clock samples,
 // an oversized picture decoded, a non-finite value shown); each is named in `notes` with its input.
 import v8 from 'node:v8';
@@ -26,6 +26,8 @@ import { MAX_BUFFERED_FRAMES, MAX_CLOCK_SAMPLES, NeuralReceiver } from '../../co
 import { declaredSize, MAX_REFERENCE_SIDE, sniffPicture } from '../../codec/stream/picture-header.ts';
 import { writeReferencePicture, writeReferenceRequest, type PictureFormat } from '../../codec/stream/reference-packet.ts';
 import type { CodecChannel } from '../../codec/transport.ts';
+import { GuideChainError, GUIDE_INPUT_SIDE, type GuideCodecs } from '../../codec/stream/guide-codec.ts';
+import { writeGuidedFrames } from '../../codec/stream/guide-packet.ts';
 import { avif, jpeg, png, webpExtended, webpLossless, webpLossy } from './picture-headers.ts';
 import { mulberry32 } from './prng.ts';
 
@@ -93,8 +95,26 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
 
   // The Node picture decoder: what createImageBitmap does with the bytes, whatever they are declared as.
   const decoder = { calls: 0, oversized: 0, largestPixels: 0, held: undefined as Uint8ClampedArray | undefined };
+  // The guide decoder stand-in: keeps its chain like a real one and returns a side x side picture.
+  const guideCodecs: GuideCodecs = {
+    encoder: () => Promise.reject(new Error('a receiver encodes nothing')),
+    decoder: async (layer) => {
+      let chained = false;
+      return {
+        async decode(chunk) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (!chunk.keyframe && !chained) throw new GuideChainError('delta picture first');
+          if (chunk.data[0] === 0xff) throw new Error('the stand-in decoder refuses this picture');
+          chained = true;
+          return new Uint8Array(layer.side * layer.side * 3).fill(chunk.data[0]!);
+        },
+        reset: () => (chained = false),
+        close: () => undefined,
+      };
+    },
+  };
   const receiver = new NeuralReceiver(
-    { coding, referenceShape: (l) => geometry.referenceShape(l) },
+    { coding, referenceShape: (l) => geometry.referenceShape(l), guideCodecs, landmarks: (v, shape) => geometry.decode(v, shape) },
     {
       async loadReference(_id, _declared, picture) {
         decoder.calls++;
@@ -116,7 +136,7 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
       requestReference: () => undefined,
     },
   );
-  const internals = receiver as unknown as { frames: unknown[]; clockSamples: unknown[] };
+  const internals = receiver as unknown as { frames: unknown[]; clockSamples: unknown[]; guides: unknown[]; queuedGuides: number };
 
   // The honest stream the hostile inputs are built from.
   const encoder = new GeometryEncoder(coding);
@@ -133,6 +153,17 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
     const packet = encoder.encodeFrames(list, FRAME_SLOT_MS, header()).packet;
     senderMs += FRAME_SLOT_MS * count;
     return packet;
+  };
+  let guideNumber = 0;
+  /** A bundle with 1-3 guide pictures (a keyframe now and then), as a guide mode sends it. */
+  const guidedFrames = (count = 1 + int(MAX_FRAMES_PER_PACKET)): Uint8Array => {
+    const chunks = Array.from({ length: 1 + int(Math.min(3, count)) }, () => ({
+      keyframe: random() < 0.2,
+      frameIndex: int(count),
+      number: (guideNumber = (guideNumber + 1) % 256),
+      data: bytes(1 + int(random() < 0.05 ? 4000 : 300)),
+    }));
+    return writeGuidedFrames(frames(count), { codec: pick(['av1', 'vp9'] as const), side: pick([32, 48, 64]), fps: pick([10, 12.5]), chunks });
   };
   const goodPicture = (format: PictureFormat): Uint8Array => (format === 'webp' ? pick([webpLossless, webpLossy])(256, 256) : format === 'jpeg' ? jpeg(256, 256) : avif([[256, 256]]));
   const reference = (size = 4000 + int(4000)): Uint8Array => {
@@ -181,7 +212,7 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
   }
 
   function mutated(): Uint8Array {
-    const base = pick([anchor, () => frames(), reference, hostilePicture, () => writePacket({ ...header(), type: PacketType.NoFace }, new Uint8Array(0)), () => writeReferenceRequest(header(), 'join', 'peer-xyz')])();
+    const base = pick([anchor, () => frames(), () => guidedFrames(), reference, hostilePicture, () => writePacket({ ...header(), type: PacketType.NoFace }, new Uint8Array(0)), () => writeReferenceRequest(header(), 'join', 'peer-xyz')])();
     let packet = base.slice();
     // Mostly payload damage, so that most packets get past the header into the decoders.
     for (let m = 1 + int(4); m > 0; m--) {
@@ -211,11 +242,13 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
       receiver.tick(nowMs);
       const frame = receiver.frameAt(nowMs);
       if (frame.state === 'face' && (frame.values.length !== geometry.dimensions || !frame.values.every(Number.isFinite))) crash('frameAt gave non-finite or wrongly sized values');
+      if (frame.state === 'face' && frame.guide && (frame.guide.picture.length !== GUIDE_INPUT_SIDE * GUIDE_INPUT_SIDE * 3 || !frame.guide.landmarks.every(Number.isFinite))) crash('frameAt gave a wrongly sized guide picture or non-finite guide landmarks');
     } catch (error) {
       crash('tick/frameAt threw', (error as Error).stack ?? String(error));
     }
     if (internals.frames.length > MAX_BUFFERED_FRAMES) crash(`jitter buffer over MAX_BUFFERED_FRAMES (${MAX_BUFFERED_FRAMES})`, `${internals.frames.length} frames`);
     if (internals.clockSamples.length > MAX_CLOCK_SAMPLES) crash(`clock samples over MAX_CLOCK_SAMPLES (${MAX_CLOCK_SAMPLES})`, `${internals.clockSamples.length} samples`);
+    if (internals.guides.length > 8 || internals.queuedGuides > 32) crash('guide pictures kept or queued beyond their bounds', `${internals.guides.length} kept, ${internals.queuedGuides} queued`);
   }
 
   function one(k: Kind): void {
@@ -239,7 +272,7 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
         if (r < 0.02) send('control', reference());
         if (r < 0.1) send('control', anchor());
         if (r > 0.97) return send('control', writePacket({ ...header(), type: PacketType.NoFace }, new Uint8Array(0)));
-        return send('frames', frames(5));
+        return send('frames', random() < 0.5 ? guidedFrames(5) : frames(5));
       }
     }
   }
@@ -278,6 +311,7 @@ export async function fuzzReceiver(opts: { seed: number; inputs: number }): Prom
     `first block: ${firstFlood} FRAMES packets of ${MAX_FRAMES_PER_PACKET} frames before any reference`,
     `receiver: ${s.messages} messages, ${s.framesReceived} frames decoded, ${s.framesEvicted} evicted from the jitter buffer (most held ${maxima.frames}, bound ${MAX_BUFFERED_FRAMES}), clock samples at most ${maxima.clockSamples} (bound ${MAX_CLOCK_SAMPLES})`,
     `references: ${s.references} accepted, ${s.referencesSkipped} skipped while another loaded, ${decoder.calls} decoded (largest ${Math.round(Math.sqrt(decoder.largestPixels))} px square, ${decoder.oversized} oversized), ${s.requestsSent} requests sent`,
+    `guide pictures: ${s.guidePictures} decoded, ${s.guidesLost} lost, ${s.guidesSkipped} skipped, ${s.guideErrors} failed, ${s.guideKeyframeRequests} keyframe requests`,
     `packet errors: ${errors(s.packetErrors)}`,
     `picture errors: ${errors(s.pictureErrors)}`,
   );

@@ -39,21 +39,12 @@ FFMPEG = os.environ.get("FFMPEG", shutil.which("ffmpeg") or "/usr/bin/ffmpeg")
 # tag -> (coded side px, pictures per second, codec, target kbit/s). The rungs of the guide
 # modes: from a thumbnail that costs about what the geometry does up to a 64 px picture at
 # ~24 kbit/s (the issue's ~32 kbit/s whole-mode ceiling, with geometry and headers).
-VARIANTS = {
-    "av1-32-10-3": (32, 10, "av1", 3),
-    "av1-48-10-6": (48, 10, "av1", 6),
-    "av1-64-10-12": (64, 10, "av1", 12),
-    "av1-64-12.5-24": (64, 12.5, "av1", 24),
-    "vp9-48-10-8": (48, 10, "vp9", 8),
-}
-
-CODEC_ARGS = {
-    # One keyframe, no look-ahead: a real-time sender (WebCodecs' "realtime" latency mode).
-    "av1": ["-c:v", "libaom-av1", "-usage", "realtime", "-cpu-used", "8", "-lag-in-frames", "0",
-            "-g", "100000", "-row-mt", "0", "-threads", "1"],
-    "vp9": ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-lag-in-frames", "0",
-            "-g", "100000", "-error-resilient", "1", "-threads", "1"],
-}
+# CODEC_ARGS: one keyframe, no look-ahead: a real-time sender (WebCodecs' "realtime" latency
+# mode). Both live in guide-variants.json, which the stream's Node guide codec reads too
+# (bench/codecs/guide-ffmpeg.ts): the call codes guides as the decoder learned them.
+_SHARED = json.loads((Path(__file__).with_name("guide-variants.json")).read_text())
+VARIANTS = {tag: tuple(v) for tag, v in _SHARED["variants"].items()}
+CODEC_ARGS = {codec: list(args) for codec, args in _SHARED["codec_args"].items()}
 
 
 def default_data_dir() -> Path:

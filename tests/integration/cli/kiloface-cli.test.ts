@@ -92,6 +92,24 @@ describeNeeds(missing)('kiloface encode / decode', { timeout: 240_000 }, () => {
     });
   });
 
+  it('a guide mode (--kbps 17: the 16 kbit/s mode) sends guide pictures inside the bundles, and decodes them', async () => {
+    const kf = join(dir, 'guided.kf');
+    const encodedGuided = await kiloface('encode', clip, kf, '--kbps', '17');
+    expect(encodedGuided.code, encodedGuided.stderr).toBe(0);
+    expect(encodedGuided.stdout).toMatch(/mode +16 kbit\/s: .*guide av1 48 px 10\/s 6 kbit\/s/);
+    // 10 guide pictures a second over 2 s, less the first slots before the reference.
+    const pictures = /guide +(\d+) pictures \(1 keyframes\)/.exec(encodedGuided.stdout);
+    expect(pictures, encodedGuided.stdout).not.toBeNull();
+    expect(Number(pictures![1])).toBeGreaterThanOrEqual(18);
+    const stream = readStream(await readFile(kf));
+    expect(stream.packets.filter((p) => p.bytes[0]! === 0x16).length).toBeGreaterThan(5); // GeometryFramesGuided, version 1
+    const r = await kiloface('decode', kf, join(dir, 'guided.mp4'), '--compare', clip);
+    expect(r.code, r.stderr).toBe(0);
+    const quality = /PSNR-Y (\d+\.\d\d) dB/.exec(r.stdout);
+    // Whatever the fusion weights, a decoded guide must not break the picture (geometry-only ~33.8 dB here).
+    expect(Number(quality![1])).toBeGreaterThan(25);
+  }, 240_000);
+
   describe('bad input', () => {
     it('no such file', async () => {
       expectClearFailure(await kiloface('encode', join(dir, 'absent.mp4'), join(dir, 'x.kf')), 1, /absent\.mp4: no such file/);
@@ -135,7 +153,9 @@ describeNeeds(missing)('kiloface encode / decode', { timeout: 240_000 }, () => {
 
     it('an unknown option, a bad mode, a missing argument: exit 2', async () => {
       expectClearFailure(await kiloface('encode', clip, join(dir, 'x.kf'), '--fast'), 2, /encode: unknown option --fast \(see kiloface --help\)/);
-      expectClearFailure(await kiloface('encode', clip, join(dir, 'x.kf'), '--mode', '7'), 2, /--mode must be one of 6, 10, 16, 24/);
+      expectClearFailure(await kiloface('encode', clip, join(dir, 'x.kf'), '--mode', '7'), 2, /--mode must be one of 6, 10, 12, 16, 20, 32/);
+      expectClearFailure(await kiloface('encode', clip, join(dir, 'x.kf'), '--kbps', 'fast'), 2, /--kbps must be a number above 0/);
+      expectClearFailure(await kiloface('encode', clip, join(dir, 'x.kf'), '--kbps', '16', '--mode', '16'), 2, /give --mode or --kbps, not both/);
       expectClearFailure(await kiloface('decode', join(dir, 'talker.kf')), 2, /decode needs IN .* and OUT/);
       expectClearFailure(await kiloface('transcode'), 2, /unknown command "transcode"/);
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { kilofaceRateMode, uncropToFrame } from '../../../bench/codecs/kiloface-codec.ts';
+import { cropRgb, kilofaceRateMode, uncropToFrame } from '../../../bench/codecs/kiloface-codec.ts';
 import { readStream, receiveClip, sendClip, StreamFileError, writeStream, type ReceiverStep } from '../../../bench/codecs/kiloface-stream.ts';
 import { datachannelOnlyWireBytes, kilofaceBits, type SentPacket } from '../../../bench/codecs/kiloface-wire.ts';
 import { loadFaceGeometry } from '../../../codec/runners/shipped-node.ts';
@@ -188,6 +188,14 @@ describe('decoded pictures back onto the input grid', () => {
     const row = (img: Uint8Array, y: number) => Array.from({ length: 5 }, (_, x) => img[(y * n + x) * 3]!);
     expect(row(out, 10)).toEqual([1, 2, 3, 4, 5]);
     expect(out[(10 * n + n - 1) * 3]).toBe(n - 1); // past the box's right edge: its last column
+  });
+  it('cropRgb cuts the sender\'s box out of the input (the guide picture\'s source), and uncropToFrame puts it back', () => {
+    const box = { x: 64, y: 32, size: 128 };
+    const crop = cropRgb(picture, box);
+    // Output column u samples input column 64 + (u + 0.5) / 2 - 0.5.
+    expect([0, 2, 100, 254].map((u) => crop[(5 * n + u) * 3])).toEqual([64, 65, 114, 191]);
+    const back = uncropToFrame(crop, box);
+    for (const x of [70, 100, 180]) expect(Math.abs(back[(100 * n + x) * 3]! - x)).toBeLessThanOrEqual(1);
   });
 });
 

@@ -190,8 +190,9 @@ describe('neural stream: sender and receiver', () => {
   it('picks the richest rate mode that fits the target', () => {
     expect(rateModeFor(3).targetKbps).toBe(6);
     expect(rateModeFor(10).targetKbps).toBe(10);
-    expect(rateModeFor(12).targetKbps).toBe(10);
-    expect(rateModeFor(100).targetKbps).toBe(24);
+    expect(rateModeFor(11).targetKbps).toBe(10);
+    expect(rateModeFor(12).targetKbps).toBe(12);
+    expect(rateModeFor(100).targetKbps).toBe(32);
   });
 
   it('reference requests name the peer asked, and round-trip', () => {

@@ -33,6 +33,17 @@ describe('ControlRelay', () => {
     expect(relay.stats.requestsPassedOn).toBe(2);
   });
 
+  it('passes a guide keyframe request on to the sender even with a picture cached, paced apart from reference requests', () => {
+    const relay = new ControlRelay();
+    relay.route('alice', picture(1), 0);
+    relay.route('alice', anchor(1), 0);
+    expect(relay.route('bob', request('alice'), 100)).toHaveLength(2); // answered from the cache
+    expect(relay.route('bob', request('alice', 'guide-keyframe'), 200)).toEqual([{ from: 'bob', to: { peer: 'alice' }, bytes: request('alice', 'guide-keyframe') }]);
+    expect(relay.route('bob', request('alice', 'guide-keyframe'), 700)).toEqual([]); // within a second
+    expect(relay.route('bob', request('alice', 'guide-keyframe'), 1300)).toHaveLength(1);
+    expect(relay.stats).toMatchObject({ answeredFromCache: 1, requestsPassedOn: 2, dropped: 1 });
+  });
+
   it('answers the picture alone while its anchor has not come, and never pairs a picture with an older anchor', () => {
     const relay = new ControlRelay();
     relay.route('alice', picture(1), 0);

@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { PacketType, readPacket } from '../../../codec/bitstream/packet.ts';
+import { GeometryDecoder, GeometryEncoder, geometryCodingConfig } from '../../../codec/geometry/geometry-coder.ts';
+import { toCropPixels, type CropBox } from '../../../codec/geometry/reference-crop.ts';
+import { GUIDE_INPUTS, NeuralDecoder } from '../../../codec/decoder/neural-decoder.ts';
+import type { ModelRunner, Tensors } from '../../../codec/model-runner.ts';
+import { loadFaceGeometry } from '../../../codec/runners/shipped-node.ts';
+import { FRAME_SLOT_MS as SLOT_MS } from '../../../codec/shipped.ts';
+import { GuideChainError, GUIDE_INPUT_SIDE, MAX_STALE_GUIDES, type GuideCodecs, type GuideLayer } from '../../../codec/stream/guide-codec.ts';
+import { readGuidedFrames, writeGuidedFrames, type GuideSection } from '../../../codec/stream/guide-packet.ts';
+import { NeuralReceiver, type DisplayFrame } from '../../../codec/stream/neural-receiver.ts';
+import { NeuralSender, type PreparedReference } from '../../../codec/stream/neural-sender.ts';
+import { RATE_MODES, type RateMode } from '../../../codec/stream/rate-modes.ts';
+import type { CodecChannel } from '../../../codec/transport.ts';
+import { webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
+import { syntheticTalker } from '../../helpers/synthetic-talker.ts';
+import { GUIDE_VARIANTS } from '../../../bench/codecs/guide-ffmpeg.ts';
+import { rng } from './random.ts';
+
+const { geometry, model } = loadFaceGeometry();
+const coding = geometryCodingConfig(geometry);
+const talker = syntheticTalker(geometry, model.canonical, { scale: 9, x: 320, y: 240, driftPxPerS: 4, nodPx: 6 });
+
+const LAYER: GuideLayer = { codec: 'av1', side: 8, fps: 12.5, kbps: 3 };
+const MODE: RateMode = { ...RATE_MODES[2]!, guide: LAYER };
+
+/**
+ * A stand-in guide codec: a chunk is [picture number, the picture's first byte]; the decoder
+ * knows its chain like a real one (a delta picture needs the one before it) and "decodes" a flat
+ * picture of that byte, so tests can see which picture a frame was given.
+ */
+function fakeCodecs(): GuideCodecs & { keyframes: number[] } {
+  const keyframes: number[] = [];
+  return {
+    keyframes,
+    encoder: async (layer) => {
+      let n = 0;
+      return {
+        encode: async (rgb, keyframe) => {
+          if (keyframe) keyframes.push(n);
+          return { keyframe, data: Uint8Array.of(n++ % 256, rgb[0]!) };
+        },
+        close: () => undefined,
+      };
+    },
+    decoder: async (layer) => {
+      let last: number | undefined;
+      return {
+        decode: async (chunk) => {
+          if (!chunk.keyframe && (last === undefined || (last + 1) % 256 !== chunk.data[0])) throw new GuideChainError('broken chain');
+          last = chunk.data[0];
+          return new Uint8Array(layer.side * layer.side * 3).fill(chunk.data[1]!);
+        },
+        reset: () => (last = undefined),
+        close: () => undefined,
+      };
+    },
+  };
+}
+
+/** A sender and a receiver with guide pictures, joined by a link that can drop FRAMES packets. */
+function guidedLink() {
+  const pictures = new Map<string, Float32Array>();
+  const codecs = fakeCodecs();
+  const requests: string[] = [];
+  let drop = false;
+  let pictureCount = 0;
+  const inFlight: { channel: CodecChannel; bytes: Uint8Array }[] = [];
+  const sender = new NeuralSender<number>(
+    { geometry, coding, mode: MODE, guideCodecs: codecs },
+    {
+      send(channel, bytes) {
+        if (!(drop && channel === 'frames')) inFlight.push({ channel, bytes });
+        return true;
+      },
+      async makeReference(frameTime: number, box: CropBox): Promise<PreparedReference> {
+        const bytes = Uint8Array.from([...webpLossless(256, 256), ...new TextEncoder().encode(`picture ${pictureCount++}`)]);
+        const landmarks = toCropPixels(talker(frameTime), box);
+        pictures.set(new TextDecoder().decode(bytes), landmarks);
+        return { format: 'webp', bytes, landmarks };
+      },
+      // The "picture" of slot t: flat, its value the slot number (mod 256).
+      guidePicture: (frameTime, _box, side) => new Uint8Array(side * side * 3).fill((frameTime / SLOT_MS) % 256),
+    },
+  );
+  const receiver = new NeuralReceiver(
+    { coding, referenceShape: (l) => geometry.referenceShape(l), guideCodecs: codecs, landmarks: (v, shape) => geometry.decode(v, shape) },
+    {
+      async loadReference(_id, _format, picture) {
+        const landmarks = pictures.get(new TextDecoder().decode(picture));
+        if (!landmarks) throw new Error('cannot decode');
+        return landmarks;
+      },
+      requestReference: (reason) => {
+        requests.push(reason);
+        sender.requestReference(reason); // the control channel, instantly
+      },
+    },
+  );
+  async function run(fromMs: number, untilMs: number): Promise<{ atMs: number; frame: DisplayFrame }[]> {
+    const shown: { atMs: number; frame: DisplayFrame }[] = [];
+    for (let now = fromMs; now < untilMs; now += SLOT_MS) {
+      sender.pushFrame(now, talker(now), now);
+      await sender.settled();
+      for (const p of inFlight.splice(0)) receiver.onPacket(p.channel, p.bytes, now);
+      await receiver.settled();
+      shown.push({ atMs: now, frame: receiver.frameAtSenderTime(now - 5 * SLOT_MS) });
+    }
+    return shown;
+  }
+  return { sender, receiver, codecs, requests, run, setDrop: (d: boolean) => (drop = d) };
+}
+
+const faces = (shown: { frame: DisplayFrame }[]) => shown.flatMap((s) => (s.frame.state === 'face' ? [s.frame] : []));
+
+describe('guide pictures in the stream', () => {
+  it('GeometryFramesGuided round-trips, and its geometry is the GeometryFrames packet it was made from', () => {
+    const encoder = new GeometryEncoder(coding);
+    const decoder = new GeometryDecoder(coding);
+    const values = [0, 1, 2].map((k) => geometry.encode(toCropPixels(talker(k * 40), { x: 192, y: 112, size: 256 }), geometry.referenceShape(toCropPixels(talker(0), { x: 192, y: 112, size: 256 }))));
+    decoder.decode(encoder.encodeAnchor(values[0]!, { sequence: 0, timestampMs: 0, referenceId: 3 }).packet);
+    const { packet } = encoder.encodeFrames(values, 40, { sequence: 1, timestampMs: 40, referenceId: 3 });
+    const section: GuideSection = {
+      codec: 'vp9',
+      side: 48,
+      fps: 12.5,
+      chunks: [
+        { keyframe: true, frameIndex: 0, number: 255, data: new Uint8Array(300).fill(7) }, // a 2-byte length
+        { keyframe: false, frameIndex: 2, number: 0, data: Uint8Array.of(1, 2, 3) },
+      ],
+    };
+    const guided = writeGuidedFrames(packet, section);
+    const header = readPacket(guided);
+    expect(header.ok && header.value).toMatchObject({ type: PacketType.GeometryFramesGuided, sequence: 1, referenceId: 3 });
+    expect(guided.length).toBe(packet.length + 3 + (2 + 2 + 300) + (2 + 1 + 3));
+    const read = readGuidedFrames(guided);
+    expect(read.ok).toBe(true);
+    if (!read.ok) return;
+    expect(read.value.guide).toEqual(section);
+    expect(read.value.frames).toEqual(packet);
+    // The geometry decoder refuses the guided packet itself: an old receiver cannot misread it.
+    const direct = decoder.decode(guided);
+    expect(!direct.ok && direct.error.code).toBe('unknown-type');
+    expect(decoder.decode(read.value.frames).ok).toBe(true);
+  });
+
+  it('malformed guide sections give typed errors, never a throw', () => {
+    const encoder = new GeometryEncoder(coding);
+    encoder.encodeAnchor(new Float32Array(coding.dimensions), { sequence: 0, timestampMs: 0, referenceId: 0 });
+    const { packet } = encoder.encodeFrames([new Float32Array(coding.dimensions)], 40, { sequence: 1, timestampMs: 0, referenceId: 0 });
+    const guided = writeGuidedFrames(packet, { codec: 'av1', side: 32, fps: 10, chunks: [{ keyframe: true, frameIndex: 0, number: 0, data: new Uint8Array(200).fill(9) }] });
+    const codes = new Set<string>();
+    for (let n = 0; n < guided.length; n++) {
+      const r = readGuidedFrames(guided.subarray(0, n));
+      if (!r.ok) codes.add(r.error.code);
+    }
+    expect(codes).toEqual(new Set(['truncated']));
+    const random = rng(3);
+    for (let i = 0; i < 5000; i++) {
+      const bytes = guided.slice();
+      for (let k = 0; k < 1 + Math.floor(random() * 4); k++) {
+        const at = Math.floor(random() * bytes.length);
+        bytes[at] = bytes[at]! ^ (1 << Math.floor(random() * 8));
+      }
+      bytes[0] = (bytes[0]! & 0x0f) | 0x10; // keep the version: exercise the section
+      const r = readGuidedFrames(bytes);
+      if (!r.ok) expect(['truncated', 'bad-field', 'unknown-type']).toContain(r.error.code);
+    }
+    const bad = guided.slice();
+    bad[6] = 0x31; // codec 3
+    expect(readGuidedFrames(bad)).toMatchObject({ ok: false, error: { code: 'bad-field' } });
+    bad[6] = 0x10; // no chunks
+    expect(readGuidedFrames(bad)).toMatchObject({ ok: false, error: { code: 'bad-field' } });
+  });
+
+  it('the receiver hands each frame the newest guide picture at or before it, with the landmarks of its frame', async () => {
+    const { run, sender } = guidedLink();
+    const all = faces(await run(0, 2000));
+    // Before the first bundle only the anchor's frame is there (no guide yet, or the first one,
+    // which comes from a later frame: the decoder warps it back with its landmarks).
+    const firstGuideMs = Math.min(...all.flatMap((f) => (f.guide ? [f.guide.picture[0]! * SLOT_MS] : [])));
+    const shown = all.filter((f) => f.senderTimeMs >= firstGuideMs);
+    expect(shown.length).toBeGreaterThan(30);
+    expect(shown.every((f) => f.guide)).toBe(true);
+    for (const f of shown) {
+      // 12.5/s: every 2nd slot; the picture of slot s is flat with value s.
+      const slot = f.guide!.picture[0]!;
+      expect(slot % 2).toBe(0);
+      expect(f.senderTimeMs / SLOT_MS - slot).toBeGreaterThanOrEqual(0);
+      expect(f.senderTimeMs / SLOT_MS - slot).toBeLessThan(2);
+      expect(f.guide!.picture.length).toBe(GUIDE_INPUT_SIDE * GUIDE_INPUT_SIDE * 3);
+      expect(f.guide!.stale).toBe(0);
+      const truth = toCropPixels(talker(slot * SLOT_MS), sender.currentReference!.box);
+      let err = 0;
+      for (let i = 0; i < truth.length; i += 3) err = Math.max(err, Math.hypot(truth[i]! - f.guide!.landmarks[i]!, truth[i + 1]! - f.guide!.landmarks[i + 1]!));
+      expect(err).toBeLessThan(2); // the quantised geometry of that frame
+    }
+    expect(sender.stats.guidePictures).toBe(24); // slots 2, 4, … 48 (slot 0 waits for the reference)
+    expect(sender.stats.guideKeyframes).toBe(1);
+  });
+
+  it('a lost bundle: stale guides up to 4 pictures, then none, a keyframe request, and back on', async () => {
+    const { run, setDrop, requests, codecs, receiver, sender } = guidedLink();
+    await run(0, 1000);
+    setDrop(true);
+    const lost = await run(1000, 1600); // 3 bundles (15 slots, ~7 guide pictures) lost
+    setDrop(false);
+    const after = await run(1600, 3000);
+    const stale = faces([...lost, ...after]).map((f) => f.guide?.stale ?? -1);
+    // Rising staleness 0..4 while the old picture serves, then no guide (guide_on 0)...
+    expect(stale).toContain(MAX_STALE_GUIDES);
+    expect(Math.max(...stale)).toBe(MAX_STALE_GUIDES);
+    expect(stale).toContain(-1);
+    // ...the next bundle shows the gap: a keyframe request, served, and the guide is back.
+    expect(requests).toContain('guide-keyframe');
+    expect(receiver.stats.guidesLost).toBeGreaterThan(0);
+    expect(sender.stats.guideKeyframeRequests).toBe(1);
+    expect(codecs.keyframes.length).toBe(2);
+    const tail = faces(after).slice(-10);
+    expect(tail.every((f) => f.guide?.stale === 0)).toBe(true);
+  });
+
+  it('NeuralDecoder feeds guide_on 1 with a guide and 0 without', async () => {
+    const feeds: Tensors[] = [];
+    const runner = (inputs: string[], run: (f: Tensors) => Tensors): ModelRunner => ({ inputNames: inputs, outputNames: [], backend: 'cpu', run: async (f) => run(f), close: async () => undefined });
+    const one = { data: new Float32Array(1), dims: [1] };
+    const decoder = new NeuralDecoder(
+      runner(['ref_image', 'ref_landmarks'], () => ({ ref_feat: one, ref_mouth_feat: one })),
+      runner(['ref_image', 'tgt_landmarks', ...GUIDE_INPUTS], (f) => (feeds.push(f), { image: one })),
+    );
+    expect(decoder.takesGuide).toBe(true);
+    await decoder.setReference({ data: new Float32Array(3 * 256 * 256), dims: [1, 3, 256, 256] }, new Float32Array(468 * 3));
+    const landmarks = new Float32Array(468 * 3).map((_, i) => i);
+    await decoder.decode(landmarks, { picture: new Uint8Array(64 * 64 * 3).fill(255), landmarks });
+    await decoder.decode(landmarks);
+    expect(feeds[0]!.guide_on!.data[0]).toBe(1);
+    expect(feeds[0]!.guide!.data.every((v) => v === 1)).toBe(true);
+    expect(Array.from(feeds[0]!.guide_landmarks!.data.subarray(0, 4))).toEqual([0, 1, 3, 4]);
+    expect(feeds[1]!.guide_on!.data[0]).toBe(0);
+    expect(feeds[1]!.guide!.data.every((v) => v === 0)).toBe(true);
+  });
+
+  it('rate modes: geometry only at the bottom, then the trained guide variants, rising to ~32 kbit/s', () => {
+    const targets = RATE_MODES.map((m) => m.targetKbps);
+    expect([...targets].sort((a, b) => a - b)).toEqual(targets);
+    expect(RATE_MODES[0]!.guide).toBeUndefined();
+    expect(targets[targets.length - 1]).toBeLessThanOrEqual(32);
+    const firstGuided = RATE_MODES.findIndex((m) => m.guide);
+    expect(firstGuided).toBeGreaterThan(0);
+    for (const mode of RATE_MODES.slice(firstGuided)) {
+      expect(mode.guide, `${mode.targetKbps}`).toBeDefined();
+      expect(Object.values(GUIDE_VARIANTS)).toContainEqual(mode.guide);
+      expect(mode.frameStride).toBe(1);
+    }
+  });
+});

@@ -12,6 +12,7 @@
 import { GuideChainError, type GuideChunk, type GuideCodecName, type GuideCodecs, type GuideDecoder, type GuideEncoder, type GuideLayer } from '../../codec/stream/guide-codec.ts';
 import { guideNumberDelta } from '../../codec/stream/guide-packet.ts';
 import { i420ToRgb, rgbToI420 } from '../../codec/yuv420.ts';
+import guideVariants from '../../models/train/data/guide-variants.json';
 
 /** WebCodecs codec strings: AV1 main profile level 4.0 8-bit, VP9 profile 0 level 1.0 8-bit. */
 export const WEBCODECS_CODEC: Record<GuideCodecName, string> = { av1: 'av01.0.04M.08', vp9: 'vp09.00.10.08' };
@@ -80,8 +81,14 @@ async function requireSupport(layer: GuideLayer, role: 'encoder' | 'decoder'): P
   );
 }
 
-/** The trained VP9 variant (models/train/data/guides.py VARIANTS 'vp9-48-10-8'): what a browser without AV1 sends instead. */
-export const VP9_GUIDE_LAYER: GuideLayer = { codec: 'vp9', side: 48, fps: 10, kbps: 8 };
+/** The trained VP9 variant (guide-variants.json, the one list guides.py and the bench read): what a browser without AV1 sends instead. */
+export const VP9_GUIDE_LAYER: GuideLayer = (() => {
+  const variants = Object.values(guideVariants.variants) as unknown as Array<[number, number, GuideCodecName, number]>;
+  const found = variants.find(([, , codec]) => codec === 'vp9');
+  if (!found) throw new Error('models/train/data/guide-variants.json has no vp9 variant');
+  const [side, fps, , kbps] = found;
+  return { codec: 'vp9', side, fps, kbps };
+})();
 
 /**
  * A mode's guide layer as this browser can send it: as asked where it encodes and decodes that
@@ -99,7 +106,7 @@ export async function guideLayerForBrowser(layer: GuideLayer | undefined): Promi
 
 const errorOf = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
 
-/** Runs async jobs one at a time, in call order: the codecs match outputs to inputs by order. */
+/** Runs async jobs one at a time, in call order: the encoder matches its outputs to inputs by order. */
 class Serial {
   private tail: Promise<unknown> = Promise.resolve();
   run<T>(job: () => Promise<T>): Promise<T> {

@@ -9,11 +9,11 @@ import { FRAME_SLOT_MS as SLOT_MS } from '../../../codec/shipped.ts';
 import { GuideChainError, GUIDE_INPUT_SIDE, MAX_STALE_GUIDES, type GuideCodecs, type GuideLayer } from '../../../codec/stream/guide-codec.ts';
 import { readGuidedFrames, writeGuidedFrames, type GuideSection } from '../../../codec/stream/guide-packet.ts';
 import { NeuralReceiver, type DisplayFrame } from '../../../codec/stream/neural-receiver.ts';
-import { NeuralSender, type PreparedReference } from '../../../codec/stream/neural-sender.ts';
+import { NeuralSender } from '../../../codec/stream/neural-sender.ts';
 import { RATE_MODES, type RateMode } from '../../../codec/stream/rate-modes.ts';
 import type { CodecChannel } from '../../../codec/transport.ts';
-import { webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
 import { syntheticTalker } from '../../helpers/synthetic-talker.ts';
+import { referenceStandIn } from '../../helpers/reference-stand-in.ts';
 import { GUIDE_VARIANTS } from '../../../bench/codecs/guide-ffmpeg.ts';
 import { rng } from './random.ts';
 
@@ -60,11 +60,10 @@ function fakeCodecs(): GuideCodecs & { keyframes: number[] } {
 
 /** A sender and a receiver with guide pictures, joined by a link that can drop FRAMES packets. */
 function guidedLink() {
-  const pictures = new Map<string, Float32Array>();
+  const references = referenceStandIn(talker);
   const codecs = fakeCodecs();
   const requests: string[] = [];
   let drop = false;
-  let pictureCount = 0;
   const inFlight: { channel: CodecChannel; bytes: Uint8Array }[] = [];
   const sender = new NeuralSender<number>(
     { geometry, coding, mode: MODE, guideCodecs: codecs },
@@ -73,12 +72,7 @@ function guidedLink() {
         if (!(drop && channel === 'frames')) inFlight.push({ channel, bytes });
         return true;
       },
-      async makeReference(frameTime: number, box: CropBox): Promise<PreparedReference> {
-        const bytes = Uint8Array.from([...webpLossless(256, 256), ...new TextEncoder().encode(`picture ${pictureCount++}`)]);
-        const landmarks = toCropPixels(talker(frameTime), box);
-        pictures.set(new TextDecoder().decode(bytes), landmarks);
-        return { format: 'webp', bytes, landmarks };
-      },
+      makeReference: references.makeReference,
       // The "picture" of slot t: flat, its value the slot number (mod 256).
       guidePicture: (frameTime, _box, side) => new Uint8Array(side * side * 3).fill((frameTime / SLOT_MS) % 256),
     },
@@ -86,11 +80,7 @@ function guidedLink() {
   const receiver = new NeuralReceiver(
     { coding, referenceShape: (l) => geometry.referenceShape(l), guideCodecs: codecs, landmarks: (v, shape) => geometry.decode(v, shape) },
     {
-      async loadReference(_id, _format, picture) {
-        const landmarks = pictures.get(new TextDecoder().decode(picture));
-        if (!landmarks) throw new Error('cannot decode');
-        return landmarks;
-      },
+      loadReference: references.loadReference,
       requestReference: (reason) => {
         requests.push(reason);
         sender.requestReference(reason); // the control channel, instantly
@@ -218,6 +208,39 @@ describe('guide pictures in the stream', () => {
     expect(codecs.keyframes.length).toBe(2);
     const tail = faces(after).slice(-10);
     expect(tail.every((f) => f.guide?.stale === 0)).toBe(true);
+  });
+
+  it('a new reference crop box starts the guide again with a keyframe; a new layer with a new encoder', async () => {
+    const codecs = fakeCodecs();
+    const encoders: GuideLayer[] = [];
+    const counting: GuideCodecs = { encoder: (layer) => (encoders.push(layer), codecs.encoder(layer)), decoder: codecs.decoder };
+    const boxes: CropBox[] = [];
+    const sender = new NeuralSender<number>(
+      { geometry, coding, mode: { ...MODE, minReferenceGapSeconds: 0.5 }, guideCodecs: counting },
+      {
+        send: () => true,
+        makeReference: async (t: number, box: CropBox) => ({ format: 'webp', bytes: Uint8Array.of(1), landmarks: toCropPixels(talker(t), box) }),
+        guidePicture: (_t, box, side) => (boxes.push(box), new Uint8Array(side * side * 3)),
+      },
+    );
+    // The face jumps 150 px to the right at 1 s: the sender makes a reference with a new box.
+    const moved = (t: number) => (t < 1000 ? talker(t) : talker(t).map((v, i) => (i % 3 === 0 ? v + 150 : v)));
+    for (let t = 0; t < 2000; t += SLOT_MS) {
+      sender.pushFrame(t, moved(t), t);
+      await sender.settled();
+    }
+    expect(sender.stats.referencesByCause.moved).toBeGreaterThanOrEqual(1);
+    // A keyframe at the first picture and wherever the box changed, nowhere else.
+    const changes = boxes.flatMap((b, i) => (i > 0 && (b.x !== boxes[i - 1]!.x || b.y !== boxes[i - 1]!.y || b.size !== boxes[i - 1]!.size) ? [i] : []));
+    expect(changes.length).toBeGreaterThanOrEqual(1);
+    expect(codecs.keyframes).toEqual([0, ...changes]);
+    sender.setMode({ ...MODE, guide: { ...LAYER, side: 16 } });
+    for (let t = 2000; t < 2200; t += SLOT_MS) {
+      sender.pushFrame(t, moved(t), t);
+      await sender.settled();
+    }
+    expect(encoders.map((l) => l.side)).toEqual([8, 16]);
+    await sender.close();
   });
 
   it('NeuralDecoder feeds guide_on 1 with a guide and 0 without', async () => {

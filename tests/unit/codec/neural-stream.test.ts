@@ -3,7 +3,7 @@ import { loadFaceGeometry } from '../../../codec/runners/shipped-node.ts';
 import { landmarkRmse } from '../../../codec/geometry/face-geometry.ts';
 import { toCropPixels, type CropBox } from '../../../codec/geometry/reference-crop.ts';
 import { NeuralReceiver, type DisplayFrame } from '../../../codec/stream/neural-receiver.ts';
-import { NeuralSender, type PreparedReference } from '../../../codec/stream/neural-sender.ts';
+import { NeuralSender } from '../../../codec/stream/neural-sender.ts';
 import { rateModeFor } from '../../../codec/stream/rate-modes.ts';
 import { packetType, readReferenceRequest, writeReferenceRequest } from '../../../codec/stream/reference-packet.ts';
 import { PacketType } from '../../../codec/bitstream/packet.ts';
@@ -11,8 +11,8 @@ import { geometryCodingConfig } from '../../../codec/geometry/geometry-coder.ts'
 import { FRAME_SLOT_MS as SLOT_MS } from '../../../codec/shipped.ts';
 import type { CodecChannel } from '../../../codec/transport.ts';
 import { rng } from './random.ts';
-import { webpLossless } from '../../../scripts/fuzz/picture-headers.ts';
 import { syntheticTalker } from '../../helpers/synthetic-talker.ts';
+import { referenceStandIn } from '../../helpers/reference-stand-in.ts';
 
 const { geometry, model } = loadFaceGeometry();
 const coding = geometryCodingConfig(geometry);
@@ -23,11 +23,10 @@ const talker = syntheticTalker(geometry, model.canonical, { scale: 9, x: 320, y:
 
 /** One sender and one receiver joined by a fake network with a fixed delay and optional loss. */
 function link(options: { loss?: number; delayMs?: number; targetKbps?: number } = {}) {
-  const pictures = new Map<string, Float32Array>();
+  const references = referenceStandIn(talker);
   const inFlight: { atMs: number; channel: CodecChannel; bytes: Uint8Array }[] = [];
   const random = rng(7);
   let now = 0;
-  let pictureCount = 0;
   const sent: { channel: CodecChannel; bytes: Uint8Array }[] = [];
   const requests: string[] = [];
   const sender = new NeuralSender<number>(
@@ -38,24 +37,13 @@ function link(options: { loss?: number; delayMs?: number; targetKbps?: number } 
         inFlight.push({ atMs: now + (options.delayMs ?? 30), channel, bytes });
         return true;
       },
-      async makeReference(frameTime: number, box: CropBox): Promise<PreparedReference> {
-        // A "picture" whose landmarks are exactly the frame's: the tracker finds them again.
-        // A 256x256 WebP header (the receiver checks it before decoding) and a tag naming it.
-        const bytes = Uint8Array.from([...webpLossless(256, 256), ...new TextEncoder().encode(`picture ${pictureCount++}`)]);
-        const landmarks = toCropPixels(talker(frameTime), box);
-        pictures.set(new TextDecoder().decode(bytes), landmarks);
-        return { format: 'webp', bytes, landmarks };
-      },
+      makeReference: references.makeReference,
     },
   );
   const receiver = new NeuralReceiver(
     { coding, referenceShape: (l) => geometry.referenceShape(l) },
     {
-      async loadReference(_id, _format, picture) {
-        const landmarks = pictures.get(new TextDecoder().decode(picture));
-        if (!landmarks) throw new Error('cannot decode');
-        return landmarks;
-      },
+      loadReference: references.loadReference,
       requestReference: (reason) => requests.push(reason),
     },
   );

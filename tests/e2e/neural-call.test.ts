@@ -11,8 +11,9 @@ import { REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
 import { useCall } from './helpers/call-fixture.ts';
 
 // The neural call in real Chromium: Alice's fake camera plays a real talking head (a validation
-// person of split-v1, never trained on), Alice sends kiloface at 10 kbit/s, Bob's page rebuilds
-// her face in a canvas beside the standard codec capped at 10 kbit/s. Without ../shared/data the
+// person of split-v1, never trained on), Alice sends kiloface at 10 kbit/s (geometry only), then
+// in a second call at 16 kbit/s with the guide layer, Bob's page rebuilds her face in a canvas
+// beside the standard codec capped at 10 kbit/s. Without ../shared/data the
 // rebuild tests are skipped (the clip is not ours to ship) and only the no-face path runs on the
 // synthetic camera.
 const HAVE_CLIP = HAVE_FACE_CLIP;
@@ -22,9 +23,13 @@ const NEURAL_CANVAS = `${REMOTE_TILE} canvas[data-role="neural-canvas"]`;
 // Thresholds set from measurement on this machine (2 cores, both pages in one headless Chromium,
 // kiloface-v1): four runs gave mean PSNR-Y 22.5-24.3 dB and SSIM-Y 0.83-0.86 over 6-12 frames
 // (single frames down to 18.6 dB / 0.76), so the bar sits ~2.5 dB and ~0.08 below the lowest mean.
+// With models/kiloface-v2 (the dev export kf-v2-dev2, fusion not yet trained: its card has no
+// metrics), 2026-12-06 at load 4-14, means of the call and after-loss measurements: geometry only
+// 22.6-25.1 dB / 0.789-0.830 (2 runs), guide mode 23.1-24.7 dB / 0.737-0.805 (4 runs; 2 of 8
+// means under the SSIM bar). The guide mode has the same bar on purpose: it must not rebuild
+// worse than geometry alone; a trained v2 should clear it.
 const MIN_PSNR_Y = 20;
 const MIN_SSIM_Y = 0.75;
-const MAX_WIRE_KBPS = 10;
 
 /** 8-bit luma (BT.601) of 256x256 RGBA pixels. */
 function luma(rgba: ArrayLike<number>): Plane {
@@ -78,6 +83,9 @@ async function codecChannelTotals(page: Page): Promise<{ bytes: number; messages
   });
 }
 
+const senderStats = (page: Page) => page.evaluate(() => window.kiloface!.neural!.latestSenderStatus!.stats);
+const receiverStats = (page: Page) => page.evaluate(() => [...window.kiloface!.neural!.receiverStatus.values()][0]!.stats);
+
 async function measureQuality(alice: Page, bob: Page, samples: number): Promise<{ psnr: number[]; ssim: number[]; latencyMs: number[] }> {
   const out = { psnr: [] as number[], ssim: [] as number[], latencyMs: [] as number[] };
   // Both pages run on this machine: wall-clock times compare (frame slot 0's time is in the status).
@@ -102,20 +110,30 @@ function clipCamera(): string {
 
 const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
 
-describe.skipIf(!HAVE_CLIP)('neural call in real Chromium (a shared talking-head clip as the camera)', () => {
+/**
+ * The modes the call runs in: geometry only (kiloface's lowest wire rates), and a guide mode
+ * (issue 17: a 48 px AV1 picture of the crop at 10/s inside the bundles, WebCodecs at both ends,
+ * decoder v2 fusing it). The wire bar is the mode's own target.
+ */
+const MODES = [
+  { name: 'geometry only', kbps: 10, guide: false },
+  { name: 'guide (AV1 48 px, 10/s)', kbps: 16, guide: true },
+] as const;
+
+for (const mode of MODES) describe.skipIf(!HAVE_CLIP)(`neural call in real Chromium, ${mode.name} at ${mode.kbps} kbit/s (a shared talking-head clip as the camera)`, () => {
   const call = useCall({ camera: clipCamera });
   let alice: OpenedPage;
   let bob: OpenedPage;
-  const room = `neural-${Date.now()}`;
+  const room = `neural-${mode.kbps}-${Date.now()}`;
 
   beforeAll(async () => {
-    // Alice sends kiloface at 10 kbit/s beside the standard video (video=both: the side-by-side
+    // Alice sends kiloface at the mode's rate beside the standard video (video=both: the side-by-side
     // demo; auto would pick standard alone on this loopback link); Bob only receives. Both cap the standard video at 10.
-    alice = await call.open(`/r/${room}?name=Alice&cap=10&kbps=10&neuralDebug=1&video=both`);
+    alice = await call.open(`/r/${room}?name=Alice&cap=10&kbps=${mode.kbps}&neuralDebug=1&video=both`);
     bob = await call.open(`/r/${room}?name=Bob&cap=10&neural=off`);
   });
 
-  it('rebuilds the sender’s face in the receiver’s canvas at ≤ 10 kbit/s on the wire, references included', async () => {
+  it(`rebuilds the sender’s face in the receiver’s canvas at ≤ ${mode.kbps} kbit/s on the wire, references included`, async () => {
     const started = performance.now();
     // Count from the moment the codec channels open: the first reference is in the window.
     await alice.page.waitForFunction(() => window.kiloface?.call?.links()[0]?.isOpen === true, undefined, { timeout: 30_000 });
@@ -124,6 +142,10 @@ describe.skipIf(!HAVE_CLIP)('neural call in real Chromium (a shared talking-head
     console.log(`first rebuilt frames ${Math.round(performance.now() - started)} ms after the pages opened (models, tracker, first reference)`);
     const quality = await measureQuality(alice.page, bob.page, 12);
     await alice.page.waitForTimeout(Math.max(0, 25_000 - (performance.now() - started)));
+    // Guide pictures counted over the last 10 s: the sender codes them before Bob is there, and
+    // Bob's worker falls behind while it loads models, the first reference and warms up.
+    const guidesFrom = { sent: await senderStats(alice.page), received: await receiverStats(bob.page) };
+    if (mode.guide) await alice.page.waitForTimeout(10_000);
     const last = await codecChannelTotals(alice.page);
 
     // Wire: what Alice's codec channels sent (getStats), plus the datachannel + UDP/IP overhead
@@ -139,20 +161,36 @@ describe.skipIf(!HAVE_CLIP)('neural call in real Chromium (a shared talking-head
         `(${first.bytes} B before the window); references sent ${status.stats.references} (${status.stats.referenceBytes} B, ${JSON.stringify(status.stats.referencesByCause)}); ` +
         `tracker ${status.trackedFps.toFixed(1)} fps at ${status.trackMs.toFixed(0)} ms; receiver decode ${fps} fps at ${decodeMs} ms/frame (${backend})`,
     );
-    console.log(`rebuilt vs sent crop (luma, ${quality.psnr.length} frames): PSNR ${mean(quality.psnr).toFixed(2)} dB (min ${Math.min(...quality.psnr).toFixed(2)}), SSIM ${mean(quality.ssim).toFixed(3)} (min ${Math.min(...quality.ssim).toFixed(3)})`);
+    console.log(`${mode.name}: rebuilt vs sent crop (luma, ${quality.psnr.length} frames): PSNR ${mean(quality.psnr).toFixed(2)} dB (min ${Math.min(...quality.psnr).toFixed(2)}), SSIM ${mean(quality.ssim).toFixed(3)} (min ${Math.min(...quality.ssim).toFixed(3)})`);
+    const received = await receiverStats(bob.page);
+    const guidesSent = status.stats.guidePictures - guidesFrom.sent.guidePictures;
+    const guidesDecoded = received.guidePictures - guidesFrom.received.guidePictures;
+    console.log(
+      `${mode.name}: guide pictures coded ${status.stats.guidePictures} (${status.stats.guideKeyframes} keyframes, ${status.stats.guideBytes} B, ${status.stats.guideFailures} failures, ${status.stats.guideKeyframeRequests} keyframes on request); ` +
+        `received ${received.guidePictures} (lost ${received.guidesLost}, skipped ${received.guidesSkipped}, errors ${received.guideErrors}, keyframe requests ${received.guideKeyframeRequests}); ` +
+        `in the last 10 s: ${guidesSent} coded, ${guidesDecoded} decoded`,
+    );
+    if (mode.guide) {
+      // The guide really travelled and decoded, once the receiver runs: most pictures of the window.
+      expect(status.stats.guideFailures).toBe(0);
+      expect(guidesSent).toBeGreaterThan(60);
+      expect(guidesDecoded).toBeGreaterThan(0.8 * guidesSent);
+    } else {
+      expect(status.stats.guidePictures).toBe(0);
+    }
     const latency = quality.latencyMs.slice().sort((a, b) => a - b);
     console.log(`camera frame handed to the tracker -> rebuilt picture on the canvas: median ${latency[latency.length >> 1]?.toFixed(0)} ms, range ${latency[0]?.toFixed(0)}-${latency[latency.length - 1]?.toFixed(0)} ms (${latency.length} samples; 5-frame bundles, 60 ms jitter margin, decode)`);
 
     expect(quality.psnr.length).toBeGreaterThanOrEqual(8);
     expect(mean(quality.psnr)).toBeGreaterThan(MIN_PSNR_Y);
     expect(mean(quality.ssim)).toBeGreaterThan(MIN_SSIM_Y);
-    expect(windowKbps).toBeLessThanOrEqual(MAX_WIRE_KBPS);
+    expect(windowKbps).toBeLessThanOrEqual(mode.kbps);
     expect(status.stats.references).toBeGreaterThanOrEqual(1);
     expect(fps).toBeGreaterThan(0);
 
     // For a person to look at: Bob's tile, standard codec and kiloface side by side.
-    writeFileSync(path.join(OUT, 'side-by-side-10kbps.png'), await bob.page.locator(REMOTE_TILE).screenshot());
-    writeFileSync(path.join(OUT, 'call-10kbps.png'), await bob.page.screenshot({ fullPage: true }));
+    writeFileSync(path.join(OUT, `side-by-side-${mode.kbps}kbps.png`), await bob.page.locator(REMOTE_TILE).screenshot());
+    writeFileSync(path.join(OUT, `call-${mode.kbps}kbps.png`), await bob.page.screenshot({ fullPage: true }));
   }, 240_000);
 
   it('keeps the rebuilt face moving through 20% loss on the frames channel, and recovers after', async () => {
@@ -190,7 +228,7 @@ describe.skipIf(!HAVE_CLIP)('neural call in real Chromium (a shared talking-head
         },
         { sel: NEURAL_CANVAS, ms },
       );
-    const senderStatus = () => alice.page.evaluate(() => window.kiloface!.neural!.latestSenderStatus!.stats);
+    const senderStatus = () => senderStats(alice.page);
     const clean = await watch(8000);
     const before = await senderStatus();
     await alice.page.evaluate(() => window.kiloface!.neural!.setSimulatedLoss(0.2));
@@ -200,14 +238,21 @@ describe.skipIf(!HAVE_CLIP)('neural call in real Chromium (a shared talking-head
     const afterLoss = await senderStatus();
     const dropped = afterLoss.framesPacketsDropped - before.framesPacketsDropped;
     const sent = afterLoss.messages - before.messages;
-    writeFileSync(path.join(OUT, 'side-by-side-after-loss.png'), await bob.page.locator(REMOTE_TILE).screenshot());
+    writeFileSync(path.join(OUT, `side-by-side-after-loss-${mode.kbps}kbps.png`), await bob.page.locator(REMOTE_TILE).screenshot());
     await bob.page.waitForTimeout(3000);
     const after = await measureQuality(alice.page, bob.page, 6);
     console.log(
       `no loss, 8 s: longest time one picture stayed ${Math.round(clean.longestHold)} ms; ` +
         `20% loss, 12 s (${dropped} frames packets dropped, ${sent} messages sent): longest time one picture stayed ${Math.round(lossy.longestHold)} ms, ` +
-        `longest time with nothing new to show ${Math.round(lossy.longestStale)} ms; after the loss: PSNR ${mean(after.psnr).toFixed(2)} dB, SSIM ${mean(after.ssim).toFixed(3)}`,
+        `longest time with nothing new to show ${Math.round(lossy.longestStale)} ms; after the loss: PSNR ${mean(after.psnr).toFixed(2)} dB, SSIM ${mean(after.ssim).toFixed(3)} (${mode.name})`,
     );
+    if (mode.guide) {
+      const received = await receiverStats(bob.page);
+      console.log(`${mode.name} after the loss: guide pictures received ${received.guidePictures}, lost ${received.guidesLost}, skipped ${received.guidesSkipped}, errors ${received.guideErrors}, keyframe requests ${received.guideKeyframeRequests}; sender served ${afterLoss.guideKeyframeRequests} (${afterLoss.guideKeyframes} keyframes in all)`);
+      // Lost bundles took guide pictures with them; the receiver asked for keyframes and got them.
+      expect(received.guideKeyframeRequests).toBeGreaterThan(0);
+      expect(afterLoss.guideKeyframeRequests).toBeGreaterThan(0);
+    }
     expect(dropped).toBeGreaterThanOrEqual(3); // ~12 expected: the loss really happened
     // The receiver's own criterion: concealment carries the motion over lost packets, so it is
     // never without new geometry to show for 500 ms.

@@ -4,6 +4,8 @@ import { imageTensor } from '../../codec/decoder/neural-decoder.ts';
 import { CROP_SIZE, FRAME_SLOT_MS } from '../../codec/shipped.ts';
 import { NeuralReceiver } from '../../codec/stream/neural-receiver.ts';
 import { decodeReference, planarToRgba } from './pictures.ts';
+import type { GuideCodecs } from '../../codec/stream/guide-codec.ts';
+import { webCodecsGuideCodecs } from './guide-webcodecs.ts';
 import { loadDecoder, loadGeometry, loadTracker, watchModelDownloads } from './models.ts';
 import type { FromReceiver, ReceiverState, ReceiverStatus, ToReceiver } from './protocol.ts';
 
@@ -29,6 +31,61 @@ let lastArrivalEpochMs = -Infinity;
 const epochNow = (): number => performance.timeOrigin + performance.now();
 const streamQuiet = (): boolean => epochNow() - lastArrivalEpochMs > STREAM_QUIET_MS;
 
+/**
+ * Before each rebuild, queued guide pictures get up to this long to decode (ms). The rebuild
+ * network blocks this worker's event loop for 100-700 ms, and a guide picture needs a few turns
+ * of it (the chunk to the decoder, its picture back): run between rebuilds one turn at a time,
+ * they fell ~3 s behind 10 pictures/s in a call and were dropped. Together they take ~1-2 ms.
+ */
+const GUIDE_CATCH_UP_MS = 20;
+
+/** The guide decode in flight (the receiver decodes one after another), or undefined. */
+let guideDecoding: Promise<unknown> | undefined;
+
+/** WebCodecs' guide codecs, with the decode in flight noted for guideCatchUp. */
+const guideCodecs: GuideCodecs = {
+  encoder: (layer) => webCodecsGuideCodecs.encoder(layer),
+  async decoder(layer) {
+    const decoder = await webCodecsGuideCodecs.decoder(layer);
+    return {
+      decode(chunk) {
+        const picture = decoder.decode(chunk);
+        const flight = picture.catch(() => undefined).finally(() => {
+          if (guideDecoding === flight) guideDecoding = undefined;
+        });
+        guideDecoding = flight;
+        return picture;
+      },
+      reset: () => decoder.reset(),
+      close: () => decoder.close(),
+    };
+  },
+};
+
+/** One event-loop turn (a message to ourselves: unlike setTimeout, never clamped). */
+function nextTurn(): Promise<void> {
+  const channel = new MessageChannel();
+  return new Promise((resolve) => {
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/** Lets the queued guide pictures decode, one after another, for at most GUIDE_CATCH_UP_MS. */
+async function guideCatchUp(): Promise<void> {
+  const end = performance.now() + GUIDE_CATCH_UP_MS;
+  while (performance.now() < end) {
+    // After a decode the receiver starts the next one in the same microtask run: look again after a turn.
+    if (!guideDecoding) await nextTurn();
+    const flight = guideDecoding;
+    if (!flight) return;
+    await Promise.race([flight, new Promise((resolve) => setTimeout(resolve, Math.max(0, end - performance.now())))]);
+  }
+}
+
 let lastState = '';
 /** Tells the page what we are doing, when it changes. */
 function setState(state: ReceiverState): void {
@@ -51,8 +108,14 @@ async function start(threads: number): Promise<void> {
     setState({ kind: 'download', ...progress });
   });
   const [{ geometry, coding }, tracker, decoder] = await Promise.all([loadGeometry(), loadTracker(false, 1), loadDecoder(threads, true)]);
+  // Guide pictures are decoded only for a decoder that takes them (v2), and where WebCodecs is.
+  const guides = decoder.takesGuide && typeof VideoDecoder !== 'undefined';
   const receiver = new NeuralReceiver(
-    { coding, referenceShape: (landmarks) => geometry.referenceShape(landmarks) },
+    {
+      coding,
+      referenceShape: (landmarks) => geometry.referenceShape(landmarks),
+      ...(guides ? { guideCodecs, landmarks: (values: Float32Array, shape: Float64Array) => geometry.decode(values, shape) } : {}),
+    },
     {
       async loadReference(_id, format, picture) {
         const decoded = await decodeReference(tracker, picture, format);
@@ -92,9 +155,11 @@ async function start(threads: number): Promise<void> {
 
   // Draw loop: the frame for "now" whenever it differs from the last one drawn.
   let lastValues: Float32Array | undefined;
+  let lastGuide: Uint8Array | undefined;
   let lastShown = '';
   let previousMs = performance.now();
   for (;;) {
+    if (guides) await guideCatchUp();
     const started = performance.now();
     // Slots since the last turn: each was a picture the stream had for us while it flowed.
     const slots = (started - previousMs) / FRAME_SLOT_MS;
@@ -104,19 +169,20 @@ async function start(threads: number): Promise<void> {
     if (frame.state === 'face') {
       // Held past concealment: the stream stopped, unless packets still come (then we are behind).
       const interrupted = frame.stale && streamQuiet();
-      const changed = !lastValues || lastShown !== `face${frame.referenceId}` || frame.values.some((v, i) => v !== lastValues![i]);
+      const changed = !lastValues || lastShown !== `face${frame.referenceId}` || frame.guide?.picture !== lastGuide || frame.values.some((v, i) => v !== lastValues![i]);
       // A picture that did not change was not missed; one held while packets flow was.
       if (!interrupted && (changed || frame.stale)) due += slots;
       setState({ kind: interrupted ? 'stalled' : 'face' });
       if (changed) {
         try {
           const t0 = performance.now();
-          const out = await decoder.decode(geometry.decode(frame.values, frame.shape));
+          const out = await decoder.decode(geometry.decode(frame.values, frame.shape), frame.guide);
           decodeMsTotal += performance.now() - t0;
           decoded++;
           const bitmap = await createImageBitmap(new ImageData(planarToRgba(out.image), CROP_SIZE, CROP_SIZE));
           post({ type: 'frame', bitmap, senderTimeMs: frame.senderTimeMs, concealed: frame.concealed, stale: interrupted }, [bitmap]);
           lastValues = frame.values;
+          lastGuide = frame.guide?.picture;
           lastShown = `face${frame.referenceId}`;
         } catch (error) {
           post({ type: 'error', message: `decode failed: ${(error as Error).message}` });

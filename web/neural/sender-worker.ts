@@ -2,7 +2,10 @@
 // packets out. Tracker and reference pictures run here; the closed-loop check in self-check-worker.ts.
 import type { CropBox } from '../../codec/geometry/reference-crop.ts';
 import { FRAME_SLOT_MS } from '../../codec/shipped.ts';
+import { areaDownscale } from '../../codec/stream/guide-codec.ts';
 import { NeuralSender, type PreparedReference } from '../../codec/stream/neural-sender.ts';
+import type { RateMode } from '../../codec/stream/rate-modes.ts';
+import { guideLayerForBrowser, webCodecsGuideCodecs } from './guide-webcodecs.ts';
 import { cropPixels, decodeReference, encodePicture, pixelsOf, type RgbaImage } from './pictures.ts';
 import { loadGeometry, loadTracker } from './models.ts';
 import type { FromSelfCheck, FromSender, SenderStatus, ToSelfCheck, ToSender } from './protocol.ts';
@@ -17,8 +20,15 @@ const STATUS_MS = 1000;
 /** With no face in view the detector runs at most this often (ms): no need to burn a core. */
 const SEARCH_INTERVAL_MS = 200;
 
+/** The mode with its guide layer as this browser's WebCodecs can code it (the page hears when it had to change). */
+async function browserMode(mode: RateMode): Promise<RateMode> {
+  const { layer, note } = await guideLayerForBrowser(mode.guide);
+  if (note) post({ type: 'error', message: note });
+  return { ...mode, guide: layer };
+}
+
 async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> {
-  const [{ geometry, coding }, tracker, pictureTracker] = await Promise.all([loadGeometry(), loadTracker(true, init.threads), loadTracker(false, 1)]);
+  const [{ geometry, coding }, tracker, pictureTracker, mode] = await Promise.all([loadGeometry(), loadTracker(true, init.threads), loadTracker(false, 1), browserMode(init.mode)]);
   // The closed loop runs in its own worker (self-check-worker.ts), which loads its decoder behind
   // the first frames; until it is ready, checks pass.
   const selfCheck = init.selfCheck;
@@ -40,7 +50,7 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
   const recentFrames = new Map<number, { image: RgbaImage; box: CropBox }>();
 
   const sender = new NeuralSender<RgbaImage>(
-    { geometry, coding, mode: init.mode, simulatedLoss: init.loss },
+    { geometry, coding, mode, simulatedLoss: init.loss, guideCodecs: webCodecsGuideCodecs },
     {
       send(channel, bytes) {
         if (audience === 0) return false;
@@ -61,6 +71,10 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
         latestReference = { prepared, picture: decoded.picture };
         return { ...prepared, bytes: bytes.slice() }; // the packet's copy is transferred away
       },
+      // The guide layer's picture: the crop the landmarks are in, area-downscaled as the training guides were.
+      guidePicture(frame: RgbaImage, box: CropBox, side: number): Uint8Array {
+        return areaDownscale(cropPixels(frame, box).data, side, 4);
+      },
       checkQuality(frame: RgbaImage, box: CropBox, landmarks: Float32Array): Promise<number> {
         const latest = latestReference;
         if (!latest || !selfCheckReady) return Promise.resolve(Infinity);
@@ -77,14 +91,22 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
       },
     },
   );
-  // A reference that cannot be made leaves receivers waiting: say so (at most every 30 s; retries go on).
-  let lastReferenceNoticeMs = -Infinity;
+  // A reference that cannot be made leaves receivers waiting, a guide picture that cannot be coded
+  // leaves them with geometry only: say so (each at most every 30 s; retries go on).
+  const lastNoticeMs = { reference: -Infinity, guide: -Infinity };
   sender.events.on('error', (failure) => {
-    if (failure.kind !== 'reference' || performance.now() - lastReferenceNoticeMs < 30_000) return;
-    lastReferenceNoticeMs = performance.now();
-    post({ type: 'error', message: `kiloface could not make a reference picture (${failure.message}); the others wait for one, retrying` });
+    if (failure.kind === 'quality-check' || performance.now() - lastNoticeMs[failure.kind] < 30_000) return;
+    lastNoticeMs[failure.kind] = performance.now();
+    post({
+      type: 'error',
+      message:
+        failure.kind === 'reference'
+          ? `kiloface could not make a reference picture (${failure.message}); the others wait for one, retrying`
+          : `kiloface could not code a guide picture (${failure.message}); retrying with a keyframe`,
+    });
   });
 
+  let modeChange: Promise<void> = Promise.resolve();
   let lastFramesSentMs: number | undefined;
   let maxSendGapMs = 0;
   let busy = false;
@@ -164,8 +186,12 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
         return;
       case 'request':
         return sender.requestReference(message.reason);
-      case 'mode':
-        return sender.setMode(message.mode);
+      case 'mode': {
+        // In the order asked: browserMode waits for WebCodecs' answers.
+        const asked = message.mode;
+        modeChange = modeChange.then(async () => sender.setMode(await browserMode(asked))).catch((error: unknown) => post({ type: 'error', message: `kiloface could not change its rate mode: ${(error as Error).message}` }));
+        return;
+      }
       case 'loss':
         return sender.setSimulatedLoss(message.fraction);
       case 'audience':

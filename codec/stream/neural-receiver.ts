@@ -289,8 +289,16 @@ export class NeuralReceiver {
       }
       this.lastGuideNumber = chunk.number;
       if (chunk.keyframe) this.guideBroken = false;
-      if (this.guideBroken || this.queuedGuides >= MAX_QUEUED_GUIDES) {
+      if (!this.guideBroken && this.queuedGuides >= MAX_QUEUED_GUIDES) {
+        // Dropped undecoded: every delta after it would decode against the wrong picture.
+        this.stats.guidesLost++;
+        this.breakGuideChain(nowMs);
+        continue;
+      }
+      if (this.guideBroken) {
         this.stats.guidesSkipped++;
+        // Asked again (rate-limited) while no keyframe comes: the one sent may have been lost too.
+        this.breakGuideChain(nowMs);
         continue;
       }
       const kept = { referenceId: frame.referenceId, timeMs: times[chunk.frameIndex]!, intervalMs: 1000 / section.fps, values: frame.values };

@@ -59,9 +59,8 @@ function fakeCodecs(): GuideCodecs & { keyframes: number[] } {
 }
 
 /** A sender and a receiver with guide pictures, joined by a link that can drop FRAMES packets. */
-function guidedLink() {
+function guidedLink(codecs = fakeCodecs()) {
   const references = referenceStandIn(talker);
-  const codecs = fakeCodecs();
   const requests: string[] = [];
   let drop = false;
   const inFlight: { channel: CodecChannel; bytes: Uint8Array }[] = [];
@@ -98,7 +97,15 @@ function guidedLink() {
     }
     return shown;
   }
-  return { sender, receiver, codecs, requests, run, setDrop: (d: boolean) => (drop = d) };
+  /** Packets reach the receiver, which is not waited for (its decoding may lag). */
+  async function deliver(fromMs: number, untilMs: number): Promise<void> {
+    for (let now = fromMs; now < untilMs; now += SLOT_MS) {
+      sender.pushFrame(now, talker(now), now);
+      await sender.settled();
+      for (const p of inFlight.splice(0)) receiver.onPacket(p.channel, p.bytes, now);
+    }
+  }
+  return { sender, receiver, codecs, requests, run, deliver, setDrop: (d: boolean) => (drop = d) };
 }
 
 const faces = (shown: { frame: DisplayFrame }[]) => shown.flatMap((s) => (s.frame.state === 'face' ? [s.frame] : []));
@@ -208,6 +215,30 @@ describe('guide pictures in the stream', { timeout: 60_000 }, () => {
     expect(sender.stats.guideKeyframeRequests).toBe(1);
     expect(codecs.keyframes.length).toBe(2);
     const tail = faces(after).slice(-10);
+    expect(tail.every((f) => f.guide?.stale === 0)).toBe(true);
+  });
+
+  it('a decoder that falls behind: a chunk dropped from the full queue breaks the chain (no delta decodes against the wrong picture)', async () => {
+    const inner = fakeCodecs();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow: GuideCodecs & { keyframes: number[] } = {
+      keyframes: inner.keyframes,
+      encoder: inner.encoder,
+      decoder: async (layer) => {
+        const d = await inner.decoder(layer);
+        return { ...d, decode: async (chunk) => { await gate; return d.decode(chunk); } };
+      },
+    };
+    const { run, deliver, requests, receiver } = guidedLink(slow);
+    await deliver(0, 4000); // ~50 guide pictures while the decoder is stuck: the queue (32) overflows
+    release();
+    await receiver.settled();
+    expect(receiver.stats.guidesLost).toBeGreaterThan(0);
+    expect(requests).toContain('guide-keyframe');
+    // Nothing decoded against a wrong predecessor: the fake decoder throws on a broken chain.
+    expect(receiver.stats.guideErrors).toBe(0);
+    const tail = faces(await run(4000, 6000)).slice(-10);
     expect(tail.every((f) => f.guide?.stale === 0)).toBe(true);
   });
 

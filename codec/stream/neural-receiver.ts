@@ -6,7 +6,7 @@ import { readReferencePicture, type PictureFormat, type RequestReason } from './
 import { datachannelWireBytes } from './wire.ts';
 import { lerp } from './lerp.ts';
 import { guideTo64, MAX_STALE_GUIDES, type GuideCodecName, type GuideCodecs, type GuideDecoder } from './guide-codec.ts';
-import { guideNumberDelta, readGuidedFrames, type GuideSection } from './guide-packet.ts';
+import { guideNumberDelta, readGuidedFrames, type BundledGuide, type GuideSection } from './guide-packet.ts';
 
 // The receiving half of a live neural stream, free of browser APIs. It turns packets into "the
 // geometry to show now":
@@ -24,8 +24,9 @@ import { guideNumberDelta, readGuidedFrames, type GuideSection } from './guide-p
 //   - guide pictures (GeometryFramesGuided bundles, issue 17) decode in order through the guide
 //     decoder; every face frame carries the newest good one at or before its time (scaled to 64,
 //     with the landmarks of the frame it was taken from) while it is at most MAX_STALE_GUIDES
-//     guide pictures old, else none (guide_on 0). A lost picture (a gap in the picture numbers,
-//     a delta picture the decoder cannot place) stops decoding until a keyframe, which it asks for.
+//     guide pictures old, else none (guide_on 0). Pictures that arrive out of order wait up to
+//     GUIDE_REORDER_MS for the ones before them; a lost picture (a gap still open then, a delta
+//     picture the decoder cannot place) stops decoding until a keyframe, which it asks for.
 // Everything it keeps is bounded (issue 13): a sender can flood it, not grow it.
 
 export interface ReceiverHooks {
@@ -132,7 +133,9 @@ export const MAX_CLOCK_SAMPLES = 256;
 const MAX_KEPT_GUIDES = 8;
 /** Guide keyframe requests at most this often (ms); the sender serves them at most once a second. */
 const GUIDE_REQUEST_GAP_MS = 1000;
-/** Guide chunks waiting to decode; beyond it the newest are dropped as lost (a flood cannot grow the queue). */
+/** How long a guide chunk after a gap waits for the missing ones (ms): bundles on two paths (audio, datachannel) may overtake each other. */
+const GUIDE_REORDER_MS = 300;
+/** Guide chunks waiting to decode, or to be put in order; beyond it the newest are dropped as lost (a flood cannot grow the queue). */
 const MAX_QUEUED_GUIDES = 32;
 
 interface KeptGuide {
@@ -201,6 +204,8 @@ export class NeuralReceiver {
   private guideBroken = true;
   private lastGuideRequestMs = -Infinity;
   private guides: KeptGuide[] = [];
+  /** Guide chunks arrived, not yet handed to the decoder (waiting for a missing earlier one). */
+  private pendingGuides: { chunk: BundledGuide; kept: Omit<KeptGuide, 'picture'>; arrivedMs: number }[] = [];
 
   constructor(
     private readonly options: ReceiverOptions,
@@ -273,8 +278,9 @@ export class NeuralReceiver {
       decoder.catch(() => undefined); // reported by the pictures that await it
       this.guideDecoder = { codec: section.codec, side: section.side, decoder };
       this.guideBroken = true;
+      this.pendingGuides = []; // the old stream's pictures
+      this.lastGuideNumber = undefined;
     }
-    const { decoder, side } = this.guideDecoder;
     for (const chunk of section.chunks) {
       const frame = frames[chunk.frameIndex];
       if (!frame) {
@@ -283,41 +289,78 @@ export class NeuralReceiver {
       }
       const delta = this.lastGuideNumber === undefined ? undefined : guideNumberDelta(this.lastGuideNumber, chunk.number);
       if (delta !== undefined && delta <= 0) continue; // late or repeated: the chain has moved on
-      if (delta === undefined || delta > 1) {
-        if (delta !== undefined) this.stats.guidesLost += delta - 1;
-        if (!chunk.keyframe) this.breakGuideChain(nowMs);
-      }
-      this.lastGuideNumber = chunk.number;
-      if (chunk.keyframe) this.guideBroken = false;
-      if (!this.guideBroken && this.queuedGuides >= MAX_QUEUED_GUIDES) {
-        // Dropped undecoded: every delta after it would decode against the wrong picture.
-        this.stats.guidesLost++;
-        this.breakGuideChain(nowMs);
-        continue;
-      }
-      if (this.guideBroken) {
-        this.stats.guidesSkipped++;
-        // Asked again (rate-limited) while no keyframe comes: the one sent may have been lost too.
-        this.breakGuideChain(nowMs);
-        continue;
-      }
+      if (this.pendingGuides.some((p) => p.chunk.number === chunk.number)) continue;
       const kept = { referenceId: frame.referenceId, timeMs: times[chunk.frameIndex]!, intervalMs: 1000 / section.fps, values: frame.values };
-      this.queuedGuides++;
-      this.guideChain = this.guideChain.then(async () => {
-        try {
-          const rgb = await (await decoder).decode(chunk);
-          this.keepGuide({ ...kept, picture: guideTo64(rgb, side) });
-          this.stats.guidePictures++;
-          this.stats.guideBytes += chunk.data.length;
-        } catch (error) {
-          this.stats.guideErrors++;
-          // A delta picture without its predecessor, or a picture the decoder refused: wait for a keyframe.
-          this.breakGuideChain(nowMs);
-        } finally {
-          this.queuedGuides--;
-        }
-      });
+      this.pendingGuides.push({ chunk, kept, arrivedMs: nowMs });
     }
+    this.drainGuides(nowMs);
+  }
+
+  /**
+   * Hands pending guide chunks to the decoder in picture order. Bundles may arrive out of order
+   * (small ones inside audio frames, big ones such as keyframes on the datachannel), so a chunk
+   * after a gap waits up to GUIDE_REORDER_MS for the missing ones before they count as lost.
+   */
+  private drainGuides(nowMs: number): void {
+    const pending = this.pendingGuides;
+    while (pending.length > 0) {
+      const last = this.lastGuideNumber;
+      const order = (n: number) => (last === undefined ? 0 : guideNumberDelta(last, n));
+      pending.sort((a, b) => order(a.chunk.number) - order(b.chunk.number));
+      const next = pending[0]!;
+      const delta = last === undefined ? undefined : order(next.chunk.number);
+      if (delta !== undefined && delta > 1) {
+        // A gap: wait for the missing pictures unless a keyframe makes them moot, or it is too late.
+        const keyframe = pending.find((p) => p.chunk.keyframe);
+        if (!keyframe && nowMs - next.arrivedMs < GUIDE_REORDER_MS && pending.length < MAX_QUEUED_GUIDES) return;
+        if (keyframe && keyframe !== next) {
+          // Jump to the keyframe: what lies before it is of no use any more.
+          const skip = pending.indexOf(keyframe);
+          this.stats.guidesSkipped += skip;
+          this.stats.guidesLost += order(keyframe.chunk.number) - 1 - skip;
+          pending.splice(0, skip + 1);
+          this.decodeGuide(keyframe.chunk, keyframe.kept, nowMs);
+          continue;
+        }
+        this.stats.guidesLost += delta - 1;
+        if (!next.chunk.keyframe) this.breakGuideChain(nowMs);
+      }
+      pending.shift();
+      this.decodeGuide(next.chunk, next.kept, nowMs);
+    }
+  }
+
+  private decodeGuide(chunk: BundledGuide, kept: Omit<KeptGuide, 'picture'>, nowMs: number): void {
+    const { decoder, side } = this.guideDecoder!;
+    this.lastGuideNumber = chunk.number;
+    if (chunk.keyframe) this.guideBroken = false;
+    if (!this.guideBroken && this.queuedGuides >= MAX_QUEUED_GUIDES) {
+      // Dropped undecoded: every delta after it would decode against the wrong picture.
+      this.stats.guidesLost++;
+      this.breakGuideChain(nowMs);
+      return;
+    }
+    if (this.guideBroken) {
+      this.stats.guidesSkipped++;
+      // Asked again (rate-limited) while no keyframe comes: the one sent may have been lost too.
+      this.breakGuideChain(nowMs);
+      return;
+    }
+    this.queuedGuides++;
+    this.guideChain = this.guideChain.then(async () => {
+      try {
+        const rgb = await (await decoder).decode(chunk);
+        this.keepGuide({ ...kept, picture: guideTo64(rgb, side) });
+        this.stats.guidePictures++;
+        this.stats.guideBytes += chunk.data.length;
+      } catch (error) {
+        this.stats.guideErrors++;
+        // A delta picture without its predecessor, or a picture the decoder refused: wait for a keyframe.
+        this.breakGuideChain(nowMs);
+      } finally {
+        this.queuedGuides--;
+      }
+    });
   }
 
   private breakGuideChain(nowMs: number): void {

@@ -4,31 +4,7 @@
 import { loadTracker } from '../codec/runners/shipped-node.ts';
 import type { FaceTracker, FaceTrackerOptions } from '../codec/tracker/face-tracker.ts';
 import type { LandmarkModel } from './metrics/landmark-distance.ts';
-
-/**
- * 8-bit yuv420p (BT.601, limited range: what ffmpeg assumes for untagged yuv420p) to packed RGB.
- * The inverse of the conversion the prepared clips went through, for the tracker's input.
- */
-export function yuv420ToRgb(frame: Uint8Array, width: number, height: number): Uint8Array {
-  const cw = width >> 1;
-  const ySize = width * height;
-  const cSize = cw * (height >> 1);
-  const rgb = new Uint8Array(ySize * 3);
-  const clamp = (v: number): number => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const c = (y >> 1) * cw + (x >> 1);
-      const Y = 1.164383 * (frame[y * width + x]! - 16);
-      const U = frame[ySize + c]! - 128;
-      const V = frame[ySize + cSize + c]! - 128;
-      const o = (y * width + x) * 3;
-      rgb[o] = clamp(Y + 1.596027 * V);
-      rgb[o + 1] = clamp(Y - 0.391762 * U - 0.812968 * V);
-      rgb[o + 2] = clamp(Y + 2.017232 * U);
-    }
-  }
-  return rgb;
-}
+import { i420ToRgb } from '../codec/yuv420.ts';
 
 /** Keeps a few trackers for reuse; each sequence gets one to itself, reset first. */
 export class TrackerPool {
@@ -72,7 +48,7 @@ export async function trackYuvSequence(
   return pool.use(async (tracker) => {
     const out: (Float32Array | null)[] = [];
     for (const frame of frames) {
-      const r = await tracker.track({ data: yuv420ToRgb(frame, width, height), width, height, channels: 3 });
+      const r = await tracker.track({ data: i420ToRgb(frame, width, height), width, height, channels: 3 });
       out.push(r.state === 'face' ? r.landmarks : null);
       onTracked?.(out.length - 1);
     }

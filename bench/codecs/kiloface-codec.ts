@@ -33,7 +33,7 @@ import type { Availability, Codec, CodecJob, CodecRun, DecodeTiming, OperatingPo
 import { readStream, receiveClip, sendClip, writeStream, type ReceiverStep, type StreamInfo } from './kiloface-stream.ts';
 import { datachannelOnlyWireBytes, kilofaceBits } from './kiloface-wire.ts';
 import { areaDownscale } from '../../codec/stream/guide-codec.ts';
-import { yuv420ToRgb } from '../face-models.ts';
+import { i420ToRgb } from '../../codec/yuv420.ts';
 import { ffmpegGuideCodecs, GUIDE_CODEC_ARGS, guideEncoderArgs, GUIDE_VARIANTS } from './guide-ffmpeg.ts';
 
 export const DEFAULT_KILOFACE_MODEL = join(REPO_ROOT, DECODER_DIR);
@@ -367,7 +367,7 @@ export class KilofaceCodec implements Codec {
           referenceBoxes[pictureKey(picture.bytes)] = box;
           return { format: referenceFormat, bytes: picture.bytes, landmarks: found };
         },
-        guidePicture: (index, box, side) => areaDownscale(cropRgb(yuv420ToRgb(source[index]!, CROP_SIZE, CROP_SIZE), box), side),
+        guidePicture: (index, box, side) => areaDownscale(cropRgb(i420ToRgb(source[index]!, CROP_SIZE, CROP_SIZE), box), side),
       },
       guideCodecs: ffmpegGuideCodecs,
     });

@@ -157,7 +157,8 @@ def main():
     L.append('\n## Results on the validation people\n')
     m = ev['mean']
     guide_arg = (' --guides ' + ','.join(ev['guide_kbps'])) if guided else ''
-    L.append(f"`python models/train/evaluate.py --onnx {rel} --every {ev['every']} --max-frames "
+    source = f'--onnx {rel}' if not str(ev.get('decoder', '')).endswith('.pt') else '--ckpt CK (the checkpoint exported here)'
+    L.append(f"`python models/train/evaluate.py {source} --every {ev['every']} --max-frames "
              f"{ev['max_frames']}{guide_arg}` ({'ONNX files' if 'onnx' in str(ev.get('decoder', '')) or os.path.isdir(str(ev.get('decoder', ''))) else ev.get('decoder')}): "
              f"{ev['clips_evaluated']} clips, {ev['frames']} frames; reference = the first frame with a face, "
              f"every {ev['every']}th later frame rebuilt (at most {ev['max_frames']} per clip). Means over frames; "

@@ -126,8 +126,10 @@ describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited b
   it('at 128 kbit/s: auto carries standard video', async () => {
     const [alice, bob] = await relayedCall(128);
     await connected(alice, bob);
-    // Kiloface first; standard once the call's first trial passed (5 s of clean link, then ~6 s).
-    for (const p of [alice, bob]) await p.page.waitForFunction(() => window.kiloface?.video?.state.active === 'standard', undefined, { timeout: 40_000 }).catch(() => undefined);
+    // Kiloface first; standard once a trial passed: the call's first (5 s of clean link, then
+    // ~6 s), or in some runs the retry a minute later, when WebRTC's estimator overshot the
+    // policed relay during the first (loss 25-56 %, seen in CI; video-mode-policy trialAfterMs).
+    for (const p of [alice, bob]) await p.page.waitForFunction(() => window.kiloface?.video?.state.active === 'standard', undefined, { timeout: 110_000 }).catch(() => undefined);
     const probes = await Promise.all([alice, bob].map((p) => startLinkProbe(p.page)));
     await alice.page.waitForTimeout(10_000);
     const received = await Promise.all([alice, bob].map((p, i) => readLinkProbe(p.page, probes[i]!)));
@@ -139,7 +141,7 @@ describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited b
     expect(active).toEqual(['standard', 'standard']);
     for (const r of received) expect(r.videoFps).toBeGreaterThan(0.3);
     for (const p of [alice, bob]) await p.context.close();
-  }, 180_000);
+  }, 240_000);
 
   // The link recovers mid-call (our own relay, since coturn's rate is fixed): auto's next trial, a
   // minute of clean link after the drop, passes and standard comes back. P2P only: CI time.

@@ -170,12 +170,14 @@ export class NeuralSender<Frame> {
   private requested: RequestReason | undefined;
   private lastReferenceMs = -Infinity;
   private pending: { slotMs: number; values: Float32Array; guide?: Promise<Omit<BundledGuide, 'frameIndex'> | undefined> }[] = [];
-  /** The guide layer's encoder, made for the mode's layer when the first guide picture is due. */
-  private guide: { layer: GuideLayer; encoder: Promise<GuideEncoder> } | undefined;
+  /**
+   * The guide layer's encoder, made for the mode's layer when the first guide picture is due;
+   * keyframeDue: its next picture must be a keyframe (its first, or after a picture failed).
+   */
+  private guide: { layer: GuideLayer; encoder: Promise<GuideEncoder>; keyframeDue: boolean } | undefined;
   /** Guide pictures are coded one after the other, in slot order. */
   private guideChain: Promise<unknown> = Promise.resolve();
   private guideNumber = 0;
-  private guideKeyframeDue = true;
   private guideBox: CropBox | undefined;
   private guideKeyframeRequested = false;
   private lastGuideKeyframeRequestMs = -Infinity;
@@ -321,7 +323,9 @@ export class NeuralSender<Frame> {
   /**
    * Starts coding the guide picture of this slot (in order behind the ones before it). Keyframes:
    * the first picture, a new crop box (the picture content jumps), a receiver's request (at most
-   * once per REQUEST_GAP_MS), and after a picture that failed. Resolves undefined on failure.
+   * once per REQUEST_GAP_MS), and after a picture that failed. Decided when the picture is coded,
+   * not when it is queued: the picture queued behind one that fails must still be a keyframe.
+   * Resolves undefined on failure.
    */
   private codeGuide(slotMs: number, frame: Frame, box: CropBox, layer: GuideLayer): Promise<Omit<BundledGuide, 'frameIndex'> | undefined> | undefined {
     const codecs = this.options.guideCodecs;
@@ -330,18 +334,10 @@ export class NeuralSender<Frame> {
     if (!this.guide) {
       const encoder = codecs.encoder(layer);
       encoder.catch(() => undefined); // reported by the picture that awaits it
-      this.guide = { layer, encoder };
-      this.guideKeyframeDue = true;
+      this.guide = { layer, encoder, keyframeDue: true };
     }
-    const encoder = this.guide.encoder;
-    let keyframe = this.guideKeyframeDue || !sameBox(box, this.guideBox);
-    if (this.guideKeyframeRequested && slotMs - this.lastGuideKeyframeRequestMs >= REQUEST_GAP_MS) {
-      keyframe = true;
-      this.guideKeyframeRequested = false;
-      this.lastGuideKeyframeRequestMs = slotMs;
-      this.stats.guideKeyframeRequests++;
-    }
-    this.guideKeyframeDue = false;
+    const guide = this.guide;
+    const boxChanged = !sameBox(box, this.guideBox);
     this.guideBox = box;
     let picture: Uint8Array | Promise<Uint8Array>;
     try {
@@ -352,7 +348,7 @@ export class NeuralSender<Frame> {
     const coded = this.guideChain.then(async () => {
       const rgb = await picture;
       if (rgb.length !== layer.side * layer.side * 3) throw new RangeError(`guidePicture gave ${rgb.length} bytes for a ${layer.side}x${layer.side} RGB picture`);
-      const chunk: GuideChunk = await (await encoder).encode(rgb, keyframe);
+      const chunk: GuideChunk = await (await guide.encoder).encode(rgb, this.takeGuideKeyframe(guide, slotMs, boxChanged));
       const number = this.guideNumber;
       this.guideNumber = (this.guideNumber + 1) % 256;
       this.stats.guidePictures++;
@@ -362,16 +358,28 @@ export class NeuralSender<Frame> {
     });
     this.guideChain = coded.catch((error: unknown) => {
       this.stats.guideFailures++;
-      this.guideKeyframeDue = true; // the encoder's state is unknown: start the chain again
+      guide.keyframeDue = true; // the encoder's state is unknown: start the chain again
       this.fail('guide', error, slotMs);
     });
     return coded.catch(() => undefined);
   }
 
+  /** Whether the picture being coded now is a keyframe (and the request or due flag it serves is spent). */
+  private takeGuideKeyframe(guide: { keyframeDue: boolean }, slotMs: number, boxChanged: boolean): boolean {
+    let keyframe = guide.keyframeDue || boxChanged;
+    if (this.guideKeyframeRequested && slotMs - this.lastGuideKeyframeRequestMs >= REQUEST_GAP_MS) {
+      keyframe = true;
+      this.guideKeyframeRequested = false;
+      this.lastGuideKeyframeRequestMs = slotMs;
+      this.stats.guideKeyframeRequests++;
+    }
+    guide.keyframeDue = false;
+    return keyframe;
+  }
+
   private closeGuideEncoder(): void {
     const guide = this.guide;
     this.guide = undefined;
-    this.guideKeyframeDue = true;
     if (guide) void this.guideChain.then(() => guide.encoder).then((encoder) => encoder.close(), () => undefined);
   }
 

@@ -299,6 +299,39 @@ describe('guide pictures in the stream', { timeout: 60_000 }, () => {
     await sender.close();
   });
 
+  it('the picture queued behind one that fails is still coded as a keyframe', async () => {
+    const codecs = fakeCodecs();
+    let pictures = 0;
+    let failAt = -1;
+    const sender = new NeuralSender<number>(
+      { geometry, coding, mode: MODE, guideCodecs: codecs },
+      {
+        send: () => true,
+        makeReference: async (t: number, box: CropBox) => ({ format: 'webp', bytes: Uint8Array.of(1), landmarks: toCropPixels(talker(t), box) }),
+        guidePicture: (_t, _box, side) => {
+          if (pictures++ === failAt) throw new Error('no picture this time');
+          return new Uint8Array(side * side * 3);
+        },
+      },
+    );
+    let t = 0;
+    for (; t < 1000; t += SLOT_MS) {
+      sender.pushFrame(t, talker(t), t);
+      await sender.settled();
+    }
+    const coded = pictures;
+    expect(codecs.keyframes).toEqual([0]);
+    // Several guide pictures queued before any is coded; the first of them fails. The encoder
+    // numbers the pictures it codes, so the next one it codes is number `coded`.
+    failAt = pictures;
+    for (const until = t + 6 * SLOT_MS; t < until; t += SLOT_MS) sender.pushFrame(t, talker(t), t);
+    await sender.settled();
+    expect(pictures).toBeGreaterThanOrEqual(coded + 2);
+    expect(sender.stats.guideFailures).toBe(1);
+    expect(codecs.keyframes).toEqual([0, coded]);
+    await sender.close();
+  });
+
   it('NeuralDecoder feeds guide_on 1 with a guide and 0 without', async () => {
     const feeds: Tensors[] = [];
     const runner = (inputs: string[], run: (f: Tensors) => Tensors): ModelRunner => ({ inputNames: inputs, outputNames: [], backend: 'cpu', run: async (f) => run(f), close: async () => undefined });

@@ -12,8 +12,8 @@ function pattern(length: number, scale = 1, offset = 0): Float32Array {
 describe('networks in the browser (onnxruntime-web)', () => {
   const call = useCall();
 
-  it('runs the tracker and decoder networks with WASM threads, matching onnxruntime-node', async () => {
-    const { page } = await call.open('/speed?iterations=15&threads=2');
+  it('runs the tracker and decoder networks on one WASM thread, as a call does, matching onnxruntime-node', async () => {
+    const { page } = await call.open('/speed?iterations=15');
     const columnWidths = (): Promise<number[]> => page.locator('.speed-table thead th').evaluateAll((ths) => ths.map((th) => th.getBoundingClientRect().width));
     await page.waitForSelector('.speed-table');
     const widthsBefore = await columnWidths();

@@ -6,8 +6,11 @@
 // look-ahead (lag-in-frames 0) ffmpeg writes its IVF frame at once, so every chunk is what a
 // real-time encoder sends for that picture, before the next picture exists. A forced keyframe
 // (a receiver's request, a new crop box) starts a fresh encoder: its first picture is a keyframe.
-// Decoder: the IVF of the chunks since the last keyframe through ffmpeg, the newest picture kept
-// (decoding these 32-64 px pictures costs far less than starting ffmpeg; the bench is off-line).
+// Decoder: likewise one running ffmpeg per keyframe run, fed the IVF stream a chunk at a time, one
+// thread for its decoder and its output (with more, each held a picture back), so each picture
+// comes out as its chunk goes in. Only the keyframe's picture waits for the next chunk (ffmpeg
+// reads two packets to learn the stream), so the keyframe is also decoded alone. One process per
+// run, not one per picture: a long `kiloface decode` stays linear in its length.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +43,8 @@ export function guideVariantTag(layer: GuideLayer): string | undefined {
 const FOURCC: Record<GuideCodecName, string> = { av1: 'AV01', vp9: 'VP90' };
 const IVF_HEADER_BYTES = 32;
 const IVF_FRAME_HEADER_BYTES = 12;
+/** How long a running ffmpeg may take to give an input's output (a loaded machine: seconds). */
+const OUTPUT_TIMEOUT_MS = 30_000;
 
 /** The ffmpeg encoder command for a layer (rgb24 side x side on stdin, IVF on stdout). */
 export function guideEncoderArgs(layer: GuideLayer): string[] {
@@ -73,17 +78,40 @@ class IvfReader {
   }
 }
 
-/** One keyframe run: a running ffmpeg that codes each picture as it comes. */
-class EncoderRun {
+/** Splits ffmpeg's raw video output into pictures of a fixed size. */
+class RawPictureReader {
+  private buffer = Buffer.alloc(0);
+  readonly frames: Uint8Array[] = [];
+
+  constructor(private readonly pictureBytes: number) {}
+
+  push(data: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, data]);
+    while (this.buffer.length >= this.pictureBytes) {
+      this.frames.push(new Uint8Array(this.buffer.subarray(0, this.pictureBytes)));
+      this.buffer = this.buffer.subarray(this.pictureBytes);
+    }
+  }
+}
+
+/**
+ * A running ffmpeg that turns each input it is given into one output as it comes (a guide
+ * picture into its chunk, or a chunk into its picture): input k resolves with output k. Anything
+ * ffmpeg writes on stderr (it runs at -loglevel error) fails the run: a picture it could not make
+ * would shift every later one onto the wrong input.
+ */
+class FfmpegRun {
   private readonly child: ChildProcessWithoutNullStreams;
-  private readonly reader = new IvfReader();
-  private waiters: Array<{ index: number; resolve: (data: Uint8Array) => void; reject: (e: Error) => void }> = [];
+  private waiters: Array<{ index: number; resolve: (data: Uint8Array) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }> = [];
   private failure: Error | undefined;
-  private stderr = '';
   sent = 0;
 
-  constructor(layer: GuideLayer) {
-    this.child = spawn('nice', ['-n', '10', FFMPEG, ...guideEncoderArgs(layer)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(
+    private readonly what: string,
+    args: readonly string[],
+    private readonly reader: { push(data: Buffer): void; readonly frames: Uint8Array[] },
+  ) {
+    this.child = spawn('nice', ['-n', '10', FFMPEG, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d: Buffer) => {
       try {
         this.reader.push(d);
@@ -92,16 +120,30 @@ class EncoderRun {
       }
       this.wake();
     });
-    this.child.stderr.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString('utf8')).slice(-2000)));
+    let stderr = '';
+    this.child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString('utf8')).slice(-2000);
+      this.fail(new Error(`${what} (ffmpeg): ${stderr.trim()}`));
+    });
     this.child.on('error', (error) => this.fail(error));
-    this.child.on('close', (code) => this.fail(new Error(`guide encoder (ffmpeg) exited with ${code}${this.stderr ? `: ${this.stderr.trim()}` : ''}`)));
+    this.child.on('close', (code) => this.fail(new Error(`${what} (ffmpeg) exited with ${code}${stderr ? `: ${stderr.trim()}` : ''}`)));
     this.child.stdin.on('error', () => undefined); // reported by 'close'
   }
 
-  encode(rgb: Uint8Array): Promise<Uint8Array> {
+  /** Writes `bytes` (which need not be a whole input: a stream header) without waiting for an output. */
+  write(bytes: Uint8Array): void {
+    this.child.stdin.write(bytes);
+  }
+
+  /** Writes one input and resolves with its output. */
+  next(input: Uint8Array): Promise<Uint8Array> {
     const index = this.sent++;
-    const done = new Promise<Uint8Array>((resolve, reject) => this.waiters.push({ index, resolve, reject }));
-    this.child.stdin.write(rgb);
+    const done = new Promise<Uint8Array>((resolve, reject) => {
+      // Should ffmpeg ever hold an output back, fail rather than wait for good.
+      const timer = setTimeout(() => this.fail(new Error(`${this.what} (ffmpeg) gave no output for input ${index} in ${OUTPUT_TIMEOUT_MS / 1000} s`)), OUTPUT_TIMEOUT_MS);
+      this.waiters.push({ index, resolve, reject, timer });
+    });
+    if (!this.failure) this.child.stdin.write(input);
     this.wake();
     return done;
   }
@@ -112,24 +154,28 @@ class EncoderRun {
       if (frame) w.resolve(frame);
       else if (this.failure) w.reject(this.failure);
       else return true;
+      clearTimeout(w.timer);
       return false;
     });
   }
 
   private fail(error: Error): void {
-    this.failure ??= error;
+    if (!this.failure) {
+      this.failure = error;
+      this.child.kill();
+    }
     this.wake();
   }
 
   close(): void {
-    this.failure ??= new Error('guide encoder closed');
+    this.failure ??= new Error(`${this.what} closed`);
     this.child.stdin.end();
     this.wake();
   }
 }
 
 export class FfmpegGuideEncoder implements GuideEncoder {
-  private run: EncoderRun | undefined;
+  private run: FfmpegRun | undefined;
 
   constructor(readonly layer: GuideLayer) {}
 
@@ -138,10 +184,10 @@ export class FfmpegGuideEncoder implements GuideEncoder {
     if (rgb.length !== side * side * 3) throw new RangeError(`guide picture of ${rgb.length} bytes, expected ${side}x${side} RGB`);
     if (keyframe || !this.run) {
       this.run?.close();
-      this.run = new EncoderRun(this.layer);
+      this.run = new FfmpegRun('guide encoder', guideEncoderArgs(this.layer), new IvfReader());
     }
     const first = this.run.sent === 0;
-    const data = await this.run.encode(rgb);
+    const data = await this.run.next(rgb);
     return { keyframe: first, data };
   }
 
@@ -151,7 +197,7 @@ export class FfmpegGuideEncoder implements GuideEncoder {
   }
 }
 
-/** An IVF file of `chunks` (the decoder's input). */
+/** An IVF file of `chunks` (the decoder's input): its 32-byte header, then each chunk's frame. */
 export function ivfFile(codec: GuideCodecName, side: number, fps: number, chunks: readonly Uint8Array[]): Uint8Array {
   const header = Buffer.alloc(IVF_HEADER_BYTES);
   header.write('DKIF', 0, 'latin1');
@@ -163,50 +209,69 @@ export function ivfFile(codec: GuideCodecName, side: number, fps: number, chunks
   header.writeUInt32LE(fps * 2, 16); // time base: rate / scale = fps
   header.writeUInt32LE(2, 20);
   header.writeUInt32LE(chunks.length, 24);
-  const parts: Uint8Array[] = [header];
-  chunks.forEach((c, i) => {
-    const h = Buffer.alloc(IVF_FRAME_HEADER_BYTES);
-    h.writeUInt32LE(c.length, 0);
-    h.writeBigUInt64LE(BigInt(i), 4);
-    parts.push(h, c);
-  });
-  return Buffer.concat(parts);
+  return Buffer.concat([header, ...chunks.map((c, i) => ivfFrame(i, c))]);
+}
+
+/** One IVF frame: 12-byte header (size, timestamp) and the chunk. */
+function ivfFrame(index: number, chunk: Uint8Array): Uint8Array {
+  const h = Buffer.alloc(IVF_FRAME_HEADER_BYTES);
+  h.writeUInt32LE(chunk.length, 0);
+  h.writeBigUInt64LE(BigInt(index), 4);
+  return Buffer.concat([h, chunk]);
+}
+
+/** The ffmpeg decoder command: an IVF stream on stdin, rgb24 pictures on stdout. */
+function guideDecoderArgs(): string[] {
+  return [
+    ...FFMPEG_QUIET.filter((a) => a !== '-nostdin'),
+    '-probesize', '32', '-threads', '1', '-f', 'ivf', '-i', '-',
+    '-threads', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-flush_packets', '1', '-',
+  ];
 }
 
 export class FfmpegGuideDecoder implements GuideDecoder {
-  /** The chunks since the last keyframe; empty: waiting for one. */
-  private run: Uint8Array[] = [];
+  /** The running decoder of the chunks since the last keyframe; undefined: waiting for one. */
+  private run: FfmpegRun | undefined;
+  private chunks = 0;
 
   constructor(readonly layer: GuideLayer) {}
 
   async decode(chunk: GuideChunk): Promise<Uint8Array> {
-    if (chunk.keyframe) this.run = [];
-    else if (this.run.length === 0) throw new GuideChainError('a guide delta picture without the pictures before it: waiting for a keyframe');
-    const run = [...this.run, chunk.data];
     const { side, codec, fps } = this.layer;
-    const picture = side * side * 3;
-    const { stdout } = await runProcess(
-      FFMPEG,
-      [...FFMPEG_QUIET, '-f', 'ivf', '-i', '-', '-threads', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
-      { stdin: ivfFile(codec, side, fps, run), nice: true },
-    ).catch((error: unknown) => {
-      this.run = [];
-      throw error;
-    });
-    if (stdout.length !== run.length * picture) {
-      this.run = [];
-      throw new Error(`guide decoder (ffmpeg) gave ${stdout.length / picture} pictures for ${run.length} chunks`);
+    if (chunk.keyframe) {
+      this.reset();
+      const run = new FfmpegRun('guide decoder', guideDecoderArgs(), new RawPictureReader(side * side * 3));
+      run.write(ivfFile(codec, side, fps, []));
+      run.next(ivfFrame(0, chunk.data)).catch(() => undefined); // the same picture as below, but late
+      this.run = run;
+      this.chunks = 1;
+      const { stdout } = await runProcess(FFMPEG, guideDecoderArgs(), { stdin: ivfFile(codec, side, fps, [chunk.data]), nice: true }).catch((error: unknown) => {
+        if (this.run === run) this.reset();
+        throw error;
+      });
+      if (stdout.length !== side * side * 3) {
+        if (this.run === run) this.reset();
+        throw new Error(`guide decoder (ffmpeg) gave ${stdout.length} bytes for a ${side}x${side} keyframe`);
+      }
+      return new Uint8Array(stdout);
     }
-    this.run = run;
-    return new Uint8Array(stdout.subarray(stdout.length - picture));
+    const run = this.run;
+    if (!run) throw new GuideChainError('a guide delta picture without the pictures before it: waiting for a keyframe');
+    try {
+      return await run.next(ivfFrame(this.chunks++, chunk.data));
+    } catch (error) {
+      if (this.run === run) this.reset();
+      throw error;
+    }
   }
 
   reset(): void {
-    this.run = [];
+    this.run?.close();
+    this.run = undefined;
   }
 
   close(): void {
-    this.run = [];
+    this.reset();
   }
 }
 

@@ -166,7 +166,9 @@ FLOW_HEAD_SCALE = 2.0   # 256-pixels per unit of the flow head's output
 
 
 def _bilinear_gather(img, x, y):
-    """Bilinear sampling with border padding by GatherElements; x, y [B,h,w] in img's pixel units."""
+    """Bilinear sampling with border padding by GatherElements; x, y [B,h,w] in img's pixel units.
+    (One Gather of the four corners instead ran ~20 % slower in onnxruntime-web: its Gather and the
+    5-D broadcast Mul after it are slower than four GatherElements.)"""
     b, c, h, w = img.shape
     x = (x - 0.5).clamp(0.0, w - 1.0)
     y = (y - 0.5).clamp(0.0, h - 1.0)
@@ -192,10 +194,21 @@ def sample(img, x, y):
                          padding_mode='border', align_corners=False)
 
 
+def upsample(x):
+    """GRID -> SIZE, bilinear (half-pixel centres): the flow and the refiner's maps."""
+    return F.interpolate(x, size=(SIZE, SIZE), mode='bilinear', align_corners=False)
+
+
 def warp(image, flow64):
     """Backward-warp a [B,C,H,W] image by a 64x64 flow in 256-pixels (bilinear, border)."""
-    b, _, h, w = image.shape
+    h, w = image.shape[2], image.shape[3]
     flow = F.interpolate(flow64, size=(h, w), mode='bilinear', align_corners=False) if h != GRID else flow64
+    return warp_at(image, flow)
+
+
+def warp_at(image, flow):
+    """warp() with the flow already at the image's size."""
+    h, w = image.shape[2], image.shape[3]
     ys = (torch.arange(h, dtype=image.dtype, device=image.device) + 0.5) * (SIZE / h)
     xs = (torch.arange(w, dtype=image.dtype, device=image.device) + 0.5) * (SIZE / w)
     x = (xs.view(1, 1, w) + flow[:, 0]) * (w / SIZE)
@@ -272,6 +285,36 @@ def conv(cin, cout, stride=1):
     return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.LeakyReLU(0.2, inplace=True))
 
 
+def up2_conv3x3(x, w):
+    """conv2d(nearest 2x upsampling of x, w, padding 1) without the upsampling: [B,C,n,n] -> [B,O,2n,2n].
+
+    Each of the four output phases (row, column parity) sees only two rows and two columns of x,
+    so the 3x3 kernel folds into a 2x2 one per phase: 16 multiply-adds per output pixel and input
+    channel instead of 36. One Conv computes the four phases, PixelShuffle interleaves them."""
+    n = x.shape[-1]
+    # Kernel rows (columns) summed per phase: phase 0 reads rows (i-1, i), phase 1 rows (i, i+1).
+    groups = (((0,), (1, 2)), ((0, 1), (2,)))
+    k = []
+    for a in range(2):
+        rows = torch.stack([w[:, :, list(r)].sum(2) for r in groups[a]], 2)                # [O,C,2,3]
+        for b in range(2):
+            k.append(torch.stack([rows[..., list(c)].sum(-1) for c in groups[b]], -1))    # [O,C,2,2]
+    o = w.shape[0]
+    out = F.conv2d(x, torch.cat(k, 0), padding=1)                                            # [B,4O,n+1,n+1]
+    phases = [out[:, i * o:(i + 1) * o, a:a + n, b:b + n] for i, (a, b) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1)))]
+    return F.pixel_shuffle(torch.stack(phases, 2).reshape(x.shape[0], 4 * o, n, n), 2)
+
+
+def up_cat_conv(layer, low, skip):
+    """layer (conv + LeakyReLU) on [nearest 2x upsampling of low, skip]: the U-Net's decoder step.
+    In the exported graphs (ONNX_OPS) the upsampled part runs as up2_conv3x3, same numbers."""
+    cv, act = layer[0], layer[1]
+    if not ONNX_OPS:
+        return layer(torch.cat([F.interpolate(low, scale_factor=2.0, mode='nearest'), skip], 1))
+    c = low.shape[1]
+    return act(up2_conv3x3(low, cv.weight[:, :c]) + F.conv2d(skip, cv.weight[:, c:], cv.bias, padding=1))
+
+
 class UNet3(nn.Module):
     """Three-level U-Net (n, n/2, n/4); the last conv starts at zero (output 0 before training)."""
 
@@ -292,8 +335,9 @@ class UNet3(nn.Module):
         x1 = self.e1(x)
         x2 = self.e2(x1)
         x3 = self.e3(x2)
-        y = self.d2(torch.cat([F.interpolate(x3, scale_factor=2.0, mode='nearest'), x2], 1))
-        return self.d1(torch.cat([F.interpolate(y, scale_factor=2.0, mode='nearest'), x1], 1))
+        y = up_cat_conv(self.d2[0], x3, x2)
+        y = self.d2[1:](y)
+        return up_cat_conv(self.d1[0], y, x1)
 
     def forward(self, x):
         return self.out(self.features(x))
@@ -460,18 +504,25 @@ class FrameDecoder(nn.Module):
             g = warp(guide, self.flow(guide_landmarks, tgt_landmarks)) * on
             inputs += [g, on.expand(-1, 1, GRID, GRID)]
         y = self.frame_net.features(torch.cat(inputs, 1))
-        delta = self.frame_net.out(y)
-        flow_fixed = flow + FLOW_HEAD_SCALE * self.flow_head(y) * self.border_fade
-        warped = warp(ref_image, flow_fixed)
-        blend = F.interpolate(self.blur_head(y), size=(SIZE, SIZE), mode='bilinear', align_corners=False)
-        image = warped + F.interpolate(delta, size=(SIZE, SIZE), mode='bilinear', align_corners=False)
+        # The three heads on y (colour correction, flow correction, blur weights) as one Conv, and
+        # their maps brought to 256 by one Resize: the same numbers, fewer ops (each op has a fixed
+        # cost in onnxruntime-web's WASM that these small ones do not repay).
+        heads = F.conv2d(y, torch.cat([self.frame_net.out.weight, self.flow_head.weight, self.blur_head.weight]),
+                         torch.cat([self.frame_net.out.bias, self.flow_head.bias, self.blur_head.bias]), padding=1)
+        delta = heads[:, :3]
+        flow_fixed = flow + FLOW_HEAD_SCALE * heads[:, 3:5] * self.border_fade
+        big = upsample(torch.cat([flow_fixed, delta, heads[:, 5:]], 1))
+        warped = warp_at(ref_image, big[:, :2])
+        blend = big[:, 5:]
+        image = warped + big[:, 2:5]
         if self.guide:
             low = F.avg_pool2d(warped, SIZE // GRID)
             fuse = self.guide_net(torch.cat([g, low, y], 1)) * on
             gain, gate = fuse[:, GUIDE_GAIN:GUIDE_GAIN + 1], fuse[:, GUIDE_GATE:GUIDE_GATE + 1]
             swap = gain * (g - low - delta) + fuse[:, :3]
-            image = image + upsample_bicubic(swap) + F.interpolate(
-                gate, size=(SIZE, SIZE), mode='bilinear', align_corners=False) * (upsample_bicubic(low) - warped)
+            # one bicubic upsampling for both (the matrix stored once in the graph)
+            swap_low = upsample_bicubic(torch.cat([swap, low], 1))
+            image = image + swap_low[:, :3] + upsample(gate) * (swap_low[:, 3:] - warped)
         for k, blur in enumerate(self.blurs):
             image = image + blend[:, k:k + 1] * (blur(warped) - warped)
         # (b) mouth patch at full resolution

@@ -89,8 +89,11 @@ def export_onnx(model, out_dir, ref_u8, lm_r, lm_t, guide=None):
     with exported_form(model):
         torch.onnx.export(model.reference, (r, lr), paths['reference'], input_names=REF_INPUTS,
                           output_names=REF_OUTPUTS, opset_version=OPSET, dynamo=False)
+        # Not constant-folded: every weight stays in the file under its name (train.py --init_onnx
+        # reads them back) rather than folded into what the graph computes from it (decoder.up2_conv3x3's
+        # kernels); onnxruntime folds those when it loads the graph.
         torch.onnx.export(model.frame, (r, feat, mfeat, lr, lt, *g), paths['frame'], input_names=frame_inputs,
-                          output_names=FRAME_OUTPUTS, opset_version=OPSET, dynamo=False)
+                          output_names=FRAME_OUTPUTS, opset_version=OPSET, dynamo=False, do_constant_folding=False)
         torch.onnx.export(WarpOnly(model.frame.flow), (r, lr, lt), paths['warp'], input_names=WARP_INPUTS,
                           output_names=WARP_OUTPUTS, opset_version=OPSET, dynamo=False)
     tensors = {'ref_image': r, 'ref_landmarks': lr, 'tgt_landmarks': lt, 'ref_feat': feat,

@@ -85,11 +85,12 @@ def test_patch_cut_and_paste_coordinates_agree():
     assert w[0, cy, cx] == 1.0 and w[0, 0, 0] == 0.0
 
 
-def test_gather_sampler_matches_grid_sample():
+@pytest.mark.parametrize('batch', [1, 2])    # 1: the exported graphs' one-Gather form
+def test_gather_sampler_matches_grid_sample(batch):
     g = torch.Generator().manual_seed(7)
-    img = torch.rand(2, 3, 40, 50, generator=g)
-    x = torch.rand(2, 30, 20, generator=g) * 60 - 5       # some outside: border padding
-    y = torch.rand(2, 30, 20, generator=g) * 50 - 5
+    img = torch.rand(batch, 3, 40, 50, generator=g)
+    x = torch.rand(batch, 30, 20, generator=g) * 60 - 5       # some outside: border padding
+    y = torch.rand(batch, 30, 20, generator=g) * 50 - 5
     a = D.sample(img, x, y)
     with D.onnx_ops():
         b = D.sample(img, x, y)

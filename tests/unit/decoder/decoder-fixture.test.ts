@@ -77,8 +77,9 @@ describe(`shipped decoder (${path.relative(process.cwd(), MODEL_DIR)}) matches P
   });
 
   // Decoder v2 without its guide (guide_on 0: geometry-only modes, a lost guide) is decoder v1:
-  // the same numbers as models/kiloface-v1 on v1's fixture.
-  it.skipIf(!existsSync(V1_DIR) || path.resolve(V1_DIR) === MODEL_DIR)('without a guide it reproduces kiloface-v1 exactly', async () => {
+  // the same numbers as models/kiloface-v1 on v1's fixture, to float rounding (v2's graph computes
+  // the U-Nets' upsampling convolutions in a folded form, decoder.up2_conv3x3: measured 2.1e-6).
+  it.skipIf(!existsSync(V1_DIR) || path.resolve(V1_DIR) === MODEL_DIR)('without a guide it reproduces kiloface-v1', async () => {
     const v1Fixture = path.join(V1_DIR, 'fixture');
     const read = (name: string): ArrayBuffer => {
       const b = readFileSync(path.join(v1Fixture, `${name}.bin`));
@@ -91,7 +92,7 @@ describe(`shipped decoder (${path.relative(process.cwd(), MODEL_DIR)}) matches P
       images.push((await decoder.decode(xyz(new Float32Array(read('tgt_landmarks'))))).image);
       await decoder.close();
     }
-    expect(maxAbsDiff(images[0]!, images[1]!)).toBe(0);
+    expect(maxAbsDiff(images[0]!, images[1]!)).toBeLessThan(1e-4); // a 40th of one 8-bit level
   });
 
   it('warpOnly without warp.onnx says what is missing', async () => {

@@ -17,6 +17,8 @@ const NEURAL_CANVAS = `${REMOTE_TILE} canvas[data-role="neural-canvas"]`;
 interface Reading {
   /** Bundles in / out of audio frames, and those that went by datachannel for want of an audio frame. */
   sent: number;
+  /** Bytes our bundles added to our audio frames (their framing included). */
+  sentBytes: number;
   received: number;
   fallback: number;
   /** Messages our `frames` datachannel sent. */
@@ -28,9 +30,10 @@ interface Reading {
 
 async function read(page: Page): Promise<Reading> {
   return page.evaluate(async () => {
-    const out = { sent: 0, received: 0, fallback: 0, framesMessages: 0, samples: 0, concealed: 0 };
+    const out = { sent: 0, sentBytes: 0, received: 0, fallback: 0, framesMessages: 0, samples: 0, concealed: 0 };
     for (const peer of window.kiloface!.call!.peers.values()) {
       out.sent += peer.audioBundleCounts.sent;
+      out.sentBytes += peer.audioBundleCounts.sentBytes;
       out.received += peer.audioBundleCounts.received;
       out.fallback += peer.audioBundleCounts.fallback;
       for (const e of (await peer.pc.getStats()).values() as IterableIterator<Record<string, unknown>>) {
@@ -68,10 +71,13 @@ describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, 
     const [a1, b1, shown1] = await Promise.all([read(alice.page), read(bob.page), framesShown(bob.page)]);
     const alicePart = diff(a0, a1);
     const bobPart = diff(b0, b1);
-    console.log(`Alice sent: ${alicePart.sent} bundles in audio, ${alicePart.fallback} by datachannel for want of an audio frame, ${alicePart.framesMessages} frames-channel messages in all`);
+    console.log(`Alice sent: ${alicePart.sent} bundles in audio (${alicePart.sentBytes} B added to it, ${((alicePart.sentBytes * 8) / 15_000).toFixed(2)} kbit/s), ${alicePart.fallback} by datachannel for want of an audio frame, ${alicePart.framesMessages} frames-channel messages in all`);
     console.log(`Bob got: ${bobPart.received} bundles out of audio, ${shown1 - shown0} rebuilt pictures shown; audio ${bobPart.samples} samples, ${bobPart.concealed} concealed`);
     // Alice's bundles went inside her audio and came out at Bob's, before his Opus decoder.
     expect(alicePart.sent).toBeGreaterThan(12);
+    // The bytes they added are counted (the neural-call test's wire figure adds them): a bundle is
+    // a frames packet (a header and five frames of geometry) plus its framing, tens of bytes.
+    expect(alicePart.sentBytes).toBeGreaterThan(10 * alicePart.sent);
     expect(bobPart.received).toBeGreaterThan(0.8 * alicePart.sent);
     // The face is rebuilt from them (the datachannel alone carries the few that found no audio frame).
     expect(shown1 - shown0).toBeGreaterThanOrEqual(3);

@@ -67,10 +67,15 @@ async function senderCrop(page: Page, senderTimeMs: number): Promise<Uint8Array 
   return base64 === null ? null : new Uint8Array(Buffer.from(base64, 'base64'));
 }
 
-/** Bytes and messages Alice's codec channels have sent (getStats), for the wire bitrate. */
-async function codecChannelTotals(page: Page): Promise<{ bytes: number; messages: number; atMs: number }> {
+/**
+ * What Alice's codec stream has sent, for the wire bitrate: her codec datachannels' bytes and
+ * messages (getStats), and the bytes her frame bundles added to her audio packets (they ride there
+ * by default, issue 16, and pay no packet headers of their own).
+ */
+async function codecChannelTotals(page: Page): Promise<{ bytes: number; messages: number; audioBytes: number; atMs: number }> {
   return page.evaluate(async () => {
-    const participant = window.kiloface!.call!.participants()[0]!;
+    const call = window.kiloface!.call!;
+    const participant = call.participants()[0]!;
     const snapshot = (await participant.getStats())!;
     let bytes = 0;
     let messages = 0;
@@ -79,7 +84,9 @@ async function codecChannelTotals(page: Page): Promise<{ bytes: number; messages
       bytes += Number(entry.bytesSent ?? 0);
       messages += Number(entry.messagesSent ?? 0);
     }
-    return { bytes, messages, atMs: performance.now() };
+    let audioBytes = call.sfuAudioBundleCounts?.sentBytes ?? 0;
+    for (const peer of call.peers.values()) audioBytes += peer.audioBundleCounts.sentBytes;
+    return { bytes, messages, audioBytes, atMs: performance.now() };
   });
 }
 
@@ -148,16 +155,17 @@ for (const mode of MODES) describe.skipIf(!HAVE_CLIP)(`neural call in real Chrom
     if (mode.guide) await alice.page.waitForTimeout(10_000);
     const last = await codecChannelTotals(alice.page);
 
-    // Wire: what Alice's codec channels sent (getStats), plus the datachannel + UDP/IP overhead
-    // of each message (codec/stream/wire.ts).
+    // Wire: what Alice's codec channels sent (getStats) plus the datachannel + UDP/IP overhead
+    // of each message (codec/stream/wire.ts), and the bytes her bundles added to her audio.
     const seconds = (last.atMs - first.atMs) / 1000;
-    const windowKbps = ((last.bytes - first.bytes + (last.messages - first.messages) * 80) * 8) / 1000 / seconds;
+    const audioKbps = ((last.audioBytes - first.audioBytes) * 8) / 1000 / seconds;
+    const windowKbps = ((last.bytes - first.bytes + (last.messages - first.messages) * 80) * 8) / 1000 / seconds + audioKbps;
     const status = await alice.page.evaluate(() => window.kiloface!.neural!.latestSenderStatus!);
     const fps = Number(await bob.page.locator(`${REMOTE_TILE} [data-stat="neural-fps"]`).textContent());
     const decodeMs = Number(await bob.page.locator(`${REMOTE_TILE} [data-stat="neural-decode-ms"]`).textContent());
     const backend = await bob.page.locator(`${REMOTE_TILE} [data-stat="neural-backend"]`).textContent();
     console.log(
-      `neural stream: wire ${windowKbps.toFixed(2)} kbit/s over ${seconds.toFixed(1)} s (${last.messages - first.messages} messages), ` +
+      `neural stream: wire ${windowKbps.toFixed(2)} kbit/s over ${seconds.toFixed(1)} s (${last.messages - first.messages} datachannel messages, ${audioKbps.toFixed(2)} kbit/s of it inside audio packets), ` +
         `(${first.bytes} B before the window); references sent ${status.stats.references} (${status.stats.referenceBytes} B, ${JSON.stringify(status.stats.referencesByCause)}); ` +
         `tracker ${status.trackedFps.toFixed(1)} fps at ${status.trackMs.toFixed(0)} ms; receiver decode ${fps} fps at ${decodeMs} ms/frame (${backend})`,
     );

@@ -16,7 +16,7 @@ export type ToAudioWorker =
 export type FromAudioWorker =
   /** Bundles taken out of an incoming audio frame. */
   | { type: 'received'; key: string; bundles: Uint8Array[] }
-  /** Bundles that went out inside an audio frame. */
-  | { type: 'carried'; key: string; count: number }
+  /** Bundles that went out inside an audio frame, and the bytes they added to it (their framing included). */
+  | { type: 'carried'; key: string; count: number; bytes: number }
   /** A bundle that found no audio frame in time (silence: DTX sends none): send it on the datachannel. */
   | { type: 'fallback'; key: string; bytes: Uint8Array };

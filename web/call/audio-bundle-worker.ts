@@ -77,9 +77,10 @@ scope.onrtctransform = ({ transformer }) => {
           const riding = queue.splice(0, count);
           if (riding.length === 0) return frame;
           for (const item of riding) clearTimeout(item.timer);
+          const added = -frame.data.byteLength;
           const framed = appendBundles(new Uint8Array(frame.data), riding.map((item) => item.bytes));
           frame.data = framed.buffer as ArrayBuffer;
-          scope.postMessage({ type: 'carried', key, count: riding.length });
+          scope.postMessage({ type: 'carried', key, count: riding.length, bytes: added + framed.byteLength });
           return frame;
         }
       : (frame: EncodedFrame): EncodedFrame => {

@@ -9,8 +9,8 @@ export interface AudioBundleRoute {
   received(bundle: Uint8Array): void;
   /** A bundle that found no audio frame in time: it goes by datachannel. */
   fallback(bundle: Uint8Array): void;
-  /** Bundles that went out inside audio frames. */
-  carried(count: number): void;
+  /** Bundles that went out inside audio frames, and the bytes they added to those frames. */
+  carried(count: number, bytes: number): void;
 }
 
 type ScriptTransformConstructor = new (worker: Worker, options: AudioTransformOptions) => unknown;
@@ -42,7 +42,7 @@ export class AudioBundleCarrier {
       if (!route) return;
       if (message.type === 'received') for (const bundle of message.bundles) route.received(bundle);
       else if (message.type === 'fallback') route.fallback(message.bytes);
-      else route.carried(message.count);
+      else route.carried(message.count, message.bytes);
     };
   }
 

@@ -221,7 +221,7 @@ export class Call extends Emitter<Events> implements PacketTransport {
   }
 
   /** Frame bundles carried in our SFU audio, fallen back to the datachannel, and taken out of others' (for the page's tests and tools). */
-  get sfuAudioBundleCounts(): { sent: number; fallback: number; received: number } | undefined {
+  get sfuAudioBundleCounts(): { sent: number; sentBytes: number; fallback: number; received: number } | undefined {
     return this.sfu?.audioBundleCounts;
   }
 

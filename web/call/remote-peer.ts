@@ -56,8 +56,8 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
   /** They said they strip bundles from their incoming audio: only then do ours ride on it. */
   private remoteStripsAudio = false;
   private closeAudioRoute: (() => void) | undefined;
-  /** Frame bundles that went inside audio frames / came out of them / found no audio frame in time. */
-  readonly audioBundleCounts = { sent: 0, received: 0, fallback: 0 };
+  /** Frame bundles put in our audio (and the bytes they added to it), fallen back to the datachannel, taken out of the peer's audio. */
+  readonly audioBundleCounts = { sent: 0, sentBytes: 0, received: 0, fallback: 0 };
 
   constructor(private readonly options: RemotePeerOptions) {
     super();
@@ -203,7 +203,10 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
         this.audioBundleCounts.fallback++;
         this.sendOnChannel('frames', bundle);
       },
-      carried: (count) => (this.audioBundleCounts.sent += count),
+      carried: (count, bytes) => {
+        this.audioBundleCounts.sent += count;
+        this.audioBundleCounts.sentBytes += bytes;
+      },
     });
     const transformAudio = (transceiver: RTCRtpTransceiver): void => {
       if (transceiver.receiver.track.kind !== 'audio') return;

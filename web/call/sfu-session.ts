@@ -135,8 +135,8 @@ export class SfuSession extends Emitter<SessionEvents> {
   private closeSendRoute: (() => void) | undefined;
   /** Audio-bundle route keys: ours (send), and one per sender whose audio we receive. */
   private readonly routeKey = `sfu${++sessionSerial}`;
-  /** Frame bundles that went inside our audio, that found no audio frame (went by datachannel), and that came out of theirs. */
-  readonly audioBundleCounts = { sent: 0, fallback: 0, received: 0 };
+  /** Frame bundles that went inside our audio (and the bytes they added to it), that found no audio frame (went by datachannel), and that came out of theirs. */
+  readonly audioBundleCounts = { sent: 0, sentBytes: 0, fallback: 0, received: 0 };
 
   constructor(
     private readonly request: Request,
@@ -383,7 +383,10 @@ export class SfuSession extends Emitter<SessionEvents> {
         this.audioBundleCounts.fallback++;
         this.sendOnChannel('frames', bundle);
       },
-      carried: (count) => (this.audioBundleCounts.sent += count),
+      carried: (count, bytes) => {
+        this.audioBundleCounts.sent += count;
+        this.audioBundleCounts.sentBytes += bytes;
+      },
     });
     bundles.carrier.transform(sender, key, 'send');
   }

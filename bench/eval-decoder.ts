@@ -5,6 +5,7 @@
 //
 //   npm run eval -- --data DIR [--out FILE] [--max-frames N] [--max-clips N] [--model DIR]
 //                   [--quantizer Q] [--threads T]
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -85,7 +86,9 @@ async function main(): Promise<void> {
   const { geometry } = loadFaceGeometry();
   const tracker = await loadTracker({ threads: 1 });
   const threads = Number(values.threads);
-  const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: path.join(values.model, DECODER_FILES.reference), frame: path.join(values.model, DECODER_FILES.frame), warp: path.join(values.model, DECODER_FILES.warp) }, { threads });
+  const file = (name: string): string => path.join(values.model, name);
+  const frameGeometry = existsSync(file(DECODER_FILES.frameGeometry)) ? { frameGeometry: file(DECODER_FILES.frameGeometry) } : {};
+  const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: file(DECODER_FILES.reference), frame: file(DECODER_FILES.frame), ...frameGeometry, warp: file(DECODER_FILES.warp) }, { threads });
   console.log(`eval: ${clips.length} clips (${note}); up to ${maxFrames} frames each; geometry coded at q${values.quantizer}; decoder ${path.relative(ROOT, values.model)} on onnxruntime-node, ${threads} threads`);
 
   const rows: ClipResult[] = [];

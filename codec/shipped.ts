@@ -16,8 +16,12 @@ export const PSNR_CAP_DB = 100;
 /** The shipped decoder's folder (model.json, the fixture beside its networks): v2, with the guide inputs (issue 17). models/kiloface-v1 stays in the repository for comparison. */
 export const DECODER_DIR = 'models/kiloface-v2';
 
-/** The decoder's networks inside a decoder folder; `warp` is the evaluation's warp-only baseline, never loaded in calls. */
-export const DECODER_FILES = { reference: 'reference.onnx', frame: 'frame.onnx', warp: 'warp.onnx' } as const;
+/**
+ * The decoder's networks inside a decoder folder; `frameGeometry` is decoder v2's frame network
+ * without its guide branch (frames without a guide); `warp` is the evaluation's warp-only baseline,
+ * never loaded in calls.
+ */
+export const DECODER_FILES = { reference: 'reference.onnx', frame: 'frame.onnx', frameGeometry: 'frame-geometry.onnx', warp: 'warp.onnx' } as const;
 
 /** The files a call loads, from the repository root. */
 export const SHIPPED_MODELS = {
@@ -27,6 +31,7 @@ export const SHIPPED_MODELS = {
   basis: 'models/geometry/basis-v1.json',
   decoderReference: `${DECODER_DIR}/${DECODER_FILES.reference}`,
   decoderFrame: `${DECODER_DIR}/${DECODER_FILES.frame}`,
+  decoderFrameGeometry: `${DECODER_DIR}/${DECODER_FILES.frameGeometry}`,
 } as const;
 
 export type ShippedModel = keyof typeof SHIPPED_MODELS;

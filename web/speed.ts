@@ -108,18 +108,21 @@ async function main(): Promise<void> {
     await refRunner.close();
     const moved = { data: landmarks.map((v, i) => v + (i % 2 ? 2 : 1)), dims: [1, 468, 2] };
     // Decoder v2 (model.json lists the guide inputs): timed with a guide, as the guide modes run it.
-    const frameInputs = ((await manifest.json()) as { inputs?: Record<string, Record<string, unknown>> }).inputs?.['frame.onnx'] ?? {};
+    const manifestJson = (await manifest.json()) as { inputs?: Record<string, Record<string, unknown>> };
+    const frameInputs = manifestJson.inputs?.['frame.onnx'] ?? {};
     const guide: Tensors = 'guide' in frameInputs
       ? { guide: { data: pattern(3 * 64 * 64), dims: [1, 3, 64, 64] }, guide_landmarks: lm, guide_on: { data: Float32Array.of(1), dims: [1, 1] } }
       : {};
-    await measure('decoder-frame', served('decoderFrame'), () => ({
+    const frameFeeds = {
       ref_image: refImage,
       ref_feat: refOutputs.ref_feat!,
       ref_mouth_feat: refOutputs.ref_mouth_feat!,
       ref_landmarks: lm,
       tgt_landmarks: moved,
-      ...guide,
-    }));
+    };
+    await measure('decoder-frame', served('decoderFrame'), () => ({ ...frameFeeds, ...guide }));
+    // The geometry-only network (frames without a guide: the lowest modes), where the folder has it.
+    if ('frame-geometry.onnx' in (manifestJson.inputs ?? {})) await measure('decoder-frame-geometry', served('decoderFrameGeometry'), () => frameFeeds);
   }
   const median = (model: string): number | undefined => window.kilofaceSpeed!.results.find((r) => r.model === model)?.medianMs;
   verdict.textContent = speedVerdict(median('decoder-frame'), median('landmarks'));

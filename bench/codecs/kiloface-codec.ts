@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { imageTensor, NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
+import { imageTensor, NeuralDecoder, type DecoderFiles } from '../../codec/decoder/neural-decoder.ts';
 import type { CropBox } from '../../codec/geometry/reference-crop.ts';
 import { geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry/geometry-coder.ts';
 import { onnxNodeRuntime } from '../../codec/runners/onnx-node.ts';
@@ -295,6 +295,12 @@ export class KilofaceCodec implements Codec {
       'the receiver finds the reference landmarks by running the tracker on the decoded reference picture (no bits)';
   }
 
+  /** The folder's networks, with the geometry-only one where the folder has it (decoder v2). */
+  private decoderFiles(): DecoderFiles {
+    const frameGeometry = this.file(DECODER_FILES.frameGeometry);
+    return { reference: this.file(DECODER_FILES.reference), frame: this.file(DECODER_FILES.frame), ...(existsSync(frameGeometry) ? { frameGeometry } : {}) };
+  }
+
   private file(name: string): string {
     return join(this.modelDir, name);
   }
@@ -496,7 +502,7 @@ export class KilofaceCodec implements Codec {
     onFrame: (index: number, rgb: Uint8Array) => void | Promise<void>,
   ): Promise<NetworkTiming> {
     const { geometry } = loadFaceGeometry();
-    const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: this.file(DECODER_FILES.reference), frame: this.file(DECODER_FILES.frame) }, { threads });
+    const decoder = await NeuralDecoder.load(onnxNodeRuntime, this.decoderFiles(), { threads });
     let box = FULL_FRAME;
     let networkMs = 0;
     let networkCpuMs = 0;

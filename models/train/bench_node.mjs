@@ -1,7 +1,8 @@
 // Decoder speed in onnxruntime-node: reference.onnx once, frame.onnx per frame.
-//   node models/train/bench_node.mjs [MODEL_DIR=models/kiloface-v1] [RUNS=60] [--wasm] [--no-guide]
+//   node models/train/bench_node.mjs [MODEL_DIR=models/kiloface-v1] [RUNS=60] [--wasm] [--no-guide | --geometry]
 // --wasm: onnxruntime-web's WASM backend in Node instead (1 thread: the browser's kernels without
 // the browser, a steadier figure than an e2e run on a busy machine).
+// --geometry: decoder v2's frame-geometry.onnx (frames without a guide) instead of frame.onnx.
 // Prints JSON: median / min ms per frame for 1 and 2 intra-op threads with the session options of
 // the codec's Node runner (codec/runners/onnx-node.ts), and for 2 threads with allow_spinning off
 // (idle threads sleep: slower, but kinder to a busy shared machine). Inputs are the stored fixture
@@ -27,6 +28,7 @@ const lmR = new ort.Tensor('float32', f32('ref_landmarks.bin'), [1, 468, 2]);
 const lmT = new ort.Tensor('float32', f32('tgt_landmarks.bin'), [1, 468, 2]);
 // Decoder v2 (frame.onnx with guide inputs): the fixture's guide picture, on unless --no-guide
 // (the geometry-only mode: guide_on 0, the same graph).
+const geometryOnly = process.argv.includes('--geometry');
 const guideOn = !process.argv.includes('--no-guide');
 const guideFeeds = (on) => {
   const g = readFileSync(join(fx, 'guide_u8.bin'));
@@ -50,7 +52,7 @@ for (const { name, threads, spinning } of configs) {
     : { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
   if (!wasm && !spinning) opts.extra = { session: { intra_op: { allow_spinning: '0' } } };
   const ref = await ort.InferenceSession.create(join(dir, 'reference.onnx'), opts);
-  const frame = await ort.InferenceSession.create(join(dir, 'frame.onnx'), opts);
+  const frame = await ort.InferenceSession.create(join(dir, geometryOnly ? 'frame-geometry.onnx' : 'frame.onnx'), opts);
   let t = performance.now();
   const r = await ref.run({ ref_image: refImage, ref_landmarks: lmR });
   const refMs = performance.now() - t;
@@ -60,6 +62,7 @@ for (const { name, threads, spinning } of configs) {
   const ms = [];
   for (let i = 0; i < runs; i++) { t = performance.now(); await frame.run(feeds); ms.push(performance.now() - t); }
   result.guide = frame.inputNames.includes('guide') ? guideOn : null;
+  result.frame = geometryOnly ? 'frame-geometry.onnx' : 'frame.onnx';
   result.threads[name] = { reference_ms: +refMs.toFixed(2), frame_median_ms: +median(ms).toFixed(2), frame_min_ms: +Math.min(...ms).toFixed(2) };
 }
 console.log(JSON.stringify(result));

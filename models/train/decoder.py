@@ -437,6 +437,9 @@ class FrameDecoder(nn.Module):
                  mouth_ch=(16, 24, 32), sigma_coarse=8.0, sigma_fine=3.0, flow_eps=1.0, flow_fade_px=FLOW_FADE_PX,
                  guide=False, guide_ch=(16, 24, 32)):
         super().__init__()
+        self.config = dict(feat=feat, mouth_feat=mouth_feat, mouth_scale=mouth_scale, frame_ch=frame_ch, mouth_ch=mouth_ch,
+                           sigma_coarse=sigma_coarse, sigma_fine=sigma_fine, flow_eps=flow_eps, flow_fade_px=flow_fade_px,
+                           guide=guide, guide_ch=guide_ch)
         self.mouth_scale = mouth_scale
         # Decoder v2: a low-resolution picture of the crop (the guide layer, GRID x GRID, coded
         # by a standard codec) carries what geometry cannot: lighting, the mouth's inside, eyes
@@ -482,6 +485,19 @@ class FrameDecoder(nn.Module):
         self.register_buffer('contour', torch.tensor(FACE_OVAL + BROWS), persistent=False)
         self.register_buffer('lips_outer', torch.tensor(LIPS_OUTER), persistent=False)
         self.register_buffer('lips_inner', torch.tensor(LIPS_INNER), persistent=False)
+
+    def geometry_only(self) -> 'FrameDecoder':
+        """This decoder without its guide branch (frame-geometry.onnx): the picture of guide_on = 0
+        (decoder v1's network with these weights) without computing what guide_on = 0 multiplies
+        away, for the geometry-only modes and frames whose guide is lost. The frame net's first
+        conv drops the guide's input channels (the last GUIDE_INPUTS: they are zero then)."""
+        plain = FrameDecoder(**{**self.config, 'guide': False})
+        state = {k: v for k, v in self.state_dict().items() if not k.startswith('guide_net.')}
+        first = 'frame_net.e1.0.0.weight'
+        state[first] = state[first][:, :-GUIDE_INPUTS]
+        plain.load_state_dict(state)
+        plain.image_only = self.image_only
+        return plain.train(self.training)
 
     def forward(self, ref_image, ref_feat, ref_mouth_feat, ref_landmarks, tgt_landmarks,
                 guide=None, guide_landmarks=None, guide_on=None):

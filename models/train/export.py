@@ -32,6 +32,8 @@ GUIDE_INPUTS = ['guide', 'guide_landmarks', 'guide_on']   # decoder v2's frame.o
 FRAME_OUTPUTS = ['image']
 WARP_INPUTS = ['ref_image', 'ref_landmarks', 'tgt_landmarks']
 WARP_OUTPUTS = ['warped']
+# Decoder v2's frame network without its guide branch: what guide_on = 0 computes, for frames without a guide.
+FRAME_GEOMETRY_FILE = 'frame-geometry.onnx'
 
 
 def load_model(ckpt):
@@ -86,6 +88,8 @@ def export_onnx(model, out_dir, ref_u8, lm_r, lm_t, guide=None):
         feat, mfeat = model.reference(r, lr)
         image, warped = model.frame(r, feat, mfeat, lr, lt, *g)
     paths = {name: os.path.join(out_dir, name + '.onnx') for name in ('reference', 'frame', 'warp')}
+    if g:
+        paths['frame_geometry'] = os.path.join(out_dir, FRAME_GEOMETRY_FILE)
     with exported_form(model):
         torch.onnx.export(model.reference, (r, lr), paths['reference'], input_names=REF_INPUTS,
                           output_names=REF_OUTPUTS, opset_version=OPSET, dynamo=False)
@@ -96,6 +100,10 @@ def export_onnx(model, out_dir, ref_u8, lm_r, lm_t, guide=None):
                           output_names=FRAME_OUTPUTS, opset_version=OPSET, dynamo=False, do_constant_folding=False)
         torch.onnx.export(WarpOnly(model.frame.flow), (r, lr, lt), paths['warp'], input_names=WARP_INPUTS,
                           output_names=WARP_OUTPUTS, opset_version=OPSET, dynamo=False)
+        if g:
+            torch.onnx.export(model.frame.geometry_only(), (r, feat, mfeat, lr, lt), paths['frame_geometry'],
+                              input_names=FRAME_INPUTS, output_names=FRAME_OUTPUTS, opset_version=OPSET, dynamo=False,
+                              do_constant_folding=False)
     tensors = {'ref_image': r, 'ref_landmarks': lr, 'tgt_landmarks': lt, 'ref_feat': feat,
                'ref_mouth_feat': mfeat, 'image': image, 'warped': warped, **dict(zip(GUIDE_INPUTS, g))}
     return paths, tensors
@@ -114,7 +122,14 @@ def run_onnx(paths, t, threads=1):
             **{k: t[k].numpy() for k in GUIDE_INPUTS if k in t}}
     image, = sf.run(None, feed)
     warped, = sw.run(None, {k: feed[k] for k in WARP_INPUTS})
-    return {'ref_feat': feat, 'ref_mouth_feat': mfeat, 'image': image, 'warped': warped}, (sf, feed)
+    out = {'ref_feat': feat, 'ref_mouth_feat': mfeat, 'image': image, 'warped': warped}
+    if 'frame_geometry' in paths:
+        # frame-geometry.onnx against frame.onnx with guide_on = 0 (both onnxruntime)
+        sg = ort.InferenceSession(paths['frame_geometry'], so, providers=['CPUExecutionProvider'])
+        plain, = sg.run(None, {k: feed[k] for k in FRAME_INPUTS})
+        off, = sf.run(None, {**feed, 'guide_on': np.zeros((1, 1), np.float32)})
+        out['frame_geometry_vs_guide_off'] = float(np.abs(plain - off).max())
+    return out, (sf, feed)
 
 
 def write_fixture(out_dir, ref_u8, t, onnx_out):
@@ -145,7 +160,8 @@ def write_fixture(out_dir, ref_u8, t, onnx_out):
         a = t[k].numpy().astype(np.float64)
         stats[k] = {'shape': list(a.shape), 'mean': float(a.mean()), 'mean_abs': float(np.abs(a).mean()),
                     'min': float(a.min()), 'max': float(a.max())}
-    diffs = {k: float(np.abs(onnx_out[k] - t[k].numpy()).max()) for k in onnx_out}
+    diffs = {k: float(np.abs(onnx_out[k] - t[k].numpy()).max()) for k in onnx_out if k in t}
+    diffs.update({k: v for k, v in onnx_out.items() if k not in t})
     meta = {'what': f'{os.path.basename(os.path.normpath(out_dir))} decoder fixture: synthetic reference (canonical face rendered by '
                     'models/train/synthetic.py fixture_inputs seed 3), PyTorch outputs',
             'files': files, 'pytorch_stats': stats,
@@ -202,7 +218,13 @@ def main():
                             'runs': 'per frame', 'params': count_params(model.frame)},
                   'warp': {'file': 'warp.onnx', 'bytes': os.path.getsize(paths['warp']), 'sha256': sha256(paths['warp']),
                            'runs': 'evaluation only: the warp-only baseline (not in calls)',
-                           'params': count_params(model.frame.flow)}},
+                           'params': count_params(model.frame.flow)},
+                  **({'frame_geometry': {'file': FRAME_GEOMETRY_FILE, 'bytes': os.path.getsize(paths['frame_geometry']),
+                                         'sha256': sha256(paths['frame_geometry']),
+                                         'runs': 'per frame without a guide (geometry-only modes, a lost guide): '
+                                                 'frame.onnx with guide_on 0, without its guide branch',
+                                         'params': count_params(model.frame.geometry_only())}}
+                     if 'frame_geometry' in paths else {})},
         'image': {'size': [SIZE, SIZE], 'layout': 'NCHW', 'channels': 'RGB', 'dtype': 'float32',
                   'normalisation': 'u8 / 255 (range [0,1]); outputs in the same range (image clamped)'},
         'landmarks': {'points': 468, 'topology': 'MediaPipe face mesh (models/mediapipe)', 'dims': 2,
@@ -216,9 +238,14 @@ def main():
                                   **({'guide': [1, 3, GRID, GRID], 'guide_landmarks': [1, 468, 2], 'guide_on': [1, 1]}
                                      if model.frame.guide else {})},
                    'warp.onnx': {'ref_image': [1, 3, SIZE, SIZE], 'ref_landmarks': [1, 468, 2],
-                                 'tgt_landmarks': [1, 468, 2]}},
+                                 'tgt_landmarks': [1, 468, 2]},
+                   **({FRAME_GEOMETRY_FILE: {'ref_image': [1, 3, SIZE, SIZE], 'ref_feat': list(t['ref_feat'].shape),
+                                             'ref_mouth_feat': list(t['ref_mouth_feat'].shape),
+                                             'ref_landmarks': [1, 468, 2], 'tgt_landmarks': [1, 468, 2]}}
+                      if 'frame_geometry' in paths else {})},
         'outputs': {'reference.onnx': {'ref_feat': list(t['ref_feat'].shape), 'ref_mouth_feat': list(t['ref_mouth_feat'].shape)},
-                    'frame.onnx': {'image': [1, 3, SIZE, SIZE]}, 'warp.onnx': {'warped': [1, 3, SIZE, SIZE]}},
+                    'frame.onnx': {'image': [1, 3, SIZE, SIZE]}, 'warp.onnx': {'warped': [1, 3, SIZE, SIZE]},
+                    **({FRAME_GEOMETRY_FILE: {'image': [1, 3, SIZE, SIZE]}} if 'frame_geometry' in paths else {})},
         'outputs_note': '`image` is warp + refiner (the decoder output); `warped` is warp only (the baseline)',
         'motion': {'method': 'two-level normalised Gaussian kernel regression of landmark displacements '
                              '(reference - target) on a 64x64 grid, bilinear upsampling, bilinear sampling of the reference (Gather-based in the ONNX graph)',

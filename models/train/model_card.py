@@ -78,6 +78,13 @@ def main():
     L.append(f"- Refiner: {mj['refiner']['frame']}; mouth: {mj['refiner']['mouth']}.")
     L.append(f"- Parameters: reference.onnx {f['reference']['params']:,} ({f['reference']['bytes'] / 1e3:.0f} kB), "
              f"frame.onnx {f['frame']['params']:,} ({f['frame']['bytes'] / 1e3:.0f} kB); opset {mj['opset']}.")
+    if 'frame_geometry' in f:
+        g = f['frame_geometry']
+        L.append(f"- `{g['file']}`: frame.onnx without its guide branch, {g['params']:,} parameters ({g['bytes'] / 1e3:.0f} kB): "
+                 "what frame.onnx computes with guide_on 0 (the same picture, max difference "
+                 f"{mj['parity']['onnxruntime_python_max_abs_diff_vs_pytorch'].get('frame_geometry_vs_guide_off', float('nan')):g}), "
+                 "without the guide branch's work; receivers run it for frames without a guide and fetch frame.onnx only "
+                 "when the first guide picture comes.")
     if mj.get('gflop_per_frame'):
         L.append(f"- Compute: {mj['gflop_per_frame']:.3f} GFLOP per frame (convolutions and matmuls, "
                  'counted by torch.utils.flop_counter; 2 FLOP per multiply-add).')

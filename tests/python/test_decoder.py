@@ -388,6 +388,9 @@ def test_guided_export_round_trip_and_init_from_a_v1_export(tmp_path):
     assert np.abs(out['image'] - t['image'].numpy()).max() < 1e-3
     import onnx
     assert [i.name for i in onnx.load(paths['frame']).graph.input] == E.FRAME_INPUTS + E.GUIDE_INPUTS
+    # frame-geometry.onnx: the same network without the guide branch, the picture of guide_on 0
+    assert [i.name for i in onnx.load(paths['frame_geometry']).graph.input] == E.FRAME_INPUTS
+    assert out['frame_geometry_vs_guide_off'] < 1e-5
     # the guide changes the picture, and guide_on = 0 turns it off
     off, = sf.run(None, {**feed, 'guide_on': np.zeros((1, 1), np.float32)})
     assert np.abs(off - out['image']).max() > 1e-2

@@ -9,6 +9,7 @@ import canonicalUrl from '../../models/mediapipe/canonical_face.json?url';
 import basisUrl from '../../models/geometry/basis-v1.json?url';
 import decoderReferenceUrl from '../../models/kiloface-v2/reference.onnx?url';
 import decoderFrameUrl from '../../models/kiloface-v2/frame.onnx?url';
+import decoderFrameGeometryUrl from '../../models/kiloface-v2/frame-geometry.onnx?url';
 import { FaceGeometry } from '../../codec/geometry/face-geometry.ts';
 import { geometryModelFromJson, type BasisJson } from '../../codec/geometry/model-json.ts';
 import { geometryCodingConfig, type GeometryCodingConfig } from '../../codec/geometry/geometry-coder.ts';
@@ -24,6 +25,7 @@ export const MODEL_URLS = {
   basis: basisUrl,
   decoderReference: decoderReferenceUrl,
   decoderFrame: decoderFrameUrl,
+  decoderFrameGeometry: decoderFrameGeometryUrl,
 } as const satisfies Record<ShippedModel, string>;
 
 const fetched = new Map<string, Promise<Uint8Array>>();
@@ -117,8 +119,11 @@ export async function loadTracker(smoothing: boolean, threads = 1): Promise<Face
   return FaceTracker.load(onnxWebRuntime, { detector, landmarks }, { threads, ...(smoothing ? {} : { smoothing: false }) });
 }
 
-/** The decoder; `preferGpu`: WebGPU where the browser has it, else WASM. */
+/**
+ * The decoder; `preferGpu`: WebGPU where the browser has it, else WASM. The geometry-only network
+ * comes first; the guided one (a third bigger) is fetched when the first guide picture arrives.
+ */
 export async function loadDecoder(threads = 1, preferGpu = false): Promise<NeuralDecoder> {
-  const [reference, frame] = await Promise.all([modelBytes(MODEL_URLS.decoderReference), modelBytes(MODEL_URLS.decoderFrame)]);
-  return NeuralDecoder.load(onnxWebRuntime, { reference, frame }, { threads, preferGpu });
+  const [reference, frameGeometry] = await Promise.all([modelBytes(MODEL_URLS.decoderReference), modelBytes(MODEL_URLS.decoderFrameGeometry)]);
+  return NeuralDecoder.load(onnxWebRuntime, { reference, frameGeometry, frame: () => modelBytes(MODEL_URLS.decoderFrame) }, { threads, preferGpu });
 }

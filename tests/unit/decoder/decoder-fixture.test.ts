@@ -95,6 +95,39 @@ describe(`shipped decoder (${path.relative(process.cwd(), MODEL_DIR)}) matches P
     expect(maxAbsDiff(images[0]!, images[1]!)).toBeLessThan(1e-4); // a 40th of one 8-bit level
   });
 
+  // frame-geometry.onnx (decoder v2 without its guide branch) runs the frames without a guide; the
+  // guided frame.onnx, given as a loader, is fetched on the first guide and used from then on.
+  it.skipIf(!existsSync(path.join(MODEL_DIR, 'frame-geometry.onnx')))('frames without a guide run frame-geometry.onnx, the guided network loads on the first guide', async () => {
+    const file = (name: string): string => path.join(MODEL_DIR, name);
+    const reference = imageTensor(load('ref_image_u8'));
+    const refLandmarks = xyz(load('ref_landmarks') as Float32Array);
+    const target = xyz(load('tgt_landmarks') as Float32Array);
+    const guide = { picture: load('guide_u8') as Uint8Array, landmarks: xyz(load('guide_landmarks') as Float32Array) };
+    const plain = await NeuralDecoder.load(onnxNodeRuntime, { reference: file('reference.onnx'), frame: file('frame.onnx') });
+    await plain.setReference(reference, refLandmarks);
+    const guideOff = (await plain.decode(target)).image;
+    await plain.close();
+
+    let loads = 0;
+    const decoder = await NeuralDecoder.load(onnxNodeRuntime, {
+      reference: file('reference.onnx'),
+      frameGeometry: file('frame-geometry.onnx'),
+      frame: async () => (loads++, file('frame.onnx')),
+    });
+    await decoder.setReference(reference, refLandmarks);
+    expect(decoder.takesGuide).toBe(true);
+    expect(maxAbsDiff((await decoder.decode(target)).image, guideOff)).toBeLessThan(1e-5);
+    expect(loads).toBe(0); // no guide yet: frame.onnx never fetched
+    // The first guide starts the load; until it is in, the picture is the geometry-only one.
+    const whileLoading = (await decoder.decode(target, guide)).image;
+    expect(maxAbsDiff(whileLoading, guideOff)).toBeLessThan(1e-5);
+    expect(await decoder.guidedReady()).toBe(true);
+    expect(maxAbsDiff((await decoder.decode(target, guide)).image, load('image') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.image!);
+    expect(maxAbsDiff((await decoder.decode(target)).image, guideOff)).toBeLessThan(1e-5);
+    expect(loads).toBe(1);
+    await decoder.close();
+  });
+
   it('warpOnly without warp.onnx says what is missing', async () => {
     const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: path.join(MODEL_DIR, 'reference.onnx'), frame: path.join(MODEL_DIR, 'frame.onnx') });
     await decoder.setReference(imageTensor(load('ref_image_u8')), xyz(load('ref_landmarks') as Float32Array));

@@ -70,7 +70,7 @@ def main():
         L.append('Decoder v2: `frame.onnx` also takes a guide picture (`guide`, 64x64 RGB: a low-resolution picture of '
                  'the crop coded by a standard codec, the stream\'s guide layer), the landmarks of the frame it was '
                  'taken from (`guide_landmarks`) and `guide_on` (0: no guide, geometry-only mode or a lost guide; the '
-                 'picture is then exactly the parent\'s, whose weights this run did not change).\n')
+                 'picture is then the parent\'s, whose weights this run did not change, to float rounding).\n')
     L.append('## Architecture\n')
     f = mj['files']
     L.append(f"- Motion: {mj['motion']['method']}; learned sigma {mj['motion']['sigma_coarse_px']:.2f} px / "

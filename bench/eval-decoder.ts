@@ -5,7 +5,6 @@
 //
 //   npm run eval -- --data DIR [--out FILE] [--max-frames N] [--max-clips N] [--model DIR]
 //                   [--quantizer Q] [--threads T]
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,8 +12,8 @@ import { NeuralDecoder, imageTensor } from '../codec/decoder/neural-decoder.ts';
 import { cropBox, toCropPixels } from '../codec/geometry/reference-crop.ts';
 import { GeometryDecoder, GeometryEncoder, geometryCodingConfig } from '../codec/geometry/geometry-coder.ts';
 import { onnxNodeRuntime } from '../codec/runners/onnx-node.ts';
-import { CROP_SIZE, DECODER_DIR, DECODER_FILES, PSNR_CAP_DB } from '../codec/shipped.ts';
-import { loadFaceGeometry, loadTracker } from '../codec/runners/shipped-node.ts';
+import { CROP_SIZE, DECODER_DIR, PSNR_CAP_DB } from '../codec/shipped.ts';
+import { decoderFilesIn, loadFaceGeometry, loadTracker } from '../codec/runners/shipped-node.ts';
 import { croppedFrames, EVAL_FPS, evaluationClips, mean, trackingFrames } from './clip-frames.ts';
 import { readManifest, TALKING_HEAD } from './manifest.ts';
 import { msssimWithFullScaleSsim } from './metrics/msssim.ts';
@@ -86,9 +85,8 @@ async function main(): Promise<void> {
   const { geometry } = loadFaceGeometry();
   const tracker = await loadTracker({ threads: 1 });
   const threads = Number(values.threads);
-  const file = (name: string): string => path.join(values.model, name);
-  const frameGeometry = existsSync(file(DECODER_FILES.frameGeometry)) ? { frameGeometry: file(DECODER_FILES.frameGeometry) } : {};
-  const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: file(DECODER_FILES.reference), frame: file(DECODER_FILES.frame), ...frameGeometry, warp: file(DECODER_FILES.warp) }, { threads });
+  const files = decoderFilesIn(values.model, { warp: true });
+  const decoder = await NeuralDecoder.load(onnxNodeRuntime, files, { threads });
   console.log(`eval: ${clips.length} clips (${note}); up to ${maxFrames} frames each; geometry coded at q${values.quantizer}; decoder ${path.relative(ROOT, values.model)} on onnxruntime-node, ${threads} threads`);
 
   const rows: ClipResult[] = [];
@@ -161,7 +159,7 @@ async function main(): Promise<void> {
     metrics_note: 'L1 and PSNR on RGB in [0,1]; SSIM and MS-SSIM on BT.601 luma (bench/metrics); means over clips of per-clip means',
     mean: { frozen: meanOf('frozen'), warp: meanOf('warp'), refiner: meanOf('refiner') },
     ms_per_frame: mean(decodeMs),
-    ms_per_frame_runtime: `onnxruntime-node, ${threads} threads, frame.onnx only (reference.onnx runs once per reference)`,
+    ms_per_frame_runtime: `onnxruntime-node, ${threads} threads, the per-frame network only (${files.frameGeometry ? 'frame-geometry.onnx: no guide here' : 'frame.onnx'}; reference.onnx runs once per reference)`,
     clips: rows,
   };
   console.log('\ndecoder   L1      PSNR dB  SSIM    MS-SSIM');

@@ -30,10 +30,10 @@ import { BENCH_FPS, loadY4m, preparationArgs } from '../bench/prepared-clip.ts';
 import { runProcess } from '../bench/process.ts';
 import { formatDuration, ProgressBar } from '../bench/progress.ts';
 import { CROP_SIZE, DECODER_DIR, FRAME_SLOT_MS } from '../codec/shipped.ts';
+import { DEFAULT_TARGET_KBPS, RATE_MODES, rateModeFor, type RateMode } from '../codec/stream/rate-modes.ts';
 
 /** The guide modes for the usage text. */
 const GUIDE_MODES = `(modes ${RATE_MODES.filter((m) => m.guide).map((m) => `${m.targetKbps}: ${m.guide!.side} px ${m.guide!.fps}/s ${m.guide!.kbps} kbit/s`).join(', ')})`;
-import { DEFAULT_TARGET_KBPS, RATE_MODES, rateModeFor, type RateMode } from '../codec/stream/rate-modes.ts';
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 

@@ -17,14 +17,14 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { imageTensor, NeuralDecoder, type DecoderFiles } from '../../codec/decoder/neural-decoder.ts';
+import { imageTensor, NeuralDecoder } from '../../codec/decoder/neural-decoder.ts';
 import type { CropBox } from '../../codec/geometry/reference-crop.ts';
 import { geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometry/geometry-coder.ts';
 import { onnxNodeRuntime } from '../../codec/runners/onnx-node.ts';
 import { CROP_SIZE, DECODER_DIR, DECODER_FILES } from '../../codec/shipped.ts';
 import type { PreparedReference } from '../../codec/stream/neural-sender.ts';
 import { DEFAULT_TARGET_KBPS, rateModeFor, type RateMode } from '../../codec/stream/rate-modes.ts';
-import { loadFaceGeometry, missingFaceModels, REPO_ROOT } from '../../codec/runners/shipped-node.ts';
+import { decoderFilesIn, loadFaceGeometry, missingFaceModels, REPO_ROOT } from '../../codec/runners/shipped-node.ts';
 import { TrackerPool, trackYuvSequence } from '../face-models.ts';
 import { FFMPEG, FFMPEG_QUIET, ffmpegEncoders } from '../ffmpeg-tools.ts';
 import { BENCH_FPS, cropFilters, loadY4m } from '../prepared-clip.ts';
@@ -295,12 +295,6 @@ export class KilofaceCodec implements Codec {
       'the receiver finds the reference landmarks by running the tracker on the decoded reference picture (no bits)';
   }
 
-  /** The folder's networks, with the geometry-only one where the folder has it (decoder v2). */
-  private decoderFiles(): DecoderFiles {
-    const frameGeometry = this.file(DECODER_FILES.frameGeometry);
-    return { reference: this.file(DECODER_FILES.reference), frame: this.file(DECODER_FILES.frame), ...(existsSync(frameGeometry) ? { frameGeometry } : {}) };
-  }
-
   private file(name: string): string {
     return join(this.modelDir, name);
   }
@@ -502,7 +496,7 @@ export class KilofaceCodec implements Codec {
     onFrame: (index: number, rgb: Uint8Array) => void | Promise<void>,
   ): Promise<NetworkTiming> {
     const { geometry } = loadFaceGeometry();
-    const decoder = await NeuralDecoder.load(onnxNodeRuntime, this.decoderFiles(), { threads });
+    const decoder = await NeuralDecoder.load(onnxNodeRuntime, decoderFilesIn(this.modelDir), { threads });
     let box = FULL_FRAME;
     let networkMs = 0;
     let networkCpuMs = 0;

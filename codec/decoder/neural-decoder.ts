@@ -92,6 +92,8 @@ export class NeuralDecoder {
   private reference: ReferenceState | undefined;
   /** The network for frames with a guide: loaded, loading (lazily, on the first guide), or none. */
   private guided: ModelRunner | undefined;
+  /** Loads the guided network when the first guide comes (given as a loader); spent once loaded. */
+  private loadGuided: (() => Promise<ModelRunner>) | undefined;
   private guidedLoading: Promise<void> | undefined;
   private closed = false;
 
@@ -108,8 +110,6 @@ export class NeuralDecoder {
     if (typeof guidedRunner === 'function') this.loadGuided = guidedRunner;
     else this.guided = guidedRunner ?? (takesGuideInputs(geometryRunner) ? geometryRunner : undefined);
   }
-
-  private loadGuided: (() => Promise<ModelRunner>) | undefined;
 
   static async load(runtime: ModelRuntime, files: DecoderFiles, options: ModelRunnerOptions = {}): Promise<NeuralDecoder> {
     const loaded: ModelRunner[] = [];

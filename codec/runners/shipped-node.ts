@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FaceGeometry, type GeometryModel } from '../geometry/face-geometry.ts';
 import { geometryModelFromJson, type BasisJson, type CanonicalFaceJson } from '../geometry/model-json.ts';
-import { SHIPPED_MODELS, type ShippedModel } from '../shipped.ts';
+import type { DecoderFiles } from '../decoder/neural-decoder.ts';
+import { DECODER_FILES, SHIPPED_MODELS, type ShippedModel } from '../shipped.ts';
 import { FaceTracker, type FaceTrackerOptions } from '../tracker/face-tracker.ts';
 import { onnxNodeRuntime } from './onnx-node.ts';
 
@@ -21,6 +22,21 @@ export function modelPath(model: ShippedModel): string {
 /** Files of the shipped models that are missing, as repository paths (empty = all there). */
 export function missingFaceModels(which: readonly ShippedModel[] = ['detector', 'landmarks']): string[] {
   return which.filter((k) => !existsSync(modelPath(k))).map((k) => SHIPPED_MODELS[k]);
+}
+
+/**
+ * A decoder folder's networks for NeuralDecoder.load: the geometry-only frame network where the
+ * folder has it (decoder v2), warp.onnx when asked for (evaluation).
+ */
+export function decoderFilesIn(dir: string, options: { warp?: boolean } = {}): DecoderFiles {
+  const file = (name: string): string => join(dir, name);
+  const frameGeometry = file(DECODER_FILES.frameGeometry);
+  return {
+    reference: file(DECODER_FILES.reference),
+    frame: file(DECODER_FILES.frame),
+    ...(existsSync(frameGeometry) ? { frameGeometry } : {}),
+    ...(options.warp ? { warp: file(DECODER_FILES.warp) } : {}),
+  };
 }
 
 /** A tracker on onnxruntime-node (1 thread unless told); one per sequence at a time (it keeps state between frames). */

@@ -133,17 +133,22 @@ class LandmarkFlow(nn.Module):
     def sigmas(self):
         return torch.exp(self.log_sc), torch.exp(self.log_sf)
 
-    def forward(self, lm_ref, lm_tgt):
-        """lm_* [B,468,2] -> flow [B,2,64,64] in 256-pixels: source = x + flow(x)."""
+    def forward(self, lm_ref, lm_tgt, lm_other=None):
+        """lm_* [B,468,2] -> flow [B,2,64,64] in 256-pixels: source = x + flow(x).
+
+        With lm_other: (flow, the flow from lm_other to the target) in one pass. The regression is
+        linear in the displacements and its weights depend only on the target's points, so both
+        ride as channels of the same MatMuls (decoder v2's guide: ~1 ms less per frame in WASM)."""
         b = lm_tgt.shape[0]
         border = self.border.unsqueeze(0).expand(b, -1, -1)
         pts = torch.cat([lm_tgt, border], 1)
-        disp = torch.cat([lm_ref - lm_tgt, torch.zeros_like(border)], 1)
+        disp = lm_ref - lm_tgt if lm_other is None else torch.cat([lm_ref - lm_tgt, lm_other - lm_tgt], 2)
+        disp = torch.cat([disp, torch.zeros_like(disp[:, :border.shape[1]])], 1)
         sc, sf = self.sigmas()
         coarse_at_pts = kernel_regress(pts, pts, disp, sc, self.eps)
         resid = disp - coarse_at_pts
-        return kernel_regress_grid(GRID, pts, disp, sc, self.eps) \
-            + kernel_regress_grid(GRID, pts, resid, sf, self.eps)
+        flow = kernel_regress_grid(GRID, pts, disp, sc, self.eps) + kernel_regress_grid(GRID, pts, resid, sf, self.eps)
+        return flow if lm_other is None else (flow[:, :2], flow[:, 2:])
 
 
 # The ops the ONNX graphs are built from, where onnxruntime and PyTorch differ in what is fast
@@ -168,7 +173,8 @@ FLOW_HEAD_SCALE = 2.0   # 256-pixels per unit of the flow head's output
 def _bilinear_gather(img, x, y):
     """Bilinear sampling with border padding by GatherElements; x, y [B,h,w] in img's pixel units.
     (One Gather of the four corners instead ran ~20 % slower in onnxruntime-web: its Gather and the
-    5-D broadcast Mul after it are slower than four GatherElements.)"""
+    5-D broadcast Mul after it are slower than four GatherElements; so was a Gather per corner with
+    one index for every channel, by ~11 ms a frame.)"""
     b, c, h, w = img.shape
     x = (x - 0.5).clamp(0.0, w - 1.0)
     y = (y - 0.5).clamp(0.0, h - 1.0)
@@ -194,8 +200,43 @@ def sample(img, x, y):
                          padding_mode='border', align_corners=False)
 
 
+def _phase_kernels(mode, n=GRID, factor=SIZE // GRID):
+    """[factor, 2r+1]: F.interpolate's 1-D weights (half-pixel centres) for the `factor` output
+    pixels of one input pixel i, over inputs i-r..i+r; read off by resizing the unit vectors."""
+    eye = torch.eye(n).view(n, 1, n, 1)
+    m = F.interpolate(eye, size=(n * factor, 1), mode=mode, align_corners=False)[:, 0, :, 0].t()   # [n*f, n]
+    i = n // 2
+    rows = m[i * factor:(i + 1) * factor]
+    r = int((rows.abs() > 0).nonzero()[:, 1].sub(i).abs().max())
+    return rows[:, i - r:i + r + 1].contiguous()
+
+
+def upsample4(x, mode):
+    """F.interpolate(x, 4x, mode, half-pixel centres) as the exported graphs compute it, one axis at
+    a time: each output pixel is a few taps of the (replicate-padded: the edge clamp) input along
+    that axis, so the shifted copies are stacked on a new last axis and one small MatMul with the
+    [4, taps] phase weights gives the four output phases, which a free Reshape interleaves.
+    onnxruntime-web's WASM Resize, dense bicubic MatMuls or a phase Conv + DepthToSpace all took
+    longer (scratch timings of 7 channels 64 -> 256, 1 thread: bilinear Resize 1.49 ms, Conv +
+    DepthToSpace 1.07, this 0.84; bicubic MatMuls ~3, Conv + DepthToSpace 1.68, this 1.29)."""
+    k = PHASE_KERNELS[mode].to(x)                                   # [4, taps]
+    f, taps = k.shape
+    r = taps // 2
+    b, c, h, w = (int(v) for v in x.shape)    # int(): constants in the traced graph
+    xp = F.pad(x, (r, r, r, r), mode='replicate')
+    u = torch.stack([xp[..., t:t + w] for t in range(taps)], -1)                 # [B,C,H+2r,W,taps]
+    y = torch.matmul(u, k.t()).reshape(b, c, h + 2 * r, w * f)                  # along W
+    v = torch.stack([y[:, :, t:t + h] for t in range(taps)], 3)                  # [B,C,H,taps,4W]
+    return torch.matmul(k, v).reshape(b, c, h * f, w * f)                        # along H
+
+
+PHASE_KERNELS = {mode: _phase_kernels(mode) for mode in ('bilinear', 'bicubic')}   # made once, constants in the graphs
+
+
 def upsample(x):
     """GRID -> SIZE, bilinear (half-pixel centres): the flow and the refiner's maps."""
+    if ONNX_OPS:
+        return upsample4(x, 'bilinear')
     return F.interpolate(x, size=(SIZE, SIZE), mode='bilinear', align_corners=False)
 
 
@@ -379,6 +420,8 @@ def upsample_bicubic(x):
     """GRID -> SIZE, bicubic: how a receiver shows a small picture. Two MatMuls with the fixed
     matrix, the same numbers as F.interpolate(mode='bicubic'): onnxruntime's cubic Resize took
     ~24 ms per call on this machine's CPU (one thread), the MatMuls well under 1 ms."""
+    if ONNX_OPS:
+        return upsample4(x, 'bicubic')
     up = BICUBIC_UP.to(x.device, x.dtype)
     return torch.matmul(torch.matmul(up, x), up.t())
 FLOW_FADE_PX = 24.0   # the flow correction fades to zero over this band along the crop's edge
@@ -435,11 +478,11 @@ class FrameDecoder(nn.Module):
 
     def __init__(self, feat=16, mouth_feat=16, mouth_scale=1.1, frame_ch=(16, 32, 48),
                  mouth_ch=(16, 24, 32), sigma_coarse=8.0, sigma_fine=3.0, flow_eps=1.0, flow_fade_px=FLOW_FADE_PX,
-                 guide=False, guide_ch=(16, 24, 32)):
+                 guide=False, guide_ch=(16, 24, 32), guide_grid=GRID):
         super().__init__()
         self.config = dict(feat=feat, mouth_feat=mouth_feat, mouth_scale=mouth_scale, frame_ch=frame_ch, mouth_ch=mouth_ch,
                            sigma_coarse=sigma_coarse, sigma_fine=sigma_fine, flow_eps=flow_eps, flow_fade_px=flow_fade_px,
-                           guide=guide, guide_ch=guide_ch)
+                           guide=guide, guide_ch=guide_ch, guide_grid=guide_grid)
         self.mouth_scale = mouth_scale
         # Decoder v2: a low-resolution picture of the crop (the guide layer, GRID x GRID, coded
         # by a standard codec) carries what geometry cannot: lighting, the mouth's inside, eyes
@@ -462,6 +505,9 @@ class FrameDecoder(nn.Module):
             # guide alone plus the warp's detail. Everything of v1 stays as it was: with
             # guide_on = 0 the graph computes v1's picture exactly.
             self.guide_net = UNet3(3 + 3 + frame_ch[0], GUIDE_OUT, guide_ch)
+            # The fusion may run at a coarser grid than the frame net (its maps are smooth; the
+            # guide itself still enters the picture at GRID): a quarter of its work at 32.
+            self.guide_grid = guide_grid
             with torch.no_grad():
                 self.guide_net.out.bias[GUIDE_GAIN] = 1.0
         self.fresh_heads = ('guide_net',) if guide else ()   # untrained, though not zero (train.py's --init_onnx)
@@ -505,7 +551,10 @@ class FrameDecoder(nn.Module):
 
         With `guide` (decoder v2): guide [B,3,64,64] in [0,1], the landmarks of the frame it was
         taken from [B,468,2] and guide_on [B,1] (0: no guide; the guide's values are then ignored)."""
-        flow = self.flow(ref_landmarks, tgt_landmarks)                       # [B,2,64,64]
+        if self.guide:
+            flow, guide_flow = self.flow(ref_landmarks, tgt_landmarks, guide_landmarks)   # [B,2,64,64] each
+        else:
+            flow = self.flow(ref_landmarks, tgt_landmarks)
         # (a) low-resolution refiner on the whole frame: a colour correction and a flow correction
         small = warp(F.avg_pool2d(ref_image, SIZE // GRID), flow)           # warp only, at 64x64
         feat = warp(ref_feat, flow)
@@ -517,7 +566,7 @@ class FrameDecoder(nn.Module):
             on = guide_on.view(-1, 1, 1, 1)
             # A guide arrives at a lower picture rate than the geometry: moved by the landmarks
             # from its own frame to this one (zero flow when it is this frame's), like the reference.
-            g = warp(guide, self.flow(guide_landmarks, tgt_landmarks)) * on
+            g = warp(guide, guide_flow) * on
             inputs += [g, on.expand(-1, 1, GRID, GRID)]
         y = self.frame_net.features(torch.cat(inputs, 1))
         # The three heads on y (colour correction, flow correction, blur weights) as one Conv, and
@@ -533,7 +582,13 @@ class FrameDecoder(nn.Module):
         image = warped + big[:, 2:5]
         if self.guide:
             low = F.avg_pool2d(warped, SIZE // GRID)
-            fuse = self.guide_net(torch.cat([g, low, y], 1)) * on
+            fuse_in = torch.cat([g, low, y], 1)
+            if self.guide_grid == GRID:
+                fuse = self.guide_net(fuse_in)
+            else:
+                fuse = self.guide_net(F.avg_pool2d(fuse_in, GRID // self.guide_grid))
+                fuse = F.interpolate(fuse, size=(GRID, GRID), mode='bilinear', align_corners=False)
+            fuse = fuse * on
             gain, gate = fuse[:, GUIDE_GAIN:GUIDE_GAIN + 1], fuse[:, GUIDE_GATE:GUIDE_GATE + 1]
             swap = gain * (g - low - delta) + fuse[:, :3]
             # one bicubic upsampling for both (the matrix stored once in the graph)

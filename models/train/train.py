@@ -73,6 +73,7 @@ class Config:
     guide_stale: float = 0.2       # share of guided pairs whose guide is 1-4 pictures older (loss)
     val_guides: str = 'av1-48-10-6,av1-64-12.5-24'   # guide variants validated besides "no guide"
     train_guide_only: bool = False  # train only what acts when a guide is on: geometry-only mode stays the parent's exactly
+    guide_grid: int = 64           # the fusion net's grid (decoder.py FrameDecoder guide_grid): 32 is a quarter of its work
 
 
 def load_run_config(path, cfg: Config) -> None:
@@ -351,7 +352,9 @@ def freeze_all_but_guide(model):
 def model_config(cfg):
     """Decoder options the run changes from the defaults; kept in the checkpoint so export and
     evaluation rebuild the same network."""
-    return {'guide': True} if cfg.guide else {}
+    if not cfg.guide:
+        return {}
+    return {'guide': True, **({'guide_grid': cfg.guide_grid} if cfg.guide_grid != GRID else {})}
 
 
 def main(argv):
@@ -400,7 +403,7 @@ def main(argv):
         state = d['state']
         emit({'event': 'resume', 'from': ck, **state})
     elif cfg.init_ckpt:
-        model.load_state_dict(torch.load(cfg.init_ckpt, map_location=cfg.device)['model'])
+        model.load_state_dict(torch.load(os.path.expanduser(cfg.init_ckpt), map_location=cfg.device)['model'])
         emit({'event': 'init', 'from': cfg.init_ckpt})
     elif cfg.init_onnx:
         added = load_onnx_weights(model, cfg.init_onnx)

@@ -226,6 +226,30 @@ def test_blur_matmul_in_training_equals_the_convs_in_onnx():
         assert (matmul - conv).abs().max() < 1e-5
 
 
+@pytest.mark.parametrize('mode', ['bilinear', 'bicubic'])
+def test_upsampling_in_onnx_equals_interpolate_up_to_the_edges(mode):
+    """The exported graphs' 4x upsampling (phase MatMuls on replicate-padded shifts) is PyTorch's
+    half-pixel interpolation, the clamped edges included."""
+    x = torch.rand(2, 5, 64, 64)
+    x[:, :, :, :2] = 3.0     # a step at the edge: the clamp, not a wrap or a zero, must show
+    expected = torch.nn.functional.interpolate(x, size=(256, 256), mode=mode, align_corners=False)
+    assert (D.upsample4(x, mode) - expected).abs().max() < 1e-5
+    up = D.upsample_bicubic if mode == 'bicubic' else D.upsample    # training's way and the graphs' agree
+    with D.onnx_ops():
+        exported = up(x)
+    assert (up(x) - expected).abs().max() < 1e-5 and (exported - expected).abs().max() < 1e-5
+
+
+def test_the_guides_flow_rides_with_the_references():
+    """LandmarkFlow with a second source (decoder v2's guide) gives both flows as two separate
+    calls do: the regression weights depend only on the target's points."""
+    f = D.LandmarkFlow(9.0, 4.0)
+    lt = face_landmarks(7)
+    lr, lg = lt + torch.randn(2, 468, 2) * 3, lt + torch.tensor([5.0, -4.0])
+    both = f(lr, lt, lg)
+    assert torch.allclose(both[0], f(lr, lt), atol=1e-5) and torch.allclose(both[1], f(lg, lt), atol=1e-5)
+
+
 def test_psnr_loss_weighs_each_picture_by_its_own_error():
     """w_psnr: the gradient of -PSNR is the MSE's over the picture's own MSE, so the same pixel
     error costs more on an easy picture than on a hard one (the plain MSE weighs them alike)."""
@@ -301,10 +325,10 @@ def test_run_configs_load_and_v4_is_the_shipped_config():
 
 # ---- decoder v2: the guide layer --------------------------------------------------------------
 
-def guided_pair(seed=0):
+def guided_pair(seed=0, guide_grid=D.GRID):
     """A v2 network whose v1 part is random (non-zero refiners), and inputs with a guide."""
     torch.manual_seed(seed)
-    m = D.Decoder(guide=True).eval()
+    m = D.Decoder(guide=True, guide_grid=guide_grid).eval()
     for conv in (m.frame.frame_net.out, m.frame.mouth_net.out, m.frame.flow_head, m.frame.blur_head):
         torch.nn.init.normal_(conv.weight, 0, 0.05)
         torch.nn.init.normal_(conv.bias, 0, 0.01)
@@ -335,12 +359,14 @@ def test_without_a_guide_decoder_v2_is_decoder_v1():
     assert (on - base).abs().max() > 1e-2
 
 
-def test_an_untrained_fusion_is_the_guide_upsampled_plus_the_warps_detail():
+@pytest.mark.parametrize('guide_grid', [64, 32])
+def test_an_untrained_fusion_is_the_guide_upsampled_plus_the_warps_detail(guide_grid):
     """At its start the fusion takes the picture's low band from the guide, upsampled bicubically
     (what a standard codec's receiver shows), and keeps the warp's finer detail: with a warp that
-    has no detail (a flat reference) and the mouth refiner off, the picture is the guide upsampled."""
+    has no detail (a flat reference) and the mouth refiner off, the picture is the guide upsampled.
+    So also when the fusion net runs on a coarser grid (guide_grid): the guide enters at 64."""
     torch.manual_seed(2)
-    m = D.Decoder(guide=True).eval()
+    m = D.Decoder(guide=True, guide_grid=guide_grid).eval()
     ref = torch.full((1, 3, 256, 256), 0.5)
     lr = face_landmarks(2, b=1)
     guide = torch.rand(1, 3, 64, 64) * 0.5 + 0.25
@@ -374,12 +400,13 @@ def test_a_stale_guide_is_moved_by_the_landmarks():
     assert 1.0 < col(fresh) - col(moved) < 3.0     # the guide's 8 px (of 256) = 2 px at 64
 
 
-def test_guided_export_round_trip_and_init_from_a_v1_export(tmp_path):
+@pytest.mark.parametrize('guide_grid', [64, 32])
+def test_guided_export_round_trip_and_init_from_a_v1_export(tmp_path, guide_grid):
     pytest.importorskip('onnx')
     pytest.importorskip('onnxruntime')
     import export as E
     import train as T
-    m, *_ = guided_pair(4)
+    m, *_ = guided_pair(4, guide_grid)
     with torch.no_grad():
         torch.nn.init.normal_(m.frame.guide_net.out.weight, 0, 0.05)
     ref_u8, lm_r, lm_t, guide = E.fixture_inputs()

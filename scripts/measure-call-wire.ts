@@ -1,4 +1,5 @@
-// Measures a call's whole wire rate per direction (two people P2P by default; `--people 3 --sfu`
+// Measures a call's whole wire rate per direction, and the rebuilt faces each person's canvases
+// drew a second (issue 17's "≥ 15 in a two-person call"; two people P2P by default; `--people 3 --sfu`
 // for a room through the SFU), per video mode, with speech on every fake microphone (a shared clip's sound track, or a synthetic talker without ../shared/data)
 // and a real talking head as both cameras when the clip is there. A benchmark, not a test.
 //
@@ -95,13 +96,25 @@ try {
           }),
         ),
       );
-    const [first, refsBefore, bundlesBefore] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references(), bundles()]);
+    // Faces each person's canvases drew (every remote tile): the rebuilt pictures a second they saw.
+    const drawn = (): Promise<number[]> =>
+      Promise.all(
+        people.map((p) =>
+          p.page.evaluate((sel) => {
+            let frames = 0;
+            for (const canvas of document.querySelectorAll<HTMLCanvasElement>(`${sel} canvas[data-role="neural-canvas"]`)) frames += Number(canvas.dataset.frames ?? 0);
+            return frames;
+          }, REMOTE_TILE),
+        ),
+      );
+    const [first, refsBefore, bundlesBefore, drawnBefore] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references(), bundles(), drawn()]);
     await people[0]!.page.waitForTimeout(seconds * 1000);
-    const [last, refsAfter, bundlesAfter] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references(), bundles()]);
+    const [last, refsAfter, bundlesAfter, drawnAfter] = await Promise.all([Promise.all(people.map((p) => callCounters(p.page))), references(), bundles(), drawn()]);
     const rates: CallRates[] = people.map((_, i) => callRates(first[i]!, last[i]!));
     const active = await Promise.all(people.map((p) => p.page.locator('section.tile[data-peer="self"] [data-stat="video-mode"]').textContent().catch(() => null)));
     console.log(`mode ${mode}${faces ? '' : ' (no rebuilt face within the wait)'}:`);
-    rates.forEach((r, i) => console.log(`  ${names[i]} (sending ${active[i] ?? '?'}): ${formatRates(r)}; kiloface references in the window: ${refsAfter[i]!.sent - refsBefore[i]!.sent} sent, ${refsAfter[i]!.received - refsBefore[i]!.received} received; frame bundles in audio ${bundlesAfter[i]!.sent - bundlesBefore[i]!.sent}, by datachannel for want of an audio frame ${bundlesAfter[i]!.fallback - bundlesBefore[i]!.fallback}`));
+    const windowS = (last[0]!.atMs - first[0]!.atMs) / 1000;
+    rates.forEach((r, i) => console.log(`  ${names[i]} (sending ${active[i] ?? '?'}): ${formatRates(r)}; kiloface references in the window: ${refsAfter[i]!.sent - refsBefore[i]!.sent} sent, ${refsAfter[i]!.received - refsBefore[i]!.received} received; frame bundles in audio ${bundlesAfter[i]!.sent - bundlesBefore[i]!.sent}, by datachannel for want of an audio frame ${bundlesAfter[i]!.fallback - bundlesBefore[i]!.fallback}; rebuilt faces drawn ${((drawnAfter[i]! - drawnBefore[i]!) / windowS).toFixed(1)} a second`));
     console.log(`  => whole call per person: ${rates.map((r, i) => `${names[i]} sends ${r.sendKbps.toFixed(1)}, receives ${r.recvKbps.toFixed(1)}`).join('; ')} (kbit/s)\n`);
     for (const p of people) await p.context.close();
   }

@@ -495,7 +495,7 @@ class FrameDecoder(nn.Module):
         self.flow = LandmarkFlow(sigma_coarse, sigma_fine, flow_eps)
         self.frame_net = UNet3(3 + feat + 2 + 2 + (GUIDE_INPUTS if guide else 0), 3, frame_ch)
         if guide:
-            # The fusion (decoder v2): a small U-Net at 64x64 on [guide, the warp's low band, the
+            # The fusion (decoder v2): a small U-Net (at guide_grid) on [guide, the warp's low band, the
             # frame net's features] decides per cell how much of the picture's low band to take
             # from the guide (gain, starts at 1: the guide's band replaces the warp's and v1's
             # colour correction), adds its own correction there, and how much of the warp's finer

@@ -125,8 +125,9 @@ def main():
     L.append(f"- Optimiser: Adam, lr {cfg.get('lr')} then {cfg.get('lr_late')} from {drop}; batch {cfg.get('batch')}.")
     if cfg.get('train_guide_only'):
         L.append('- Trained: only the guide\'s parts (the fusion net and the frame net\'s first-conv weights of the guide '
-                 'inputs); everything else is the parent export\'s, frozen '
-                 f"(`--init_onnx {cfg.get('init_onnx')}`). Guides: {cfg.get('guide_stale'):.0%} of the pairs get a guide "
+                 'inputs); everything else is the parent\'s, frozen '
+                 + (f"(`--init_onnx {cfg['init_onnx']}`)" if cfg.get('init_onnx') else f"(`--init_ckpt {cfg.get('init_ckpt')}`)")
+                 + f". Guides: {cfg.get('guide_stale'):.0%} of the pairs get a guide "
                  '1-4 pictures old (as after a loss), the rest the latest one; every variant of '
                  '`models/train/data/guides.py` mixed.')
     L.append(f"- Compute of the run that made these weights: CPU only ({cfg.get('threads')} torch threads on a 2-core "

@@ -186,6 +186,10 @@ for (const mode of MODES) describe.skipIf(!HAVE_CLIP)(`neural call in real Chrom
     } else {
       expect(status.stats.guidePictures).toBe(0);
     }
+    // Later in the call, once the receiver has warmed up and (guide modes) guide pictures flow: the
+    // first measure above mostly sees the start, when guides are still skipped.
+    const later = await measureQuality(alice.page, bob.page, 8);
+    console.log(`${mode.name}: later in the call, rebuilt vs sent crop (luma, ${later.psnr.length} frames): PSNR ${mean(later.psnr).toFixed(2)} dB, SSIM ${mean(later.ssim).toFixed(3)}`);
     const latency = quality.latencyMs.slice().sort((a, b) => a - b);
     console.log(`camera frame handed to the tracker -> rebuilt picture on the canvas: median ${latency[latency.length >> 1]?.toFixed(0)} ms, range ${latency[0]?.toFixed(0)}-${latency[latency.length - 1]?.toFixed(0)} ms (${latency.length} samples; 5-frame bundles, 60 ms jitter margin, decode)`);
 

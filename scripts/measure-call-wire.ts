@@ -114,7 +114,18 @@ try {
     const active = await Promise.all(people.map((p) => p.page.locator('section.tile[data-peer="self"] [data-stat="video-mode"]').textContent().catch(() => null)));
     console.log(`mode ${mode}${faces ? '' : ' (no rebuilt face within the wait)'}:`);
     const windowS = (last[0]!.atMs - first[0]!.atMs) / 1000;
-    rates.forEach((r, i) => console.log(`  ${names[i]} (sending ${active[i] ?? '?'}): ${formatRates(r)}; kiloface references in the window: ${refsAfter[i]!.sent - refsBefore[i]!.sent} sent, ${refsAfter[i]!.received - refsBefore[i]!.received} received; frame bundles in audio ${bundlesAfter[i]!.sent - bundlesBefore[i]!.sent}, by datachannel for want of an audio frame ${bundlesAfter[i]!.fallback - bundlesBefore[i]!.fallback}; rebuilt faces drawn ${((drawnAfter[i]! - drawnBefore[i]!) / windowS).toFixed(1)} a second`));
+    // What limits the pictures: each sender's tracker and each receiver's decoder (their last status windows).
+    const work = await Promise.all(
+      people.map((p) =>
+        p.page.evaluate(() => {
+          const neural = window.kiloface?.neural;
+          const sender = neural?.latestSenderStatus;
+          const receivers = [...(neural?.receiverStatus.values() ?? [])].map((r) => `${r.decodedFps.toFixed(1)}/s at ${r.decodeMs.toFixed(0)} ms`);
+          return sender ? `tracker ${sender.trackedFps.toFixed(1)}/s at ${sender.trackMs.toFixed(0)} ms, decoder ${receivers.join(', ') || '-'}` : 'no kiloface sender';
+        }),
+      ),
+    );
+    rates.forEach((r, i) => console.log(`  ${names[i]} (sending ${active[i] ?? '?'}): ${formatRates(r)}; kiloface references in the window: ${refsAfter[i]!.sent - refsBefore[i]!.sent} sent, ${refsAfter[i]!.received - refsBefore[i]!.received} received; frame bundles in audio ${bundlesAfter[i]!.sent - bundlesBefore[i]!.sent}, by datachannel for want of an audio frame ${bundlesAfter[i]!.fallback - bundlesBefore[i]!.fallback}; rebuilt faces drawn ${((drawnAfter[i]! - drawnBefore[i]!) / windowS).toFixed(1)} a second (${work[i]})`));
     console.log(`  => whole call per person: ${rates.map((r, i) => `${names[i]} sends ${r.sendKbps.toFixed(1)}, receives ${r.recvKbps.toFixed(1)}`).join('; ')} (kbit/s)\n`);
     for (const p of people) await p.context.close();
   }

@@ -200,11 +200,17 @@ def sample(img, x, y):
                          padding_mode='border', align_corners=False)
 
 
+def _resize_matrix(mode, n_in=GRID, n_out=SIZE):
+    """[n_out, n_in]: PyTorch's 1-D resize (half-pixel centres, edge clamped; bicubic a = -0.75)
+    as a matrix, read off by resizing the unit vectors."""
+    eye = torch.eye(n_in).view(n_in, 1, n_in, 1)
+    return F.interpolate(eye, size=(n_out, 1), mode=mode, align_corners=False)[:, 0, :, 0].t().contiguous()
+
+
 def _phase_kernels(mode, n=GRID, factor=SIZE // GRID):
     """[factor, 2r+1]: F.interpolate's 1-D weights (half-pixel centres) for the `factor` output
-    pixels of one input pixel i, over inputs i-r..i+r; read off by resizing the unit vectors."""
-    eye = torch.eye(n).view(n, 1, n, 1)
-    m = F.interpolate(eye, size=(n * factor, 1), mode=mode, align_corners=False)[:, 0, :, 0].t()   # [n*f, n]
+    pixels of one input pixel i, over inputs i-r..i+r (rows of its resize matrix)."""
+    m = _resize_matrix(mode, n, n * factor)
     i = n // 2
     rows = m[i * factor:(i + 1) * factor]
     r = int((rows.abs() > 0).nonzero()[:, 1].sub(i).abs().max())
@@ -406,24 +412,20 @@ GUIDE_OUT = 5         # the fusion net's outputs: a low-band correction (RGB), t
 GUIDE_GAIN, GUIDE_GATE = 3, 4
 
 
-def _bicubic_matrix(n_in=GRID, n_out=SIZE):
-    """[n_out, n_in]: PyTorch's 1-D bicubic resize (a = -0.75, half-pixel centres, edge clamped)
-    as a matrix, read off by resizing the unit vectors."""
-    eye = torch.eye(n_in).view(n_in, 1, n_in, 1)
-    return F.interpolate(eye, size=(n_out, 1), mode='bicubic', align_corners=False)[:, 0, :, 0].t().contiguous()
-
-
-BICUBIC_UP = _bicubic_matrix()
+BICUBIC_UP = _resize_matrix('bicubic')
 
 
 def upsample_bicubic(x):
-    """GRID -> SIZE, bicubic: how a receiver shows a small picture. Two MatMuls with the fixed
-    matrix, the same numbers as F.interpolate(mode='bicubic'): onnxruntime's cubic Resize took
-    ~24 ms per call on this machine's CPU (one thread), the MatMuls well under 1 ms."""
+    """GRID -> SIZE, bicubic: how a receiver shows a small picture, the same numbers as
+    F.interpolate(mode='bicubic'). Training: two MatMuls with the fixed matrix; the exported
+    graphs: upsample4 (onnxruntime's cubic Resize took ~24 ms per
+    call on this machine's CPU, one thread)."""
     if ONNX_OPS:
         return upsample4(x, 'bicubic')
     up = BICUBIC_UP.to(x.device, x.dtype)
     return torch.matmul(torch.matmul(up, x), up.t())
+
+
 FLOW_FADE_PX = 24.0   # the flow correction fades to zero over this band along the crop's edge
 
 
@@ -591,7 +593,7 @@ class FrameDecoder(nn.Module):
             fuse = fuse * on
             gain, gate = fuse[:, GUIDE_GAIN:GUIDE_GAIN + 1], fuse[:, GUIDE_GATE:GUIDE_GATE + 1]
             swap = gain * (g - low - delta) + fuse[:, :3]
-            # one bicubic upsampling for both (the matrix stored once in the graph)
+            # one bicubic upsampling for both (one op in the graph, not two)
             swap_low = upsample_bicubic(torch.cat([swap, low], 1))
             image = image + swap_low[:, :3] + upsample(gate) * (swap_low[:, 3:] - warped)
         for k, blur in enumerate(self.blurs):

@@ -8,6 +8,7 @@ import { packetType, readReferenceRequest, writeReferenceRequest } from '../../c
 import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
 import type { FromReceiver, FromSender, ReceiverState, ReceiverStatus, SenderStatus, ToReceiver, ToSender } from './protocol.ts';
 import type { NeuralSettings } from './settings.ts';
+import { compileOnnxWasm } from '../runtime/onnx-web.ts';
 
 export interface RemoteFrame {
   bitmap: ImageBitmap;
@@ -44,7 +45,8 @@ class ReceiverHandle {
     this.worker.onmessage = (event: MessageEvent<FromReceiver>) => codec.fromReceiver(this, event.data);
     this.worker.onerror = (event) => codec.emit('notice', `neural receiver failed: ${event.message}`);
     // One thread: measured on a 2-core machine with both call ends, two threads were not faster.
-    this.post({ type: 'start', threads: 1 });
+    // Packets posted before 'start' wait in the worker.
+    void codec.onnxWasm().then((wasm) => this.post({ type: 'start', threads: 1, wasm }));
   }
   post(message: ToReceiver, transfer: Transferable[] = []): void {
     this.worker.postMessage(message, transfer);
@@ -65,6 +67,7 @@ export class NeuralStream extends Emitter<Events> {
   private nextCropId = 0;
   /** The video mode wants kiloface sent now (a running sender is paused, not stopped, so switching back is instant). */
   private sendingWanted = true;
+  private wasm: Promise<WebAssembly.Module | undefined> | undefined;
   latestSenderStatus: SenderStatus | undefined;
   readonly receiverStatus = new Map<string, ReceiverStatus>();
   readonly receiverState = new Map<string, ReceiverState>();
@@ -90,6 +93,12 @@ export class NeuralStream extends Emitter<Events> {
     );
   }
 
+  /** onnxruntime's WASM compiled once for all our workers; undefined where that fails (each worker then compiles its own). */
+  onnxWasm(): Promise<WebAssembly.Module | undefined> {
+    this.wasm ??= compileOnnxWasm().catch(() => undefined);
+    return this.wasm;
+  }
+
   /** Starts sending our camera's face (when the settings say so and there is a camera). */
   startSending(stream: MediaStream | undefined): void {
     const track = stream?.getVideoTracks()[0];
@@ -102,16 +111,20 @@ export class NeuralStream extends Emitter<Events> {
     const selfCheck = new Worker(new URL('./self-check-worker.ts', import.meta.url), { type: 'module', name: 'kiloface sender self-check' });
     this.selfCheck = selfCheck;
     const { port1, port2 } = new MessageChannel();
-    selfCheck.postMessage({ port: port2 }, [port2]);
-    const start: ToSender = {
-      type: 'start',
-      mode: rateModeFor(this.settings.targetKbps),
-      loss: this.settings.simulatedLoss,
-      keepCrops: this.settings.keepCrops,
-      threads: 1,
-      selfCheck: port1,
-    };
-    worker.postMessage(start, [port1]);
+    // Messages posted before 'start' (below) wait in the worker.
+    void this.onnxWasm().then((wasm) => {
+      selfCheck.postMessage({ port: port2, wasm }, [port2]);
+      const start: ToSender = {
+        type: 'start',
+        mode: rateModeFor(this.settings.targetKbps),
+        loss: this.settings.simulatedLoss,
+        keepCrops: this.settings.keepCrops,
+        threads: 1,
+        selfCheck: port1,
+        wasm,
+      };
+      worker.postMessage(start, [port1]);
+    });
     worker.postMessage({ type: 'audience', links: this.transport.links().length } satisfies ToSender);
     worker.postMessage({ type: 'paused', paused: !this.sendingWanted } satisfies ToSender);
     // Camera frames reach the worker without touching this thread where the browser can do it.

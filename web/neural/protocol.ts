@@ -7,7 +7,7 @@ import type { ReceiverStats } from '../../codec/stream/neural-receiver.ts';
 
 export type ToSender =
   /** `selfCheck`: the port to the closed-loop check's worker (self-check-worker.ts). */
-  | { type: 'start'; mode: RateMode; loss: number; keepCrops: boolean; threads: number; selfCheck: MessagePort }
+  | { type: 'start'; mode: RateMode; loss: number; keepCrops: boolean; threads: number; selfCheck: MessagePort; wasm: WebAssembly.Module | undefined }
   | { type: 'frame'; bitmap: ImageBitmap; slotMs: number }
   /** The camera as a stream of VideoFrames (MediaStreamTrackProcessor): the worker takes what it can handle. */
   | { type: 'camera'; frames: ReadableStream<VideoFrame> }
@@ -46,7 +46,8 @@ export type FromSender =
  * `arrivedEpochMs`: when the page got the packet (ms since the epoch). The worker handles it only
  * between two pictures, so this says whether the stream is flowing even while the decoder lags.
  */
-export type ToReceiver = { type: 'start'; threads: number } | { type: 'packet'; channel: CodecChannel; bytes: Uint8Array; arrivedEpochMs: number } | { type: 'stop' };
+/** `wasm` (in 'start'): onnxruntime's module, compiled once by the page (onnx-web.ts compileOnnxWasm); undefined: the worker compiles its own. */
+export type ToReceiver = { type: 'start'; threads: number; wasm: WebAssembly.Module | undefined } | { type: 'packet'; channel: CodecChannel; bytes: Uint8Array; arrivedEpochMs: number } | { type: 'stop' };
 
 /** What a receiver is doing, for the tile's notice: sent whenever it changes. */
 export type ReceiverState =

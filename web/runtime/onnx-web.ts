@@ -15,6 +15,8 @@ import { OrtSessionRunner, type OrtSessionLike } from '../../codec/runners/ort-s
 const ADAPTER_TIMEOUT_MS = 2000;
 let webGpuCheck: Promise<boolean> | undefined;
 
+const absolute = (url: string): string => new URL(url, globalThis.location?.href ?? 'http://localhost/').href;
+
 /**
  * Whether WebGPU has an adapter here. `navigator.gpu` alone says little: headless and GPU-less
  * browsers have it and then give no adapter (or take long to say so), so ask once, briefly.
@@ -29,11 +31,42 @@ function hasWebGpu(): Promise<boolean> {
   return webGpuCheck;
 }
 
+/**
+ * The WASM-only build's module, compiled once by the page and handed to each of its workers (a
+ * WebAssembly.Module can be posted to a worker). Each worker compiling its own copy cost the
+ * 2-core machine ~90 s of background compiling per page at the start of a call (V8 compiles lazily
+ * and recompiles hot functions optimised, per module), during which the pictures a second fell to
+ * 1-4; one shared module is compiled and optimised once for all workers.
+ */
+export function compileOnnxWasm(): Promise<WebAssembly.Module> {
+  return WebAssembly.compileStreaming(fetch(absolute(wasmUrl)));
+}
+
+let compiledWasm: WebAssembly.Module | undefined;
+
+/**
+ * In a worker: onnxruntime-web instantiates `module` (from compileOnnxWasm) instead of fetching
+ * and compiling the WASM again. onnxruntime-web has no option for a compiled module, and its
+ * Emscripten glue calls WebAssembly.instantiateStreaming with the WASM's URL: that one call is
+ * answered from the module (the fetch it started is left to the HTTP cache and cancelled).
+ */
+export function useCompiledOnnxWasm(module: WebAssembly.Module): void {
+  if (compiledWasm) return;
+  compiledWasm = module;
+  const wasmHref = absolute(wasmUrl);
+  const instantiateStreaming = WebAssembly.instantiateStreaming.bind(WebAssembly);
+  WebAssembly.instantiateStreaming = async (source, imports) => {
+    const response = await source;
+    if (response.url !== wasmHref) return instantiateStreaming(response, imports);
+    void response.body?.cancel().catch(() => undefined);
+    return { module, instance: await WebAssembly.instantiate(module, imports) };
+  };
+}
+
 let wasmOnly: Promise<Ort> | undefined;
 let withWebGpu: Promise<Ort> | undefined;
 
 function configure(ort: Ort, threads: number, gpu: boolean): Ort {
-  const absolute = (url: string): string => new URL(url, globalThis.location?.href ?? 'http://localhost/').href;
   ort.env.wasm.wasmPaths = gpu ? { mjs: absolute(jsepGlueUrl), wasm: absolute(jsepWasmUrl) } : { mjs: absolute(wasmGlueUrl), wasm: absolute(wasmUrl) };
   // Threads need SharedArrayBuffer, which browsers give only to cross-origin-isolated pages.
   ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, threads) : 1;

@@ -5,6 +5,7 @@ import { loadTracker } from '../codec/runners/shipped-node.ts';
 import type { FaceTracker, FaceTrackerOptions } from '../codec/tracker/face-tracker.ts';
 import type { LandmarkModel } from './metrics/landmark-distance.ts';
 import { i420ToRgb } from '../codec/yuv420.ts';
+import { FRAME_SLOT_MS } from '../codec/shipped.ts';
 
 /** Keeps a few trackers for reuse; each sequence gets one to itself, reset first. */
 export class TrackerPool {
@@ -44,13 +45,38 @@ export async function trackYuvSequence(
   width: number,
   height: number,
   onTracked?: (index: number) => void,
-): Promise<(Float32Array | null)[]> {
+): Promise<(Float32Array | null)[]>;
+/**
+ * `every` > 1: the tracker's pace on a busy device in a call (web/neural/tracking-pace.ts): while
+ * it follows a face it tracks only every n-th frame; the frames it leaves out are undefined.
+ */
+export async function trackYuvSequence(
+  pool: TrackerPool,
+  frames: readonly Uint8Array[],
+  width: number,
+  height: number,
+  onTracked: ((index: number) => void) | undefined,
+  every: number,
+): Promise<(Float32Array | null | undefined)[]>;
+export async function trackYuvSequence(
+  pool: TrackerPool,
+  frames: readonly Uint8Array[],
+  width: number,
+  height: number,
+  onTracked?: (index: number) => void,
+  every = 1,
+): Promise<(Float32Array | null | undefined)[]> {
   return pool.use(async (tracker) => {
-    const out: (Float32Array | null)[] = [];
-    for (const frame of frames) {
-      const r = await tracker.track({ data: i420ToRgb(frame, width, height), width, height, channels: 3 });
-      out.push(r.state === 'face' ? r.landmarks : null);
-      onTracked?.(out.length - 1);
+    const out: (Float32Array | null | undefined)[] = [];
+    let face = false;
+    for (const [index, frame] of frames.entries()) {
+      if (face && index % every !== 0) out.push(undefined);
+      else {
+        const r = await tracker.track({ data: i420ToRgb(frame, width, height), width, height, channels: 3 }, index * FRAME_SLOT_MS);
+        face = r.state === 'face';
+        out.push(r.state === 'face' ? r.landmarks : null);
+      }
+      onTracked?.(index);
     }
     return out;
   });

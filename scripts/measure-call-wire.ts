@@ -3,11 +3,12 @@
 // for a room through the SFU), per video mode, with speech on every fake microphone (a shared clip's sound track, or a synthetic talker without ../shared/data)
 // and a real talking head as both cameras when the clip is there. A benchmark, not a test.
 //
-//   npm run measure:wire -- [--modes kiloface,auto,both] [--seconds 30] [--people 2] [--sfu] [--dist DIR] [--query audioBundles=on]
+//   npm run measure:wire -- [--modes kiloface,auto,both] [--seconds 30] [--settle 2] [--people 2] [--sfu] [--dist DIR] [--query audioBundles=on]
 //
 // Rates come from the transport stats of every connection (every RTP, RTCP, DTLS and SCTP byte)
-// plus 28 B of UDP/IPv4 per packet; the window starts once both people see each other's rebuilt
-// face (modes with kiloface) or after 10 s, so references sent at the start are in it only when
+// plus 28 B of UDP/IPv4 per packet; the window starts `--settle` seconds after both people see each other's rebuilt
+// face (modes with kiloface; the first ~30-60 s of a call on a slow machine go to compiling
+// onnxruntime's WASM: `--settle 60` measures after that) or after 10 s, so references sent at the start are in it only when
 // the receivers ask for them. `--dist` serves another build of the app (e.g. an older commit's, to
 // compare "before"; it ignores `?video=`). `--query` adds to both room addresses (`audioBundles=on`:
 // kiloface's frame bundles ride in the Opus packets instead of the datachannel).
@@ -24,6 +25,7 @@ const { values } = parseArgs({
   options: {
     modes: { type: 'string', default: 'kiloface,auto' },
     seconds: { type: 'string', default: '30' },
+    settle: { type: 'string', default: '2' },
     dist: { type: 'string' },
     query: { type: 'string', default: '' },
     people: { type: 'string', default: '2' },
@@ -68,7 +70,7 @@ try {
     await Promise.all(people.map((p) => p.page.waitForSelector(`${REMOTE_TILE}[data-connection="connected"]`, { timeout: 60_000 })));
     // `auto` picks standard on this loopback link: no kiloface to wait for.
     const faces = mode === 'standard' || mode === 'auto' ? false : await waitForFaces(people);
-    await people[0]!.page.waitForTimeout(faces ? 2000 : 10_000);
+    await people[0]!.page.waitForTimeout(faces ? Number(values.settle) * 1000 : 10_000);
     // Frame bundles that rode in audio frames / went by datachannel for want of one (silence), all connections.
     const bundles = (): Promise<{ sent: number; fallback: number }[]> =>
       Promise.all(
@@ -121,7 +123,7 @@ try {
           const neural = window.kiloface?.neural;
           const sender = neural?.latestSenderStatus;
           const receivers = [...(neural?.receiverStatus.values() ?? [])].map((r) => `${r.decodedFps.toFixed(1)}/s at ${r.decodeMs.toFixed(0)} ms`);
-          return sender ? `tracker ${sender.trackedFps.toFixed(1)}/s at ${sender.trackMs.toFixed(0)} ms, decoder ${receivers.join(', ') || '-'}` : 'no kiloface sender';
+          return sender ? `tracker ${sender.trackedFps.toFixed(1)}/s at ${sender.trackMs.toFixed(0)} ms${sender.trackEvery === 1 ? '' : ` (every ${sender.trackEvery}nd frame)`}, decoder ${receivers.join(', ') || '-'}` : 'no kiloface sender';
         }),
       ),
     );

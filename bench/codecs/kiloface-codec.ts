@@ -52,18 +52,23 @@ export interface KilofacePoint {
   refreshSeconds: number;
   /** The guide layer: a guides.py variant tag (GUIDE_VARIANTS), e.g. "av1-48-10-6"; absent: geometry only. */
   guide?: string;
+  /**
+   * The sender tracks only every n-th frame while it follows a face, as a call does on a device
+   * short of CPU (web/neural/tracking-pace.ts), and interpolates the rest; absent: every frame.
+   */
+  trackEvery?: number;
 }
 
 export function kilofacePointId(p: KilofacePoint): string {
   const ref = p.referenceFormat === 'webp' ? `w${p.referenceQuality}` : `j${p.referenceQuality}`;
-  return `${ref}-q${p.quantizer}-f${p.framesPerPacket}${p.refreshSeconds > 0 ? `-r${p.refreshSeconds}s` : ''}${p.guide ? `-g${p.guide}` : ''}`;
+  return `${ref}-q${p.quantizer}-f${p.framesPerPacket}${p.refreshSeconds > 0 ? `-r${p.refreshSeconds}s` : ''}${p.guide ? `-g${p.guide}` : ''}${(p.trackEvery ?? 1) > 1 ? `-t${p.trackEvery}` : ''}`;
 }
 
 export function kilofaceOperatingPoint(p: KilofacePoint): OperatingPoint {
   const rate = BENCH_FPS / p.framesPerPacket;
   return {
     id: kilofacePointId(p),
-    label: `reference ${p.referenceFormat} ${p.referenceFormat === 'webp' ? 'quality' : 'q:v'} ${p.referenceQuality}, quantiser ${p.quantizer}, ${p.framesPerPacket} frames/packet (${rate} packets/s), ${p.refreshSeconds > 0 ? `new reference every ${p.refreshSeconds} s` : 'one reference'}${p.guide ? `, guide ${guideLabel(p.guide)}` : ', geometry only'}`,
+    label: `reference ${p.referenceFormat} ${p.referenceFormat === 'webp' ? 'quality' : 'q:v'} ${p.referenceQuality}, quantiser ${p.quantizer}, ${p.framesPerPacket} frames/packet (${rate} packets/s), ${p.refreshSeconds > 0 ? `new reference every ${p.refreshSeconds} s` : 'one reference'}${p.guide ? `, guide ${guideLabel(p.guide)}` : ', geometry only'}${(p.trackEvery ?? 1) > 1 ? `, tracked every ${p.trackEvery} frames` : ''}`,
     targetKbps: null,
     params: { ...p, packetsPerSecond: rate },
   };
@@ -98,6 +103,7 @@ export const QUICK_KILOFACE_POINTS: readonly KilofacePoint[] = [
   point(75, 12),
   point(90, 8),
   point(75, 8, 5, 2), // a new reference every 2 s
+  { ...point(40, 8), trackEvery: 2 }, // a call on a device short of CPU: what tracking every other frame costs
   // The guide layer (issue 17): the AV1 rungs of the call's modes, so kiloface draws a curve.
   ...guidePoints(['av1-32-10-3', 'av1-48-10-6', 'av1-64-10-12', 'av1-64-12.5-24']),
 ];
@@ -275,7 +281,8 @@ export class KilofaceCodec implements Codec {
   private readonly senderTrackers = new TrackerPool();
   /** The receiver's tracker for the reference picture (one still picture: no smoothing). */
   private readonly pictureTrackers = new TrackerPool({ smoothing: false });
-  private readonly senderLandmarks = new Map<string, Promise<(Float32Array | null)[]>>();
+  /** The sender's landmarks by clip and tracker pace ("clip/every"). */
+  private readonly senderLandmarks = new Map<string, Promise<(Float32Array | null | undefined)[]>>();
   /**
    * Decoded pictures by what determines them (reference pictures + decoded geometry): points
    * that differ only in packetization (frames per packet) give the receiver the same numbers,
@@ -320,11 +327,12 @@ export class KilofaceCodec implements Codec {
   }
 
   /** The sender's landmarks of a prepared clip, tracked once per clip. */
-  private landmarksOf(clipId: string, frames: readonly Uint8Array[], onTracked?: (index: number) => void): Promise<(Float32Array | null)[]> {
-    let p = this.senderLandmarks.get(clipId);
+  private landmarksOf(clipId: string, frames: readonly Uint8Array[], onTracked?: (index: number) => void, trackEvery = 1): Promise<(Float32Array | null | undefined)[]> {
+    const key = `${clipId}/${trackEvery}`;
+    let p = this.senderLandmarks.get(key);
     if (!p) {
-      p = trackYuvSequence(this.senderTrackers, frames, CROP_SIZE, CROP_SIZE, onTracked);
-      this.senderLandmarks.set(clipId, p);
+      p = trackYuvSequence(this.senderTrackers, frames, CROP_SIZE, CROP_SIZE, onTracked, trackEvery);
+      this.senderLandmarks.set(key, p);
     }
     return p;
   }
@@ -337,8 +345,9 @@ export class KilofaceCodec implements Codec {
 
   /**
    * The sender over a prepared clip (yuv420p frames, CROP_SIZE square, on the frame-slot clock):
-   * the tracker's landmarks of every frame (`onTracked` after each), then the call's NeuralSender
-   * with the bench's picture hooks. Returns the packets and the stream file's info.
+   * the tracker's landmarks of every frame (`onTracked` after each; of every `trackEvery`-th while
+   * it follows a face), then the call's NeuralSender with the bench's picture hooks. Returns the
+   * packets and the stream file's info.
    */
   async send(
     clipId: string,
@@ -346,8 +355,9 @@ export class KilofaceCodec implements Codec {
     mode: RateMode,
     referenceFormat: ReferenceFormat,
     onTracked?: (index: number) => void,
-  ): Promise<{ sent: Awaited<ReturnType<typeof sendClip>>; landmarks: (Float32Array | null)[]; info: StreamInfo; pictureCommand: string }> {
-    const landmarks = await this.landmarksOf(clipId, source, onTracked);
+    trackEvery = 1,
+  ): Promise<{ sent: Awaited<ReturnType<typeof sendClip>>; landmarks: (Float32Array | null | undefined)[]; info: StreamInfo; pictureCommand: string }> {
+    const landmarks = await this.landmarksOf(clipId, source, onTracked, trackEvery);
     // The sender's crop of each picture it sent: the receiver does not need it, the measurement does.
     const referenceBoxes: Record<string, CropBox> = {};
     let pictureCommand = '';
@@ -382,7 +392,7 @@ export class KilofaceCodec implements Codec {
     const source = (await loadY4m(job.clip.y4mPath)).frames;
 
     const t0 = performance.now();
-    const { sent, landmarks, info, pictureCommand } = await this.send(job.clip.id, source, kilofaceRateMode(params), params.referenceFormat);
+    const { sent, landmarks, info, pictureCommand } = await this.send(job.clip.id, source, kilofaceRateMode(params), params.referenceFormat, undefined, params.trackEvery);
     const boxes = Object.values(info.referenceBoxes);
     const streamPath = `${base}.kfs`;
     await writeFile(streamPath, writeStream(sent.packets, source.length, info));

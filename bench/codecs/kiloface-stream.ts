@@ -111,8 +111,11 @@ export interface SendClipOptions {
   geometry: FaceGeometry;
   coding: GeometryCodingConfig;
   mode: RateMode;
-  /** The tracker's landmarks of each frame (frame pixels), null where it sees no face. */
-  landmarks: readonly (Float32Array | null)[];
+  /**
+   * The tracker's landmarks of each frame (frame pixels), null where it sees no face, undefined
+   * where it left the frame out (its pace on a busy device: the sender interpolates the slot).
+   */
+  landmarks: readonly (Float32Array | null | undefined)[];
   /** The call's makeReference, checkQuality and guidePicture, for frame `index` of the clip. */
   hooks: Omit<SenderHooks<number>, 'send'>;
   /** The guide layer's codec, for modes with one. */
@@ -138,6 +141,7 @@ export async function sendClip(options: SendClipOptions): Promise<{ packets: Sen
     },
   );
   for (const [index, landmarks] of options.landmarks.entries()) {
+    if (landmarks === undefined) continue;
     nowMs = index * FRAME_SLOT_MS;
     sender.pushFrame(nowMs, landmarks, index);
     await sender.settled();

@@ -9,6 +9,7 @@ import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
 import type { FromReceiver, FromSender, ReceiverState, ReceiverStatus, SenderStatus, ToReceiver, ToSender } from './protocol.ts';
 import type { NeuralSettings } from './settings.ts';
 import { compileOnnxWasm } from '../runtime/onnx-web.ts';
+import { TrackingPace } from './tracking-pace.ts';
 
 export interface RemoteFrame {
   bitmap: ImageBitmap;
@@ -68,6 +69,7 @@ export class NeuralStream extends Emitter<Events> {
   /** The video mode wants kiloface sent now (a running sender is paused, not stopped, so switching back is instant). */
   private sendingWanted = true;
   private wasm: Promise<WebAssembly.Module | undefined> | undefined;
+  private readonly pace = new TrackingPace();
   latestSenderStatus: SenderStatus | undefined;
   readonly receiverStatus = new Map<string, ReceiverStatus>();
   readonly receiverState = new Map<string, ReceiverState>();
@@ -236,10 +238,15 @@ export class NeuralStream extends Emitter<Events> {
       case 'frame-done':
         this.senderBusy = false;
         return;
-      case 'status':
+      case 'status': {
+        // Once a second: our tracker's pace from how our receivers fared (tracking-pace.ts).
+        const before = this.pace.trackEvery;
+        const trackEvery = this.pace.next([...this.receiverStatus.values()]);
+        if (trackEvery !== before) this.sender?.postMessage({ type: 'pace', trackEvery } satisfies ToSender);
         this.latestSenderStatus = message.status;
         this.emit('sender-status', message.status);
         return;
+      }
       case 'crop':
         this.crops.get(message.id)?.(message.pixels);
         this.crops.delete(message.id);

@@ -4,6 +4,7 @@ import type { RateMode } from '../../codec/stream/rate-modes.ts';
 import type { RequestReason } from '../../codec/stream/reference-packet.ts';
 import type { SenderStats } from '../../codec/stream/neural-sender.ts';
 import type { ReceiverStats } from '../../codec/stream/neural-receiver.ts';
+import type { TrackEvery } from './tracking-pace.ts';
 
 export type ToSender =
   /** `selfCheck`: the port to the closed-loop check's worker (self-check-worker.ts). */
@@ -18,6 +19,8 @@ export type ToSender =
   | { type: 'audience'; links: number }
   /** The video mode sends no kiloface now (standard): camera frames are dropped unread, nothing is tracked or sent. */
   | { type: 'paused'; paused: boolean }
+  /** Track every camera frame (1) or every other one (2: this device is short of CPU, tracking-pace.ts). */
+  | { type: 'pace'; trackEvery: TrackEvery }
   | { type: 'crop'; id: number; slotMs: number };
 
 export interface SenderStatus {
@@ -25,6 +28,8 @@ export interface SenderStatus {
   /** Camera frames the tracker handled per second, and its mean time per frame (ms). */
   trackedFps: number;
   trackMs: number;
+  /** The pace the page set (tracking-pace.ts). */
+  trackEvery: TrackEvery;
   face: boolean;
   /** How long the tracker has looked and found no face (ms; 0 with a face, or while paused): the page hints "face the camera". */
   noFaceMs: number;

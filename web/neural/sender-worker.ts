@@ -10,6 +10,7 @@ import { cropPixels, decodeReference, encodePicture, pixelsOf, type RgbaImage } 
 import { loadGeometry, loadTracker } from './models.ts';
 import { useCompiledOnnxWasm } from '../runtime/onnx-web.ts';
 import type { FromSelfCheck, FromSender, SenderStatus, ToSelfCheck, ToSender } from './protocol.ts';
+import type { TrackEvery } from './tracking-pace.ts';
 
 const post = (message: FromSender, transfer: Transferable[] = []): void => (self as unknown as Worker).postMessage(message, transfer);
 
@@ -120,10 +121,11 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
   let lastSearchMs = -Infinity;
   let audience = 0;
   let paused = false;
+  let trackEvery: TrackEvery = 1;
   let slotOriginEpochMs: number | undefined;
   setInterval(() => {
     const noFaceMs = noFaceSince === undefined ? 0 : performance.now() - noFaceSince;
-    const status: SenderStatus = { stats: { ...sender.stats }, trackedFps: (tracked * 1000) / STATUS_MS, trackMs: tracked ? trackMsTotal / tracked : 0, face, noFaceMs, maxSendGapMs, slotOriginEpochMs };
+    const status: SenderStatus = { stats: { ...sender.stats }, trackedFps: (tracked * 1000) / STATUS_MS, trackMs: tracked ? trackMsTotal / tracked : 0, trackEvery, face, noFaceMs, maxSendGapMs, slotOriginEpochMs };
     tracked = 0;
     maxSendGapMs = 0;
     trackMsTotal = 0;
@@ -134,7 +136,9 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
   const handleFrame = async (source: ImageBitmap | VideoFrame, slotMs: number): Promise<void> => {
     const width = 'displayWidth' in source ? source.displayWidth : source.width;
     const height = 'displayHeight' in source ? source.displayHeight : source.height;
-    if (paused || busy || (!face && slotMs - lastSearchMs < SEARCH_INTERVAL_MS)) {
+    // A face being followed at a slower pace: the sender interpolates the slots left out.
+    const offPace = face && Math.round(slotMs / FRAME_SLOT_MS) % trackEvery !== 0;
+    if (paused || busy || offPace || (!face && slotMs - lastSearchMs < SEARCH_INTERVAL_MS)) {
       source.close(); // never queue stale frames
       return;
     }
@@ -205,6 +209,9 @@ async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> 
         paused = message.paused;
         face = false;
         noFaceSince = undefined; // a paused tracker looks for nothing
+        return;
+      case 'pace':
+        trackEvery = message.trackEvery;
         return;
       case 'crop': {
         const kept = recentFrames.get(message.slotMs);

@@ -123,6 +123,7 @@ export class NeuralSendStats {
     ['neural-send-references', 'references sent'],
     ['neural-track-fps', 'tracked fps'],
     ['neural-track-ms', 'tracker ms/frame'],
+    ['neural-track-pace', 'tracker pace'],
     ['neural-quality-db', 'self-check PSNR dB'],
   ]);
   readonly element = h('details', { class: 'stats', open: true }, h('summary', {}, 'kiloface (sending)'), this.stats.element);
@@ -137,6 +138,8 @@ export class NeuralSendStats {
     this.stats.set('neural-send-references', String(status.stats.references));
     this.stats.set('neural-track-fps', status.trackedFps.toFixed(1));
     this.stats.set('neural-track-ms', status.trackMs > 0 ? status.trackMs.toFixed(0) : '–');
+    // Every other frame while this device is short of CPU for the faces it rebuilds (tracking-pace.ts).
+    this.stats.set('neural-track-pace', status.trackEvery === 1 ? 'every frame' : 'every other frame (device busy)');
     this.stats.set('neural-quality-db', status.stats.lastQualityDb === undefined ? '–' : status.stats.lastQualityDb.toFixed(1));
   }
 }

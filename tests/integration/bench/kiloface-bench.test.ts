@@ -19,6 +19,7 @@ describe('kiloface operating points', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toContain('w75-q4-f1');
     expect(ids).toContain('w75-q8-f5-r2s');
+    expect(ids).toContain('w40-q8-f5-t2');
   });
 });
 

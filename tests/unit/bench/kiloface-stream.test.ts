@@ -128,6 +128,36 @@ describe('the bench drives the call\'s stream (issue 14 item 1)', () => {
     }
   });
 
+  it('frames the tracker left out (its pace on a busy device) are filled in by the sender: every slot coded, the smooth motion within 1.5 px', async () => {
+    const pictures = fakePictures();
+    const boxes: CropBox[] = [];
+    // As trackYuvSequence with every = 2: while it follows a face, odd frames are not tracked.
+    const everyOther = landmarks.map((l, i) => (i % 2 === 1 && landmarks[i - 1] !== null ? undefined : l));
+    const hooks = {
+      makeReference: async (index: number, box: CropBox) => {
+        boxes.push(box);
+        return pictures.makeReference(index, box);
+      },
+    };
+    const paced = await sendClip({ geometry, coding, mode: benchMode, landmarks: everyOther, hooks });
+    const full = await sendClip({ geometry, coding, mode: benchMode, landmarks, hooks: { makeReference: fakePictures().makeReference } });
+    // All but the clip's last frame (odd, left out, with nothing after it to interpolate towards).
+    expect(everyOther.at(-1)).toBeUndefined();
+    expect(paced.stats.framesCoded).toBe(full.stats.framesCoded - 1);
+    const { steps } = await receiveClip<string>(paced.packets, FRAMES, { coding, referenceShape: (l) => geometry.referenceShape(l), loadReference: pictures.loadReference });
+    let box: CropBox | undefined;
+    let references = 0;
+    let filled = 0;
+    for (const s of steps) {
+      if (s.kind === 'reference') box = boxes[references++];
+      else if (s.frame.state === 'face') {
+        if (everyOther[s.index] === undefined) filled++;
+        expect(landmarkRmse(geometry.decode(s.frame.values, s.frame.shape), toCropPixels(landmarks[s.index]!, box!))).toBeLessThan(1.5);
+      }
+    }
+    expect(filled).toBeGreaterThan(60);
+  });
+
   it('the receiver\'s geometry rebuilds the landmarks within 1.5 px', async () => {
     const pictures = fakePictures();
     const boxes: CropBox[] = [];

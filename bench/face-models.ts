@@ -37,27 +37,10 @@ export class TrackerPool {
 /**
  * Landmarks of every frame of a sequence, tracked in order as the codec's sender tracks them
  * (detector on the first frame and after a loss, then the ROI follows the landmarks): 468 xyz
- * in pixels of the frame, or null where no face was found.
+ * in pixels of the frame, or null where no face was found. `every` > 1: the tracker's pace on a
+ * busy device in a call (web/neural/tracking-pace.ts): while it follows a face it tracks only
+ * every n-th frame; the frames it leaves out are undefined.
  */
-export async function trackYuvSequence(
-  pool: TrackerPool,
-  frames: readonly Uint8Array[],
-  width: number,
-  height: number,
-  onTracked?: (index: number) => void,
-): Promise<(Float32Array | null)[]>;
-/**
- * `every` > 1: the tracker's pace on a busy device in a call (web/neural/tracking-pace.ts): while
- * it follows a face it tracks only every n-th frame; the frames it leaves out are undefined.
- */
-export async function trackYuvSequence(
-  pool: TrackerPool,
-  frames: readonly Uint8Array[],
-  width: number,
-  height: number,
-  onTracked: ((index: number) => void) | undefined,
-  every: number,
-): Promise<(Float32Array | null | undefined)[]>;
 export async function trackYuvSequence(
   pool: TrackerPool,
   frames: readonly Uint8Array[],

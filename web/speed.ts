@@ -36,7 +36,7 @@ const verdict = h('p', { class: 'verdict', 'data-role': 'verdict', 'aria-live': 
 root.append(
   h('p', {}, h('a', { href: '/', 'data-role': 'back' }, '← back to kiloface')),
   h('h1', {}, 'How fast is this device?'),
-  h('p', {}, `Each network runs ${iterations} times on onnxruntime-web (${preferGpu ? 'WebGPU if available, else ' : ''}WASM, ${threads} thread${threads > 1 ? 's' : ''}${globalThis.crossOriginIsolated ? '' : ', single-threaded: page not cross-origin isolated'}).`),
+  h('p', {}, `Each network runs ${iterations} times, after warm-up runs until its time settles, on onnxruntime-web (${preferGpu ? 'WebGPU if available, else ' : ''}WASM, ${threads} thread${threads > 1 ? 's' : ''}${globalThis.crossOriginIsolated ? '' : ', single-threaded: page not cross-origin isolated'}).`),
   verdict,
   // Fixed columns (styles.css .speed-table): rows arriving one by one do not shift the others.
   h('table', { class: 'speed-table' }, h('thead', {}, h('tr', {}, h('th', {}, 'network'), h('th', {}, 'runs on'), h('th', {}, 'median ms'), h('th', {}, 'best ms'))), table),
@@ -58,14 +58,32 @@ async function canonicalLandmarks(): Promise<Float32Array> {
   return Float32Array.from(json.vertices.flatMap(([x, y]) => [CROP_SIZE / 2 + 8 * x!, CROP_SIZE / 2 - 8 * y!]));
 }
 
+/**
+ * Warm-up before the timed runs: V8 first runs the WASM unoptimised and optimises its hot functions
+ * in the background, over seconds on a slow machine (three warm-up runs left the guided decoder's
+ * median at 119 ms in headless Chromium on a 2-core machine, its best run 36). Until three runs in
+ * a row agree within WARMUP_SPREAD, for at most WARMUP_MS, so that the figures are a call's
+ * steady ones.
+ */
+const WARMUP_RUNS = 3;
+const WARMUP_SPREAD = 1.1;
+const WARMUP_MS = 15_000;
+
 async function time(name: string, runner: ModelRunner, feeds: Tensors): Promise<void> {
-  const samples: number[] = [];
   let outputs: Tensors = {};
-  for (let i = 0; i < iterations + 3; i++) {
+  const run = async (): Promise<number> => {
     const t0 = performance.now();
     outputs = await runner.run(feeds);
-    if (i >= 3) samples.push(performance.now() - t0); // the first runs warm up the kernels
+    return performance.now() - t0;
+  };
+  const warmup: number[] = [];
+  const warmupEnd = performance.now() + WARMUP_MS;
+  while (warmup.length < WARMUP_RUNS || Math.max(...warmup.slice(-WARMUP_RUNS)) > WARMUP_SPREAD * Math.min(...warmup.slice(-WARMUP_RUNS))) {
+    if (performance.now() > warmupEnd) break;
+    warmup.push(await run());
   }
+  const samples: number[] = [];
+  for (let i = 0; i < iterations; i++) samples.push(await run());
   samples.sort((a, b) => a - b);
   const first = outputs[runner.outputNames[0]!]!;
   const result: SpeedResult = { model: name, backend: runner.backend, medianMs: samples[samples.length >> 1]!, minMs: samples[0]!, firstOutputs: Array.from(first.data.slice(0, 8)) };

@@ -8,7 +8,7 @@ import { packetType, readReferenceRequest, writeReferenceRequest } from '../../c
 import type { PacketLink, PacketTransport } from '../../codec/transport.ts';
 import type { FromReceiver, FromSender, ReceiverState, ReceiverStatus, SenderStatus, ToReceiver, ToSender } from './protocol.ts';
 import type { NeuralSettings } from './settings.ts';
-import { compileOnnxWasm } from '../runtime/onnx-web.ts';
+import { compileOnnxWasm, onnxWasmMessage } from '../runtime/onnx-web.ts';
 import { TrackingPace } from './tracking-pace.ts';
 
 export interface RemoteFrame {
@@ -46,8 +46,8 @@ class ReceiverHandle {
     this.worker.onmessage = (event: MessageEvent<FromReceiver>) => codec.fromReceiver(this, event.data);
     this.worker.onerror = (event) => codec.emit('notice', `neural receiver failed: ${event.message}`);
     // One thread: measured on a 2-core machine with both call ends, two threads were not faster.
-    // Packets posted before 'start' wait in the worker.
-    void codec.onnxWasm().then((wasm) => this.post({ type: 'start', threads: 1, wasm }));
+    this.post({ type: 'start', threads: 1 });
+    void codec.onnxWasm().then((module) => this.worker.postMessage(onnxWasmMessage(module)));
   }
   post(message: ToReceiver, transfer: Transferable[] = []): void {
     this.worker.postMessage(message, transfer);
@@ -113,19 +113,18 @@ export class NeuralStream extends Emitter<Events> {
     const selfCheck = new Worker(new URL('./self-check-worker.ts', import.meta.url), { type: 'module', name: 'kiloface sender self-check' });
     this.selfCheck = selfCheck;
     const { port1, port2 } = new MessageChannel();
-    // Messages posted before 'start' (below) wait in the worker.
-    void this.onnxWasm().then((wasm) => {
-      selfCheck.postMessage({ port: port2, wasm }, [port2]);
-      const start: ToSender = {
-        type: 'start',
-        mode: rateModeFor(this.settings.targetKbps),
-        loss: this.settings.simulatedLoss,
-        keepCrops: this.settings.keepCrops,
-        threads: 1,
-        selfCheck: port1,
-        wasm,
-      };
-      worker.postMessage(start, [port1]);
+    selfCheck.postMessage({ port: port2 }, [port2]);
+    const start: ToSender = {
+      type: 'start',
+      mode: rateModeFor(this.settings.targetKbps),
+      loss: this.settings.simulatedLoss,
+      keepCrops: this.settings.keepCrops,
+      threads: 1,
+      selfCheck: port1,
+    };
+    worker.postMessage(start, [port1]);
+    void this.onnxWasm().then((module) => {
+      for (const w of [worker, selfCheck]) w.postMessage(onnxWasmMessage(module));
     });
     worker.postMessage({ type: 'audience', links: this.transport.links().length } satisfies ToSender);
     worker.postMessage({ type: 'paused', paused: !this.sendingWanted } satisfies ToSender);

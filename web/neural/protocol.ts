@@ -8,7 +8,7 @@ import type { TrackEvery } from './tracking-pace.ts';
 
 export type ToSender =
   /** `selfCheck`: the port to the closed-loop check's worker (self-check-worker.ts). */
-  | { type: 'start'; mode: RateMode; loss: number; keepCrops: boolean; threads: number; selfCheck: MessagePort; wasm: WebAssembly.Module | undefined }
+  | { type: 'start'; mode: RateMode; loss: number; keepCrops: boolean; threads: number; selfCheck: MessagePort }
   | { type: 'frame'; bitmap: ImageBitmap; slotMs: number }
   /** The camera as a stream of VideoFrames (MediaStreamTrackProcessor): the worker takes what it can handle. */
   | { type: 'camera'; frames: ReadableStream<VideoFrame> }
@@ -51,8 +51,7 @@ export type FromSender =
  * `arrivedEpochMs`: when the page got the packet (ms since the epoch). The worker handles it only
  * between two pictures, so this says whether the stream is flowing even while the decoder lags.
  */
-/** `wasm` (in 'start'): onnxruntime's module, compiled once by the page (onnx-web.ts compileOnnxWasm); undefined: the worker compiles its own. */
-export type ToReceiver = { type: 'start'; threads: number; wasm: WebAssembly.Module | undefined } | { type: 'packet'; channel: CodecChannel; bytes: Uint8Array; arrivedEpochMs: number } | { type: 'stop' };
+export type ToReceiver = { type: 'start'; threads: number } | { type: 'packet'; channel: CodecChannel; bytes: Uint8Array; arrivedEpochMs: number } | { type: 'stop' };
 
 /** What a receiver is doing, for the tile's notice: sent whenever it changes. */
 export type ReceiverState =

@@ -8,7 +8,9 @@ import type { GuideCodecs } from '../../codec/stream/guide-codec.ts';
 import { webCodecsGuideCodecs } from './guide-webcodecs.ts';
 import { loadDecoder, loadGeometry, loadTracker, watchModelDownloads } from './models.ts';
 import type { FromReceiver, ReceiverState, ReceiverStatus, ToReceiver } from './protocol.ts';
-import { useCompiledOnnxWasm } from '../runtime/onnx-web.ts';
+import { receiveOnnxWasm } from '../runtime/onnx-web.ts';
+
+receiveOnnxWasm(); // before any message handler of ours
 
 const post = (message: FromReceiver, transfer: Transferable[] = []): void => (self as unknown as Worker).postMessage(message, transfer);
 
@@ -96,8 +98,7 @@ function setState(state: ReceiverState): void {
   post({ type: 'state', state });
 }
 
-async function start(threads: number, wasm: WebAssembly.Module | undefined): Promise<void> {
-  if (wasm) useCompiledOnnxWasm(wasm);
+async function start(threads: number): Promise<void> {
   let lastProgressMs = -Infinity;
   let files = '';
   watchModelDownloads((progress) => {
@@ -202,7 +203,7 @@ async function start(threads: number, wasm: WebAssembly.Module | undefined): Pro
 
 self.onmessage = (event: MessageEvent<ToReceiver>) => {
   const message = event.data;
-  if (message.type === 'start') start(message.threads, message.wasm).catch((error: unknown) => post({ type: 'error', message: `neural receiver could not start: ${(error as Error).message}` }));
+  if (message.type === 'start') start(message.threads).catch((error: unknown) => post({ type: 'error', message: `neural receiver could not start: ${(error as Error).message}` }));
   else {
     early.push(message);
     if (early.length > MAX_EARLY_MESSAGES) early.splice(early.findIndex((m) => m.type === 'packet'), 1);

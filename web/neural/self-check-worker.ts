@@ -6,7 +6,7 @@ import { imageTensor, type NeuralDecoder } from '../../codec/decoder/neural-deco
 import { loadDecoder } from './models.ts';
 import { planarToRgba, psnrRgba } from './pictures.ts';
 import type { FromSelfCheck, ToSelfCheck } from './protocol.ts';
-import { useCompiledOnnxWasm } from '../runtime/onnx-web.ts';
+import { receiveOnnxWasm } from '../runtime/onnx-web.ts';
 
 let port: MessagePort | undefined;
 const post = (message: FromSelfCheck): void => port?.postMessage(message);
@@ -35,9 +35,10 @@ async function start(): Promise<void> {
   };
 }
 
-// The page hands over the port the sender's worker talks on, and onnxruntime's compiled WASM.
-self.onmessage = ({ data }: MessageEvent<{ port: MessagePort; wasm: WebAssembly.Module | undefined }>) => {
+receiveOnnxWasm(); // before our message handler
+
+// The page hands over the port the sender's worker talks on.
+self.onmessage = ({ data }: MessageEvent<{ port: MessagePort }>) => {
   port = data.port;
-  if (data.wasm) useCompiledOnnxWasm(data.wasm);
   void start();
 };

@@ -8,9 +8,11 @@ import type { RateMode } from '../../codec/stream/rate-modes.ts';
 import { guideLayerForBrowser, webCodecsGuideCodecs } from './guide-webcodecs.ts';
 import { cropPixels, decodeReference, encodePicture, pixelsOf, type RgbaImage } from './pictures.ts';
 import { loadGeometry, loadTracker } from './models.ts';
-import { useCompiledOnnxWasm } from '../runtime/onnx-web.ts';
+import { receiveOnnxWasm } from '../runtime/onnx-web.ts';
 import type { FromSelfCheck, FromSender, SenderStatus, ToSelfCheck, ToSender } from './protocol.ts';
 import type { TrackEvery } from './tracking-pace.ts';
+
+receiveOnnxWasm(); // before any message handler of ours
 
 const post = (message: FromSender, transfer: Transferable[] = []): void => (self as unknown as Worker).postMessage(message, transfer);
 
@@ -30,7 +32,6 @@ async function browserMode(mode: RateMode): Promise<RateMode> {
 }
 
 async function start(init: Extract<ToSender, { type: 'start' }>): Promise<void> {
-  if (init.wasm) useCompiledOnnxWasm(init.wasm);
   const [{ geometry, coding }, tracker, pictureTracker, mode] = await Promise.all([loadGeometry(), loadTracker(true, init.threads), loadTracker(false, 1), browserMode(init.mode)]);
   // The closed loop runs in its own worker (self-check-worker.ts), which loads its decoder behind
   // the first frames; until it is ready, checks pass.

@@ -42,24 +42,39 @@ export function compileOnnxWasm(): Promise<WebAssembly.Module> {
   return WebAssembly.compileStreaming(fetch(absolute(wasmUrl)));
 }
 
-let compiledWasm: WebAssembly.Module | undefined;
+/** Marks the message that carries the module (onnxWasmMessage), so that no worker handler mistakes it for its own. */
+const WASM_MESSAGE = 'kilofaceOnnxWasm';
+
+/** The message that hands a worker which called receiveOnnxWasm the compiled module (undefined: compile your own). */
+export function onnxWasmMessage(module: WebAssembly.Module | undefined): { [WASM_MESSAGE]: true; module: WebAssembly.Module | undefined } {
+  return { [WASM_MESSAGE]: true, module };
+}
 
 /**
- * In a worker: onnxruntime-web instantiates `module` (from compileOnnxWasm) instead of fetching
- * and compiling the WASM again. onnxruntime-web has no option for a compiled module, and its
- * Emscripten glue calls WebAssembly.instantiateStreaming with the WASM's URL: that one call is
- * answered from the module (the fetch it started is left to the HTTP cache and cancelled).
+ * In a worker, before it sets its own message handlers: onnxruntime-web will instantiate the
+ * module the page posts (onnxWasmMessage) instead of fetching and compiling the WASM again. The
+ * worker starts at once and fetches its models meanwhile; only onnxruntime's start waits for the
+ * module. onnxruntime-web has no option for a compiled module, and its Emscripten glue calls
+ * WebAssembly.instantiateStreaming with the WASM's URL: that one call is answered from the module
+ * (the fetch it started is cancelled). `scope`: the worker's global (a parameter for tests).
  */
-export function useCompiledOnnxWasm(module: WebAssembly.Module): void {
-  if (compiledWasm) return;
-  compiledWasm = module;
+export function receiveOnnxWasm(scope: EventTarget = self): void {
+  const module = new Promise<WebAssembly.Module | undefined>((resolve) => {
+    scope.addEventListener('message', (event) => {
+      const data = (event as MessageEvent<unknown>).data as Partial<ReturnType<typeof onnxWasmMessage>> | null;
+      if (data?.[WASM_MESSAGE] !== true) return;
+      event.stopImmediatePropagation();
+      resolve(data.module);
+    });
+  });
   const wasmHref = absolute(wasmUrl);
   const instantiateStreaming = WebAssembly.instantiateStreaming.bind(WebAssembly);
   WebAssembly.instantiateStreaming = async (source, imports) => {
     const response = await source;
-    if (response.url !== wasmHref) return instantiateStreaming(response, imports);
+    const compiled = response.url === wasmHref ? await module : undefined;
+    if (!compiled) return instantiateStreaming(response, imports);
     void response.body?.cancel().catch(() => undefined);
-    return { module, instance: await WebAssembly.instantiate(module, imports) };
+    return { module: compiled, instance: await WebAssembly.instantiate(compiled, imports) };
   };
 }
 

@@ -13,6 +13,8 @@ export interface CallCounters {
   wireReceived: number;
   videoBytesSent: number;
   videoPacketsSent: number;
+  /** Video send streams (outbound-rtp): none where our video m-line is receive-only. */
+  videoSendStreams: number;
   audioPacketsSent: number;
   /** Audio RTP on the wire: payload + RTP headers + SRTP tag + UDP/IPv4, per packet. */
   audioWireSent: number;
@@ -46,6 +48,7 @@ export async function callCounters(page: Page): Promise<CallCounters> {
     wireReceived: 0,
     videoBytesSent: 0,
     videoPacketsSent: 0,
+    videoSendStreams: 0,
     audioPacketsSent: 0,
     audioWireSent: 0,
     audioPayloadSent: 0,
@@ -69,6 +72,7 @@ export async function callCounters(page: Page): Promise<CallCounters> {
       if (e.type === 'outbound-rtp' && e.kind === 'video') {
         out.videoBytesSent += n(e.bytesSent) + n(e.headerBytesSent);
         out.videoPacketsSent += n(e.packetsSent);
+        out.videoSendStreams++;
       }
       if (e.type === 'outbound-rtp' && e.kind === 'audio') {
         out.audioPacketsSent += n(e.packetsSent);

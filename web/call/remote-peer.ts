@@ -22,7 +22,7 @@ export interface RemotePeerOptions {
   localStream: MediaStream;
   iceServers: IceServerConfig[];
   settings: MediaSettings;
-  /** Send the standard video track (false: the sender carries no track, so no video RTP at all). */
+  /** Send the standard video track (false: our video m-line is receive-only until video is wanted, so no video RTP at all). */
   sendVideo: boolean;
   /** Carries kiloface frame bundles inside our audio (undefined: the browser cannot). */
   audioBundles: AudioBundleCarrier | undefined;
@@ -51,6 +51,8 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
   private readonly packetListeners = new Set<PacketListener>();
   private settings: MediaSettings;
   private videoOn: boolean;
+  /** The transceiver simple-peer put our camera on (undefined without a camera). */
+  private readonly videoTransceiver: RTCRtpTransceiver | undefined;
   private parameterWork: Promise<void> = Promise.resolve();
   private closed = false;
   /** They said they strip bundles from their incoming audio: only then do ours ride on it. */
@@ -81,9 +83,16 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     this.openCodecChannels();
     this.carryBundlesOnAudio();
     this.applyCodecPreferences();
-    // simple-peer added the camera in its constructor; before anything is negotiated, take it off
-    // again if it must not go out (the m-line stays, so turning it on needs no renegotiation).
-    if (!options.sendVideo) void this.setVideoSending(false);
+    // simple-peer added the camera in its constructor (synchronously, before its first offer).
+    // Without video, our half of the m-line is receive-only from the start: a send stream that
+    // is merely inactive and trackless still carried Chromium's bandwidth probes under load
+    // (31 padding packets, 12.7 kB, in a kiloface-mode call). The m-line stays, so the first
+    // switch to video is one renegotiation (setVideoSending).
+    this.videoTransceiver = this.pc.getTransceivers().find((t) => t.sender.track?.kind === 'video');
+    if (!options.sendVideo && this.videoTransceiver) {
+      this.videoTransceiver.direction = 'recvonly';
+      void this.videoTransceiver.sender.replaceTrack(null);
+    }
 
     this.peer.on('signal', (signal) => this.options.sendSignal({ cid: this.connectionId, signal }));
     this.peer.on('stream', (stream: MediaStream) => {
@@ -153,22 +162,27 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     await this.applySenderParameters();
   }
 
-  /** Puts the camera on the video sender, or no track at all (nothing is sent, not even black frames). */
+  /**
+   * Puts the camera on the video sender, or no track at all (nothing is sent, not even black
+   * frames). The first time video goes out, our receive-only half of the m-line becomes
+   * send-receive, which takes a renegotiation; later switches keep it (like the SFU's paused producer).
+   */
   async setVideoSending(on: boolean): Promise<void> {
-    if (this.closed) return;
+    const transceiver = this.videoTransceiver;
+    if (this.closed || !transceiver) return;
     this.videoOn = on;
     const track = on ? (this.options.localStream.getVideoTracks()[0] ?? null) : null;
-    for (const transceiver of this.pc.getTransceivers()) {
-      if (transceiver.receiver.track.kind !== 'video') continue;
-      // Only our own sender: the one simple-peer added the camera to (sendrecv/sendonly).
-      if (transceiver.direction !== 'sendrecv' && transceiver.direction !== 'sendonly') continue;
-      try {
-        if (transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
-      } catch (error) {
-        console.warn('replaceTrack (video) failed', error);
-      }
+    try {
+      if (transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
+    } catch (error) {
+      console.warn('replaceTrack (video) failed', error);
     }
-    // An inactive encoding also stops the bandwidth probes Chromium pads the video stream with.
+    if (on && transceiver.direction === 'recvonly') {
+      transceiver.direction = 'sendrecv';
+      // simple-peer's own renegotiation (untyped in @types/simple-peer): it offers, or asks the initiator to.
+      (this.peer as unknown as { negotiate(): void }).negotiate();
+    }
+    // Inactive as well as trackless once it has sent: Chromium pads an active video stream with bandwidth probes.
     await this.applySenderParameters();
   }
 

@@ -177,10 +177,15 @@ export class RemotePeer extends Emitter<ParticipantEvents> implements RemotePart
     } catch (error) {
       console.warn('replaceTrack (video) failed', error);
     }
+    if (this.closed) return; // closed while the track changed
     if (on && transceiver.direction === 'recvonly') {
-      transceiver.direction = 'sendrecv';
-      // simple-peer's own renegotiation (untyped in @types/simple-peer): it offers, or asks the initiator to.
-      (this.peer as unknown as { negotiate(): void }).negotiate();
+      try {
+        transceiver.direction = 'sendrecv';
+        // simple-peer's own renegotiation (untyped in @types/simple-peer): it offers, or asks the initiator to.
+        (this.peer as unknown as { negotiate(): void }).negotiate();
+      } catch (error) {
+        console.warn('video renegotiation failed', error); // the connection is closing
+      }
     }
     // Inactive as well as trackless once it has sent: Chromium pads an active video stream with bandwidth probes.
     await this.applySenderParameters();

@@ -35,6 +35,8 @@ const MIN_GEOMETRY_PACKETS_PER_S = 0.8;
 /** Rebuilt pictures came at 2.2-2.4/s here (two decoders and trackers on 2 cores); the bound catches a stopped decoder. */
 const MIN_PICTURES_PER_S = 0.1;
 const WINDOW_S = 20;
+/** From the link's recovery to both people back on standard: a minute of clean link, the trial, and room for a loaded machine. */
+const RECOVERY_MS = 180_000;
 
 async function connected(...pages: OpenedPage[]): Promise<number> {
   await Promise.all(pages.map((p) => p.page.waitForSelector(`${REMOTE_TILE}[data-connection="connected"]`, { timeout: 60_000 })));
@@ -145,6 +147,10 @@ describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited b
 
   // The link recovers mid-call (our own relay, since coturn's rate is fixed): auto's next trial, a
   // minute of clean link after the drop, passes and standard comes back. P2P only: CI time.
+  // Standard came back 70-90 s after the recovery on a quiet machine; with three busy loops beside
+  // the browsers (2026-12-07, load 13) late consent checks read as RTT 1.0-2.5 s, each restarting
+  // the clean minute, and it took 91 s; a CI run whose other cases all needed their retry missed
+  // 120 s twice. Hence RECOVERY_MS.
   it.runIf(mode === 'p2p')('when a 32 kbit/s link recovers to 1 Mbit/s, auto goes back to standard', async () => {
     const [alice, bob, shaper] = await relayedCall(32, true);
     await connected(alice, bob);
@@ -154,12 +160,27 @@ describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited b
     }
     console.log(`${mode}: both on kiloface behind our relay at 32 kbit/s after a failed trial (${shaper!.counts.dropped} datagrams dropped so far)`);
     shaper!.setKbps(1000);
-    for (const p of [alice, bob]) await p.page.waitForFunction(() => window.kiloface?.video?.state.active === 'standard', undefined, { timeout: 120_000 });
+    // Every link sample auto judges from here on, so a failure shows what kept it from trying again.
+    for (const p of [alice, bob]) {
+      await p.page.evaluate(() => {
+        const seen: unknown[] = ((window as unknown as { linkSamples: unknown[] }).linkSamples = []);
+        window.kiloface!.video!.on('measured', (_wire, link) => seen.push({ t: Math.round(link.atMs / 100) / 10, ...link }));
+      });
+    }
+    const back = await Promise.all([alice, bob].map((p) => p.page.waitForFunction(() => window.kiloface?.video?.state.active === 'standard', undefined, { timeout: RECOVERY_MS }).then(() => true, () => false)));
+    // Printed before the verdict, so a failure shows what auto decided and why.
     for (const [i, p] of [alice, bob].entries()) console.log(`  ${i === 0 ? 'Alice' : 'Bob'}'s switches: ${JSON.stringify(await videoSwitches(p.page))}`);
+    console.log(`  relay: ${shaper!.counts.passed} datagrams passed, ${shaper!.counts.dropped} dropped`);
+    for (const [i, p] of [alice, bob].entries()) {
+      const samples = await p.page.evaluate(() => (window as unknown as { linkSamples: { loss?: number; rttMs?: number }[] }).linkSamples);
+      const unclean = samples.filter((s) => (s.loss ?? 0) > 0.05 || (s.rttMs ?? 0) > 1000);
+      console.log(`  ${i === 0 ? 'Alice' : 'Bob'}: ${samples.length} link samples after the recovery, ${unclean.length} with loss > 5 % or RTT > 1 s: ${JSON.stringify(unclean.slice(0, 8))}`);
+    }
+    expect(back).toEqual([true, true]);
     const probes = await Promise.all([alice, bob].map((p) => startLinkProbe(p.page)));
     await alice.page.waitForTimeout(5000);
     const received = await Promise.all([alice, bob].map((p, i) => readLinkProbe(p.page, probes[i]!)));
     for (const r of received) expect(r.videoFps).toBeGreaterThan(0.3);
     for (const p of [alice, bob]) await p.context.close();
-  }, 240_000);
+  }, 300_000);
 });

@@ -1,5 +1,9 @@
 // Decoder speed in onnxruntime-node: reference.onnx once, frame.onnx per frame.
 //   node models/train/bench_node.mjs [MODEL_DIR=models/kiloface-v1] [RUNS=60] [--wasm] [--no-guide | --geometry]
+//                                    [--against OTHER_DIR]
+// --against: the same graph of another model folder (e.g. an older export from git), run in turns
+// with this one (1 thread), so that a busy or drifting machine slows both alike; prints each one's
+// median and the median of the per-turn differences (this minus other).
 // --wasm: onnxruntime-web's WASM backend in Node instead (1 thread: the browser's kernels without
 // the browser, a steadier figure than an e2e run on a busy machine).
 // --geometry: decoder v2's frame-geometry.onnx (frames without a guide) instead of frame.onnx.
@@ -14,7 +18,9 @@ import ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 
 const wasm = process.argv.includes('--wasm');
-const [dir = 'models/kiloface-v1', runsArg = '60'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const againstAt = process.argv.indexOf('--against');
+const against = againstAt > 0 ? process.argv[againstAt + 1] : undefined;
+const [dir = 'models/kiloface-v1', runsArg = '60'] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--against');
 const runs = Number(runsArg);
 const ort = wasm ? ortWeb : ortNode;
 if (wasm) ort.env.wasm.numThreads = 1;
@@ -47,22 +53,38 @@ const configs = wasm ? [{ name: '1', threads: 1 }] : [
   { name: '2', threads: 2, spinning: true },
   { name: '2_no_spinning', threads: 2, spinning: false },
 ];
-for (const { name, threads, spinning } of configs) {
-  const opts = wasm ? { executionProviders: ['wasm'] }
-    : { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
-  if (!wasm && !spinning) opts.extra = { session: { intra_op: { allow_spinning: '0' } } };
-  const ref = await ort.InferenceSession.create(join(dir, 'reference.onnx'), opts);
-  const frame = await ort.InferenceSession.create(join(dir, geometryOnly ? 'frame-geometry.onnx' : 'frame.onnx'), opts);
-  let t = performance.now();
+/** A model folder's reference run once and its frame graph ready to run on the fixture; `frame()` times one run (ms). */
+async function openModel(folder, opts) {
+  const ref = await ort.InferenceSession.create(join(folder, 'reference.onnx'), opts);
+  const session = await ort.InferenceSession.create(join(folder, geometryOnly ? 'frame-geometry.onnx' : 'frame.onnx'), opts);
+  const t = performance.now();
   const r = await ref.run({ ref_image: refImage, ref_landmarks: lmR });
   const refMs = performance.now() - t;
   const feeds = { ref_image: refImage, ref_feat: r.ref_feat, ref_mouth_feat: r.ref_mouth_feat, ref_landmarks: lmR, tgt_landmarks: lmT };
-  if (frame.inputNames.includes('guide')) Object.assign(feeds, guideFeeds(guideOn));
-  for (let i = 0; i < 5; i++) await frame.run(feeds);
+  if (session.inputNames.includes('guide')) Object.assign(feeds, guideFeeds(guideOn));
+  for (let i = 0; i < 5; i++) await session.run(feeds);
+  const frame = async () => { const t0 = performance.now(); await session.run(feeds); return performance.now() - t0; };
+  return { refMs, frame, guided: session.inputNames.includes('guide') };
+}
+
+result.frame = geometryOnly ? 'frame-geometry.onnx' : 'frame.onnx';
+for (const { name, threads, spinning } of against ? configs.slice(0, 1) : configs) {
+  const opts = wasm ? { executionProviders: ['wasm'] }
+    : { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  if (!wasm && !spinning) opts.extra = { session: { intra_op: { allow_spinning: '0' } } };
+  const model = await openModel(dir, opts);
+  result.guide = model.guided ? guideOn : null;
+  if (against) {
+    const other = await openModel(against, opts);
+    const [mine, theirs] = [[], []];
+    for (let i = 0; i < runs; i++) { mine.push(await model.frame()); theirs.push(await other.frame()); }
+    const stats = (ms) => ({ frame_median_ms: +median(ms).toFixed(2), frame_min_ms: +Math.min(...ms).toFixed(2) });
+    result.threads[name] = { [dir]: stats(mine), [against]: stats(theirs),
+      median_difference_ms: +median(mine.map((v, i) => v - theirs[i])).toFixed(2) };
+    continue;
+  }
   const ms = [];
-  for (let i = 0; i < runs; i++) { t = performance.now(); await frame.run(feeds); ms.push(performance.now() - t); }
-  result.guide = frame.inputNames.includes('guide') ? guideOn : null;
-  result.frame = geometryOnly ? 'frame-geometry.onnx' : 'frame.onnx';
-  result.threads[name] = { reference_ms: +refMs.toFixed(2), frame_median_ms: +median(ms).toFixed(2), frame_min_ms: +Math.min(...ms).toFixed(2) };
+  for (let i = 0; i < runs; i++) ms.push(await model.frame());
+  result.threads[name] = { reference_ms: +model.refMs.toFixed(2), frame_median_ms: +median(ms).toFixed(2), frame_min_ms: +Math.min(...ms).toFixed(2) };
 }
 console.log(JSON.stringify(result));

@@ -299,6 +299,51 @@ def image_to_patch_coords(centre, ux, uy, side, h=SIZE, w=SIZE):
     return a, b
 
 
+class _PadInto(torch.autograd.Function):
+    """x [B,C,h,w] zero-padded to [B,C,H,W] with its top-left corner at (top, left), 0-dim int64
+    tensors: one ONNX Pad whose pads the graph computes (the tracer would freeze F.pad's ints)."""
+
+    @staticmethod
+    def forward(ctx, x, top, left, H, W):
+        t, l = int(top), int(left)
+        return F.pad(x, (l, W - l - x.shape[3], t, H - t - x.shape[2]))
+
+    @staticmethod
+    def symbolic(g, x, top, left, H, W):
+        const = lambda v: g.op('Constant', value_t=torch.tensor(v, dtype=torch.int64))
+        shape = g.op('Shape', x)
+        h, w = g.op('Gather', shape, const([2]), axis_i=0), g.op('Gather', shape, const([3]), axis_i=0)
+        top, left = (g.op('Reshape', v, const([1])) for v in (top, left))
+        bottom, right = g.op('Sub', g.op('Sub', const([H]), top), h), g.op('Sub', g.op('Sub', const([W]), left), w)
+        pads = g.op('Concat', const([0, 0]), top, left, const([0, 0]), bottom, right, axis_i=0)
+        return g.op('Pad', x, pads, mode_s='constant')
+
+
+def paste_patch(image, delta, centre, ux, uy, side):
+    """image [B,3,256,256] + a patch's delta [B,3,PATCH,PATCH] put back through its soft window.
+
+    Only the window's pixels change (a rotated square of `side`): the exported graphs (ONNX_OPS)
+    compute the patch coordinates, the window and the bilinear gather over the square's bounding
+    box alone (all pictures of the batch together) and pad the result to 256 once, instead of over
+    all 65,536 pixels; outside the box the window is exactly 0, so the numbers are the same."""
+    if not ONNX_OPS:
+        a, b = image_to_patch_coords(centre, ux, uy, side)
+        return image + soft_window(a, b).unsqueeze(1) * sample(delta, (a + 0.5) * PATCH, (b + 0.5) * PATCH)
+    half = 0.5 * side[:, 0] * (ux[:, 0].abs() + ux[:, 1].abs())   # half the box's side (x and y alike)
+    lo = (centre - half.unsqueeze(1)).min(0).values.floor().clamp(0, SIZE - 1)            # [2]: x, y
+    hi = torch.maximum((centre + half.unsqueeze(1)).max(0).values.ceil().clamp(max=SIZE), lo + 1)
+    lo_i, n = lo.long(), (hi - lo).long()
+    xs = lo[0] + torch.arange(n[0], dtype=image.dtype) + 0.5
+    ys = lo[1] + torch.arange(n[1], dtype=image.dtype) + 0.5
+    dx = xs.view(1, 1, -1) - centre[:, 0].view(-1, 1, 1)
+    dy = ys.view(1, -1, 1) - centre[:, 1].view(-1, 1, 1)
+    s = side.view(-1, 1, 1)
+    a = (dx * ux[:, 0].view(-1, 1, 1) + dy * ux[:, 1].view(-1, 1, 1)) / s
+    b = (dx * uy[:, 0].view(-1, 1, 1) + dy * uy[:, 1].view(-1, 1, 1)) / s
+    back = soft_window(a, b).unsqueeze(1) * sample(delta, (a + 0.5) * PATCH, (b + 0.5) * PATCH)
+    return image + _PadInto.apply(back, lo_i[1], lo_i[0], SIZE, SIZE)
+
+
 def soft_window(a, b, edge=0.15):
     """1 in the patch's middle, falling linearly to 0 over `edge` (fraction of the side) at its rim."""
     wa = ((0.5 - a.abs()) / edge).clamp(0.0, 1.0)
@@ -605,9 +650,7 @@ class FrameDecoder(nn.Module):
         lips_i = to_patch_unit(tgt_landmarks[:, self.lips_inner], c, ux, uy, side)
         hm = torch.cat([heatmap(lips_o, PATCH, 1.2), heatmap(lips_i, PATCH, 1.2)], 1)
         pdelta = self.mouth_net(torch.cat([patch, ref_mouth_feat, hm], 1))
-        a, b = image_to_patch_coords(c, ux, uy, side)
-        back = sample(pdelta, (a + 0.5) * PATCH, (b + 0.5) * PATCH)   # window is 0 where border padding acts
-        image = image + soft_window(a, b).unsqueeze(1) * back
+        image = paste_patch(image, pdelta, c, ux, uy, side)   # window is 0 where border padding acts
         # Clamped for use; unclamped while training, because a clamp passes no gradient where the
         # output saturates (the first run diverged into saturated outputs it could not leave).
         image = image if self.training else image.clamp(0.0, 1.0)

@@ -85,6 +85,54 @@ def test_patch_cut_and_paste_coordinates_agree():
     assert w[0, cy, cx] == 1.0 and w[0, 0, 0] == 0.0
 
 
+def moved_faces(lm):
+    """The same face turned, scaled and moved: the mouth patch upright, tilted, large, at the crop's
+    edges and partly or wholly outside it."""
+    c = lm.mean(1, keepdim=True)
+    out = []
+    for angle, scale, shift in ((0.0, 1.0, (0, 0)), (0.5, 1.3, (10, -20)), (-0.8, 1.7, (0, 0)), (0.2, 0.6, (-95, 60)),
+                                (0.0, 1.0, (0, 110)), (1.2, 1.0, (125, 120)), (0.0, 1.0, (0, 220))):
+        rot = torch.tensor([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]], dtype=torch.float32)
+        out.append((lm - c) @ rot.T * scale + c + torch.tensor(shift, dtype=torch.float32))
+    return out
+
+
+class _Paste(torch.nn.Module):
+    def forward(self, image, delta, lm):
+        return D.paste_patch(image, delta, *D.patch_frame(lm, D.LIPS_OUTER, 1.1))
+
+
+@pytest.mark.parametrize('batch', [1, 2])
+def test_the_windowed_paste_back_equals_the_full_pictures_one(tmp_path, batch):
+    """The exported graphs paste the mouth's delta over the patch's bounding box alone (and pad it
+    to 256 in the graph): the same numbers as over every pixel, wherever the patch is, in PyTorch
+    and in onnxruntime for faces other than the one the graph was traced with."""
+    g = torch.Generator().manual_seed(5)
+    image = torch.rand(batch, 3, 256, 256, generator=g)
+    delta = torch.rand(batch, 3, D.PATCH, D.PATCH, generator=g) - 0.5
+    faces = [lm for lm in moved_faces(face_landmarks(2, batch))]
+    faces.append(torch.cat([faces[1][:1], faces[3][1:]]) if batch == 2 else faces[2])   # batch: two far-apart patches
+    for lm in faces:
+        full = _Paste()(image, delta, lm)
+        with D.onnx_ops():
+            windowed = _Paste()(image, delta, lm)
+        assert torch.allclose(full, windowed, atol=1e-5)
+    pytest.importorskip('onnx')
+    ort = pytest.importorskip('onnxruntime')
+    path = str(tmp_path / 'paste.onnx')
+    with D.onnx_ops():
+        torch.onnx.export(_Paste(), (image, delta, faces[0]), path, input_names=['image', 'delta', 'lm'],
+                          output_names=['out'], opset_version=17, dynamo=False)
+    session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
+    changed = 0
+    for lm in faces:
+        out, = session.run(None, {'image': image.numpy(), 'delta': delta.numpy(), 'lm': lm.numpy()})
+        full = _Paste()(image, delta, lm).numpy()
+        assert np.abs(out - full).max() < 1e-4
+        changed = max(changed, int((np.abs(out - image.numpy()) > 1e-6).sum()))
+    assert changed > 3 * 40 * 40    # the patch was pasted somewhere (not a window of nothing)
+
+
 @pytest.mark.parametrize('batch', [1, 2])    # 1: the exported graphs' one-Gather form
 def test_gather_sampler_matches_grid_sample(batch):
     g = torch.Generator().manual_seed(7)

@@ -20,6 +20,8 @@ const NEURAL_CANVAS = `${REMOTE_TILE} canvas[data-role="neural-canvas"]`;
 // Measured here with 60 ms packets while talking: 16.6 packets/s, 9 kbit/s payload, 18 kbit/s of audio wire.
 const MAX_AUDIO_PACKETS_PER_S = 18;
 const MAX_AUDIO_WIRE_KBPS = 22;
+/** Besides its audio a person sends RTCP and the odd datachannel message: well under one packet a second was measured. */
+const MAX_NON_AUDIO_PACKETS_PER_S = 4;
 /** The whole call in kiloface mode, one direction: measured 31-33 kbit/s (see README); 20 ms audio alone made it 50+. */
 const MAX_KILOFACE_CALL_KBPS = 40;
 
@@ -222,9 +224,21 @@ describe('lean audio and kiloface mode through the SFU', () => {
     await alice.page.selectOption('select[name="video-mode"]', 'kiloface');
     await bob.page.waitForSelector(`${REMOTE_TILE}[data-video="kiloface"]`, { timeout: 10_000 });
     await alice.page.waitForTimeout(1500);
-    const back = await measure(alice.page, 4);
+    const [back, bobAfter] = await Promise.all([measure(alice.page, 6), measure(bob.page, 6)]);
     console.log(`SFU, back to kiloface, Alice: ${formatRates(back)}`);
+    console.log(`SFU, back to kiloface, Bob (who received her video): ${formatRates(bobAfter)}`);
     expect(back.videoSentBytes).toBe(0);
+    // Nothing of the video stays on the wire on the receiving side either: Bob sends his audio and a
+    // little RTCP, not a stream of keyframe requests for a video that has gone (sfu-session.ts).
+    expect(bobAfter.packetsSentPerSecond - bobAfter.audioPacketsPerSecond).toBeLessThan(MAX_NON_AUDIO_PACKETS_PER_S);
+
+    // And again: video off closed her producer, so this is a new one (and a new consumer for Bob).
+    await alice.page.selectOption('select[name="video-mode"]', 'standard');
+    await bob.page.waitForSelector(`${REMOTE_TILE}[data-video="standard"]`, { timeout: 10_000 });
+    await bob.page.waitForFunction((sel) => (document.querySelector<HTMLVideoElement>(`${sel} video`)?.videoWidth ?? 0) > 0, REMOTE_TILE, { timeout: 30_000 });
+    const again = await measure(alice.page, 4);
+    console.log(`SFU, standard again, Alice: ${formatRates(again)}`);
+    expect(again.videoSentBytes).toBeGreaterThan(5000);
     await alice.context.close();
     await bob.context.close();
   }, 180_000);

@@ -208,37 +208,35 @@ export class SfuSession extends Emitter<SessionEvents> {
       const video = this.producers.get('video');
       if (!video || this.closed) return;
       if (codecChanged) {
-        // A producer's codec is fixed: replace it (the others get a new consumer); made again when video is wanted.
-        await this.request('close-producer', { producerId: video.id });
-        video.close();
-        this.producers.delete('video');
+        // A producer's codec is fixed: replace it (the others get a new consumer).
+        await this.closeVideoProducer(video);
         if (this.videoOn) await this.produceVideo();
       } else await video.setRtpEncodingParameters({ maxBitrate: settings.videoCapKbps * 1000 });
     });
   }
 
   /**
-   * Standard video on or off. Off pauses the producer with no track on its sender (zeroRtpOnPause):
-   * nothing is sent, not even black frames; the camera track itself stays on (kiloface reads it).
+   * Standard video on or off. Off closes the producer, so that nothing of it stays on the wire; the
+   * camera track itself stays on (kiloface reads it). A paused producer was not enough: each
+   * receiver's consumer of it kept asking for a keyframe (~5 PLIs and 9-16 NACKs a second, 5-7
+   * kbit/s back up a link that had ~14 kbit/s to spare at 32 kbit/s), and a paused sender can carry
+   * Chromium's bandwidth probes (remote-peer.ts). On again: a new producer, like the first.
    */
   setVideoSending(on: boolean): Promise<void> {
     this.videoOn = on;
     return this.videoTask(async () => {
       if (!this.started || this.closed) return;
       const video = this.producers.get('video');
-      if (!video) {
-        if (this.videoOn) await this.produceVideo();
-        return;
-      }
-      // Inactive as well as trackless: Chromium pads an active video stream with bandwidth probes.
-      if (this.videoOn && video.paused) {
-        await video.setRtpEncodingParameters({ active: true });
-        video.resume();
-      } else if (!this.videoOn && !video.paused) {
-        video.pause();
-        await video.setRtpEncodingParameters({ active: false });
-      }
+      if (this.videoOn && !video) await this.produceVideo();
+      else if (!this.videoOn && video) await this.closeVideoProducer(video);
     });
+  }
+
+  /** The server closes it first: the others' consumers of it close (`consumer-closed`). */
+  private async closeVideoProducer(video: Producer): Promise<void> {
+    await this.request('close-producer', { producerId: video.id });
+    video.close();
+    this.producers.delete('video');
   }
 
   private videoTask(work: () => Promise<void>): Promise<void> {
@@ -299,10 +297,8 @@ export class SfuSession extends Emitter<SessionEvents> {
     const codec = findSendCodec(this.device.rtpCapabilities.codecs ?? [], this.settings.videoCodec);
     const producer = await transport.produce({
       track,
+      // Closing the producer must not stop the camera track: kiloface's tracker reads the same track.
       stopTracks: false,
-      // Pausing must not disable the camera track: kiloface's tracker reads the same track.
-      disableTrackOnPause: false,
-      zeroRtpOnPause: true,
       encodings: [{ maxBitrate: this.settings.videoCapKbps * 1000 }],
       ...(codec ? { codec } : {}),
     });
@@ -319,6 +315,7 @@ export class SfuSession extends Emitter<SessionEvents> {
     transport.on('connectionstatechange', (state) => {
       if (state === 'failed') this.fail(`${direction} transport failed`);
     });
+    if (direction === 'recv') skipProbator(transport);
     if (direction === 'send') {
       transport.on('produce', ({ kind, rtpParameters }, callback, errback) => {
         this.request('produce', { transportId: transport.id, kind, rtpParameters }).then(callback, errback);
@@ -413,3 +410,18 @@ export class SfuSession extends Emitter<SessionEvents> {
     this.participants.delete(peerId);
   }
 }
+
+/**
+ * No receiver for mediasoup's RTP probation (its "probator", SSRC 1234): mediasoup-client makes one
+ * with the first video consumer and keeps it for the transport's life, and the server goes on
+ * sending it padding (1.6 packets a second) after the video has gone. Chromium never decodes a
+ * frame from it, so it asked for keyframes and lost packets for good: 4.9 PLIs and 9-16 NACKs a
+ * second, ~6 kbit/s back up a 2G link for the rest of the call after one standard-video trial
+ * (measured 2026-12-07). Without the receiver the probes are dropped unanswered; the server's
+ * estimate of our downlink only steers simulcast layers, which we do not send. The flag is
+ * mediasoup-client's own (private, pinned by package-lock): "already made".
+ */
+function skipProbator(transport: Transport): void {
+  (transport as unknown as { _probatorConsumerCreated: boolean })._probatorConsumerCreated = true;
+}
+

@@ -1,9 +1,12 @@
 // Decoder speed in onnxruntime-node: reference.onnx once, frame.onnx per frame.
 //   node models/train/bench_node.mjs [MODEL_DIR=models/kiloface-v1] [RUNS=60] [--wasm] [--no-guide | --geometry]
 //                                    [--against OTHER_DIR]
+//   node models/train/bench_node.mjs --graph FILE.onnx [RUNS=60] [--wasm]
 // --against: the same graph of another model folder (e.g. an older export from git), run in turns
 // with this one (1 thread), so that a busy or drifting machine slows both alike; prints each one's
 // median and the median of the per-turn differences (this minus other).
+// --graph: any graph with fixed-shape float32 inputs (e.g. subnet_graphs.py's U-Nets) on random
+// inputs, 1 thread: the median and least ms a run.
 // --wasm: onnxruntime-web's WASM backend in Node instead (1 thread: the browser's kernels without
 // the browser, a steadier figure than an e2e run on a busy machine).
 // --geometry: decoder v2's frame-geometry.onnx (frames without a guide) instead of frame.onnx.
@@ -18,12 +21,29 @@ import ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 
 const wasm = process.argv.includes('--wasm');
-const againstAt = process.argv.indexOf('--against');
-const against = againstAt > 0 ? process.argv[againstAt + 1] : undefined;
-const [dir = 'models/kiloface-v1', runsArg = '60'] = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && all[i - 1] !== '--against');
+const valueOf = (flag) => { const at = process.argv.indexOf(flag); return at > 0 ? process.argv[at + 1] : undefined; };
+const against = valueOf('--against');
+const graph = valueOf('--graph');
+const positional = process.argv.slice(2).filter((a, i, all) => !a.startsWith('--') && !['--against', '--graph'].includes(all[i - 1]));
+const [dir = 'models/kiloface-v1', runsArg = '60'] = graph ? [undefined, ...positional] : positional;
 const runs = Number(runsArg);
 const ort = wasm ? ortWeb : ortNode;
 if (wasm) ort.env.wasm.numThreads = 1;
+const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+
+if (graph) {
+  const session = await ort.InferenceSession.create(graph, wasm ? { executionProviders: ['wasm'] } : { intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const feeds = Object.fromEntries(session.inputMetadata.map((m) => {
+    const size = m.shape.reduce((a, b) => a * b, 1);
+    return [m.name, new ort.Tensor('float32', Float32Array.from({ length: size }, () => Math.random() - 0.5), m.shape)];
+  }));
+  for (let i = 0; i < 5; i++) await session.run(feeds);
+  const ms = [];
+  for (let i = 0; i < runs; i++) { const t = performance.now(); await session.run(feeds); ms.push(performance.now() - t); }
+  console.log(JSON.stringify({ graph, runtime: wasm ? 'onnxruntime-web wasm' : 'onnxruntime-node', threads: 1, runs, loadavg: os.loadavg(),
+    median_ms: +median(ms).toFixed(2), min_ms: +Math.min(...ms).toFixed(2) }));
+  process.exit(0);
+}
 const fx = join(dir, 'fixture');
 const f32 = (name) => { const b = readFileSync(join(fx, name)); return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4); };
 const u8 = readFileSync(join(fx, 'ref_image_u8.bin'));
@@ -44,8 +64,6 @@ const guideFeeds = (on) => {
     guide_landmarks: new ort.Tensor('float32', f32('guide_landmarks.bin'), [1, 468, 2]),
     guide_on: new ort.Tensor('float32', new Float32Array([on ? 1 : 0]), [1, 1]) };
 };
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
-
 const result = { cpu: os.cpus()[0].model, cores: os.cpus().length, loadavg: os.loadavg(), runs,
   runtime: wasm ? 'onnxruntime-web wasm' : 'onnxruntime-node', threads: {} };
 const configs = wasm ? [{ name: '1', threads: 1 }] : [

@@ -291,8 +291,14 @@ def image_to_patch_coords(centre, ux, uy, side, h=SIZE, w=SIZE):
     """For every image pixel, its patch coordinates (a, b) in [-0.5, 0.5] inside the patch: [B,h,w]."""
     ys = (torch.arange(h, dtype=centre.dtype, device=centre.device) + 0.5) * (SIZE / h)
     xs = (torch.arange(w, dtype=centre.dtype, device=centre.device) + 0.5) * (SIZE / w)
-    dx = xs.view(1, 1, w) - centre[:, 0].view(-1, 1, 1)
-    dy = ys.view(1, h, 1) - centre[:, 1].view(-1, 1, 1)
+    return patch_coords_at(centre, ux, uy, side, xs, ys)
+
+
+def patch_coords_at(centre, ux, uy, side, xs, ys):
+    """Patch coordinates (a, b) of the pixel centres on the grid xs (columns) x ys (rows), in 256
+    pixels: [B,len(ys),len(xs)]."""
+    dx = xs.view(1, 1, -1) - centre[:, 0].view(-1, 1, 1)
+    dy = ys.view(1, -1, 1) - centre[:, 1].view(-1, 1, 1)
     s = side.view(-1, 1, 1)
     a = (dx * ux[:, 0].view(-1, 1, 1) + dy * ux[:, 1].view(-1, 1, 1)) / s
     b = (dx * uy[:, 0].view(-1, 1, 1) + dy * uy[:, 1].view(-1, 1, 1)) / s
@@ -335,11 +341,7 @@ def paste_patch(image, delta, centre, ux, uy, side):
     lo_i, n = lo.long(), (hi - lo).long()
     xs = lo[0] + torch.arange(n[0], dtype=image.dtype) + 0.5
     ys = lo[1] + torch.arange(n[1], dtype=image.dtype) + 0.5
-    dx = xs.view(1, 1, -1) - centre[:, 0].view(-1, 1, 1)
-    dy = ys.view(1, -1, 1) - centre[:, 1].view(-1, 1, 1)
-    s = side.view(-1, 1, 1)
-    a = (dx * ux[:, 0].view(-1, 1, 1) + dy * ux[:, 1].view(-1, 1, 1)) / s
-    b = (dx * uy[:, 0].view(-1, 1, 1) + dy * uy[:, 1].view(-1, 1, 1)) / s
+    a, b = patch_coords_at(centre, ux, uy, side, xs, ys)
     back = soft_window(a, b).unsqueeze(1) * sample(delta, (a + 0.5) * PATCH, (b + 0.5) * PATCH)
     return image + _PadInto.apply(back, lo_i[1], lo_i[0], SIZE, SIZE)
 

@@ -110,7 +110,7 @@ def test_the_windowed_paste_back_equals_the_full_pictures_one(tmp_path, batch):
     g = torch.Generator().manual_seed(5)
     image = torch.rand(batch, 3, 256, 256, generator=g)
     delta = torch.rand(batch, 3, D.PATCH, D.PATCH, generator=g) - 0.5
-    faces = [lm for lm in moved_faces(face_landmarks(2, batch))]
+    faces = moved_faces(face_landmarks(2, batch))
     faces.append(torch.cat([faces[1][:1], faces[3][1:]]) if batch == 2 else faces[2])   # batch: two far-apart patches
     for lm in faces:
         full = _Paste()(image, delta, lm)

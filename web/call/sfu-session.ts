@@ -216,11 +216,11 @@ export class SfuSession extends Emitter<SessionEvents> {
   }
 
   /**
-   * Standard video on or off. Off closes the producer, so that nothing of it stays on the wire; the
-   * camera track itself stays on (kiloface reads it). A paused producer was not enough: each
-   * receiver's consumer of it kept asking for a keyframe (~5 PLIs and 9-16 NACKs a second, 5-7
-   * kbit/s back up a link that had ~14 kbit/s to spare at 32 kbit/s), and a paused sender can carry
-   * Chromium's bandwidth probes (remote-peer.ts). On again: a new producer, like the first.
+   * Standard video on or off. Off closes the producer, so that no video send stream is left for
+   * Chromium to pad with bandwidth probes (a paused, trackless sender can carry them: see
+   * remote-peer.ts), and the others' consumers of it close; the camera track itself stays on
+   * (kiloface reads it). On again: a new producer, like the first. (The keyframe requests that
+   * stayed on the wire after video came from the probation receiver: skipProbator.)
    */
   setVideoSending(on: boolean): Promise<void> {
     this.videoOn = on;

@@ -300,19 +300,25 @@ describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
     const bob = await call.open(`/r/${room}?name=Bob&mode=sfu&video=kiloface&neural=off`);
     const framesShown = (page: Page) => page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, NEURAL_CANVAS, { timeout: 120_000 });
     await framesShown(bob.page);
-    const counts = async () => ({
-      alice: await alice.page.evaluate(() => window.kiloface!.neural!.latestSenderStatus!.stats),
-      bob: await bob.page.evaluate(() => [...window.kiloface!.neural!.receiverStatus.values()][0]!.stats.references),
-      relay: { ...call.server.sfu!.rooms.get(room)!.controlRelay.stats },
-    });
-    const before = await counts();
+    const aliceMade = () => alice.page.evaluate(() => window.kiloface!.neural!.latestSenderStatus!.stats);
+    const bobReceived = () => bob.page.evaluate(() => [...window.kiloface!.neural!.receiverStatus.values()][0]!.stats.references);
+    const relay = () => ({ ...call.server.sfu!.rooms.get(room)!.controlRelay.stats });
+    // Each count is what a page's worker said up to a second ago, and a reference takes a while to
+    // cross: Bob's window starts IN_FLIGHT_MS after Alice's and ends IN_FLIGHT_MS before it, so
+    // that a reference made before Alice's window cannot land in Bob's (it did once in CI: 5 > 4).
+    const IN_FLIGHT_MS = 5000;
+    const before = { alice: await aliceMade(), relay: relay() };
+    await alice.page.waitForTimeout(IN_FLIGHT_MS);
+    const bobBefore = await bobReceived();
     const carol = await call.open(`/r/${room}?name=Carol&mode=sfu&video=kiloface&neural=off`);
     await framesShown(carol.page);
-    const after = await counts();
+    const bobAfter = await bobReceived();
+    await alice.page.waitForTimeout(IN_FLIGHT_MS);
+    const after = { alice: await aliceMade(), relay: relay() };
     const carolReferences = await carol.page.evaluate(() => [...window.kiloface!.neural!.receiverStatus.values()][0]!.stats.references);
     console.log(
       `Carol's join: Alice made ${after.alice.references - before.alice.references} references (${after.alice.referencesByCause.request - before.alice.referencesByCause.request} on request), ` +
-        `Bob received ${after.bob - before.bob}, Carol ${carolReferences}; relay ${JSON.stringify(after.relay)}`,
+        `Bob received ${bobAfter - bobBefore}, Carol ${carolReferences}; relay ${JSON.stringify(after.relay)}`,
     );
     expect(carolReferences).toBeGreaterThanOrEqual(1);
     // Carol's first reference came from the server's copy, or from one Alice made for everyone
@@ -320,7 +326,7 @@ describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
     expect(after.relay.answeredFromCache - before.relay.answeredFromCache + (after.alice.references - before.alice.references)).toBeGreaterThanOrEqual(1);
     expect(after.alice.referencesByCause.request).toBe(before.alice.referencesByCause.request);
     // Bob gets what Alice makes for everyone (a refresh or a move may fall in the window), nothing more.
-    expect(after.bob - before.bob).toBeLessThanOrEqual(after.alice.references - before.alice.references);
+    expect(bobAfter - bobBefore).toBeLessThanOrEqual(after.alice.references - before.alice.references);
     for (const p of [alice, bob, carol]) await p.context.close();
   }, 300_000);
 });

@@ -3,7 +3,7 @@
 // a describe; hooks the file registers after it run after its beforeAll and before its afterAll
 // (vitest's `stack` order), so they may use the server and the browser and close what they started.
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { launchChromium, openPage, type OpenedPage } from '../../../harness/browser.ts';
 import { FAKE_CAMERA_Y4M } from '../../../harness/cameras.ts';
 import { startTestServer } from '../../../harness/server.ts';
@@ -78,9 +78,22 @@ export function useTestServer(options: ServerOptions = {}): ServerFixture {
 export function useChromium(options: BrowserOptions = {}): BrowserFixture {
   let browser: Browser | undefined;
   const pages: OpenedPage[] = [];
+  /** The pages the running case opened (not those of a beforeAll, which later cases use). */
+  let openedInCase: OpenedPage[] | undefined;
   beforeAll(async () => {
     const camera = options.camera ? await options.camera() : FAKE_CAMERA_Y4M;
     browser = await launchChromium(camera, options.audioWav ? { audioWav: options.audioWav() } : {});
+  });
+  // A case that fails (or times out) before closing its pages would leave two call ends tracking and
+  // decoding beside the next cases and its own retry; on 2 cores that made every later case of
+  // constrained-link fail its first try in CI. Closing again what a case closed itself is harmless.
+  beforeEach(() => {
+    openedInCase = [];
+  });
+  afterEach(async () => {
+    const opened = openedInCase ?? [];
+    openedInCase = undefined;
+    for (const p of opened) await p.context.close().catch(() => undefined);
   });
   afterAll(async () => {
     for (const p of pages) if (p.logs.length) console.log(`page logs (${p.page.url()}):\n${p.logs.slice(0, 20).join('\n')}`);
@@ -95,6 +108,7 @@ export function useChromium(options: BrowserOptions = {}): BrowserFixture {
     async openPage(url: string): Promise<OpenedPage> {
       const opened = await openPage(fixture.browser, url);
       pages.push(opened);
+      openedInCase?.push(opened);
       return opened;
     },
   };

@@ -12,6 +12,12 @@
 // costs the voice about a second (measured through that relay: 3-5 % of a 30 s window concealed),
 // so they are rare: a call starts on kiloface and tries after 5 s of clean link; after a drop the
 // next waits a minute of clean link, doubling after each failure up to 5 min.
+//
+// On standard the ramp goes on: the video starts at the rate the trial proved and rises 10 kbit/s
+// every 5 s of loss-free reports up to the user's cap, and a lossy report cuts it by the loss. The
+// bandwidth estimate alone cannot set it: on a policed link (no queue, so no delay signal) WebRTC's
+// estimate overshot to 169-275 kbit/s at 128 kbit/s, the user's 100 kbit/s of video plus audio did
+// not fit, 33-35 % was lost and auto fell back to kiloface within 10 s (2 of 3 runs, 2026-12-07).
 
 export interface LinkSample {
   atMs: number;
@@ -57,6 +63,11 @@ const NO_REPORTS_MS = 5000;
 const HEADROOM = 0.8;
 /** Below this, standard video is a slideshow: kiloface looks better. */
 export const MIN_STANDARD_VIDEO_KBPS = 60;
+/** On standard, the loss-driven video cap rises this much after each LOSS_CAP_RAISE_MS of loss-free reports. */
+const LOSS_CAP_STEP_KBPS = 10;
+const LOSS_CAP_RAISE_MS = 5000;
+/** A report at most this lossy counts as loss-free for raising the cap (RTCP's loss fraction is coarse). */
+const LOSS_FREE = 0.01;
 
 export function defaultPolicyOptions(videoCapKbps: number): AutoPolicyOptions {
   const minimum = Math.min(videoCapKbps, MIN_STANDARD_VIDEO_KBPS);
@@ -99,6 +110,9 @@ export class AutoVideoPolicy {
   /** The current trial (or the standard spell it led to) is no first try: failing doubles the wait. */
   private retry = false;
   private lastSample: LinkSample | undefined;
+  /** On standard, the video cap that the far end's loss reports allow (undefined: the user's), and since when it holds. */
+  private lossCapKbps: number | undefined;
+  private lossCapSince = 0;
 
   /**
    * Starts on kiloface (what any link carries) and tries standard once the call has run
@@ -152,7 +166,11 @@ export class AutoVideoPolicy {
         }
         if (t - this.stepSince < o.trialStepMs || !reported) return undefined;
         const video = this.current.trialVideoKbps ?? o.trialStartKbps;
-        if (video >= o.trialPassKbps) return this.switchTo({ choice: 'standard', reason: `the link carried ${video} kbit/s of video without loss`, atMs: t });
+        if (video >= o.trialPassKbps) {
+          const decision = this.switchTo({ choice: 'standard', reason: `the link carried ${video} kbit/s of video without loss`, atMs: t });
+          this.setLossCap(video, t);
+          return decision;
+        }
         return this.trialStep(Math.min(o.trialPassKbps, video * 2), t);
       }
       case 'standard':
@@ -161,6 +179,7 @@ export class AutoVideoPolicy {
           this.retry = false;
         }
         if (this.poorSince !== undefined && t - this.poorSince >= o.downHoldMs) return this.fail(`${this.describe(sample)} for ${seconds(o.downHoldMs)}`, t);
+        if (sample.loss !== undefined) this.followLoss(loss, t);
         return undefined;
       case 'kiloface':
         if (this.cleanSince !== undefined && t - this.cleanSince >= this.trialAfterMs && t - this.current.atMs >= this.trialAfterMs) {
@@ -182,15 +201,35 @@ export class AutoVideoPolicy {
    */
   standardVideoCapKbps(): number | undefined {
     const o = this.options;
+    if (this.current.choice !== 'standard') return undefined;
     const estimate = this.lastSample?.availableKbps;
-    if (this.current.choice !== 'standard' || estimate === undefined) return undefined;
-    const fits = Math.floor((HEADROOM * estimate - AUDIO_AND_HEADERS_KBPS) / 10) * 10;
-    return fits >= o.videoCapKbps ? undefined : Math.max(o.trialPassKbps, fits);
+    const fits = estimate === undefined ? Infinity : Math.max(o.trialPassKbps, Math.floor((HEADROOM * estimate - AUDIO_AND_HEADERS_KBPS) / 10) * 10);
+    const cap = Math.min(fits, this.lossCapKbps ?? Infinity);
+    return cap >= o.videoCapKbps ? undefined : cap;
   }
 
   /** What the last sample said, for the page. */
   describeLink(): string {
     return this.lastSample ? this.describe(this.lastSample) : 'not measured yet';
+  }
+
+  /** On standard, a fresh loss report: a lossy one cuts the cap by the loss, a loss-free spell raises it a step. */
+  private followLoss(loss: number, t: number): void {
+    const o = this.options;
+    if (loss > o.trialMaxLoss) {
+      const now = this.standardVideoCapKbps() ?? o.videoCapKbps;
+      this.setLossCap(Math.floor((now * (1 - loss)) / LOSS_CAP_STEP_KBPS) * LOSS_CAP_STEP_KBPS, t);
+    } else if (loss > LOSS_FREE) {
+      this.lossCapSince = t; // light loss: hold the cap
+    } else if (this.lossCapKbps !== undefined && t - this.lossCapSince >= LOSS_CAP_RAISE_MS) {
+      this.setLossCap(this.lossCapKbps + LOSS_CAP_STEP_KBPS, t);
+    }
+  }
+
+  private setLossCap(kbps: number, t: number): void {
+    const o = this.options;
+    this.lossCapKbps = kbps >= o.videoCapKbps ? undefined : Math.max(o.trialPassKbps, kbps);
+    this.lossCapSince = t;
   }
 
   private trial(why: string, atMs: number): AutoDecision {
@@ -225,6 +264,7 @@ export class AutoVideoPolicy {
 
   private switchTo(decision: AutoDecision): AutoDecision {
     this.current = decision;
+    this.lossCapKbps = undefined;
     this.poorSince = this.cleanSince = undefined;
     return this.current;
   }

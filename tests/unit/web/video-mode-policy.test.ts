@@ -61,11 +61,40 @@ describe('auto video policy', () => {
     const p = new AutoVideoPolicy(options);
     expect(p.standardVideoCapKbps()).toBeUndefined(); // not on standard
     onStandard(p);
+    feed(p, 13, 40, { availableKbps: 900, loss: 0 }); // the loss cap has risen to the user's (next test)
     expect(p.standardVideoCapKbps()).toBeUndefined(); // 900 kbit/s: the user's 100
-    p.update({ atMs: 13_000, availableKbps: 140 });
+    p.update({ atMs: 41_000, availableKbps: 140 });
     expect(p.standardVideoCapKbps()).toBe(80); // 0.8 x 140 - 30 = 82 -> 80
-    p.update({ atMs: 14_000, availableKbps: 95 });
+    p.update({ atMs: 42_000, availableKbps: 95 });
     expect(p.standardVideoCapKbps()).toBe(60); // never below the minimum standard video
+  });
+
+  it('on standard, starts at the rate the trial proved, rises a step every 5 s of loss-free reports, and a lossy report cuts it by the loss', () => {
+    const p = new AutoVideoPolicy(options);
+    onStandard(p); // at 12 s, after 60 kbit/s passed
+    const caps: (number | undefined)[] = [p.standardVideoCapKbps()];
+    for (let s = 13; s <= 32; s++) {
+      p.update({ atMs: s * 1000, availableKbps: 900, loss: 0 });
+      if (s % 5 === 2) caps.push(p.standardVideoCapKbps());
+    }
+    expect(caps).toEqual([60, 70, 80, 90, undefined]); // at 12, 17, 22, 27, 32 s: then the user's 100
+    // The estimate overshoots a policed link: the far end's loss report is what counts. 35 % lost at 100 -> 60.
+    p.update({ atMs: 33_000, availableKbps: 275, loss: 0.35 });
+    expect(p.standardVideoCapKbps()).toBe(60);
+    // Light loss holds the cap; only 5 s without loss raise it again. Silence (no report) changes nothing.
+    feed(p, 34, 40, { availableKbps: 275, loss: 0.03 });
+    expect(p.standardVideoCapKbps()).toBe(60);
+    feed(p, 41, 44, { availableKbps: 275, loss: 0 });
+    feed(p, 45, 50, { availableKbps: 275 });
+    expect(p.standardVideoCapKbps()).toBe(60);
+    p.update({ atMs: 51_000, availableKbps: 275, loss: 0 });
+    expect(p.standardVideoCapKbps()).toBe(70);
+    // A lossy report below the 15 % that makes a sample poor cuts too: 80 x (1 - 0.12) = 70.4 -> 70.
+    feed(p, 52, 56, { availableKbps: 275, loss: 0 });
+    expect(p.standardVideoCapKbps()).toBe(80);
+    p.update({ atMs: 57_000, availableKbps: 275, loss: 0.12 });
+    expect(p.standardVideoCapKbps()).toBe(70);
+    expect(p.decision.choice).toBe('standard');
   });
 
   it('on standard, drops to kiloface only after the estimate stays below the need for the hold time', () => {

@@ -20,6 +20,7 @@ import { runProcess } from '../../bench/process.ts';
 import { drawSyntheticFace } from '../helpers/tracker/synthetic-face.ts';
 import { useChromium } from './helpers/call-fixture.ts';
 import type { DecodedPicture, EncodedPicture, GuideWorkerApi } from './helpers/guide-webcodecs-worker.ts';
+import { VP9_GUIDE_LAYER } from '../../web/neural/guide-webcodecs.ts';
 
 declare const kfGuide: GuideWorkerApi;
 
@@ -107,6 +108,20 @@ describe('guide codec on WebCodecs in Chromium', () => {
     const codecs = await worker.evaluate(() => kfGuide.supported(48));
     console.log(`guide codecs WebCodecs encodes and decodes at 48 px: ${codecs.join(', ') || 'none'}`);
     expect(codecs[0]).toBe('av1');
+  });
+
+  it('a browser without AV1 sends the trained VP9 guide instead, one without either sends geometry only, and says so', async () => {
+    const av1Mode: GuideLayer = { codec: 'av1', side: 64, fps: 10, kbps: 8 };
+    expect(await worker.evaluate((l) => kfGuide.layerWithout(l, []), av1Mode)).toEqual({ layer: av1Mode });
+    const noAv1 = await worker.evaluate((l) => kfGuide.layerWithout(l, ['av1']), av1Mode);
+    console.log(`without AV1: ${JSON.stringify(noAv1)}`);
+    expect(noAv1.layer).toEqual(VP9_GUIDE_LAYER);
+    expect(noAv1.note).toContain('sending the VP9 guide');
+    const neither = await worker.evaluate((l) => kfGuide.layerWithout(l, ['av1', 'vp9']), av1Mode);
+    expect(neither.layer).toBeUndefined();
+    expect(neither.note).toContain('sending geometry only');
+    // The stubs are gone: the real answers again.
+    expect(await worker.evaluate(() => kfGuide.supported(48))).toContain('vp9');
   });
 
   for (const layer of [AV1_48, VP9_48]) {

@@ -3,7 +3,7 @@
 // one decoder of web/neural/guide-webcodecs.ts, driven from Node one picture at a time
 // (playwright's Worker.evaluate), each call timed here so the round trip to Node is not counted.
 import { GuideChainError, type GuideChunk, type GuideDecoder, type GuideEncoder, type GuideLayer } from '../../../codec/stream/guide-codec.ts';
-import { supportedGuideCodecs, webCodecsGuideCodecs } from '../../../web/neural/guide-webcodecs.ts';
+import { guideLayerForBrowser, supportedGuideCodecs, webCodecsGuideCodecs, WEBCODECS_CODEC } from '../../../web/neural/guide-webcodecs.ts';
 
 export interface EncodedPicture {
   keyframe: boolean;
@@ -18,6 +18,21 @@ let decoder: GuideDecoder | null = null;
 
 const api = {
   supported: (side: number) => supportedGuideCodecs(side),
+  /**
+   * What the sender worker would send for `layer` in a browser whose WebCodecs lacks the codecs in
+   * `missing`: this Chromium's answers to isConfigSupported, with those codecs' turned to "no".
+   */
+  async layerWithout(layer: GuideLayer, missing: GuideLayer['codec'][]): Promise<Awaited<ReturnType<typeof guideLayerForBrowser>>> {
+    const lacks = (config: { codec: string }): boolean => missing.some((c) => config.codec === WEBCODECS_CODEC[c]);
+    const [encoderSupported, decoderSupported] = [VideoEncoder.isConfigSupported, VideoDecoder.isConfigSupported];
+    VideoEncoder.isConfigSupported = (config) => (lacks(config) ? Promise.resolve({ supported: false, config }) : encoderSupported.call(VideoEncoder, config));
+    VideoDecoder.isConfigSupported = (config) => (lacks(config) ? Promise.resolve({ supported: false, config }) : decoderSupported.call(VideoDecoder, config));
+    try {
+      return await guideLayerForBrowser(layer);
+    } finally {
+      [VideoEncoder.isConfigSupported, VideoDecoder.isConfigSupported] = [encoderSupported, decoderSupported];
+    }
+  },
   async open(layer: GuideLayer): Promise<void> {
     encoder?.close();
     decoder?.close();

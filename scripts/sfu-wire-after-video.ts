@@ -8,8 +8,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium, type Page } from 'playwright-core';
-import { chromiumArgs } from '../harness/browser.ts';
+import type { Page } from 'playwright-core';
+import { launchChromium } from '../harness/browser.ts';
 import { faceCameraY4m } from '../harness/cameras.ts';
 import { buildApp, startTestServer } from '../harness/server.ts';
 import { DEFAULT_CONFIG } from '../server/config.ts';
@@ -55,7 +55,7 @@ const sleep = (seconds: number): Promise<void> => new Promise((resolve) => setTi
 
 if (!values.dist) await buildApp();
 const server = await startTestServer({ sfu: { ...DEFAULT_CONFIG.sfu, workers: 1 }, ...(values.dist ? { distDir: path.resolve(values.dist) } : {}) });
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs(await faceCameraY4m()) });
+const browser = await launchChromium(await faceCameraY4m());
 try {
   const room = `after-video-${Date.now()}`;
   const pages: Page[] = [];

@@ -63,8 +63,8 @@ const NO_REPORTS_MS = 5000;
 const HEADROOM = 0.8;
 /** Below this, standard video is a slideshow: kiloface looks better. */
 export const MIN_STANDARD_VIDEO_KBPS = 60;
-/** On standard, the loss-driven video cap rises this much after each LOSS_CAP_RAISE_MS of loss-free reports. */
-const LOSS_CAP_STEP_KBPS = 10;
+/** Standard's video cap moves in steps this size (so the encoder is not retuned every second); the loss-driven cap rises one after each LOSS_CAP_RAISE_MS of loss-free reports. */
+const CAP_STEP_KBPS = 10;
 const LOSS_CAP_RAISE_MS = 5000;
 /** A report at most this lossy counts as loss-free for raising the cap (RTCP's loss fraction is coarse). */
 const LOSS_FREE = 0.01;
@@ -194,16 +194,16 @@ export class AutoVideoPolicy {
   }
 
   /**
-   * On standard, the video's cap: the user's, or less where the estimate says the link is thin.
-   * WebRTC's estimator probes above a policed link's rate and the overshoot is dropped (voice with
-   * it: ~10 % of audio concealed at 128 kbit/s with a 100 kbit/s cap); leaving a fifth of the
-   * estimate free keeps it under. Steps of 10 kbit/s, so the encoder is not retuned every second.
+   * On standard, the video's cap: the user's, or less where the estimate says the link is thin or
+   * the far end's loss reports do (followLoss). WebRTC's estimator probes above a policed link's
+   * rate and the overshoot is dropped (voice with it: ~10 % of audio concealed at 128 kbit/s with a
+   * 100 kbit/s cap); leaving a fifth of the estimate free keeps it under where the estimate is right.
    */
   standardVideoCapKbps(): number | undefined {
     const o = this.options;
     if (this.current.choice !== 'standard') return undefined;
     const estimate = this.lastSample?.availableKbps;
-    const fits = estimate === undefined ? Infinity : Math.max(o.trialPassKbps, Math.floor((HEADROOM * estimate - AUDIO_AND_HEADERS_KBPS) / 10) * 10);
+    const fits = estimate === undefined ? Infinity : Math.max(o.trialPassKbps, capStep(HEADROOM * estimate - AUDIO_AND_HEADERS_KBPS));
     const cap = Math.min(fits, this.lossCapKbps ?? Infinity);
     return cap >= o.videoCapKbps ? undefined : cap;
   }
@@ -218,11 +218,11 @@ export class AutoVideoPolicy {
     const o = this.options;
     if (loss > o.trialMaxLoss) {
       const now = this.standardVideoCapKbps() ?? o.videoCapKbps;
-      this.setLossCap(Math.floor((now * (1 - loss)) / LOSS_CAP_STEP_KBPS) * LOSS_CAP_STEP_KBPS, t);
+      this.setLossCap(capStep(now * (1 - loss)), t);
     } else if (loss > LOSS_FREE) {
       this.lossCapSince = t; // light loss: hold the cap
     } else if (this.lossCapKbps !== undefined && t - this.lossCapSince >= LOSS_CAP_RAISE_MS) {
-      this.setLossCap(this.lossCapKbps + LOSS_CAP_STEP_KBPS, t);
+      this.setLossCap(this.lossCapKbps + CAP_STEP_KBPS, t);
     }
   }
 
@@ -270,5 +270,7 @@ export class AutoVideoPolicy {
   }
 }
 
+/** Down to a whole cap step. */
+const capStep = (kbps: number): number => Math.floor(kbps / CAP_STEP_KBPS) * CAP_STEP_KBPS;
 const kbps = (v: number | undefined): string => (v === undefined ? '?' : String(Math.round(v)));
 const seconds = (ms: number): string => `${Math.round(ms / 1000)} s`;

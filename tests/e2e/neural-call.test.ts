@@ -292,14 +292,19 @@ describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
     expect(quality.psnr.length).toBeGreaterThanOrEqual(3);
     expect(mean(quality.psnr)).toBeGreaterThan(MIN_PSNR_Y);
     expect(mean(quality.ssim)).toBeGreaterThan(MIN_SSIM_Y);
+    // The next case starts its own call: two more pages tracking and decoding beside it would
+    // slow its first pictures by minutes on 2 cores.
+    for (const p of [alice, bob]) await p.context.close();
   }, 180_000);
 
   it('a newcomer gets the sender’s reference from the SFU’s copy: the sender makes none for them and the others receive nothing extra', async () => {
     const room = `neural-sfu-join-${Date.now()}`;
     const alice = await call.open(`/r/${room}?name=Alice&mode=sfu&video=kiloface`);
     const bob = await call.open(`/r/${room}?name=Bob&mode=sfu&video=kiloface&neural=off`);
+    const started = performance.now();
     const framesShown = (page: Page) => page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, NEURAL_CANVAS, { timeout: 120_000 });
     await framesShown(bob.page);
+    const bobShownMs = performance.now() - started;
     const aliceMade = () => alice.page.evaluate(() => window.kiloface!.neural!.latestSenderStatus!.stats);
     const bobReceived = () => bob.page.evaluate(() => [...window.kiloface!.neural!.receiverStatus.values()][0]!.stats.references);
     const relay = () => ({ ...call.server.sfu!.rooms.get(room)!.controlRelay.stats });
@@ -311,14 +316,17 @@ describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
     await alice.page.waitForTimeout(IN_FLIGHT_MS);
     const bobBefore = await bobReceived();
     const carol = await call.open(`/r/${room}?name=Carol&mode=sfu&video=kiloface&neural=off`);
+    const carolOpened = performance.now();
     await framesShown(carol.page);
+    const carolShownMs = performance.now() - carolOpened;
     const bobAfter = await bobReceived();
     await alice.page.waitForTimeout(IN_FLIGHT_MS);
     const after = { alice: await aliceMade(), relay: relay() };
     const carolReferences = await carol.page.evaluate(() => [...window.kiloface!.neural!.receiverStatus.values()][0]!.stats.references);
     console.log(
       `Carol's join: Alice made ${after.alice.references - before.alice.references} references (${after.alice.referencesByCause.request - before.alice.referencesByCause.request} on request), ` +
-        `Bob received ${bobAfter - bobBefore}, Carol ${carolReferences}; relay ${JSON.stringify(after.relay)}`,
+        `Bob received ${bobAfter - bobBefore}, Carol ${carolReferences}; relay ${JSON.stringify(after.relay)}; ` +
+        `Bob's first pictures ${Math.round(bobShownMs)} ms after the pages opened, Carol's ${Math.round(carolShownMs)} ms after hers; Alice's references by cause ${JSON.stringify(after.alice.referencesByCause)}`,
     );
     expect(carolReferences).toBeGreaterThanOrEqual(1);
     // Carol's first reference came from the server's copy, or from one Alice made for everyone

@@ -56,7 +56,8 @@ def load_export(folder):
     with open(os.path.join(folder, 'model.json')) as f:
         previous = json.load(f)
     run = (previous.get('training') or {}).get('config') or {}
-    m = Decoder(**model_config(types.SimpleNamespace(guide=run.get('guide', False), guide_grid=run.get('guide_grid', GRID))))
+    m = Decoder(**model_config(types.SimpleNamespace(guide=run.get('guide', False), guide_grid=run.get('guide_grid', GRID),
+                                                     frame_ch=run.get('frame_ch', ''), mouth_ch=run.get('mouth_ch', ''))))
     missing = load_onnx_weights(m, folder)
     if missing:
         raise SystemExit(f'{folder} lacks weights for {missing[:5]}')

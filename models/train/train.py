@@ -25,6 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'geometry'))
 import geometry  # noqa: E402  (models/geometry: the codec's head pose + expression basis)
 from dataset import CACHE, ClipGuides, clip_ids, guide_batch, guide_tags, load_clips, load_split  # noqa: E402
+from prune import prune_decoder  # noqa: E402
 from decoder import (GRID, GUIDE_INPUTS, Decoder, count_params, decoder_loss, mirror_index, ms_ssim, psnr,  # noqa: E402
                      region_weights, ssim)
 
@@ -74,6 +75,11 @@ class Config:
     val_guides: str = 'av1-48-10-6,av1-64-12.5-24'   # guide variants validated besides "no guide"
     train_guide_only: bool = False  # train only what acts when a guide is on: geometry-only mode stays the parent's exactly
     guide_grid: int = 64           # the fusion net's grid (decoder.py FrameDecoder guide_grid): 32 is a quarter of its work
+    # narrower U-Nets (speed): channels per level, e.g. '8,16,24'; '' = decoder.py's. A run that
+    # narrows them starts from init_onnx's strongest filters (prune.py).
+    frame_ch: str = ''
+    mouth_ch: str = ''
+    distill: float = 0.0           # > 0: this weight x the same loss towards init_onnx's own picture (the parent, frozen)
 
 
 def load_run_config(path, cfg: Config) -> None:
@@ -352,9 +358,20 @@ def freeze_all_but_guide(model):
 def model_config(cfg):
     """Decoder options the run changes from the defaults; kept in the checkpoint so export and
     evaluation rebuild the same network."""
+    widths = {k: tuple(int(c) for c in str(v).split(',')) for k in ('frame_ch', 'mouth_ch')
+              if (v := getattr(cfg, k, ''))}
     if not cfg.guide:
-        return {}
-    return {'guide': True, **({'guide_grid': cfg.guide_grid} if cfg.guide_grid != GRID else {})}
+        return widths
+    return {'guide': True, **({'guide_grid': cfg.guide_grid} if cfg.guide_grid != GRID else {}), **widths}
+
+
+def parent_model(cfg):
+    """init_onnx's network at its own widths, frozen: the pruned run's start and its distillation target."""
+    parent = Decoder(**model_config(dataclasses.replace(cfg, frame_ch='', mouth_ch=''))).to(cfg.device)
+    load_onnx_weights(parent, cfg.init_onnx)
+    for p in parent.parameters():
+        p.requires_grad = False
+    return parent.eval()
 
 
 def main(argv):
@@ -391,6 +408,10 @@ def main(argv):
 
     # model and optimiser
     model = Decoder(**model_config(cfg)).to(cfg.device)
+    narrowed = bool(cfg.frame_ch or cfg.mouth_ch)
+    if (narrowed or cfg.distill > 0) and not cfg.init_onnx:
+        raise SystemExit('frame_ch, mouth_ch and distill need init_onnx: the parent export the narrower nets start from')
+    parent = parent_model(cfg) if narrowed or cfg.distill > 0 else None
     if cfg.train_guide_only:
         freeze_all_but_guide(model)
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)
@@ -405,9 +426,14 @@ def main(argv):
     elif cfg.init_ckpt:
         model.load_state_dict(torch.load(os.path.expanduser(cfg.init_ckpt), map_location=cfg.device)['model'])
         emit({'event': 'init', 'from': cfg.init_ckpt})
+    elif cfg.init_onnx and narrowed:
+        prune_decoder(model, parent)
+        emit({'event': 'init', 'from': cfg.init_onnx, 'pruned_to': model_config(cfg)})
     elif cfg.init_onnx:
         added = load_onnx_weights(model, cfg.init_onnx)
         emit({'event': 'init', 'from': cfg.init_onnx, 'new_zero_heads': added})
+    if parent is not None and cfg.distill <= 0:
+        parent = None   # only the start needed it
     emit({'event': 'model', 'params_reference': count_params(model.reference),
           'params_frame': count_params(model.frame), 'config': dataclasses.asdict(cfg)})
 
@@ -429,6 +455,13 @@ def main(argv):
         img, warped = model(ref, lr, lt, *guide)
         weight = region_weights(lt, cfg.w_mouth, cfg.w_eyes)
         loss, parts = decoder_loss(img, tgt, weight, cfg.w_msssim, w_l2=cfg.w_l2, w_psnr=cfg.w_psnr)
+        if parent is not None:
+            # The parent's own picture as a second target: what the narrower nets can match.
+            with torch.no_grad():
+                taught = parent(ref, lr, lt, *guide)[0]
+            to_parent, _ = decoder_loss(img, taught, weight, cfg.w_msssim, w_l2=cfg.w_l2, w_psnr=cfg.w_psnr)
+            loss = loss + cfg.distill * to_parent
+            parts['to_parent'] = to_parent.item()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if not torch.isfinite(loss):

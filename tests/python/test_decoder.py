@@ -519,3 +519,46 @@ def test_guide_source_frames_follow_ffmpegs_fps_filter():
     assert G.source_frames(11, 10) == [0, 3, 5, 8, 10]
     assert G.source_frames(4, 25) == [0, 1, 2, 3]
     assert G.source_frames(9, 12.5) == [0, 2, 4, 6, 8]
+
+
+def _trained_looking(m, seed):
+    """Random weights in every conv (the zero-initialised heads too), as a trained network has."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if 'sigma' not in name and 'log_' not in name:
+                p.copy_(torch.randn(p.shape, generator=g) * (0.05 if p.dim() > 1 else 0.01))
+    return m
+
+
+def test_pruning_to_the_same_widths_is_the_parent_and_narrower_nets_run_near_it():
+    """prune.prune_decoder: at the parent's widths every weight is copied as it was (the same
+    picture); narrower, the strongest filters and their inputs are kept, so the picture is still
+    the parent's picture, roughly, and every shape fits, the guide's fusion net included."""
+    import prune
+    m, ref, lr, lt = guided_pair(7)
+    parent = _trained_looking(m, 7).eval()
+    guide, on = torch.rand(2, 3, 64, 64), torch.ones(2, 1)
+    same = D.Decoder(guide=True).eval()
+    prune.prune_decoder(same, parent)
+    narrow = D.Decoder(guide=True, frame_ch=(8, 16, 24), mouth_ch=(8, 16, 24)).eval()
+    prune.prune_decoder(narrow, parent)
+    with torch.no_grad():
+        for g_on in (on, torch.zeros(2, 1)):
+            want = parent(ref, lr, lt, guide, lt, g_on)[0]
+            assert torch.equal(same(ref, lr, lt, guide, lt, g_on)[0], want)
+            got = narrow(ref, lr, lt, guide, lt, g_on)[0]
+            assert got.shape == want.shape and bool(torch.isfinite(got).all())
+            assert (got - want).abs().mean() < 0.1
+    assert D.count_params(narrow.frame) < 0.6 * D.count_params(parent.frame)
+    # the kept filters are the strongest: each narrow first conv's filters are among the parent's
+    w_parent, w_narrow = parent.frame.frame_net.e1[0][0].weight, narrow.frame.frame_net.e1[0][0].weight
+    norms = w_parent.abs().sum((1, 2, 3))
+    assert sorted(w_narrow.abs().sum((1, 2, 3)).tolist()) == sorted(norms.topk(8).values.tolist())
+
+
+def test_model_config_carries_the_widths_to_export_and_evaluation():
+    import train as T
+    cfg = T.parse_args(['--guide', 'true', '--guide_grid', '32', '--frame_ch', '8,16,24', '--mouth_ch', '12,16,24'])
+    assert T.model_config(cfg) == {'guide': True, 'guide_grid': 32, 'frame_ch': (8, 16, 24), 'mouth_ch': (12, 16, 24)}
+    assert T.model_config(T.parse_args([])) == {}

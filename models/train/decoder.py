@@ -536,7 +536,7 @@ class FrameDecoder(nn.Module):
         # Decoder v2: a low-resolution picture of the crop (the guide layer, GRID x GRID, coded
         # by a standard codec) carries what geometry cannot: lighting, the mouth's inside, eyes
         # closing, things that are not the face. Without it (geometry-only mode, a lost guide)
-        # guide_on is 0 and the network is decoder v1.
+        # guide_on is 0 and the network is its no-guide part (decoder v1, unless a run retrained it).
         self.guide = guide
         # frame.onnx is exported with image_only = True: onnxruntime computes every output of a
         # graph whether fetched or not, and a call needs only the picture (warp.onnx has the rest).
@@ -552,7 +552,7 @@ class FrameDecoder(nn.Module):
             # (a pose the reference never showed, a misplaced edge). The guide is upsampled
             # bicubically, as a standard codec's receiver shows it, so an untrained fusion is the
             # guide alone plus the warp's detail. Everything of v1 stays as it was: with
-            # guide_on = 0 the graph computes v1's picture exactly.
+            # guide_on = 0 the graph computes v1's picture exactly (until a run trains v1's parts too).
             self.guide_net = UNet3(3 + 3 + frame_ch[0], GUIDE_OUT, guide_ch)
             # The fusion may run at a coarser grid than the frame net (its maps are smooth; the
             # guide itself still enters the picture at GRID): a quarter of its work at 32.

@@ -276,11 +276,11 @@ def main():
         'motion': {'method': 'two-level normalised Gaussian kernel regression of landmark displacements '
                              '(reference - target) on a 64x64 grid, bilinear upsampling, bilinear sampling of the reference (Gather-based in the ONNX graph)',
                    'sigma_coarse_px': sc, 'sigma_fine_px': sf, 'eps': model.frame.flow.eps, 'grid': GRID},
-        'refiner': {'frame': '3-level U-Net at 64x64: a correction of the landmark flow (faded to zero over '
+        'refiner': {'frame': f'3-level U-Net at 64x64 ({"/".join(map(str, model.frame.config["frame_ch"]))} channels): a correction of the landmark flow (faded to zero over '
                              f'{FLOW_FADE_PX:g} px along the crop edge; then the one full-size warp), an additive '
                              'colour correction and per-region weights blending the warp towards its Gaussian blurs '
                              f'(sigma {", ".join(f"{s:g}" for s in BLUR_SIGMAS)} px), all upsampled to 256',
-                    'mouth': f'{PATCH}x{PATCH} patch, side {model.frame.mouth_scale} x outer-eye-corner distance, '
+                    'mouth': f'{PATCH}x{PATCH} patch ({"/".join(map(str, model.frame.config["mouth_ch"]))} channels), side {model.frame.mouth_scale} x outer-eye-corner distance, '
                              'rotated with the eye line, centred on the outer lips; additive, soft window',
                     'landmark_groups': {'lips_outer': LIPS_OUTER, 'lips_inner': LIPS_INNER, 'eye_r': EYE_R,
                                         'eye_l': EYE_L, 'brows': BROWS, 'face_oval': FACE_OVAL}},

@@ -130,6 +130,11 @@ def main():
                  + f". Guides: {cfg.get('guide_stale'):.0%} of the pairs get a guide "
                  '1-4 pictures old (as after a loss), the rest the latest one; every variant of '
                  '`models/train/data/guides.py` mixed.')
+    if cfg.get('frame_ch') or cfg.get('mouth_ch'):
+        L.append(f"- Narrowed: frame net {cfg.get('frame_ch') or 'as the parent'}, mouth net {cfg.get('mouth_ch') or 'as the parent'} "
+                 f"channels, started from the strongest filters of `--init_onnx {cfg.get('init_onnx')}` (models/train/prune.py); "
+                 f"every weight trained, with {cfg.get('distill')} x the same loss towards the parent's own picture (the parent frozen); "
+                 f"{cfg.get('guide_none'):.0%} of the pairs without a guide, {cfg.get('guide_stale'):.0%} of the guided ones 1-4 pictures old.")
     L.append(f"- Compute of the run that made these weights: CPU only ({cfg.get('threads')} torch threads on a 2-core "
              f"machine), {state.get('steps')} steps, {state.get('samples')} samples, {state.get('wall_hours')} h wall "
              'clock (validation included); earlier runs it started from: see the training history below. '

@@ -76,10 +76,14 @@ describe(`shipped decoder (${path.relative(process.cwd(), MODEL_DIR)}) matches P
     await decoder.close();
   });
 
-  // Decoder v2 without its guide (guide_on 0: geometry-only modes, a lost guide) is decoder v1:
-  // the same numbers as models/kiloface-v1 on v1's fixture, to float rounding (v2's graph computes
-  // the U-Nets' upsampling convolutions in a folded form, decoder.up2_conv3x3: measured 2.1e-6).
-  it.skipIf(!existsSync(V1_DIR) || path.resolve(V1_DIR) === MODEL_DIR)('without a guide it reproduces kiloface-v1', async () => {
+  // Decoder v2 without its guide (guide_on 0: geometry-only modes, a lost guide) is decoder v1 when
+  // its run trained only the guide path (train_guide_only, runs v6-v7): the same numbers as
+  // models/kiloface-v1 on v1's fixture, to float rounding (v2's graph computes the U-Nets'
+  // upsampling convolutions in a folded form, decoder.up2_conv3x3: measured 2.1e-6). A run that
+  // retrains the rest (v8: narrower nets) has a geometry-only picture of its own, which the stored
+  // fixture above checks.
+  const guideOnlyRun = (JSON.parse(readFileSync(path.join(MODEL_DIR, 'model.json'), 'utf8')) as { training?: { config?: { train_guide_only?: boolean } } }).training?.config?.train_guide_only === true;
+  it.skipIf(!existsSync(V1_DIR) || path.resolve(V1_DIR) === MODEL_DIR || !guideOnlyRun)('without a guide it reproduces kiloface-v1 (a run that trained only the guide path)', async () => {
     const v1Fixture = path.join(V1_DIR, 'fixture');
     const read = (name: string): ArrayBuffer => {
       const b = readFileSync(path.join(v1Fixture, `${name}.bin`));

@@ -27,10 +27,10 @@ def _copy_conv(dst: torch.nn.Conv2d, src: torch.nn.Conv2d, out_idx, in_idx) -> N
         dst.bias.copy_(src.bias[out_idx])
 
 
-def prune_unet(dst: UNet3, src: UNet3, copy_out: bool = True) -> torch.Tensor:
-    """Copies src's strongest filters into the narrower dst (same input channels). Returns the
-    channels of src's last features (`features()`) that dst keeps, for the convs that read them.
-    `copy_out`: also copy the output conv (False where the caller copies the heads itself)."""
+def prune_unet(dst: UNet3, src: UNet3) -> torch.Tensor:
+    """Copies src's strongest filters into the narrower dst (same input channels), its output conv
+    included. Returns the channels of src's last features (`features()`) that dst keeps, for the
+    other convs that read them."""
     every_in = torch.arange(src.e1[0][0].in_channels)
 
     def chain(dst_seq, src_seq, in_idx):
@@ -51,8 +51,7 @@ def prune_unet(dst: UNet3, src: UNet3, copy_out: bool = True) -> torch.Tensor:
     c2 = src.d2[-1][0].out_channels
     kf = _keep(src.d1[0][0].weight, dst.d1[0][0].out_channels)
     _copy_conv(dst.d1[0][0], src.d1[0][0], kf, torch.cat([kd2, c2 + k1]))
-    if copy_out:
-        _copy_conv(dst.out, src.out, torch.arange(src.out.out_channels), kf)
+    _copy_conv(dst.out, src.out, torch.arange(src.out.out_channels), kf)
     return kf
 
 

@@ -409,9 +409,11 @@ def main(argv):
     # model and optimiser
     model = Decoder(**model_config(cfg)).to(cfg.device)
     narrowed = bool(cfg.frame_ch or cfg.mouth_ch)
-    if (narrowed or cfg.distill > 0) and not cfg.init_onnx:
-        raise SystemExit('frame_ch, mouth_ch and distill need init_onnx: the parent export the narrower nets start from')
-    parent = parent_model(cfg) if narrowed or cfg.distill > 0 else None
+    parent = None
+    if narrowed or cfg.distill > 0:
+        if not cfg.init_onnx:
+            raise SystemExit('frame_ch, mouth_ch and distill need init_onnx: the parent export the narrower nets start from')
+        parent = parent_model(cfg)
     if cfg.train_guide_only:
         freeze_all_but_guide(model)
     opt = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=cfg.lr)

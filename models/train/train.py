@@ -80,6 +80,9 @@ class Config:
     frame_ch: str = ''
     mouth_ch: str = ''
     distill: float = 0.0           # > 0: this weight x the same loss towards init_onnx's own picture (the parent, frozen)
+    # set by --config from its parent record: the run init_onnx must hold (checked against its model.json)
+    parent_run: str = ''
+    parent_how: str = ''
 
 
 def load_run_config(path, cfg: Config) -> None:
@@ -95,6 +98,30 @@ def load_run_config(path, cfg: Config) -> None:
     cfg.run = doc['run']
     for name, v in doc['config'].items():
         setattr(cfg, name, type(getattr(cfg, name))(v))
+    parent = doc.get('parent') or {}
+    cfg.parent_run, cfg.parent_how = parent.get('run') or '', parent.get('how') or ''
+
+
+def check_parent(cfg: Config) -> None:
+    """A recorded run starts from its parent's export. A model folder in the repo moves on to the
+    newer runs trained from it (models/kiloface-v2 held v7, then v8), so init_onnx must still hold
+    the parent the config names: otherwise the run would start from the wrong weights, or fail on
+    mismatched shapes with a message that does not say why."""
+    if not (cfg.parent_run and cfg.init_onnx):
+        return
+    try:
+        with open(os.path.join(cfg.init_onnx, 'model.json')) as f:
+            held = ((json.load(f).get('training') or {}).get('config') or {}).get('run')
+    except FileNotFoundError:
+        raise SystemExit(f'init_onnx {cfg.init_onnx} has no model.json: not an export of train.py\'s runs')
+    if held is None:
+        raise SystemExit(f'{cfg.init_onnx}/model.json records no run name (an export older than run records); '
+                         f'run {cfg.run} starts from run {cfg.parent_run} ({cfg.parent_how}). If it is that export, '
+                         f"pass --parent_run '' to skip this check.")
+    if held != cfg.parent_run:
+        raise SystemExit(f'run {cfg.run} starts from run {cfg.parent_run}, but {cfg.init_onnx} holds run {held}. '
+                         f'Its config says how to get the parent: {cfg.parent_how}. Check that export out '
+                         f'(git archive COMMIT {cfg.init_onnx} | tar -x -C DIR) and pass --init_onnx DIR/{cfg.init_onnx}.')
 
 
 def parse_args(argv) -> Config:
@@ -366,9 +393,9 @@ def model_config(cfg):
 
 
 def parent_model(cfg):
-    """init_onnx's network at its own widths, frozen: the pruned run's start and its distillation target."""
-    parent = Decoder(**model_config(dataclasses.replace(cfg, frame_ch='', mouth_ch=''))).to(cfg.device)
-    load_onnx_weights(parent, cfg.init_onnx)
+    """init_onnx's network at its own widths (its model.json's), frozen: the pruned run's start and its distillation target."""
+    from export import load_export
+    parent = load_export(cfg.init_onnx)[0].to(cfg.device)
     for p in parent.parameters():
         p.requires_grad = False
     return parent.eval()
@@ -376,6 +403,7 @@ def parent_model(cfg):
 
 def main(argv):
     cfg = parse_args(argv)
+    check_parent(cfg)
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)

@@ -371,6 +371,28 @@ def test_run_configs_load_and_v4_is_the_shipped_config():
     assert {k: v4[k] for k in shipped if k not in ('data_dir', 'ckpt_root')} == {k: v for k, v in shipped.items() if k not in ('data_dir', 'ckpt_root')}
 
 
+
+def test_a_recorded_run_refuses_an_init_export_that_is_not_its_parent(tmp_path):
+    """configs/v8.json starts from run v7's export; models/kiloface-v2 has moved on to v8 itself, so
+    the run must stop with a message that says so (and how to get the parent), not start from v8 or
+    fail later on mismatched shapes. The parent's export passes."""
+    import json as _json
+    import train as T
+    root = os.path.join(os.path.dirname(D.__file__), '..', '..')
+    v8 = os.path.join(root, 'models', 'train', 'configs', 'v8.json')
+    shipped = os.path.join(root, 'models', 'kiloface-v2')
+    assert _json.load(open(os.path.join(shipped, 'model.json')))['training']['config']['run'] == 'v8'
+    with pytest.raises(SystemExit, match=r'starts from run v7, but .*kiloface-v2 holds run v8.*3d1a7d0'):
+        T.check_parent(T.parse_args(['--config', v8, '--init_onnx', shipped]))
+    parent = tmp_path / 'v7'
+    parent.mkdir()
+    (parent / 'model.json').write_text(_json.dumps({'training': {'config': {'run': 'v7'}}}))
+    T.check_parent(T.parse_args(['--config', v8, '--init_onnx', str(parent)]))
+    (parent / 'model.json').write_text(_json.dumps({'training': {}}))
+    with pytest.raises(SystemExit, match='records no run name'):
+        T.check_parent(T.parse_args(['--config', v8, '--init_onnx', str(parent)]))
+    T.check_parent(T.parse_args(['--config', v8, '--init_onnx', str(parent), '--parent_run', '']))
+
 # ---- decoder v2: the guide layer --------------------------------------------------------------
 
 def guided_pair(seed=0, guide_grid=D.GRID):

@@ -197,7 +197,9 @@ export class NeuralReceiver {
   private newestSaysNoFace = false;
   private newestGeometryMs = -Infinity;
   private guideDecoder: { codec: GuideCodecName; side: number; decoder: Promise<GuideDecoder> } | undefined;
+  /** Resolves when the guide chunks so far are in the decoder (not their pictures: guidesInFlight). */
   private guideChain: Promise<void> = Promise.resolve();
+  private readonly guidesInFlight = new Set<Promise<void>>();
   private queuedGuides = 0;
   private lastGuideNumber: number | undefined;
   /** A picture was lost: delta pictures cannot decode until a keyframe. */
@@ -347,29 +349,46 @@ export class NeuralReceiver {
       return;
     }
     this.queuedGuides++;
-    this.guideChain = this.guideChain.then(async () => {
-      try {
-        const rgb = await (await decoder).decode(chunk);
+    // Handed to the decoder in order, each without waiting for the picture before it: the decoder
+    // (WebCodecs) works on its own thread while this one is busy, and every picture back costs this
+    // thread a turn of its event loop. One at a time, a receiver warming up (100-800 ms a rebuild)
+    // got ~3 pictures a second back of 10, the queue overflowed and the guide was off for the
+    // call's first ~10 s (issue 17). The object keeps the picture's promise from being awaited.
+    const handed = this.guideChain.then(async () => ({ picture: (await decoder).decode(chunk) }));
+    this.guideChain = handed.then(() => undefined, () => undefined);
+    const done = handed
+      .then(({ picture }) => picture)
+      .then((rgb) => {
         this.keepGuide({ ...kept, picture: guideTo64(rgb, side) });
         this.stats.guidePictures++;
         this.stats.guideBytes += chunk.data.length;
-      } catch (error) {
+      })
+      .catch(() => {
         this.stats.guideErrors++;
         // A delta picture without its predecessor, or a picture the decoder refused: wait for a keyframe.
         this.breakGuideChain(nowMs);
-      } finally {
+      })
+      .finally(() => {
         this.queuedGuides--;
-      }
-    });
+        this.guidesInFlight.delete(done);
+      });
+    this.guidesInFlight.add(done);
   }
 
   private breakGuideChain(nowMs: number): void {
     if (!this.guideBroken) {
       this.guideBroken = true;
       const decoder = this.guideDecoder?.decoder;
-      // In the decode order: pictures queued before the loss still decode first.
-      if (decoder) this.guideChain = this.guideChain.then(() => decoder).then((d) => d.reset(), () => undefined);
+      // Pictures in the decoder before the loss still come out first (ffmpeg's reset ends its run).
+      const before = [...this.guidesInFlight];
+      if (decoder) this.guideChain = this.guideChain.then(() => Promise.all(before)).then(() => decoder).then((d) => d.reset(), () => undefined);
     }
+    // A keyframe asked for while the decoder still works through a backlog (it fell behind: a
+    // receiver warming up decodes ~3-5 guide pictures a second) would queue behind it, its pictures
+    // too late to show, and the backlog would overflow again: each request bought a keyframe (~10
+    // delta pictures' bytes) and nothing else. Asked for once the backlog could still be shown;
+    // the pictures that keep coming while the chain is broken ask again.
+    if (this.queuedGuides > MAX_STALE_GUIDES) return;
     if (nowMs - this.lastGuideRequestMs < GUIDE_REQUEST_GAP_MS) return;
     this.lastGuideRequestMs = nowMs;
     this.stats.guideKeyframeRequests++;
@@ -512,7 +531,8 @@ export class NeuralReceiver {
     while (this.loading) await this.loading;
     for (let chain = this.guideChain; ; chain = this.guideChain) {
       await chain;
-      if (chain === this.guideChain) break;
+      await Promise.all(this.guidesInFlight);
+      if (chain === this.guideChain && this.guidesInFlight.size === 0) break;
     }
   }
 

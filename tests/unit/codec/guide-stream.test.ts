@@ -242,7 +242,50 @@ describe('guide pictures in the stream', { timeout: 60_000 }, () => {
     expect(faces(swapped).slice(-20).every((f) => f.guide !== undefined)).toBe(true);
   });
 
-  it('a decoder that falls behind: a chunk dropped from the full queue breaks the chain (no delta decodes against the wrong picture)', async () => {
+  it('chunks go to the decoder without waiting for the pictures before them (a busy receiver gets pictures back in batches)', async () => {
+    const inner = fakeCodecs();
+    // Pictures come back only when the test says (a worker busy rebuilding gives its event loop a turn rarely).
+    const held: (() => void)[] = [];
+    let handed = 0;
+    const batched: GuideCodecs & { keyframes: number[] } = {
+      keyframes: inner.keyframes,
+      encoder: inner.encoder,
+      decoder: async (layer) => {
+        const d = await inner.decoder(layer);
+        return {
+          ...d,
+          decode: (chunk) => {
+            handed++;
+            const picture = d.decode(chunk); // the chain is checked as the chunk goes in, as WebCodecs does
+            return new Promise<Uint8Array>((resolve, reject) => held.push(() => void picture.then(resolve, reject)));
+          },
+        };
+      },
+    };
+    const { run, deliver, requests, receiver, sender } = guidedLink(batched);
+    await deliver(0, 2000);
+    for (let i = 0; i < 5; i++) await Promise.resolve(); // the hand-over's own microtasks
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const coded = sender.stats.guidePictures;
+    expect(coded).toBeGreaterThan(10);
+    // Every picture that reached the receiver is in the decoder, though none has come back yet.
+    expect(held.length).toBe(handed);
+    expect(handed).toBeGreaterThanOrEqual(coded - 2); // the newest bundle may still be open
+    for (const release of held.splice(0)) release();
+    await receiver.settled();
+    expect(receiver.stats.guidePictures).toBe(handed);
+    expect(receiver.stats.guidesLost + receiver.stats.guidesSkipped + receiver.stats.guideErrors).toBe(0);
+    expect(requests).not.toContain('guide-keyframe');
+    const pump = setInterval(() => held.splice(0).forEach((release) => release()), 1);
+    try {
+      const tail = faces(await run(2000, 3000)).slice(-5);
+      expect(tail.every((f) => f.guide !== undefined)).toBe(true);
+    } finally {
+      clearInterval(pump);
+    }
+  });
+
+  it('a decoder that falls behind: a chunk dropped from the full queue breaks the chain (no delta decodes against the wrong picture), and the keyframe is asked for once the backlog is out', async () => {
     const inner = fakeCodecs();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -254,15 +297,19 @@ describe('guide pictures in the stream', { timeout: 60_000 }, () => {
         return { ...d, decode: async (chunk) => { await gate; return d.decode(chunk); } };
       },
     };
-    const { run, deliver, requests, receiver } = guidedLink(slow);
+    const { run, deliver, requests, receiver, sender } = guidedLink(slow);
     await deliver(0, 4000); // ~50 guide pictures while the decoder is stuck: the queue (32) overflows
+    expect(receiver.stats.guidesLost).toBeGreaterThan(0);
+    // No keyframe asked for while the backlog is still in the decoder: it would queue behind it.
+    expect(requests).not.toContain('guide-keyframe');
     release();
     await receiver.settled();
-    expect(receiver.stats.guidesLost).toBeGreaterThan(0);
-    expect(requests).toContain('guide-keyframe');
     // Nothing decoded against a wrong predecessor: the fake decoder throws on a broken chain.
     expect(receiver.stats.guideErrors).toBe(0);
     const tail = faces(await run(4000, 6000)).slice(-10);
+    // Once the backlog is out, the next picture asks; one keyframe, and the guide is back.
+    expect(requests.filter((r) => r === 'guide-keyframe')).toHaveLength(1);
+    expect(sender.stats.guideKeyframeRequests).toBe(1);
     expect(tail.every((f) => f.guide?.stale === 0)).toBe(true);
   });
 

@@ -6,6 +6,7 @@ import type { CropBox } from '../codec/geometry/reference-crop.ts';
 import { CAMERA_FPS, CROP_SIZE } from '../codec/shipped.ts';
 import { FFMPEG } from './ffmpeg-tools.ts';
 import type { ClipEntry } from './manifest.ts';
+import { edgePadding } from './prepared-clip.ts';
 
 export const EVAL_FPS = CAMERA_FPS;
 
@@ -64,10 +65,8 @@ export function trackingFrames(file: string, clip: Pick<ClipEntry, 'width' | 'he
  * area interpolation: as models/train/data/prepare.py makes the training crops.
  */
 export function croppedFrames(file: string, clip: ClipEntry, box: CropBox, maxFrames: number, size = CROP_SIZE): FrameStream {
-  // Pad only as much as the square leaves the frame, filled by smearing the edge pixels.
-  const pad = Math.max(0, -box.x, -box.y, box.x + box.size - clip.width, box.y + box.size - clip.height);
-  const padding = pad > 0 ? `pad=iw+${2 * pad}:ih+${2 * pad}:${pad}:${pad},fillborders=left=${pad}:right=${pad}:top=${pad}:bottom=${pad}:mode=smear,` : '';
-  const filter = `fps=${EVAL_FPS},${padding}crop=${box.size}:${box.size}:${box.x + pad}:${box.y + pad},scale=${size}:${size}:flags=area`;
+  const { pad, filters } = edgePadding(box, clip.width, clip.height);
+  const filter = [`fps=${EVAL_FPS}`, ...filters, `crop=${box.size}:${box.size}:${box.x + pad}:${box.y + pad}`, `scale=${size}:${size}:flags=area`].join(',');
   return rgbFrames(file, filter, size, size, maxFrames);
 }
 

@@ -21,7 +21,7 @@ export interface PreparedClip {
 }
 
 // Bump when the preparation below changes, so stale cache entries are not reused.
-const PREPARATION_VERSION = 1;
+const PREPARATION_VERSION = 2; // 2: an odd overhang no longer leaves black bars (edgePadding)
 
 /** Raw elementary streams carry no timing (and raw YUV no size): take both from the manifest. */
 function inputOptions(entry: ClipEntry): string[] {
@@ -57,13 +57,24 @@ export function clipIds(entries: readonly ClipEntry[]): Map<string, string> {
   );
 }
 
+/**
+ * ffmpeg filters that give a width x height picture `pad` more pixels on every side, made by
+ * repeating its edge pixels (as models/train/data/prepare.py pads the training crops), for a crop
+ * box that reaches outside the frame (the codec's crop rule allows it). The pad is even: on
+ * 4:2:0 pictures ffmpeg's pad filter rounds an odd offset down, which left a column and a row of
+ * black on the right and bottom that fillborders then smeared over the whole border.
+ */
+export function edgePadding(crop: CropBox, width: number, height: number): { pad: number; filters: string[] } {
+  const overhang = Math.max(0, -crop.x, -crop.y, crop.x + crop.size - width, crop.y + crop.size - height);
+  const pad = 2 * Math.ceil(overhang / 2);
+  const filters = pad > 0 ? [`pad=iw+${2 * pad}:ih+${2 * pad}:${pad}:${pad}`, `fillborders=left=${pad}:right=${pad}:top=${pad}:bottom=${pad}:mode=smear`] : [];
+  return { pad, filters };
+}
+
 /** ffmpeg filters that cut `crop` out of a width x height picture and scale it to CROP_SIZE square. */
 export function cropFilters(crop: CropBox, width: number, height: number): string[] {
-  // A box that reaches outside the frame (the codec's crop rule allows it) gets the missing
-  // part by repeating the edge pixels, as the training crops do (bench/clip-frames.ts).
-  const pad = Math.max(0, -crop.x, -crop.y, crop.x + crop.size - width, crop.y + crop.size - height);
-  const padding = pad > 0 ? [`pad=iw+${2 * pad}:ih+${2 * pad}:${pad}:${pad}`, `fillborders=left=${pad}:right=${pad}:top=${pad}:bottom=${pad}:mode=smear`] : [];
-  return [...padding, `crop=${crop.size}:${crop.size}:${crop.x + pad}:${crop.y + pad}`, `scale=${CROP_SIZE}:${CROP_SIZE}:flags=lanczos`];
+  const { pad, filters } = edgePadding(crop, width, height);
+  return [...filters, `crop=${crop.size}:${crop.size}:${crop.x + pad}:${crop.y + pad}`, `scale=${CROP_SIZE}:${CROP_SIZE}:flags=lanczos`];
 }
 
 /** ffmpeg arguments that turn a source clip into the 256x256 25 fps yuv420p input. */

@@ -8,7 +8,7 @@ import { CentreSquareCropProvider, cropProviderByName, SourceFramingCropProvider
 import { missingFaceModels } from '../../../codec/runners/shipped-node.ts';
 import { readManifest } from '../../../bench/manifest.ts';
 import { parseBenchArgs } from '../../../bench/options.ts';
-import { loadY4m, preparationArgs, prepareClip } from '../../../bench/prepared-clip.ts';
+import { cropFilters, loadY4m, preparationArgs, prepareClip } from '../../../bench/prepared-clip.ts';
 import { hasFfmpeg, syntheticFaceDataDir } from './synthetic-face-clip.ts';
 
 const missing = missingFaceModels();
@@ -38,6 +38,19 @@ describe('crop rules', () => {
     const outside = preparationArgs('in.mp4', entry(320, 240), { x: -30, y: -10, size: 300 }, 25, 'out.y4m').join(' ');
     // Worst overhang: -10 + 300 - 240 = 50 px below the frame (30 on the left, 10 above).
     expect(outside).toContain('pad=iw+100:ih+100:50:50,fillborders=left=50:right=50:top=50:bottom=50:mode=smear,crop=300:300:20:40,');
+  });
+
+  itNeeds(hasFfmpeg ? null : 'ffmpeg is not installed')('an odd overhang on a 4:2:0 picture leaves no black bar on the right or bottom', () => {
+    // 3 px past the right edge and 9 past the bottom of a white 64x48 picture: the pad rounds up
+    // to 10 (ffmpeg's pad filter places 4:2:0 pictures at even offsets only).
+    const box = { x: 10, y: 0, size: 57 };
+    expect(cropFilters(box, 64, 48)[0]).toBe('pad=iw+20:ih+20:10:10');
+    const run = spawnSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'color=c=white:size=64x48:rate=1', '-frames:v', '1',
+      '-vf', ['format=yuv420p', ...cropFilters(box, 64, 48), 'format=gray'].join(','), '-f', 'rawvideo', '-']);
+    expect(run.status).toBe(0);
+    const luma = new Uint8Array(run.stdout);
+    expect(luma.length).toBe(256 * 256);
+    expect(Math.min(...luma)).toBeGreaterThan(200); // all white: the border repeats the picture's edge
   });
 });
 

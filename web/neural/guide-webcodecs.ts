@@ -21,10 +21,12 @@ export const WEBCODECS_CODEC: Record<GuideCodecName, string> = { av1: 'av01.0.04
 export const GUIDE_CODEC_PREFERENCE: readonly GuideCodecName[] = ['av1', 'vp9'];
 
 /**
- * A decoder that gives no picture for a chunk within this long has lost its way (at lag 0 it
- * holds none back). Generous: in a receiver worker each step of a decode waits for the event
- * loop, which the rebuild network blocks for 100-700 ms at a time on a loaded machine, and a
- * fresh decoder's first picture takes several steps (measured in a call: over 2 s).
+ * A decoder that gives no picture for this long while chunks wait has lost its way (at lag 0 it
+ * holds none back). Counted from the last picture out (or from the chunk, when none waited), not
+ * from each chunk: the receiver hands over many chunks at once when it falls behind, and the
+ * newest of 30 waits for the 29 before it. Generous: in a receiver worker each step of a decode
+ * waits for the event loop, which the rebuild network blocks for 100-700 ms at a time on a loaded
+ * machine, and a fresh decoder's first picture takes several steps (measured in a call: over 2 s).
  */
 const DECODE_TIMEOUT_MS = 10_000;
 
@@ -195,7 +197,6 @@ class WebCodecsGuideEncoder implements GuideEncoder {
 interface Waiting {
   resolve(frame: VideoFrame): void;
   reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 /** A chunk as the stream's packets carry it (guide-packet.ts BundledGuide): numbered, so a gap is seen. */
@@ -205,6 +206,8 @@ class WebCodecsGuideDecoder implements GuideDecoder {
   private decoder: VideoDecoder | null = null;
   /** Chunks given to the VideoDecoder whose pictures have not come yet, oldest first. */
   private readonly waiting: Waiting[] = [];
+  /** Fails the decoder when no picture comes out for DECODE_TIMEOUT_MS while chunks wait. */
+  private stallTimer: ReturnType<typeof setTimeout> | undefined;
   /** True while every picture since the last keyframe went in: a delta picture may follow. */
   private chained = false;
   /** The number of the last chunk that went in, when chunks carry numbers. */
@@ -219,7 +222,7 @@ class WebCodecsGuideDecoder implements GuideDecoder {
       output: (frame) => {
         const w = this.waiting.shift();
         if (!w) return frame.close();
-        clearTimeout(w.timer);
+        this.watchForStall(true);
         w.resolve(frame);
       },
       error: (e) => this.fail(errorOf(e)),
@@ -228,14 +231,23 @@ class WebCodecsGuideDecoder implements GuideDecoder {
     return decoder;
   }
 
+  /** (Re)arms the stall timer: after a picture came out (restart), or for a chunk that found none waiting. */
+  private watchForStall(restart: boolean): void {
+    if (restart) {
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
+    }
+    if (this.waiting.length === 0 || this.stallTimer !== undefined) return;
+    this.stallTimer = setTimeout(() => this.fail(new Error(`no picture for ${DECODE_TIMEOUT_MS} ms while ${this.waiting.length} waited`)), DECODE_TIMEOUT_MS);
+  }
+
   /** The decoder is unusable (WebCodecs closed it, or it lost a picture): the next must be a keyframe. */
   private fail(error: Error): void {
     this.chained = false;
     this.lastNumber = undefined;
-    for (const w of this.waiting.splice(0)) {
-      clearTimeout(w.timer);
-      w.reject(error);
-    }
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    for (const w of this.waiting.splice(0)) w.reject(error);
     if (this.decoder && this.decoder.state !== 'closed') this.decoder.close();
     this.decoder = null;
   }
@@ -256,10 +268,8 @@ class WebCodecsGuideDecoder implements GuideDecoder {
     }
     if (!this.decoder || this.decoder.state === 'closed') this.decoder = this.open();
     const side = this.layer.side;
-    const picture = new Promise<VideoFrame>((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new Error(`no picture within ${DECODE_TIMEOUT_MS} ms`)), DECODE_TIMEOUT_MS);
-      this.waiting.push({ resolve, reject, timer });
-    });
+    const picture = new Promise<VideoFrame>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.watchForStall(false);
     this.chained = true;
     this.lastNumber = numbered ? chunk.number : undefined;
     try {

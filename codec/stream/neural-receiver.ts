@@ -199,8 +199,8 @@ export class NeuralReceiver {
   private guideDecoder: { codec: GuideCodecName; side: number; decoder: Promise<GuideDecoder> } | undefined;
   /** Resolves when the guide chunks so far are in the decoder (not their pictures: guidesInFlight). */
   private guideChain: Promise<void> = Promise.resolve();
+  /** Guide pictures handed to the decoder and not back yet (its queue), each until it is kept or failed. */
   private readonly guidesInFlight = new Set<Promise<void>>();
-  private queuedGuides = 0;
   private lastGuideNumber: number | undefined;
   /** A picture was lost: delta pictures cannot decode until a keyframe. */
   private guideBroken = true;
@@ -336,7 +336,7 @@ export class NeuralReceiver {
     const { decoder, side } = this.guideDecoder!;
     this.lastGuideNumber = chunk.number;
     if (chunk.keyframe) this.guideBroken = false;
-    if (!this.guideBroken && this.queuedGuides >= MAX_QUEUED_GUIDES) {
+    if (!this.guideBroken && this.guidesInFlight.size >= MAX_QUEUED_GUIDES) {
       // Dropped undecoded: every delta after it would decode against the wrong picture.
       this.stats.guidesLost++;
       this.breakGuideChain(nowMs);
@@ -348,7 +348,6 @@ export class NeuralReceiver {
       this.breakGuideChain(nowMs);
       return;
     }
-    this.queuedGuides++;
     // Handed to the decoder in order, each without waiting for the picture before it: the decoder
     // (WebCodecs) works on its own thread while this one is busy, and every picture back costs this
     // thread a turn of its event loop. One at a time, a receiver warming up (100-800 ms a rebuild)
@@ -368,10 +367,7 @@ export class NeuralReceiver {
         // A delta picture without its predecessor, or a picture the decoder refused: wait for a keyframe.
         this.breakGuideChain(nowMs);
       })
-      .finally(() => {
-        this.queuedGuides--;
-        this.guidesInFlight.delete(done);
-      });
+      .finally(() => this.guidesInFlight.delete(done));
     this.guidesInFlight.add(done);
   }
 
@@ -388,7 +384,7 @@ export class NeuralReceiver {
     // too late to show, and the backlog would overflow again: each request bought a keyframe (~10
     // delta pictures' bytes) and nothing else. Asked for once the backlog could still be shown;
     // the pictures that keep coming while the chain is broken ask again.
-    if (this.queuedGuides > MAX_STALE_GUIDES) return;
+    if (this.guidesInFlight.size > MAX_STALE_GUIDES) return;
     if (nowMs - this.lastGuideRequestMs < GUIDE_REQUEST_GAP_MS) return;
     this.lastGuideRequestMs = nowMs;
     this.stats.guideKeyframeRequests++;

@@ -48,6 +48,11 @@ def load_model(ckpt):
     return m.eval(), d
 
 
+def recorded_run_config(model_json: dict) -> dict:
+    """The training config an export's model.json records (empty for exports made before runs recorded one)."""
+    return (model_json.get('training') or {}).get('config') or {}
+
+
 def load_export(folder):
     """An export's network (its model.json says the options of the run) with the export's weights,
     and its model.json."""
@@ -55,7 +60,7 @@ def load_export(folder):
     from train import load_onnx_weights, model_config
     with open(os.path.join(folder, 'model.json')) as f:
         previous = json.load(f)
-    run = (previous.get('training') or {}).get('config') or {}
+    run = recorded_run_config(previous)
     m = Decoder(**model_config(types.SimpleNamespace(guide=run.get('guide', False), guide_grid=run.get('guide_grid', GRID),
                                                      frame_ch=run.get('frame_ch', ''), mouth_ch=run.get('mouth_ch', ''))))
     missing = load_onnx_weights(m, folder)

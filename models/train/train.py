@@ -109,9 +109,10 @@ def check_parent(cfg: Config) -> None:
     mismatched shapes with a message that does not say why."""
     if not (cfg.parent_run and cfg.init_onnx):
         return
+    from export import recorded_run_config
     try:
         with open(os.path.join(cfg.init_onnx, 'model.json')) as f:
-            held = ((json.load(f).get('training') or {}).get('config') or {}).get('run')
+            held = recorded_run_config(json.load(f)).get('run')
     except FileNotFoundError:
         raise SystemExit(f'init_onnx {cfg.init_onnx} has no model.json: not an export of train.py\'s runs')
     if held is None:

@@ -371,7 +371,6 @@ def test_run_configs_load_and_v4_is_the_shipped_config():
     assert {k: v4[k] for k in shipped if k not in ('data_dir', 'ckpt_root')} == {k: v for k, v in shipped.items() if k not in ('data_dir', 'ckpt_root')}
 
 
-
 def test_a_recorded_run_refuses_an_init_export_that_is_not_its_parent(tmp_path):
     """configs/v8.json starts from run v7's export; models/kiloface-v2 has moved on to v8 itself, so
     the run must stop with a message that says so (and how to get the parent), not start from v8 or
@@ -392,6 +391,7 @@ def test_a_recorded_run_refuses_an_init_export_that_is_not_its_parent(tmp_path):
     with pytest.raises(SystemExit, match='records no run name'):
         T.check_parent(T.parse_args(['--config', v8, '--init_onnx', str(parent)]))
     T.check_parent(T.parse_args(['--config', v8, '--init_onnx', str(parent), '--parent_run', '']))
+
 
 # ---- decoder v2: the guide layer --------------------------------------------------------------
 

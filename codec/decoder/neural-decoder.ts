@@ -160,7 +160,7 @@ export class NeuralDecoder {
   async decode(landmarks: ArrayLike<number>, guide?: GuideInput): Promise<DecodedFrame> {
     const ref = this.reference;
     if (!ref) throw new Error('setReference must come first');
-    if (guide && !this.guided) this.startLoadingGuided();
+    if (guide && !this.guided) this.prepareGuided();
     const runner = guide && this.guided ? this.guided : this.geometryRunner;
     const guideFeeds = !takesGuideInputs(runner)
       ? {}
@@ -179,8 +179,8 @@ export class NeuralDecoder {
     return { image: out.image.data };
   }
 
-  /** Starts loading the guided network once; a failed load is tried again on a later guide. */
-  private startLoadingGuided(): void {
+  /** Starts loading the guided network once (decode does on its first guide); a failed load is tried again on a later guide. */
+  prepareGuided(): void {
     const load = this.loadGuided;
     if (!load || this.guidedLoading) return;
     this.guidedLoading = load().then(

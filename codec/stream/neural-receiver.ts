@@ -26,7 +26,8 @@ import { guideNumberDelta, readGuidedFrames, type BundledGuide, type GuideSectio
 //     with the landmarks of the frame it was taken from) while it is at most MAX_STALE_GUIDES
 //     guide pictures old, else none (guide_on 0). Pictures that arrive out of order wait up to
 //     GUIDE_REORDER_MS for the ones before them; a lost picture (a gap still open then, a delta
-//     picture the decoder cannot place) stops decoding until a keyframe, which it asks for.
+//     picture the decoder cannot place) stops decoding until a keyframe, which it asks for; so
+//     does a picture that waited more than MAX_GUIDE_WAIT_MS before it was handled.
 // Everything it keeps is bounded (issue 13): a sender can flood it, not grow it.
 
 export interface ReceiverHooks {
@@ -37,6 +38,8 @@ export interface ReceiverHooks {
   loadReference(referenceId: number, format: PictureFormat, picture: Uint8Array): Promise<Float32Array>;
   /** Sends a ReferenceRequest to the sender (rate-limited here). */
   requestReference(reason: RequestReason): void;
+  /** The stream carries a guide layer (its first guide section): a decoder that loads its guided network lazily can start now. */
+  guideLayerSeen?(): void;
 }
 
 export type DisplayFrame =
@@ -88,7 +91,7 @@ export interface ReceiverStats {
   /** Guide pictures decoded, and their coded bytes. */
   guidePictures: number;
   guideBytes: number;
-  /** Guide pictures lost (gaps in the picture numbers), skipped while waiting for a keyframe, or that failed to decode. */
+  /** Guide pictures lost (gaps in the picture numbers), skipped (while waiting for a keyframe, or too old when handled: MAX_GUIDE_WAIT_MS), or that failed to decode. */
   guidesLost: number;
   guidesSkipped: number;
   guideErrors: number;
@@ -135,6 +138,14 @@ const MAX_KEPT_GUIDES = 8;
 const GUIDE_REQUEST_GAP_MS = 1000;
 /** How long a guide chunk after a gap waits for the missing ones (ms): bundles on two paths (audio, datachannel) may overtake each other. */
 const GUIDE_REORDER_MS = 300;
+/**
+ * A guide chunk that reached this end longer ago than this (ms) is dropped undecoded and the chain
+ * restarts at a fresh keyframe: the ~10-20 s of pictures queued while a browser worker loaded its
+ * models. Well above the waits of a running call, whose backlog is cheaper to decode than a
+ * keyframe: a rebuild blocks the receiver worker for 100-1000 ms, loading the guided network for
+ * seconds (at 2 s, a run dropped chunks after that load and asked for 3 keyframes).
+ */
+const MAX_GUIDE_WAIT_MS = 5000;
 /** Guide chunks waiting to decode, or to be put in order; beyond it the newest are dropped as lost (a flood cannot grow the queue). */
 const MAX_QUEUED_GUIDES = 32;
 
@@ -145,6 +156,14 @@ interface KeptGuide {
   picture: Uint8Array;
   values: Float32Array;
   landmarks?: { shape: Float64Array; xyz: Float32Array };
+}
+
+interface PendingGuide {
+  chunk: BundledGuide;
+  kept: Omit<KeptGuide, 'picture'>;
+  /** When it reached this end, and when it was handed to onPacket (reordering waits from then: a queue before it delays the chunks it overtook too). */
+  arrivedMs: number;
+  handedMs: number;
 }
 
 interface BufferedFrame {
@@ -207,7 +226,7 @@ export class NeuralReceiver {
   private lastGuideRequestMs = -Infinity;
   private guides: KeptGuide[] = [];
   /** Guide chunks arrived, not yet handed to the decoder (waiting for a missing earlier one). */
-  private pendingGuides: { chunk: BundledGuide; kept: Omit<KeptGuide, 'picture'>; arrivedMs: number }[] = [];
+  private pendingGuides: PendingGuide[] = [];
 
   constructor(
     private readonly options: ReceiverOptions,
@@ -222,8 +241,13 @@ export class NeuralReceiver {
     return this.active?.id;
   }
 
-  /** One packet from the sender. Bad packets are counted and dropped; nothing here throws. */
-  onPacket(channel: CodecChannel, bytes: Uint8Array, nowMs: number): void {
+  /**
+   * One packet from the sender. Bad packets are counted and dropped; nothing here throws.
+   * `arrivedMs` (same clock as nowMs): when the packet reached this end, where it waited in a queue
+   * before this call (a browser worker still loading its models); guide pictures that waited too
+   * long are not decoded.
+   */
+  onPacket(channel: CodecChannel, bytes: Uint8Array, nowMs: number, arrivedMs = nowMs): void {
     this.stats.payloadBytes += bytes.length;
     this.stats.wireBytes += datachannelWireBytes(bytes.length);
     this.stats.messages++;
@@ -266,16 +290,17 @@ export class NeuralReceiver {
     list.forEach((f, i) => this.insert({ timeMs: times[i]!, referenceId: f.referenceId, values: f.values }));
     this.stats.framesReceived += list.length;
     this.noteNewest(times[times.length - 1]!, false);
-    if (guide) this.onGuides(guide, list, times, nowMs);
+    if (guide) this.onGuides(guide, list, times, nowMs, arrivedMs);
   }
 
   /** The guide pictures of a bundle whose geometry decoded: in order into the guide decoder. */
-  private onGuides(section: GuideSection, frames: readonly { referenceId: number; values: Float32Array }[], times: readonly number[], nowMs: number): void {
+  private onGuides(section: GuideSection, frames: readonly { referenceId: number; values: Float32Array }[], times: readonly number[], nowMs: number, arrivedMs: number): void {
     const codecs = this.options.guideCodecs;
     if (!codecs) return;
     if (this.guideDecoder?.codec !== section.codec || this.guideDecoder.side !== section.side) {
       const old = this.guideDecoder;
       if (old) this.guideChain = this.guideChain.then(() => old.decoder.then((d) => d.close())).catch(() => undefined);
+      if (!old) this.hooks.guideLayerSeen?.();
       const decoder = codecs.decoder({ codec: section.codec, side: section.side, fps: section.fps, kbps: 0 });
       decoder.catch(() => undefined); // reported by the pictures that await it
       this.guideDecoder = { codec: section.codec, side: section.side, decoder };
@@ -293,7 +318,7 @@ export class NeuralReceiver {
       if (delta !== undefined && delta <= 0) continue; // late or repeated: the chain has moved on
       if (this.pendingGuides.some((p) => p.chunk.number === chunk.number)) continue;
       const kept = { referenceId: frame.referenceId, timeMs: times[chunk.frameIndex]!, intervalMs: 1000 / section.fps, values: frame.values };
-      this.pendingGuides.push({ chunk, kept, arrivedMs: nowMs });
+      this.pendingGuides.push({ chunk, kept, arrivedMs, handedMs: nowMs });
     }
     this.drainGuides(nowMs);
   }
@@ -314,38 +339,47 @@ export class NeuralReceiver {
       if (delta !== undefined && delta > 1) {
         // A gap: wait for the missing pictures unless a keyframe makes them moot, or it is too late.
         const keyframe = pending.find((p) => p.chunk.keyframe);
-        if (!keyframe && nowMs - next.arrivedMs < GUIDE_REORDER_MS && pending.length < MAX_QUEUED_GUIDES) return;
+        if (!keyframe && nowMs - next.handedMs < GUIDE_REORDER_MS && pending.length < MAX_QUEUED_GUIDES) return;
         if (keyframe && keyframe !== next) {
           // Jump to the keyframe: what lies before it is of no use any more.
           const skip = pending.indexOf(keyframe);
           this.stats.guidesSkipped += skip;
           this.stats.guidesLost += order(keyframe.chunk.number) - 1 - skip;
           pending.splice(0, skip + 1);
-          this.decodeGuide(keyframe.chunk, keyframe.kept, nowMs);
+          this.decodeGuide(keyframe, nowMs);
           continue;
         }
         this.stats.guidesLost += delta - 1;
-        if (!next.chunk.keyframe) this.breakGuideChain(nowMs);
+        if (!next.chunk.keyframe) this.breakGuideChain(nowMs, next.arrivedMs);
       }
       pending.shift();
-      this.decodeGuide(next.chunk, next.kept, nowMs);
+      this.decodeGuide(next, nowMs);
     }
   }
 
-  private decodeGuide(chunk: BundledGuide, kept: Omit<KeptGuide, 'picture'>, nowMs: number): void {
+  private decodeGuide({ chunk, kept, arrivedMs }: PendingGuide, nowMs: number): void {
+    const broken = (): void => this.breakGuideChain(nowMs, arrivedMs);
     const { decoder, side } = this.guideDecoder!;
     this.lastGuideNumber = chunk.number;
+    if (nowMs - arrivedMs > MAX_GUIDE_WAIT_MS) {
+      // Far too old to show: the pictures that came while a receiver loaded its models (~10 s of
+      // them, its first keyframe among them) took a warming-up worker seconds to work through
+      // (the guide came on 6-15 s after the first rebuilt pictures, 3-9 s since). A fresh keyframe is ~1 s away.
+      this.stats.guidesSkipped++;
+      broken();
+      return;
+    }
     if (chunk.keyframe) this.guideBroken = false;
     if (!this.guideBroken && this.guidesInFlight.size >= MAX_QUEUED_GUIDES) {
       // Dropped undecoded: every delta after it would decode against the wrong picture.
       this.stats.guidesLost++;
-      this.breakGuideChain(nowMs);
+      broken();
       return;
     }
     if (this.guideBroken) {
       this.stats.guidesSkipped++;
       // Asked again (rate-limited) while no keyframe comes: the one sent may have been lost too.
-      this.breakGuideChain(nowMs);
+      broken();
       return;
     }
     // Handed to the decoder in order, each without waiting for the picture before it: the decoder
@@ -365,13 +399,14 @@ export class NeuralReceiver {
       .catch(() => {
         this.stats.guideErrors++;
         // A delta picture without its predecessor, or a picture the decoder refused: wait for a keyframe.
-        this.breakGuideChain(nowMs);
+        broken();
       })
       .finally(() => this.guidesInFlight.delete(done));
     this.guidesInFlight.add(done);
   }
 
-  private breakGuideChain(nowMs: number): void {
+  /** The chain is broken at a chunk that reached this end at `arrivedMs`: decode nothing until a keyframe, and ask for one. */
+  private breakGuideChain(nowMs: number, arrivedMs: number): void {
     if (!this.guideBroken) {
       this.guideBroken = true;
       const decoder = this.guideDecoder?.decoder;
@@ -385,7 +420,9 @@ export class NeuralReceiver {
     // delta pictures' bytes) and nothing else. Asked for once the backlog could still be shown;
     // the pictures that keep coming while the chain is broken ask again.
     if (this.guidesInFlight.size > MAX_STALE_GUIDES) return;
-    if (nowMs - this.lastGuideRequestMs < GUIDE_REQUEST_GAP_MS) return;
+    // Counted from the chunk's arrival: one that came before the keyframe could arrive (it waited in
+    // a queue while the worker loaded its guided network) asked again for nothing.
+    if (arrivedMs - this.lastGuideRequestMs < GUIDE_REQUEST_GAP_MS) return;
     this.lastGuideRequestMs = nowMs;
     this.stats.guideKeyframeRequests++;
     this.hooks.requestReference('guide-keyframe');

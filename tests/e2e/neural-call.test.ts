@@ -146,7 +146,14 @@ for (const mode of MODES) describe.skipIf(!HAVE_CLIP)(`neural call in real Chrom
     await alice.page.waitForFunction(() => window.kiloface?.call?.links()[0]?.isOpen === true, undefined, { timeout: 30_000 });
     const first = await codecChannelTotals(alice.page);
     await bob.page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, NEURAL_CANVAS, { timeout: 90_000 });
-    console.log(`first rebuilt frames ${Math.round(performance.now() - started)} ms after the pages opened (models, tracker, first reference)`);
+    const firstFramesAt = performance.now();
+    console.log(`first rebuilt frames ${Math.round(firstFramesAt - started)} ms after the pages opened (models, tracker, first reference)`);
+    // When Bob's first picture rebuilt with a guide is drawn (his worker's status, once a second).
+    const guideOn = mode.guide
+      ? bob.page
+          .waitForFunction(() => [...window.kiloface!.neural!.receiverStatus.values()].some((s) => s.pictures.guided > 0), undefined, { timeout: 60_000, polling: 100 })
+          .then(() => `${((performance.now() - firstFramesAt) / 1000).toFixed(1)} s`, () => 'not within 60 s')
+      : undefined;
     const quality = await measureQuality(alice.page, bob.page, 12);
     await alice.page.waitForTimeout(Math.max(0, 25_000 - (performance.now() - started)));
     // Guide pictures counted over the last 10 s: the sender codes them before Bob is there, and
@@ -179,6 +186,7 @@ for (const mode of MODES) describe.skipIf(!HAVE_CLIP)(`neural call in real Chrom
         `in the last 10 s: ${guidesSent} coded, ${guidesDecoded} decoded`,
     );
     if (mode.guide) {
+      console.log(`${mode.name}: first picture rebuilt with a guide drawn ${await guideOn} after the first rebuilt frames`);
       // The guide really travelled and decoded, once the receiver runs: most pictures of the window.
       expect(status.stats.guideFailures).toBe(0);
       expect(guidesSent).toBeGreaterThan(60);

@@ -76,8 +76,9 @@ export interface ReceiverStatus {
   /**
    * In the status period: pictures drawn, and pictures the stream had for us (one per 40 ms slot
    * with a face, counted while packets came). Fewer drawn than due: our decoder is behind.
+   * `guided`: those drawn with a guide picture (issue 17's guide layer).
    */
-  pictures: { drawn: number; due: number };
+  pictures: { drawn: number; due: number; guided: number };
 }
 
 export type FromReceiver =

@@ -38,9 +38,12 @@ const streamQuiet = (): boolean => epochNow() - lastArrivalEpochMs > STREAM_QUIE
  * Before each rebuild, queued guide pictures get up to this long to decode (ms). The rebuild
  * network blocks this worker's event loop for 100-700 ms, and a guide picture needs a few turns
  * of it (the chunk to the decoder, its picture back): run between rebuilds one turn at a time,
- * they fell ~3 s behind 10 pictures/s in a call and were dropped. Together they take ~1-2 ms.
+ * they fell ~3 s behind 10 pictures/s in a call and were dropped. Together they take ~1-2 ms
+ * once the call runs; while the worker warms up (its first rebuilds, loading the guided network)
+ * 20 ms a turn let a fresh keyframe wait 2.5-4 s behind the pictures before it and the decoder's
+ * queue overflow again, so a backlog gets more.
  */
-const GUIDE_CATCH_UP_MS = 20;
+const GUIDE_CATCH_UP_MS = 100;
 
 /** The guide decode in flight (the receiver decodes one after another), or undefined. */
 let guideDecoding: Promise<unknown> | undefined;
@@ -127,18 +130,22 @@ async function start(threads: number): Promise<void> {
         return decoded.landmarks;
       },
       requestReference: (reason) => post({ type: 'request', reason }),
+      // Loaded while the first guide keyframe is on its way, not after it.
+      guideLayerSeen: () => decoder.prepareGuided(),
     },
   );
   const onMessage = (message: ToReceiver): void => {
     if (message.type === 'packet') {
       lastArrivalEpochMs = Math.max(lastArrivalEpochMs, message.arrivedEpochMs);
-      receiver.onPacket(message.channel, message.bytes, performance.now());
+      // The page's arrival time on this worker's clock: packets queued while the models loaded are old.
+      receiver.onPacket(message.channel, message.bytes, performance.now(), message.arrivedEpochMs - performance.timeOrigin);
     } else if (message.type === 'stop') close();
   };
   self.onmessage = (event: MessageEvent<ToReceiver>) => onMessage(event.data);
   for (const message of early.splice(0)) onMessage(message);
 
   let decoded = 0;
+  let guided = 0;
   let decodeMsTotal = 0;
   let due = 0;
   setInterval(() => {
@@ -147,9 +154,10 @@ async function start(threads: number): Promise<void> {
       decodedFps: (decoded * 1000) / STATUS_MS,
       decodeMs: decoded ? decodeMsTotal / decoded : 0,
       backend: decoder.backend,
-      pictures: { drawn: decoded, due: Math.max(decoded, Math.round(due)) },
+      pictures: { drawn: decoded, due: Math.max(decoded, Math.round(due)), guided },
     };
     decoded = 0;
+    guided = 0;
     decodeMsTotal = 0;
     due = 0;
     post({ type: 'status', status });
@@ -182,6 +190,7 @@ async function start(threads: number): Promise<void> {
           const out = await decoder.decode(geometry.decode(frame.values, frame.shape), frame.guide);
           decodeMsTotal += performance.now() - t0;
           decoded++;
+          if (frame.guide) guided++;
           const bitmap = await createImageBitmap(new ImageData(planarToRgba(out.image), CROP_SIZE, CROP_SIZE));
           post({ type: 'frame', bitmap, senderTimeMs: frame.senderTimeMs, concealed: frame.concealed, stale: interrupted }, [bitmap]);
           lastValues = frame.values;

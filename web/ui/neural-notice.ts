@@ -12,7 +12,7 @@ export interface NeuralFacts {
   /** Their camera is off (their peer state): the tracker sees black frames, not a missing face. */
   cameraOff: boolean;
   /** The receiver's last status period. */
-  pictures: ReceiverStatus['pictures'] | undefined;
+  pictures: Pick<ReceiverStatus['pictures'], 'drawn' | 'due'> | undefined;
 }
 
 /** 'waiting', 'no-face', 'camera-off' and 'stale' dim the picture; 'behind' keeps it bright. */

@@ -62,8 +62,11 @@ function fakeCodecs(): GuideCodecs & { keyframes: number[] } {
 function guidedLink(codecs = fakeCodecs()) {
   const references = referenceStandIn(talker);
   const requests: string[] = [];
+  const layersSeen: number[] = [];
   let drop = false;
   let swap = false;
+  /** How long packets waited before the receiver was handed them (a busy browser worker). */
+  let queueDelayMs = 0;
   let held: { channel: CodecChannel; bytes: Uint8Array } | undefined;
   const inFlight: { channel: CodecChannel; bytes: Uint8Array }[] = [];
   const sender = new NeuralSender<number>(
@@ -95,6 +98,7 @@ function guidedLink(codecs = fakeCodecs()) {
         requests.push(reason);
         sender.requestReference(reason); // the control channel, instantly
       },
+      guideLayerSeen: () => layersSeen.push(layersSeen.length),
     },
   );
   async function run(fromMs: number, untilMs: number): Promise<{ atMs: number; frame: DisplayFrame }[]> {
@@ -102,7 +106,7 @@ function guidedLink(codecs = fakeCodecs()) {
     for (let now = fromMs; now < untilMs; now += SLOT_MS) {
       sender.pushFrame(now, talker(now), now);
       await sender.settled();
-      for (const p of inFlight.splice(0)) receiver.onPacket(p.channel, p.bytes, now);
+      for (const p of inFlight.splice(0)) receiver.onPacket(p.channel, p.bytes, now, now - queueDelayMs);
       await receiver.settled();
       shown.push({ atMs: now, frame: receiver.frameAtSenderTime(now - 5 * SLOT_MS) });
     }
@@ -116,7 +120,17 @@ function guidedLink(codecs = fakeCodecs()) {
       for (const p of inFlight.splice(0)) receiver.onPacket(p.channel, p.bytes, now);
     }
   }
-  return { sender, receiver, codecs, requests, run, deliver, setDrop: (d: boolean) => (drop = d), setSwap: (on: boolean) => (swap = on) };
+  /** The packets sent meanwhile, with their send times, not delivered (a receiver still loading). */
+  async function queue(fromMs: number, untilMs: number): Promise<{ channel: CodecChannel; bytes: Uint8Array; atMs: number }[]> {
+    const queued: { channel: CodecChannel; bytes: Uint8Array; atMs: number }[] = [];
+    for (let now = fromMs; now < untilMs; now += SLOT_MS) {
+      sender.pushFrame(now, talker(now), now);
+      await sender.settled();
+      queued.push(...inFlight.splice(0).map((p) => ({ ...p, atMs: now })));
+    }
+    return queued;
+  }
+  return { sender, receiver, codecs, requests, layersSeen, run, deliver, queue, setDrop: (d: boolean) => (drop = d), setSwap: (on: boolean) => (swap = on), setQueueDelay: (ms: number) => (queueDelayMs = ms) };
 }
 
 const faces = (shown: { frame: DisplayFrame }[]) => shown.flatMap((s) => (s.frame.state === 'face' ? [s.frame] : []));
@@ -183,8 +197,9 @@ describe('guide pictures in the stream', { timeout: 60_000 }, () => {
   });
 
   it('the receiver hands each frame the newest guide picture at or before it, with the landmarks of its frame', async () => {
-    const { run, sender } = guidedLink();
+    const { run, sender, layersSeen } = guidedLink();
     const all = faces(await run(0, 2000));
+    expect(layersSeen).toHaveLength(1); // the first guide section told the page's decoder, once
     // Before the first bundle only the anchor's frame is there (no guide yet, or the first one,
     // which comes from a later frame: the decoder warps it back with its landmarks).
     const firstGuideMs = Math.min(...all.flatMap((f) => (f.guide ? [f.guide.picture[0]! * SLOT_MS] : [])));
@@ -229,8 +244,9 @@ describe('guide pictures in the stream', { timeout: 60_000 }, () => {
     expect(tail.every((f) => f.guide?.stale === 0)).toBe(true);
   });
 
-  it('bundles that overtake each other: the guide pictures still decode in order, none lost, no keyframe asked for', async () => {
-    const { run, setSwap, requests, receiver } = guidedLink();
+  it.each([0, 1000])('bundles that overtake each other (handed %i ms after they arrived): the guide pictures still decode in order, none lost, no keyframe asked for', async (queueDelayMs) => {
+    const { run, setSwap, setQueueDelay, requests, receiver } = guidedLink();
+    setQueueDelay(queueDelayMs); // the overtaken bundle waited in the same queue: reordering still waits for it
     await run(0, 1000);
     const before = receiver.stats.guidePictures;
     setSwap(true);
@@ -311,6 +327,32 @@ describe('guide pictures in the stream', { timeout: 60_000 }, () => {
     expect(requests.filter((r) => r === 'guide-keyframe')).toHaveLength(1);
     expect(sender.stats.guideKeyframeRequests).toBe(1);
     expect(tail.every((f) => f.guide?.stale === 0)).toBe(true);
+  });
+
+  it('pictures that waited in a queue past MAX_GUIDE_WAIT_MS (a receiver loading its models) are not decoded: a keyframe is asked for at once, once, and the guide is back with it', async () => {
+    const inner = fakeCodecs();
+    let handed = 0;
+    const counted: GuideCodecs & { keyframes: number[] } = {
+      ...inner,
+      decoder: async (layer) => {
+        const d = await inner.decoder(layer);
+        return { ...d, decode: (chunk) => (handed++, d.decode(chunk)) };
+      },
+    };
+    const { run, queue, requests, receiver, sender } = guidedLink(counted);
+    const backlog = await queue(0, 6000); // its first keyframe among them
+    expect(sender.stats.guidePictures).toBeGreaterThan(50);
+    // Handed in two runs 1.5 s apart (the worker blocked between them): the second run's pictures
+    // came before the keyframe could have, so they do not ask again.
+    for (const p of backlog) receiver.onPacket(p.channel, p.bytes, p.atMs < 3000 ? 7000 : 8500, p.atMs);
+    await receiver.settled();
+    // Those of the last 5 s (MAX_GUIDE_WAIT_MS) are young enough, but deltas whose keyframe was dropped.
+    expect(handed).toBe(0);
+    expect(requests.filter((r) => r === 'guide-keyframe')).toHaveLength(1);
+    const tail = faces(await run(8500, 9500)).slice(-5);
+    expect(tail.every((f) => f.guide?.stale === 0)).toBe(true);
+    expect(sender.stats.guideKeyframeRequests).toBe(1);
+    expect(receiver.stats.guideErrors).toBe(0);
   });
 
   it('a new reference crop box starts the guide again with a keyframe; a new layer with a new encoder', async () => {

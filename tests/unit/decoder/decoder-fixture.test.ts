@@ -132,6 +132,21 @@ describe(`shipped decoder (${path.relative(process.cwd(), MODEL_DIR)}) matches P
     await decoder.close();
   });
 
+  it.skipIf(!existsSync(path.join(MODEL_DIR, 'frame-geometry.onnx')))('prepareGuided loads the guided network before the first guide (a receiver calls it on the stream\'s first guide section)', async () => {
+    const file = (name: string): string => path.join(MODEL_DIR, name);
+    let loads = 0;
+    const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: file('reference.onnx'), frameGeometry: file('frame-geometry.onnx'), frame: async () => (loads++, file('frame.onnx')) });
+    await decoder.setReference(imageTensor(load('ref_image_u8')), xyz(load('ref_landmarks') as Float32Array));
+    decoder.prepareGuided();
+    decoder.prepareGuided(); // once
+    expect(await decoder.guidedReady()).toBe(true);
+    expect(loads).toBe(1);
+    const guide = { picture: load('guide_u8') as Uint8Array, landmarks: xyz(load('guide_landmarks') as Float32Array) };
+    // The very first guided frame is the guided picture, not the geometry-only one.
+    expect(maxAbsDiff((await decoder.decode(xyz(load('tgt_landmarks') as Float32Array), guide)).image, load('image') as Float32Array)).toBeLessThanOrEqual(fixture.tolerance.image!);
+    await decoder.close();
+  });
+
   it('warpOnly without warp.onnx says what is missing', async () => {
     const decoder = await NeuralDecoder.load(onnxNodeRuntime, { reference: path.join(MODEL_DIR, 'reference.onnx'), frame: path.join(MODEL_DIR, 'frame.onnx') });
     await decoder.setReference(imageTensor(load('ref_image_u8')), xyz(load('ref_landmarks') as Float32Array));

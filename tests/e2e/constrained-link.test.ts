@@ -114,12 +114,20 @@ describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited b
         .then(() => true, () => false);
       console.log(`${mode}: ${i === 0 ? 'Alice' : 'Bob'}'s first trial ${ended ? 'over' : 'not over'} ${((Date.now() - start) / 1000).toFixed(0)} s after connecting`);
     }
+    if (HAVE_FACE_CLIP) {
+      // And the faces move again: a trial's loss can cost a geometry anchor, which a new reference replaces.
+      for (const p of people) {
+        const drawn = await p.page.evaluate((sel) => Number(document.querySelector<HTMLCanvasElement>(`${sel} canvas[data-role="neural-canvas"]`)?.dataset.frames ?? 0), REMOTE_TILE);
+        await p.page.waitForFunction(([sel, n]) => Number(document.querySelector<HTMLCanvasElement>(`${sel} canvas[data-role="neural-canvas"]`)?.dataset.frames ?? 0) > n, [REMOTE_TILE, drawn] as const, { timeout: 30_000 });
+      }
+    }
     const [wireBefore, probes] = await Promise.all([callCounters(alice.page), Promise.all(people.map((p) => startLinkProbe(p.page)))]);
     await alice.page.waitForTimeout(WINDOW_S * 1000);
     const [wireAfter, received] = await Promise.all([callCounters(alice.page), Promise.all(people.map((p, i) => readLinkProbe(p.page, probes[i]!)))]);
     console.log(`${mode}, 32 kbit/s, Alice: ${formatRates(callRates(wireBefore, wireAfter))}`);
     for (const [i, p] of people.entries()) {
       console.log(`${mode}, 32 kbit/s, ${i === 0 ? 'Alice' : 'Bob'} receives: ${formatReception(received[i]!)}`);
+      console.log(`  references sent since the call began: ${await p.page.evaluate(() => JSON.stringify(window.kiloface?.neural?.latestSenderStatus?.stats.referencesByCause))}`);
       console.log(`  switches: ${JSON.stringify(await videoSwitches(p.page))}`);
     }
     for (const [i, r] of received.entries()) {

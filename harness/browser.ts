@@ -77,6 +77,19 @@ export async function sampleStat(page: Page, stat: string, seconds: number, peer
 
 export const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
+/** The remote tile's kiloface canvas (web/ui/neural-view.ts); its data-frames counts the rebuilt faces drawn. */
+export const NEURAL_CANVAS = `${REMOTE_TILE} canvas[data-role="neural-canvas"]`;
+
+/** Rebuilt faces the remote kiloface canvas has drawn so far. */
+export async function neuralFramesShown(page: Page): Promise<number> {
+  return page.evaluate((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0), NEURAL_CANVAS);
+}
+
+/** Waits until the remote kiloface canvas has drawn at least `atLeast` rebuilt faces. */
+export async function waitForNeuralFrames(page: Page, atLeast: number, timeoutMs: number): Promise<void> {
+  await page.waitForFunction(([sel, n]) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= n, [NEURAL_CANVAS, atLeast] as const, { timeout: timeoutMs });
+}
+
 /** Frames the remote <video> has presented so far: grows while the picture moves. */
 export async function remoteFramesShown(page: Page): Promise<number> {
   return page.locator(`${REMOTE_TILE} video`).first().evaluate((video: HTMLVideoElement) => video.getVideoPlaybackQuality().totalVideoFrames);

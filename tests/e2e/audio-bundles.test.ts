@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { clipCameraY4m, HAVE_FACE_CLIP, E2E_OUTPUT } from '../../harness/cameras.ts';
-import { REMOTE_TILE } from '../../harness/browser.ts';
+import { neuralFramesShown, waitForNeuralFrames } from '../../harness/browser.ts';
 import { speechWav } from '../../harness/speech-wav.ts';
 import { useCall } from './helpers/call-fixture.ts';
 
@@ -12,7 +12,6 @@ import { useCall } from './helpers/call-fixture.ts';
 // Bounds are for a loaded 2-core machine: at load average 46 (other sessions' browsers) the first
 // rebuilt face took ~100 s and the receiver decoded 1 picture/s, yet 160 bundles rode the audio.
 const OUT = path.join(E2E_OUTPUT, 'audio-bundles');
-const NEURAL_CANVAS = `${REMOTE_TILE} canvas[data-role="neural-canvas"]`;
 
 interface Reading {
   /** Bundles in / out of audio frames, and those that went by datachannel for want of an audio frame. */
@@ -51,11 +50,7 @@ async function read(page: Page): Promise<Reading> {
 const diff = (a: Reading, b: Reading): Reading =>
   Object.fromEntries(Object.keys(a).map((k) => [k, b[k as keyof Reading] - a[k as keyof Reading]])) as unknown as Reading;
 
-async function facesShown(page: Page, atLeast: number): Promise<void> {
-  await page.waitForFunction(([sel, n]) => Number(document.querySelector<HTMLCanvasElement>(sel as string)?.dataset.frames ?? 0) >= (n as number), [NEURAL_CANVAS, atLeast] as const, { timeout: 240_000 });
-}
-
-const framesShown = (page: Page): Promise<number> => page.evaluate((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0), NEURAL_CANVAS);
+const facesShown = (page: Page, atLeast: number): Promise<void> => waitForNeuralFrames(page, atLeast, 240_000);
 
 describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, kiloface mode, speech)', () => {
   const call = useCall({ camera: () => clipCameraY4m(E2E_OUTPUT), audioWav: () => speechWav(OUT).file });
@@ -66,9 +61,9 @@ describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio (P2P, 
     const bob = await call.open(`/r/${room}?name=Bob&video=kiloface`);
     await facesShown(bob.page, 3);
     await bob.page.waitForTimeout(2000);
-    const [a0, b0, shown0] = await Promise.all([read(alice.page), read(bob.page), framesShown(bob.page)]);
+    const [a0, b0, shown0] = await Promise.all([read(alice.page), read(bob.page), neuralFramesShown(bob.page)]);
     await bob.page.waitForTimeout(15_000);
-    const [a1, b1, shown1] = await Promise.all([read(alice.page), read(bob.page), framesShown(bob.page)]);
+    const [a1, b1, shown1] = await Promise.all([read(alice.page), read(bob.page), neuralFramesShown(bob.page)]);
     const alicePart = diff(a0, a1);
     const bobPart = diff(b0, b1);
     console.log(`Alice sent: ${alicePart.sent} bundles in audio (${alicePart.sentBytes} B added to it, ${((alicePart.sentBytes * 8) / 15_000).toFixed(2)} kbit/s), ${alicePart.fallback} by datachannel for want of an audio frame, ${alicePart.framesMessages} frames-channel messages in all`);
@@ -118,9 +113,9 @@ describe.skipIf(!HAVE_FACE_CLIP)('kiloface frame bundles inside the audio throug
     // The room really is an SFU room (without a mediasoup worker the server stays P2P).
     await expect.poll(() => alice.page.evaluate(() => window.kiloface?.call?.mode), { timeout: 30_000 }).toBe('sfu');
     await facesShown(bob.page, 3);
-    const [a0, b0, shown0] = await Promise.all([counts(alice.page), counts(bob.page), framesShown(bob.page)]);
+    const [a0, b0, shown0] = await Promise.all([counts(alice.page), counts(bob.page), neuralFramesShown(bob.page)]);
     await bob.page.waitForTimeout(15_000);
-    const [a1, b1, shown1] = await Promise.all([counts(alice.page), counts(bob.page), framesShown(bob.page)]);
+    const [a1, b1, shown1] = await Promise.all([counts(alice.page), counts(bob.page), neuralFramesShown(bob.page)]);
     const sent = a1.sent - a0.sent;
     const received = b1.received - b0.received;
     console.log(`SFU: Alice put ${sent} bundles in her audio (${a1.fallback - a0.fallback} by datachannel); Bob took ${received} out of his, and showed ${shown1 - shown0} rebuilt pictures`);

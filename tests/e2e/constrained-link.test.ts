@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../server/app.ts';
 import { DEFAULT_CONFIG } from '../../server/config.ts';
 import { E2E_OUTPUT, faceCameraY4m, HAVE_FACE_CLIP } from '../../harness/cameras.ts';
-import { REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { neuralFramesShown, REMOTE_TILE, waitForNeuralFrames, type OpenedPage } from '../../harness/browser.ts';
 import { callCounters, callRates, formatRates } from '../../harness/call-stats.ts';
 import { startCoturn, type Coturn } from '../../harness/coturn.ts';
 import { activeVideo, formatReception, readLinkProbe, startLinkProbe, videoSwitches } from '../../harness/link-probe.ts';
@@ -101,7 +101,7 @@ describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited b
     }
     if (HAVE_FACE_CLIP) {
       // The first reference crosses the same thin link (and both decoders load): a minute and a half at most.
-      for (const p of people) await p.page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(`${sel} canvas[data-role="neural-canvas"]`)?.dataset.frames ?? 0) >= 1, REMOTE_TILE, { timeout: 90_000 });
+      for (const p of people) await waitForNeuralFrames(p.page, 1, 90_000);
     }
     // The window measures the call after auto's first trial, which costs the voice the few seconds
     // the link is flooded. That trial waits for 5 s of clean link, which the references crossing
@@ -116,10 +116,7 @@ describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited b
     }
     if (HAVE_FACE_CLIP) {
       // And the faces move again: a trial's loss can cost a geometry anchor, which a new reference replaces.
-      for (const p of people) {
-        const drawn = await p.page.evaluate((sel) => Number(document.querySelector<HTMLCanvasElement>(`${sel} canvas[data-role="neural-canvas"]`)?.dataset.frames ?? 0), REMOTE_TILE);
-        await p.page.waitForFunction(([sel, n]) => Number(document.querySelector<HTMLCanvasElement>(`${sel} canvas[data-role="neural-canvas"]`)?.dataset.frames ?? 0) > n, [REMOTE_TILE, drawn] as const, { timeout: 30_000 });
-      }
+      for (const p of people) await waitForNeuralFrames(p.page, (await neuralFramesShown(p.page)) + 1, 30_000);
     }
     const [wireBefore, probes] = await Promise.all([callCounters(alice.page), Promise.all(people.map((p) => startLinkProbe(p.page)))]);
     await alice.page.waitForTimeout(WINDOW_S * 1000);

@@ -7,7 +7,7 @@ import { HEADER_BYTES } from '../../codec/bitstream/packet.ts';
 import { ssim } from '../../bench/metrics/ssim.ts';
 import type { Plane } from '../../bench/metrics/plane.ts';
 import { clipCameraY4m, HAVE_FACE_CLIP, E2E_OUTPUT } from '../../harness/cameras.ts';
-import { REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { NEURAL_CANVAS, REMOTE_TILE, waitForNeuralFrames, type OpenedPage } from '../../harness/browser.ts';
 import { useCall } from './helpers/call-fixture.ts';
 
 // The neural call in real Chromium: Alice's fake camera plays a real talking head (a validation
@@ -18,7 +18,6 @@ import { useCall } from './helpers/call-fixture.ts';
 // synthetic camera.
 const HAVE_CLIP = HAVE_FACE_CLIP;
 const OUT = path.join(E2E_OUTPUT, 'neural');
-const NEURAL_CANVAS = `${REMOTE_TILE} canvas[data-role="neural-canvas"]`;
 
 // Thresholds set from measurement on this machine (2 cores, both pages in one headless Chromium,
 // kiloface-v1): four runs gave mean PSNR-Y 22.5-24.3 dB and SSIM-Y 0.83-0.86 over 6-12 frames
@@ -145,7 +144,7 @@ for (const mode of MODES) describe.skipIf(!HAVE_CLIP)(`neural call in real Chrom
     // Count from the moment the codec channels open: the first reference is in the window.
     await alice.page.waitForFunction(() => window.kiloface?.call?.links()[0]?.isOpen === true, undefined, { timeout: 30_000 });
     const first = await codecChannelTotals(alice.page);
-    await bob.page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, NEURAL_CANVAS, { timeout: 90_000 });
+    await waitForNeuralFrames(bob.page, 3, 90_000);
     const firstFramesAt = performance.now();
     console.log(`first rebuilt frames ${Math.round(firstFramesAt - started)} ms after the pages opened (models, tracker, first reference)`);
     // When Bob's first picture rebuilt with a guide is drawn (his worker's status, once a second).
@@ -294,7 +293,7 @@ describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
     const alice = await call.open(`/r/${room}?name=Alice&mode=sfu&cap=20&neuralDebug=1&video=both`);
     const bob = await call.open(`/r/${room}?name=Bob&mode=sfu&cap=20&neural=off`);
     await bob.page.waitForSelector('[data-role="mode"][data-mode="sfu"]', { timeout: 30_000 });
-    await bob.page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, NEURAL_CANVAS, { timeout: 90_000 });
+    await waitForNeuralFrames(bob.page, 3, 90_000);
     const quality = await measureQuality(alice.page, bob.page, 5);
     console.log(`through the SFU: PSNR ${mean(quality.psnr).toFixed(2)} dB, SSIM ${mean(quality.ssim).toFixed(3)} (${quality.psnr.length} frames)`);
     expect(quality.psnr.length).toBeGreaterThanOrEqual(3);
@@ -310,7 +309,7 @@ describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
     const alice = await call.open(`/r/${room}?name=Alice&mode=sfu&video=kiloface`);
     const bob = await call.open(`/r/${room}?name=Bob&mode=sfu&video=kiloface&neural=off`);
     const started = performance.now();
-    const framesShown = (page: Page) => page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, NEURAL_CANVAS, { timeout: 120_000 });
+    const framesShown = (page: Page) => waitForNeuralFrames(page, 3, 120_000);
     await framesShown(bob.page);
     const bobShownMs = performance.now() - started;
     const aliceMade = () => alice.page.evaluate(() => window.kiloface!.neural!.latestSenderStatus!.stats);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { E2E_OUTPUT, faceCameraY4m, HAVE_FACE_CLIP } from '../../harness/cameras.ts';
-import { remoteFramesShown, REMOTE_TILE, type OpenedPage } from '../../harness/browser.ts';
+import { NEURAL_CANVAS, remoteFramesShown, REMOTE_TILE, waitForNeuralFrames, type OpenedPage } from '../../harness/browser.ts';
 import { callCounters, callRates, formatRates, type CallRates } from '../../harness/call-stats.ts';
 import { silenceWav, speechWav } from '../../harness/speech-wav.ts';
 import { useCall } from './helpers/call-fixture.ts';
@@ -13,7 +13,6 @@ import { useCall } from './helpers/call-fixture.ts';
 // talking head when ../shared/data is there (the tracker needs a face for kiloface to flow);
 // without it the synthetic face, and the kiloface-flow checks are skipped (said in the log).
 const OUT = path.join(E2E_OUTPUT, 'video-modes');
-const NEURAL_CANVAS = `${REMOTE_TILE} canvas[data-role="neural-canvas"]`;
 
 // Bounds, generous for this loaded 2-core machine yet far from what a broken build does: 20 ms
 // Opus is 50 packets/s and ~35-54 kbit/s on the wire; standard video at the default cap adds ~110.
@@ -73,7 +72,7 @@ describe('video modes, lean audio and call figures (P2P, speech on both micropho
     expect(await bob.page.locator(`${REMOTE_TILE} [data-role="video-mode"]`).textContent()).toContain('kiloface');
     expect(await bob.page.locator(`${REMOTE_TILE} figure.standard`).isVisible()).toBe(false);
     if (HAVE_FACE_CLIP) {
-      await bob.page.waitForFunction((sel) => Number(document.querySelector<HTMLCanvasElement>(sel)?.dataset.frames ?? 0) >= 3, NEURAL_CANVAS, { timeout: 120_000 });
+      await waitForNeuralFrames(bob.page, 3, 120_000);
       const [canvas, tile] = await Promise.all([bob.page.locator(NEURAL_CANVAS).boundingBox(), bob.page.locator(REMOTE_TILE).boundingBox()]);
       const viewportHeight = bob.page.viewportSize()!.height;
       expect(canvas!.width).toBeGreaterThan(Math.min(tile!.width, 0.65 * viewportHeight) * 0.9);

@@ -45,7 +45,7 @@ const streamQuiet = (): boolean => epochNow() - lastArrivalEpochMs > STREAM_QUIE
  */
 const GUIDE_CATCH_UP_MS = 100;
 
-/** The guide decode in flight (the receiver decodes one after another), or undefined. */
+/** The newest guide decode handed over, or undefined: pictures come back in order, so it settles last. */
 let guideDecoding: Promise<unknown> | undefined;
 
 /** WebCodecs' guide codecs, with the decode in flight noted for guideCatchUp. */

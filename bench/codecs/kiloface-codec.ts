@@ -23,7 +23,7 @@ import { geometryCodingConfig, MAX_FRAMES_PER_PACKET } from '../../codec/geometr
 import { onnxNodeRuntime } from '../../codec/runners/onnx-node.ts';
 import { CROP_SIZE, DECODER_DIR, DECODER_FILES } from '../../codec/shipped.ts';
 import type { PreparedReference } from '../../codec/stream/neural-sender.ts';
-import { DEFAULT_TARGET_KBPS, rateModeFor, type RateMode } from '../../codec/stream/rate-modes.ts';
+import { DEFAULT_TARGET_KBPS, RATE_MODES, rateModeFor, type RateMode } from '../../codec/stream/rate-modes.ts';
 import { decoderFilesIn, loadFaceGeometry, missingFaceModels, REPO_ROOT } from '../../codec/runners/shipped-node.ts';
 import { TrackerPool, trackYuvSequence } from '../face-models.ts';
 import { FFMPEG, FFMPEG_QUIET, ffmpegEncoders } from '../ffmpeg-tools.ts';
@@ -88,8 +88,10 @@ const point = (referenceQuality: number, quantizer: number, framesPerPacket = 5,
   ...(guide ? { guide } : {}),
 });
 
-/** The guide modes' points: the call's guide settings (reference quality 70, quantiser 8, 5 frames/packet) with each trained variant. */
-const guidePoints = (tags: readonly string[]): KilofacePoint[] => tags.map((tag) => point(70, 8, 5, 0, tag));
+/** The guide modes' points: the call's guide settings (reference quality, quantiser, frames/packet of rate-modes.ts) with each trained variant. */
+const callGuideMode = RATE_MODES.find((m) => m.guide)!;
+const guidePoints = (tags: readonly string[]): KilofacePoint[] =>
+  tags.map((tag) => point(Math.round(callGuideMode.referenceQuality * 100), callGuideMode.quantizer, callGuideMode.framesPerPacket, 0, tag));
 
 /**
  * The sweeps. The reference picture dominates the rate of a short clip (a 256x256 WebP face is

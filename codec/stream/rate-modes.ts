@@ -29,8 +29,12 @@ export interface RateMode {
   guide?: GuideLayer;
 }
 
-/** What the guide modes share: every frame coded (a guide picture goes with a coded frame), 5 frames a bundle. */
-const guided = { frameStride: 1, framesPerPacket: 5, quantizer: 8, referenceQuality: 0.7, refreshSeconds: 60, minReferenceGapSeconds: 12 } as const;
+/**
+ * What the guide modes share: every frame coded (a guide picture goes with a coded frame), 5 frames
+ * a bundle, and a coarse reference (WebP 0.25): the guide carries the picture's low frequencies, so
+ * WebP 0.7 bought only 0.04-0.12 dB for 65 % more reference bytes (docs/bench.md, 2026-12-08).
+ */
+const guided = { frameStride: 1, framesPerPacket: 5, quantizer: 8, referenceQuality: 0.25, refreshSeconds: 60, minReferenceGapSeconds: 12 } as const;
 
 /**
  * From the cheapest up; rateModeFor picks the richest one that fits the target. The two lowest are

@@ -84,6 +84,8 @@ export interface ReceiverStats {
   pictureErrors: Partial<Record<PictureErrorCode, number>>;
   /** References dropped unloaded because a newer one came while they waited. */
   referencesSkipped: number;
+  /** Copies of the reference already loaded or waiting (a sender answers a request by sending it again): not loaded again. */
+  referencesRepeated: number;
   /** Frames pushed out of a full jitter buffer (MAX_BUFFERED_FRAMES). */
   framesEvicted: number;
   requestsSent: number;
@@ -175,6 +177,8 @@ interface BufferedFrame {
 interface LoadedReference {
   id: number;
   shape: Float64Array;
+  /** The coded picture it was loaded from: a copy of it that comes again is not loaded again. */
+  picture: Uint8Array;
 }
 
 export class NeuralReceiver {
@@ -188,6 +192,7 @@ export class NeuralReceiver {
     packetErrors: {},
     pictureErrors: {},
     referencesSkipped: 0,
+    referencesRepeated: 0,
     framesEvicted: 0,
     requestsSent: 0,
     concealedFrames: 0,
@@ -537,6 +542,11 @@ export class NeuralReceiver {
     this.stats.references++;
     this.stats.referenceBytes += picture.length;
     this.newestReferenceSeen = header.referenceId;
+    const newest = this.waiting ?? this.active;
+    if (newest?.id === header.referenceId && sameBytes(newest.picture, picture)) {
+      this.stats.referencesRepeated++;
+      return;
+    }
     if (this.waiting) this.stats.referencesSkipped++; // never shown: geometry follows the newest
     this.waiting = { id: header.referenceId, format, picture, nowMs };
     this.loading ??= this.loadReferences();
@@ -549,7 +559,7 @@ export class NeuralReceiver {
         this.waiting = undefined;
         try {
           const landmarks = await this.hooks.loadReference(next.id, next.format, next.picture);
-          this.active = { id: next.id, shape: this.options.referenceShape(landmarks) };
+          this.active = { id: next.id, shape: this.options.referenceShape(landmarks), picture: next.picture };
         } catch {
           this.request('decode-failed', next.nowMs);
         }
@@ -622,4 +632,8 @@ export class NeuralReceiver {
       this.stats.framesEvicted++;
     }
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -82,6 +82,8 @@ export interface SenderStats {
   references: number;
   referenceBytes: number;
   referencesByCause: Record<ReferenceCause, number>;
+  /** Requests answered by sending the current reference again (its packets as they were) instead of a new one. */
+  referencesResent: number;
   framesCoded: number;
   /** Frame packets not sent (channel backed up, or dropped by the loss simulation). */
   framesPacketsDropped: number;
@@ -147,6 +149,7 @@ export class NeuralSender<Frame> {
     references: 0,
     referenceBytes: 0,
     referencesByCause: { start: 0, refresh: 0, request: 0, moved: 0, quality: 0 },
+    referencesResent: 0,
     framesCoded: 0,
     framesPacketsDropped: 0,
     lastQualityDb: undefined,
@@ -169,6 +172,9 @@ export class NeuralSender<Frame> {
   private making: Promise<void> | undefined;
   private requested: RequestReason | undefined;
   private lastReferenceMs = -Infinity;
+  /** The current reference's packets as sent (picture, anchor), for a receiver that has not got them. */
+  private sentReference: { id: number; packets: Uint8Array[] } | undefined;
+  private lastResendMs = -Infinity;
   private pending: { slotMs: number; values: Float32Array; guide?: Promise<Omit<BundledGuide, 'frameIndex'> | undefined> }[] = [];
   /**
    * The guide layer's encoder, made for the mode's layer when the first guide picture is due;
@@ -274,6 +280,7 @@ export class NeuralSender<Frame> {
     this.history.push(landmarks);
     if (this.history.length > CROP_HISTORY) this.history.shift();
 
+    if (this.requested && !this.making && this.resendReference(slotMs)) this.requested = undefined;
     const cause = this.referenceDue(slotMs, landmarks);
     if (cause && !this.making) this.startReference(cause, slotMs, frame);
     const ref = this.reference;
@@ -440,6 +447,25 @@ export class NeuralSender<Frame> {
   }
 
 
+  /**
+   * A receiver that joined, or whose frames name an anchor it has not got, lacks the reference
+   * already sent: it gets those packets again, under the same id. A new reference would not do:
+   * on a thin link the frames (inside the audio packets) outrun the control channel's pictures, so
+   * the receiver asked again before each new picture arrived, each answer a new id queued behind
+   * the last, and the pictures flooded the link (18 in a CI run at 32 kbit/s, nothing drawn for
+   * 20 s). A picture that failed to decode, or a request of the sender's own, gets a new one.
+   */
+  private resendReference(slotMs: number): boolean {
+    const sent = this.sentReference;
+    if ((this.requested !== 'join' && this.requested !== 'unknown-anchor') || !sent || sent.id !== this.reference?.id) return false;
+    if (slotMs - this.lastResendMs >= REQUEST_GAP_MS) {
+      this.lastResendMs = slotMs;
+      for (const packet of sent.packets) this.emit('control', packet.slice()); // send may transfer the buffer away
+      this.stats.referencesResent++;
+    }
+    return true;
+  }
+
   private startReference(cause: ReferenceCause, slotMs: number, frame: Frame): void {
     const box = cropBox(this.history);
     const landmarks = this.history[this.history.length - 1]!;
@@ -457,13 +483,15 @@ export class NeuralSender<Frame> {
       this.reference = { id, box, shape, centre: face.centre, size: face.size };
       this.requested = undefined;
       this.qualityFailed = false;
-      this.emit('control', writeReferencePicture(this.header(slotMs, id), prepared.format, prepared.bytes));
+      const picture = writeReferencePicture(this.header(slotMs, id), prepared.format, prepared.bytes);
+      // The anchor: the frame the reference was cut from, as the tracker saw it.
+      const anchor = this.encoder.encodeAnchor(this.options.geometry.encode(toCropPixels(landmarks, box), shape), this.header(slotMs, id)).packet;
+      this.sentReference = { id, packets: [picture.slice(), anchor.slice()] };
+      this.emit('control', picture);
       this.stats.references++;
       this.stats.referenceBytes += prepared.bytes.length;
       this.stats.referencesByCause[cause]++;
-      // The anchor: the frame the reference was cut from, as the tracker saw it.
-      const anchor = this.encoder.encodeAnchor(this.options.geometry.encode(toCropPixels(landmarks, box), shape), this.header(slotMs, id));
-      this.emit('control', anchor.packet);
+      this.emit('control', anchor);
     })()
       .catch((error: unknown) => {
         // Retried at the next due time (lastReferenceMs paces it); counted so the page can say why receivers wait.

@@ -124,7 +124,11 @@ describe.each(['p2p', 'sfu'] as const)('a %s call through a TURN relay limited b
     console.log(`${mode}, 32 kbit/s, Alice: ${formatRates(callRates(wireBefore, wireAfter))}`);
     for (const [i, p] of people.entries()) {
       console.log(`${mode}, 32 kbit/s, ${i === 0 ? 'Alice' : 'Bob'} receives: ${formatReception(received[i]!)}`);
-      console.log(`  references sent since the call began: ${await p.page.evaluate(() => JSON.stringify(window.kiloface?.neural?.latestSenderStatus?.stats.referencesByCause))}`);
+      const references = await p.page.evaluate(() => {
+        const stats = window.kiloface?.neural?.latestSenderStatus?.stats;
+        return stats && { byCause: stats.referencesByCause, resent: stats.referencesResent };
+      });
+      console.log(`  references made since the call began: ${JSON.stringify(references?.byCause)}; sent again on request: ${references?.resent}`);
       console.log(`  switches: ${JSON.stringify(await videoSwitches(p.page))}`);
     }
     for (const [i, r] of received.entries()) {

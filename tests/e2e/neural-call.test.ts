@@ -346,6 +346,7 @@ describe.skipIf(!HAVE_CLIP)('neural call through the SFU', () => {
     // anyway (a refresh or a move) before Carol asked: never from one made for her.
     expect(after.relay.answeredFromCache - before.relay.answeredFromCache + (after.alice.references - before.alice.references)).toBeGreaterThanOrEqual(1);
     expect(after.alice.referencesByCause.request).toBe(before.alice.referencesByCause.request);
+    expect(after.alice.referencesResent).toBe(before.alice.referencesResent); // nor sent again for her
     // Bob gets what Alice makes for everyone (a refresh or a move may fall in the window), nothing more.
     expect(bobAfter - bobBefore).toBeLessThanOrEqual(after.alice.references - before.alice.references);
     for (const p of [alice, bob, carol]) await p.context.close();

@@ -21,8 +21,12 @@ const coding = geometryCodingConfig(geometry);
 // talking (the first expression components), slowly drifting right.
 const talker = syntheticTalker(geometry, model.canonical, { scale: 9, x: 320, y: 240, driftPxPerS: 4, nodPx: 6 });
 
-/** One sender and one receiver joined by a fake network with a fixed delay and optional loss. */
-function link(options: { loss?: number; delayMs?: number; targetKbps?: number } = {}) {
+/**
+ * One sender and one receiver joined by a fake network with a fixed delay and optional loss;
+ * `controlDelayMs`: the control channel's own delay (pictures behind a thin link); `answer`: the
+ * receiver's requests reach the sender (instantly) instead of only being recorded.
+ */
+function link(options: { loss?: number; delayMs?: number; controlDelayMs?: number; targetKbps?: number; answer?: boolean } = {}) {
   const references = referenceStandIn(talker);
   const inFlight: { atMs: number; channel: CodecChannel; bytes: Uint8Array }[] = [];
   const random = rng(7);
@@ -34,7 +38,8 @@ function link(options: { loss?: number; delayMs?: number; targetKbps?: number } 
     {
       send(channel, bytes) {
         sent.push({ channel, bytes });
-        inFlight.push({ atMs: now + (options.delayMs ?? 30), channel, bytes });
+        const delay = channel === 'control' ? (options.controlDelayMs ?? options.delayMs ?? 30) : (options.delayMs ?? 30);
+        inFlight.push({ atMs: now + delay, channel, bytes });
         return true;
       },
       makeReference: references.makeReference,
@@ -44,7 +49,10 @@ function link(options: { loss?: number; delayMs?: number; targetKbps?: number } 
     { coding, referenceShape: (l) => geometry.referenceShape(l) },
     {
       loadReference: references.loadReference,
-      requestReference: (reason) => requests.push(reason),
+      requestReference: (reason) => {
+        requests.push(reason);
+        if (options.answer) sender.requestReference(reason);
+      },
     },
   );
   /** Runs the stream to `untilMs`, returning what the receiver shows every 40 ms. */
@@ -118,8 +126,33 @@ describe('neural stream: sender and receiver', () => {
     expect(requests).toContain('join');
     sender.requestReference('join');
     const shown = await run(3400, 5000);
-    expect(sender.stats.referencesByCause.request).toBe(1);
+    // The reference it missed, sent again: no new picture made.
+    expect(sender.stats.referencesResent).toBe(1);
+    expect(sender.stats.references).toBe(1);
     expect(shown[shown.length - 1]!.frame.state).toBe('face');
+  });
+
+  it('on a link where pictures lag the frames by 3 s, requests get the same reference again, not a new one each time', async () => {
+    const { sender, receiver, run, requests } = link({ controlDelayMs: 3000, answer: true });
+    const shown = await run(0, 12_000);
+    expect(requests.length).toBeGreaterThan(0); // the frames came first: it asked while the picture was on its way
+    expect(sender.stats.references).toBe(1);
+    expect(sender.stats.referencesResent).toBeGreaterThanOrEqual(1);
+    // Each copy that comes after the first is recognised, not loaded again.
+    expect(receiver.stats.referencesRepeated).toBe(receiver.stats.references - 1);
+    const firstFace = shown.findIndex((s) => s.frame.state === 'face');
+    expect(firstFace).toBeGreaterThan(0);
+    expect(shown.slice(firstFace).every((s) => s.frame.state === 'face')).toBe(true);
+  });
+
+  it('a picture the receiver could not decode gets a new reference, not the same one again', async () => {
+    const { sender, run } = link();
+    await run(0, 2000);
+    sender.requestReference('decode-failed');
+    await run(2000, 4000);
+    expect(sender.stats.referencesByCause.request).toBe(1);
+    expect(sender.stats.references).toBe(2);
+    expect(sender.stats.referencesResent).toBe(0);
   });
 
   it('a sender that never saw a face says so: NoFace packets before any reference, and the receiver waits for a face, not a stream', async () => {

@@ -139,6 +139,8 @@ interface ActiveReference {
   /** Face box centre and size in crop pixels when the reference was made. */
   centre: [number, number];
   size: number;
+  /** Its packets as sent (picture, anchor), for a receiver that has not got them. */
+  packets: readonly Uint8Array[];
 }
 
 export class NeuralSender<Frame> {
@@ -172,8 +174,6 @@ export class NeuralSender<Frame> {
   private making: Promise<void> | undefined;
   private requested: RequestReason | undefined;
   private lastReferenceMs = -Infinity;
-  /** The current reference's packets as sent (picture, anchor), for a receiver that has not got them. */
-  private sentReference: { id: number; packets: Uint8Array[] } | undefined;
   private lastResendMs = -Infinity;
   private pending: { slotMs: number; values: Float32Array; guide?: Promise<Omit<BundledGuide, 'frameIndex'> | undefined> }[] = [];
   /**
@@ -456,11 +456,11 @@ export class NeuralSender<Frame> {
    * 20 s). A picture that failed to decode, or a request of the sender's own, gets a new one.
    */
   private resendReference(slotMs: number): boolean {
-    const sent = this.sentReference;
-    if ((this.requested !== 'join' && this.requested !== 'unknown-anchor') || !sent || sent.id !== this.reference?.id) return false;
+    const ref = this.reference;
+    if ((this.requested !== 'join' && this.requested !== 'unknown-anchor') || !ref) return false;
     if (slotMs - this.lastResendMs >= REQUEST_GAP_MS) {
       this.lastResendMs = slotMs;
-      for (const packet of sent.packets) this.emit('control', packet.slice()); // send may transfer the buffer away
+      for (const packet of ref.packets) this.emit('control', packet.slice()); // send may transfer the buffer away
       this.stats.referencesResent++;
     }
     return true;
@@ -480,13 +480,12 @@ export class NeuralSender<Frame> {
       const id = this.nextReferenceId;
       this.nextReferenceId = (this.nextReferenceId + 1) % 256;
       const shape = this.options.geometry.referenceShape(prepared.landmarks);
-      this.reference = { id, box, shape, centre: face.centre, size: face.size };
-      this.requested = undefined;
-      this.qualityFailed = false;
       const picture = writeReferencePicture(this.header(slotMs, id), prepared.format, prepared.bytes);
       // The anchor: the frame the reference was cut from, as the tracker saw it.
       const anchor = this.encoder.encodeAnchor(this.options.geometry.encode(toCropPixels(landmarks, box), shape), this.header(slotMs, id)).packet;
-      this.sentReference = { id, packets: [picture.slice(), anchor.slice()] };
+      this.reference = { id, box, shape, centre: face.centre, size: face.size, packets: [picture.slice(), anchor.slice()] };
+      this.requested = undefined;
+      this.qualityFailed = false;
       this.emit('control', picture);
       this.stats.references++;
       this.stats.referenceBytes += prepared.bytes.length;
